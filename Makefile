@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+TSTAMP  := $(VENV)/.installed-test
+
+.PHONY: run test bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP) $@
+
+## make run: the default scenario under no policy and the default incentive package,
+## results under results/default_run/, a printed summary and a PNG.
+run: $(STAMP)
+	rm -rf results/default_run
+	$(BIN)/python -m sim.run --multirun policy=none,incentive_package hydra.sweep.dir=results/default_run
+	$(BIN)/python -m sim.report results/default_run
+
+## make test: the whole test suite.
+test: $(TSTAMP)
+	$(BIN)/python -m pytest -q
+
+## make bench: speed and memory figures quoted in the README.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

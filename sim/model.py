@@ -1,0 +1,272 @@
+"""ClusterModel: an industrial cluster's firms deciding, month by month, whether to adopt
+abatement measures under a policy.
+
+One step is one month. Firm state is columnar (``firms.py``); each phase of ``step`` is one
+vectorised computation over all firms (no per-firm Python loop).
+"""
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from . import decision, firms as firm_table, network as firm_network
+from .agents import Cluster, Firm, Government
+from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS, EnergyPaths
+from .measures import Catalogue
+from .params import CARRIERS, Config, validate
+from .policy import SPENDING_INSTRUMENTS, build_instruments
+from .registry import Registry
+from .rng import CounterUniform
+
+
+class ClusterModel(mesa.Model):
+    """The cluster transition model.
+
+    Args:
+        config: a validated :class:`sim.params.Config` (see ``configs/``); ``config.seed``
+            seeds the one Generator everything random derives from.
+        network: optional prebuilt :class:`sim.network.FirmNetwork` (e.g. a user's edge list).
+        firm_table: optional prebuilt :class:`sim.firms.FirmTable` (e.g. a user's firm CSV).
+    """
+
+    def __init__(self, config: Config, network=None, firm_table_override=None):
+        validate(config)
+        super().__init__(rng=config.seed)
+        self.config = cfg = config
+        self.behaviour = cfg.behaviour
+        r_firms, r_net, r_policy, r_counter = self.rng.spawn(4)
+        sc = cfg.scenario
+        self.sector_names = [s.name for s in sc.sectors]
+        self.start_year, self.end_year = cfg.start_year, cfg.end_year
+        self.n_months = 12 * (cfg.end_year - cfg.start_year + 1)
+        self.month = -1  # advanced at the start of each step
+        self.year = cfg.start_year
+
+        self.energy = EnergyPaths.from_scenario(sc, cfg.start_year, cfg.end_year)
+        self.catalogue = cat = Catalogue.from_config(cfg.measures, self.sector_names)
+        self.shift = cat.shift_matrix()
+        self.firms = ft = firm_table_override or firm_table.generate(
+            sc, cat, self.energy, cfg.n_firms, r_firms, cfg.behaviour.review_interval_months)
+        n, K = ft.n, cat.k
+        self.n_firms = n
+        self.counter = CounterUniform(r_counter)
+
+        # network and peer-effect state ---------------------------------------------
+        if network is None:
+            names = self.sector_names
+            supplies = [[names.index(t) for t in s.supplies_to] for s in sc.sectors]
+            network = firm_network.generate(
+                r_net, ft.sector, ft.cluster, np.sqrt(ft.energy_mwh_per_yr.sum(axis=1) + 1.0), supplies,
+                sc.network.supply_links_per_firm, sc.network.partner_links_per_member, sc.network.random_links_per_firm)
+        self.network = network
+        self.degree = network.degree.astype(np.float32)
+        self.neighbour_adopters = np.zeros((n, K), dtype=np.float32)
+        n_customers = np.diff(network.customers.indptr)
+        self.customer_pressure = np.where(
+            n_customers > 0, network.customers @ ft.sets_supplier_target.astype(np.float32) / np.maximum(n_customers, 1), 0.0)
+        L = len(sc.clusters)
+        self.cluster_size = np.bincount(ft.cluster[ft.cluster >= 0], minlength=L).astype(float)
+        self.cluster_adopters = np.zeros((L, K))
+
+        # agents ------------------------------------------------------------------------
+        self.registry = Registry(n, self.energy.years)
+        instruments = build_instruments(cfg.policy, cat.names, self.sector_names, n, cfg.start_year, r_policy)
+        self.gov = Government(self, instruments, self.registry)
+        self.clusters = [Cluster(self, i, c.name, np.flatnonzero(ft.cluster == i)) for i, c in enumerate(sc.clusters)]
+        self.firm_agents = [Firm(self, i) for i in range(n)]
+        self._space = None
+
+        # bookkeeping ---------------------------------------------------------------------
+        self.review_groups = [np.flatnonzero(ft.review_phase == p) for p in range(cfg.behaviour.review_interval_months)]
+        self.applicable_count = ft.applicable.sum(axis=0)
+        self.aware_count = ft.aware.sum(axis=0).astype(np.int64)
+        self.adopter_count = np.zeros(K, dtype=np.int64)
+        self.adopters_by_sector = np.zeros((len(sc.sectors), K), dtype=np.int64)
+        self.base_energy_total = ft.energy_mwh_per_yr.sum(axis=0)
+        self.energy_total = self.base_energy_total.copy()
+        self.scope1_rate = np.zeros(n)
+        self.scope2_rate = np.zeros(n)
+        self.annual_scope1 = np.zeros(n)
+        self.annual_scope2 = np.zeros(n)
+        self.annual_energy = np.zeros(n)
+        self.total_scope1 = self.total_scope2 = 0.0
+        self.adoption_log: list[tuple[int, decision.Batch]] = []
+        self.series = {}
+        self.assessed_this_month = np.zeros(0, dtype=np.int64)
+        self.workshop_participants = 0
+        self.running = True
+
+    # ------------------------------------------------------------------------------------
+    def step(self) -> None:
+        """One month."""
+        self.update_policy()  # new year: prices, grid factor, carbon price, quotas
+        self.cluster_activities()  # information collection, workshops, peer brokerage
+        self.programme_activities()  # pre-assessments, training courses
+        self.firm_decisions()  # vectorised adoption decision of firms under review
+        self.account_emissions()  # energy and emissions by carrier; registry at year end
+        self.collect_data()  # monthly reporters
+        if self.month + 1 >= self.n_months:
+            self.running = False
+
+    def run(self) -> None:
+        while self.running:
+            self.step()
+
+    # phases ------------------------------------------------------------------------------
+    def update_policy(self) -> None:
+        self.month += 1
+        self.year = self.start_year + self.month // 12
+        self.gov.new_month(self.month)
+        if self.month % 12 == 0:
+            y = self.year - self.start_year
+            self.price = self.energy.price_usd_per_mwh[y]
+            self.ef = self.energy.ef_t_co2_per_mwh[y]
+            self.val = decision.valuation(self.catalogue, self.shift, self.price, self.ef)
+            self.capex_mult = self.catalogue.capex_multiplier(y)
+            self.available = self.catalogue.available_from_year <= self.year
+            self.gov.new_year(self.year)
+            self._recompute_rates(slice(None))
+            self.total_scope1 = float(self.scope1_rate.sum())
+            self.total_scope2 = float(self.scope2_rate.sum())
+            self.annual_scope1[:] = self.scope1_rate
+            self.annual_scope2[:] = self.scope2_rate
+            self.annual_energy[:] = self.firms.energy_mwh_per_yr.sum(axis=1)
+
+    def cluster_activities(self) -> None:
+        self.workshop_participants = 0
+        due = self.gov.workshops.due(self)
+        for i in range(due):
+            if self.clusters:
+                host = self.clusters[(self.gov.workshops.held + i) % len(self.clusters)]
+                part = host.host_workshop()
+            else:
+                part = self.gov.workshops.run(self, np.arange(self.n_firms))
+            self.workshop_participants += len(part)
+
+    def programme_activities(self) -> None:
+        self.assessed_this_month = self.gov.cost_share.assess(self)
+        self.gov.training.monthly(self)
+
+    def firm_decisions(self) -> None:
+        interval = self.behaviour.review_interval_months
+        reviewing = self.review_groups[self.month % interval]
+        if len(self.assessed_this_month):
+            reviewing = np.union1d(reviewing, self.assessed_this_month)
+        decision.update_awareness(self, reviewing)
+        batch = decision.decide(self, reviewing)
+        self.firms.last_review_month[reviewing] = self.month
+        if len(batch):
+            self.apply(batch)
+
+    def account_emissions(self) -> None:
+        if self.month % 12 == 11:
+            y = self.year - self.start_year
+            reporting = self.firms.reporting_from_month <= self.month
+            self.registry.record(y, self.annual_scope1, self.annual_scope2, self.annual_energy, reporting)
+
+    def collect_data(self) -> None:
+        from .reporters import monthly_row
+
+        for key, value in monthly_row(self).items():
+            col = self.series.get(key)
+            if col is None:
+                col = self.series[key] = np.zeros(self.n_months, dtype=np.asarray(value).dtype)
+            col[self.month] = value
+
+    # state helpers --------------------------------------------------------------------
+    def state_matrix(self, firms: np.ndarray) -> np.ndarray:
+        """[len(firms), C+1] energy by carrier (MWh/yr) and process CO2 (t/yr)."""
+        ft = self.firms
+        return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
+
+    def peer_share(self, firms: np.ndarray, measures: np.ndarray) -> np.ndarray:
+        """Share of a firm's neighbours that adopted the measure, plus the weighted share of its
+        association's members (cluster brokerage), capped at 1."""
+        deg = self.degree[firms]
+        share = np.where(deg > 0, self.neighbour_adopters[firms, measures] / np.maximum(deg, 1.0), 0.0)
+        cl = self.firms.cluster[firms]
+        if len(self.clusters):
+            member = cl >= 0
+            cs = self.cluster_adopters[np.maximum(cl, 0), measures] / np.maximum(self.cluster_size[np.maximum(cl, 0)], 1.0)
+            share = share + np.where(member, self.behaviour.cluster_broker_weight * cs, 0.0)
+        return np.minimum(share, 1.0)
+
+    def _recompute_rates(self, firms) -> None:
+        ft = self.firms
+        e = ft.energy_mwh_per_yr[firms]
+        s1 = (e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0) + ft.process_t_co2_per_yr[firms]) * (1.0 - ft.capture_share[firms])
+        self.scope1_rate[firms] = s1
+        self.scope2_rate[firms] = e[..., ELECTRICITY] * self.ef[ELECTRICITY]
+
+    def apply(self, b: decision.Batch) -> None:
+        """Put a month's adoptions into effect: energy, capture, peers, instruments, log."""
+        ft, cat = self.firms, self.catalogue
+        f, k = b.firm, b.measure
+        ft.adopted[f, k] = True
+        ft.adopted_month[f, k] = self.month
+        np.add.at(self.adopter_count, k, 1)
+        np.add.at(self.adopters_by_sector, (ft.sector[f], k), 1)
+        owner, nbr = self.network.neighbours(f)
+        np.add.at(self.neighbour_adopters, (nbr, k[owner]), 1.0)
+        cl = ft.cluster[f]
+        np.add.at(self.cluster_adopters, (cl[cl >= 0], k[cl >= 0]), 1.0)
+
+        firms_u = np.unique(f)
+        old_s1, old_s2 = self.scope1_rate[firms_u].copy(), self.scope2_rate[firms_u].copy()
+        old_e = ft.energy_mwh_per_yr[firms_u].copy()
+        # measures act on current energy, so a firm's several adoptions apply in turn
+        rank = np.arange(len(f)) - np.searchsorted(f, f)  # batch is sorted by firm
+        e1 = np.concatenate([np.where(SCOPE1_CARRIERS, self.ef, 0.0), [1.0]])
+        for r in range(int(rank.max()) + 1):
+            sel = rank == r
+            ff, kk = f[sel], k[sel]
+            x = self.state_matrix(ff)
+            dx = np.einsum("pij,pj->pi", self.val.state_change[kk], x)
+            ft.energy_mwh_per_yr[ff] = np.maximum(x[:, :-1] + dx[:, :-1], 0.0)
+            cap = cat.capture_share[kk]
+            ft.capture_share[ff] = np.maximum(ft.capture_share[ff], cap)
+        self._recompute_rates(firms_u)
+        frac = (12 - self.month % 12) / 12.0
+        d1 = self.scope1_rate[firms_u] - old_s1
+        d2 = self.scope2_rate[firms_u] - old_s2
+        de = ft.energy_mwh_per_yr[firms_u] - old_e
+        self.annual_scope1[firms_u] += d1 * frac
+        self.annual_scope2[firms_u] += d2 * frac
+        self.annual_energy[firms_u] += de.sum(axis=1) * frac
+        self.total_scope1 += float(d1.sum())
+        self.total_scope2 += float(d2.sum())
+        self.energy_total += de.sum(axis=0)
+
+        gov = self.gov
+        cs = b.instrument == decision.COST_SHARE
+        if cs.any():
+            gov.cost_share.record(self, f[cs])
+        gov.green_loan.lent_usd += float(b.loan_usd.sum())
+        gov.green_loan.public_cost_usd += float(b.loan_grant_equivalent_usd.sum())
+        self.adoption_log.append((self.month, b))
+
+    # views -----------------------------------------------------------------------------
+    @property
+    def graph(self):
+        """The firm network as a NetworkX graph (built on first use)."""
+        if getattr(self, "_graph", None) is None:
+            self._graph = self.network.to_networkx()
+        return self._graph
+
+    @property
+    def space(self):
+        """Mesa's network space with each Firm in its node's cell (built on first use: the
+        monthly computation does not need it)."""
+        if self._space is None:
+            from mesa.discrete_space import Network
+
+            self._space = Network(self.graph, random=self.random)
+            for a in self.firm_agents:
+                self._space._cells[a.row].add_agent(a)
+        return self._space
+
+    def spending_usd(self) -> dict[str, float]:
+        return self.gov.spending_usd()
+
+    def total_spending_usd(self) -> float:
+        return float(sum(self.spending_usd()[k] for k in SPENDING_INSTRUMENTS))

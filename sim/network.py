@@ -1,0 +1,140 @@
+"""The supply and partnership network among firms.
+
+Edges are typed: ``supply`` (supplier -> customer), ``partnership`` (members of the same
+cluster association), ``knowledge`` (other regional ties). The engine keeps them as arrays
+and sparse CSR matrices (one sparse gather per step for peer effects); ``to_networkx``
+gives the NetworkX graph for analysis, Mesa's network space and the app.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+EDGE_KINDS = ("supply", "partnership", "knowledge")
+
+
+@dataclass
+class FirmNetwork:
+    n: int
+    src: np.ndarray  # [E] int32 (for supply: the supplier)
+    dst: np.ndarray  # [E] int32 (for supply: the customer)
+    kind: np.ndarray  # [E] int8 index into EDGE_KINDS
+    peers: sp.csr_matrix  # [N, N] symmetric 0/1: any tie (peer effects)
+    customers: sp.csr_matrix  # [N, N] supplier -> customer
+
+    @property
+    def degree(self) -> np.ndarray:
+        return np.diff(self.peers.indptr)
+
+    def neighbours(self, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``firms``, neighbour index) for every tie of each firm in ``firms``."""
+        ip = self.peers.indptr
+        starts, ends = ip[firms], ip[firms + 1]
+        lens = ends - starts
+        owner = np.repeat(np.arange(len(firms)), lens)
+        offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+        return owner, self.peers.indices[np.repeat(starts, lens) + offs]
+
+    def to_networkx(self) -> nx.Graph:
+        """Undirected graph; each edge has ``kind`` and, for supply ties, ``supplier``."""
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n))
+        kinds = np.array(EDGE_KINDS)[self.kind]
+        # later kinds overwrite earlier ones on a shared pair; add supply last so it wins
+        order = np.argsort(-self.kind, kind="stable")
+        g.add_edges_from(
+            (int(s), int(d), {"kind": str(k), "supplier": int(s)} if k == "supply" else {"kind": str(k)})
+            for s, d, k in zip(self.src[order], self.dst[order], kinds[order])
+        )
+        return g
+
+
+def _dedupe(src, dst, kind, n):
+    keep = src != dst
+    src, dst, kind = src[keep], dst[keep], kind[keep]
+    key = src.astype(np.int64) * n + dst
+    _, first = np.unique(key, return_index=True)
+    first.sort()
+    return src[first], dst[first], kind[first]
+
+
+def from_edges(n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> FirmNetwork:
+    src, dst, kind = _dedupe(np.asarray(src, np.int64), np.asarray(dst, np.int64), np.asarray(kind, np.int8), n)
+    ones = np.ones(len(src), dtype=np.float32)
+    a = sp.coo_matrix((ones, (src, dst)), shape=(n, n)).tocsr()
+    peers = ((a + a.T) > 0).astype(np.float32).tocsr()
+    peers.sort_indices()
+    sup = kind == EDGE_KINDS.index("supply")
+    customers = sp.coo_matrix((ones[sup], (src[sup], dst[sup])), shape=(n, n)).tocsr()
+    return FirmNetwork(n, src.astype(np.int32), dst.astype(np.int32), kind, peers, customers)
+
+
+def generate(
+    rng: np.random.Generator,
+    sector: np.ndarray,
+    cluster: np.ndarray,
+    weight: np.ndarray,
+    supplies_to: list[list[int]],
+    supply_links_per_firm: float,
+    partner_links_per_member: float,
+    random_links_per_firm: float,
+) -> FirmNetwork:
+    """Draw the cluster network.
+
+    Supply: each firm has Poisson(``supply_links_per_firm``) customers in the sectors its sector
+    sells to, chosen with probability proportional to ``weight`` (bigger buyers have more
+    suppliers). Partnership: each association member has Poisson(``partner_links_per_member``)
+    ties to random fellow members. Knowledge: Poisson(``random_links_per_firm``) ties to
+    random firms of the region.
+    """
+    n = len(sector)
+    srcs, dsts, kinds = [], [], []
+
+    # supply ------------------------------------------------------------------------
+    S = max(len(supplies_to), int(sector.max()) + 1 if n else 0)
+    order = np.argsort(sector, kind="stable")
+    w_sorted = weight[order]
+    cum = np.cumsum(w_sorted)
+    bounds = np.searchsorted(sector[order], np.arange(S + 1))
+    cum0 = np.concatenate([[0.0], cum])
+    sec_lo, sec_hi = cum0[bounds[:-1]], cum0[bounds[1:]]
+    n_targets = np.array([len(t) for t in supplies_to] + [0] * (S - len(supplies_to)))
+    m = rng.poisson(supply_links_per_firm, size=n) * (n_targets[sector] > 0)
+    supplier = np.repeat(np.arange(n), m)
+    if len(supplier):
+        flat = np.array([x for t in supplies_to for x in t] or [0])
+        starts = np.concatenate([[0], np.cumsum(n_targets)[:-1]])
+        pick = (rng.random(len(supplier)) * n_targets[sector[supplier]]).astype(np.int64)
+        cust_sector = flat[starts[sector[supplier]] + pick]
+        lo, hi = sec_lo[cust_sector], sec_hi[cust_sector]
+        ok = hi > lo
+        u = lo + rng.random(len(supplier)) * (hi - lo)
+        pos = np.minimum(np.searchsorted(cum, u, side="right"), n - 1)
+        customer = order[pos]
+        srcs.append(supplier[ok]); dsts.append(customer[ok]); kinds.append(np.zeros(ok.sum(), np.int8))
+
+    # partnership within cluster associations --------------------------------------
+    members = np.flatnonzero(cluster >= 0)
+    if len(members) > 1 and partner_links_per_member > 0:
+        corder = members[np.argsort(cluster[members], kind="stable")]
+        ccl = cluster[corder]
+        first = np.searchsorted(ccl, ccl, side="left")
+        last = np.searchsorted(ccl, ccl, side="right")
+        m = rng.poisson(partner_links_per_member, size=len(corder))
+        a = np.repeat(np.arange(len(corder)), m)
+        b = first[a] + (rng.random(len(a)) * (last[a] - first[a])).astype(np.int64)
+        srcs.append(corder[a]); dsts.append(corder[b]); kinds.append(np.ones(len(a), np.int8))
+
+    # knowledge ties -----------------------------------------------------------------
+    if random_links_per_firm > 0 and n > 1:
+        m = rng.poisson(random_links_per_firm, size=n)
+        a = np.repeat(np.arange(n), m)
+        b = rng.integers(0, n, size=len(a))
+        srcs.append(a); dsts.append(b); kinds.append(np.full(len(a), 2, np.int8))
+
+    if srcs:
+        return from_edges(n, np.concatenate(srcs), np.concatenate(dsts), np.concatenate(kinds))
+    return from_edges(n, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8))

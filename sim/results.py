@@ -1,0 +1,188 @@
+"""Run results: the tables of a finished model, and writing them atomically.
+
+A run folder holds ``config.yaml`` (resolved), ``timeseries.parquet`` (monthly reporters),
+``firms.parquet`` (annual firm panel), ``adoptions.parquet`` (one row per adoption) and
+``summary.json``. Every file is written to a temporary name and renamed; ``summary.json``
+is written last, so a folder with a ``summary.json`` is a complete run.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .decision import INSTRUMENTS
+from .params import SIZE_CLASSES
+from .policy import SPENDING_INSTRUMENTS
+
+REPORT_YEARS = (2030, 2040, 2050)
+TABLES = ("timeseries", "firms", "adoptions")
+
+
+@dataclass
+class RunResults:
+    timeseries: pd.DataFrame
+    firms: pd.DataFrame
+    adoptions: pd.DataFrame
+    summary: dict
+
+
+def timeseries_table(model) -> pd.DataFrame:
+    df = pd.DataFrame({k: v[: model.month + 1] for k, v in model.series.items()})
+    df.insert(2, "date", pd.to_datetime({"year": df["year"], "month": df["month"] % 12 + 1, "day": 1}))
+    return df
+
+
+def adoptions_table(model) -> pd.DataFrame:
+    cat, ft = model.catalogue, model.firms
+    if not model.adoption_log:
+        batches, months = [], np.zeros(0, dtype=np.int64)
+    else:
+        months = np.concatenate([np.full(len(b), m) for m, b in model.adoption_log])
+        batches = [b for _, b in model.adoption_log]
+
+    def cat_(attr, dtype=float):
+        return np.concatenate([getattr(b, attr) for b in batches]).astype(dtype) if batches else np.zeros(0, dtype)
+
+    firm = cat_("firm", np.int64)
+    measure = cat_("measure", np.int64)
+    return pd.DataFrame({
+        "month": months.astype(np.int32),
+        "year": (model.start_year + months // 12).astype(np.int32),
+        "firm": firm,
+        "sector": pd.Categorical.from_codes(ft.sector[firm], model.sector_names) if len(firm) else pd.Categorical([], categories=model.sector_names),
+        "size_class": pd.Categorical.from_codes(ft.size_class[firm], SIZE_CLASSES) if len(firm) else pd.Categorical([], categories=SIZE_CLASSES),
+        "measure": pd.Categorical.from_codes(measure, cat.names) if len(firm) else pd.Categorical([], categories=cat.names),
+        "capex_usd": cat_("capex_usd"),
+        "firm_cost_usd": cat_("firm_cost_usd"),
+        "subsidy_usd": cat_("grant_usd"),
+        "instrument": pd.Categorical.from_codes(cat_("instrument", np.int64), INSTRUMENTS) if len(firm) else pd.Categorical([], categories=INSTRUMENTS),
+        "loan_usd": cat_("loan_usd"),
+        "loan_grant_equivalent_usd": cat_("loan_grant_equivalent_usd"),
+        "consultant": cat_("consultant", bool),
+        "npv_usd": cat_("npv_usd"),
+        "abatement_t_co2_per_yr": cat_("abatement_t_per_yr"),
+        "would_adopt_without_support": cat_("without_support", bool),
+    })
+
+
+def firms_table(model) -> pd.DataFrame:
+    """Annual firm panel from the registry: one row per firm and recorded year."""
+    reg, ft = model.registry, model.firms
+    years = np.flatnonzero(reg.recorded)
+    n = ft.n
+    if len(years) == 0:
+        return pd.DataFrame()
+    yy = np.repeat(reg.years[years], n)
+    firm = np.tile(np.arange(n), len(years))
+    end_month = (years + 1) * 12 - 1
+    n_adopted = np.stack([(ft.adopted_month <= m).sum(axis=1) for m in end_month]).ravel()
+    s1 = reg.scope1_t[years].ravel()
+    s2 = reg.scope2_t[years].ravel()
+    cl = ft.cluster
+    cluster_names = [c.name for c in model.clusters]
+    return pd.DataFrame({
+        "year": yy.astype(np.int32),
+        "firm": firm.astype(np.int64),
+        "sector": pd.Categorical.from_codes(np.tile(ft.sector, len(years)), model.sector_names),
+        "size_class": pd.Categorical.from_codes(np.tile(ft.size_class, len(years)), SIZE_CLASSES),
+        "cluster": pd.Categorical.from_codes(np.tile(cl, len(years)), cluster_names) if cluster_names else pd.Categorical([None] * len(yy)),
+        "scope1_t_co2": s1,
+        "scope2_t_co2": s2,
+        "emissions_t_co2": s1 + s2,
+        "energy_mwh": reg.energy_mwh[years].ravel(),
+        "measures_adopted": n_adopted.astype(np.int16),
+        "reporting": np.concatenate([ft.reporting_from_month <= m for m in end_month]),
+    })
+
+
+def summary_dict(model, adoptions: pd.DataFrame) -> dict:
+    cfg = model.config
+    reg = model.registry
+    tot = reg.totals()
+    years = reg.years
+    recorded = reg.recorded
+    em = {int(y): float(t) for y, t, r in zip(years, tot, recorded) if r}
+    spend = model.spending_usd()
+    supported = adoptions["instrument"].astype(str) != "none" if len(adoptions) else pd.Series([], dtype=bool)
+    n_supported = int(supported.sum())
+    free_riders = int((supported & adoptions["would_adopt_without_support"]).sum()) if n_supported else 0
+    share = model.adopter_count / np.maximum(model.applicable_count, 1)
+    ts = model.series
+    n = model.month + 1
+    s = {
+        "scenario": cfg.scenario.name,
+        "policy": cfg.policy.name,
+        "seed": cfg.seed,
+        "n_firms": model.n_firms,
+        "start_year": cfg.start_year,
+        "end_year": cfg.end_year,
+        "months_run": n,
+        "base_year_emissions_t_co2": em.get(cfg.start_year),
+        "emissions_t_co2_by_year": em,
+        "emissions_t_co2_in": {str(y): em.get(y) for y in REPORT_YEARS},
+        "cumulative_emissions_t_co2": float(sum(em.values())),
+        "adoptions": int(model.adopter_count.sum()),
+        "adoption_share_by_measure": {m: float(v) for m, v in zip(model.catalogue.names, share)},
+        "adopters_by_sector_and_measure": {
+            s_: {m: int(model.adopters_by_sector[i, j]) for j, m in enumerate(model.catalogue.names) if model.adopters_by_sector[i, j]}
+            for i, s_ in enumerate(model.sector_names)},
+        "public_spending_usd": float(sum(spend.values())),
+        "public_spending_usd_by_instrument": {k: float(spend[k]) for k in SPENDING_INSTRUMENTS},
+        "instrument_exhausted": {
+            name: (None if inst.exhausted_month is None else
+                   {"month": int(inst.exhausted_month), "year": int(cfg.start_year + inst.exhausted_month // 12)})
+            for name, inst in model.gov.instruments.items() if hasattr(inst, "exhausted_month")},
+        "supported_adoptions": n_supported,
+        "free_rider_share": (free_riders / n_supported) if n_supported else None,
+        "green_loans_usd": float(model.gov.green_loan.lent_usd),
+        "cost_share_projects_by_year": {str(k): v for k, v in model.gov.cost_share.projects_by_year.items()},
+        "assessments": int(model.gov.cost_share.assessments),
+        "workshops_held": int(model.gov.workshops.held),
+        "consultants_trained": int(model.gov.training.consultants),
+        "energy_cost_saving_usd": float(ts["energy_cost_saving_usd"][:n].sum()) if n else 0.0,
+        "carbon_revenue_usd": float(ts["carbon_revenue_usd"][:n].sum()) if n else 0.0,
+    }
+    return s
+
+
+def collect(model) -> RunResults:
+    adoptions = adoptions_table(model)
+    firms = firms_table(model) if model.config.write_firm_panel else pd.DataFrame()
+    return RunResults(timeseries_table(model), firms, adoptions, summary_dict(model, adoptions))
+
+
+# writing -----------------------------------------------------------------------------------
+def _atomic_write_bytes(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_run(out_dir: Path, results: RunResults, resolved_config_yaml: str) -> Path:
+    """Write a run folder; ``summary.json`` last (its presence marks a complete run)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = out_dir / "summary.json"
+    if summary.exists():
+        summary.unlink()  # the folder is incomplete until the new summary lands
+    _atomic_write_bytes(out_dir / "config.yaml", lambda p: p.write_text(resolved_config_yaml))
+    for name in TABLES:
+        df = getattr(results, name)
+        _atomic_write_bytes(out_dir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False, engine="pyarrow"))
+    _atomic_write_bytes(summary, lambda p: p.write_text(json.dumps(results.summary, indent=2, sort_keys=False) + "\n"))
+    return out_dir
+
+
+def is_complete(run_dir: Path) -> bool:
+    return (Path(run_dir) / "summary.json").exists()

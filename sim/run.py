@@ -1,0 +1,164 @@
+"""One run, or a Hydra multirun, from the command line.
+
+    python -m sim.run scenario=mx_cluster policy=incentive_package seed=1 n_firms=5000
+    python -m sim.run --multirun policy=none,incentive_package seed=0,1,2
+
+``run_model(config)`` is the one pure entry point every caller (CLI, sweeps, tests,
+notebooks, the app) uses. Before Hydra creates any folder, every run of the command is
+composed and validated; a bad value prints one line naming the key, the value and what is
+allowed, and exits with code 2.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import sys
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from .params import ConfigError, register_configs, to_config, validate
+
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+log = logging.getLogger("sim.run")
+
+
+def run_model(config, progress=None):
+    """Build, run and collect one model. ``config``: DictConfig or :class:`Config`.
+    ``progress(year, model)`` is called after each simulated year."""
+    from .model import ClusterModel
+    from .results import collect
+
+    cfg = validate(to_config(config))
+    model = ClusterModel(cfg)
+    while model.running:
+        model.step()
+        if progress is not None and model.month % 12 == 11:
+            progress(model.year, model)
+    return collect(model)
+
+
+# -- pre-flight: compose and validate every run before Hydra starts ----------------------------
+class InputError(Exception):
+    """Bad command-line input: ``str()`` is the one line to show."""
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip()
+    cause = exc.__cause__ or exc.__context__
+    if "Could not find" in msg and "Available options" in msg:
+        lines = [l.strip() for l in msg.splitlines() if l.strip()]
+        what = lines[0].split("Could not find", 1)[1].strip(" '")
+        group, _, name = what.partition("/")
+        opts = []
+        for l in lines[lines.index(next(l for l in lines if l.startswith("Available options"))) + 1:]:
+            if l.startswith("Config search path"):
+                break
+            opts.append(l)
+        return f"{group}={name}: unknown {group}; available: {', '.join(opts)}"
+    first = msg.splitlines()[0] if msg else type(exc).__name__
+    if cause is not None and str(cause).strip():
+        c = str(cause).strip().splitlines()[0]
+        if c not in first:
+            first = f"{first} ({c})"
+    return first
+
+
+def expand_overrides(overrides: list[str]) -> list[list[str]]:
+    """The override lists of every job a (multi)run would launch (sweeps expanded)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except Exception as exc:  # noqa: BLE001 - turned into one line
+        raise InputError(_one_line(exc)) from None
+    axes = []
+    for o in parsed:
+        if o.is_hydra_override():
+            continue
+        key = o.get_key_element()
+        if o.is_sweep_override():
+            vals = list(o.sweep_string_iterator())
+            if not vals:
+                raise InputError(f"{key}: empty sweep range")
+            axes.append([f"{key}={v}" for v in vals])
+        else:
+            axes.append([o.input_line])
+    return [list(c) for c in itertools.product(*axes)] if axes else [[]]
+
+
+def compose(overrides: list[str]) -> DictConfig:
+    from hydra import compose as hydra_compose, initialize_config_dir
+
+    register_configs()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return hydra_compose(config_name="config", overrides=overrides)
+
+
+def preflight(argv: list[str]) -> None:
+    flags = {"-m", "--multirun", "--info", "--help", "-h", "--hydra-help", "--version", "--resolve", "--shell-completion", "-sc"}
+    overrides, skip_next = [], False
+    for a in argv:
+        if skip_next:
+            skip_next = False
+            continue
+        if a in ("--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--cfg", "-c", "--package", "-p"):
+            skip_next = True
+            continue
+        if a in flags or a.startswith("-"):
+            continue
+        overrides.append(a)
+    jobs = expand_overrides(overrides)
+    from hydra.core.global_hydra import GlobalHydra
+
+    for job in jobs:
+        try:
+            cfg = compose(job)
+            validate(to_config(cfg))
+        except ConfigError as exc:
+            raise InputError(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - composition errors become one line
+            raise InputError(_one_line(exc)) from None
+        finally:
+            GlobalHydra.instance().clear()
+
+
+# -- the Hydra task --------------------------------------------------------------------------
+def task(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    from .results import is_complete, write_run
+
+    out = Path(HydraConfig.get().runtime.output_dir)
+    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    if is_complete(out) and (out / "config.yaml").exists() and (out / "config.yaml").read_text() == resolved:
+        log.info("%s: complete, skipped", out)
+        return
+    t0 = time.perf_counter()
+    label = f"{cfg.scenario.name}/{cfg.policy.name}/seed={cfg.seed}"
+
+    def progress(year, model):
+        log.info("%s: %d done (%.1f Mt CO2/yr)", label, year, model.registry.totals()[year - model.start_year] / 1e6)
+
+    results = run_model(cfg, progress=progress)
+    write_run(out, results, resolved)
+    log.info("%s: wrote %s in %.1f s", label, out, time.perf_counter() - t0)
+
+
+def main() -> None:
+    import hydra
+
+    argv = sys.argv[1:]
+    try:
+        preflight(argv)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    register_configs()
+    hydra.main(config_path=CONFIG_DIR, config_name="config", version_base="1.3")(task)()
+
+
+if __name__ == "__main__":
+    main()
