@@ -267,41 +267,47 @@ def decide(model, firms: np.ndarray) -> Batch:
     ok_support, ok_plain, npv_plain, npv_s = ok_support[order], ok_plain[order], npv_plain[order], npv_s[order]
     programme_ta = programme_ta[order]
 
-    # allocate programme quota/budget, subsidy budget, credit line in candidate order --
-    want = ok_support
+    firm_cost = p.capex - grant
+
+    def affordable(want, firm_cost, loan):
+        """Each firm funds its chosen measures, most profitable first, until its budget is spent."""
+        if not capital:
+            return want
+        cost = np.where(want, firm_cost - loan, 0.0)
+        return want & _group_prefix_ok(f, cost, p.funds)
+
+    want = affordable(ok_support, firm_cost, loan)
+
+    # allocate programme quota/budget and subsidy budget in candidate order; one programme
+    # project per firm; a candidate refused for lack of money is re-decided without the offer
     is_cs = want & (instrument == COST_SHARE)
-    got_cs = gov.cost_share.allocate(is_cs & _first_in_firm_among(f, is_cs), grant)
-    is_sub = want & (instrument == SUBSIDY)
-    got_sub = gov.capex_subsidy.allocate(is_sub, grant)
-    lost = (is_cs & ~got_cs) | (is_sub & ~got_sub)
+    got_cs = gov.cost_share.allocate(_first_in_firm_among(f, is_cs), grant)
+    got_sub = gov.capex_subsidy.allocate(want & (instrument == SUBSIDY), grant)
+    lost = want & (instrument != NONE) & ~(got_cs | got_sub)
     grant = np.where(lost, 0.0, grant)
     instrument = np.where(lost, NONE, instrument)
     programme_ta &= ~lost
-    loan = np.where(lost, gov.green_loan.offer(model, f, p.capex, p.r_eff), loan)
-    want = passes(grant, loan, programme_ta | (gov.training.capacity > 0))
+    firm_cost = p.capex - grant
+    loan = np.where(lost, gov.green_loan.offer(model, f, firm_cost, p.r_eff), loan)
     got_loan = gov.green_loan.allocate(want & (loan > 0), loan)
     lost_loan = want & (loan > 0) & ~got_loan
     loan = np.where(got_loan, loan, 0.0)
-    want = np.where(lost_loan, passes(grant, loan, programme_ta | (gov.training.capacity > 0)), want)
+    redo = lost | lost_loan
+    if redo.any():
+        want = np.where(redo, passes(grant, loan, programme_ta | (gov.training.capacity > 0)), want)
 
-    # skills: a consultant for firms that lack the capability (programme projects have TA)
-    need_consultant = want & ~p.skilled & ~programme_ta
-    consultant = gov.training.allocate(need_consultant)
+    # skills: a trained consultant for firms that lack the capability (programme projects
+    # come with the programme's technical assistance)
+    consultant = gov.training.allocate(want & ~p.skilled & ~programme_ta)
     want &= p.skilled | programme_ta | consultant
-
-    # capital: each firm funds its chosen measures in order until its budget is spent
-    firm_cost = p.capex - grant
-    if capital:
-        limit = p.funds + loan
-        cost = np.where(want, firm_cost - loan, 0.0)
-        fits = _group_prefix_ok(f, cost, p.funds)
-        want &= fits
-        del limit
-    # release what the dropped pairs had reserved
-    gov.cost_share.release(~want & (instrument == COST_SHARE) & (grant > 0), grant)
-    gov.capex_subsidy.release(~want & (instrument == SUBSIDY) & (grant > 0), grant)
-    gov.green_loan.release(~want & (loan > 0), loan)
-    gov.training.release(~want & consultant)
+    want = affordable(want, firm_cost, loan)
+    # give back what dropped candidates had been allocated
+    gov.cost_share.release(got_cs & ~want, grant)
+    gov.capex_subsidy.release(got_sub & ~want, grant)
+    gov.green_loan.release(got_loan & ~want, loan)
+    gov.training.release(consultant & ~want)
+    consultant &= want
+    grant = np.where(want, grant, 0.0)
 
     sel = np.flatnonzero(want)
     return Batch(

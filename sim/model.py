@@ -95,6 +95,29 @@ class ClusterModel(mesa.Model):
         self.assessed_this_month = np.zeros(0, dtype=np.int64)
         self.workshop_participants = 0
         self.running = True
+        self._initial_stock()
+
+    def _initial_stock(self) -> None:
+        """Measures firms already have in the start year: every firm that knows a measure and
+        finds it worth it and affordable at start-year prices, without any policy, has adopted
+        it before the run starts (``adopted_month`` = -1). Without this, the first review would
+        release a backlog of old, profitable measures and credit it to the first year."""
+        self.update_policy()
+        insts = [i for i in self.gov.instruments.values() if hasattr(i, "enabled")]
+        saved = [i.enabled for i in insts]
+        for i in insts:
+            i.enabled = False
+        batch = decision.decide(self, np.arange(self.n_firms))
+        for i, e in zip(insts, saved):
+            i.enabled = e
+        if len(batch):
+            self.apply(batch)
+            self.adoption_log.clear()
+            self.firms.adopted_month[batch.firm, batch.measure] = -1
+        self.initial_adopters = self.adopter_count.copy()
+        self.base_energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)
+        self.energy_total = self.base_energy_total.copy()
+        self.month = -1
 
     # ------------------------------------------------------------------------------------
     def step(self) -> None:

@@ -194,6 +194,8 @@ class ScenarioConfig:
 class CapexSubsidyConfig:
     enabled: bool = False
     subsidy_share: float = 0.3
+    #: cap on the subsidy of one project, USD (.inf = no cap)
+    max_grant_per_project_usd: float = float("inf")
     budget_usd: float = 0.0
     #: measures eligible; ["all"] = every measure
     measures: List[str] = field(default_factory=lambda: ["all"])
@@ -493,6 +495,7 @@ def validate(cfg: Config) -> Config:
     p = cfg.policy
     _share("policy.capex_subsidy.subsidy_share", p.capex_subsidy.subsidy_share)
     _nonneg("policy.capex_subsidy.budget_usd", p.capex_subsidy.budget_usd)
+    _nonneg("policy.capex_subsidy.max_grant_per_project_usd", p.capex_subsidy.max_grant_per_project_usd)
     _names("policy.capex_subsidy.measures", p.capex_subsidy.measures, mnames)
     for s in p.capex_subsidy.size_classes:
         _choice("policy.capex_subsidy.size_classes", s, SIZE_CLASSES)

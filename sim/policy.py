@@ -83,7 +83,7 @@ class CapexSubsidy(Instrument):
         if not self.active:
             return np.zeros(len(firm))
         ok = self.measure_ok[measure] & self.size_ok[model.firms.size_class[firm]]
-        return np.where(ok, self.cfg.subsidy_share * capex, 0.0)
+        return np.where(ok, np.minimum(self.cfg.subsidy_share * capex, self.cfg.max_grant_per_project_usd), 0.0)
 
     def allocate(self, mask, grant):
         return self._allocate_prefix(mask, grant)

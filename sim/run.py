@@ -131,6 +131,7 @@ def task(cfg: DictConfig) -> None:
 
     from .results import is_complete, write_run
 
+    logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
     resolved = OmegaConf.to_yaml(cfg, resolve=True)
     if is_complete(out) and (out / "config.yaml").exists() and (out / "config.yaml").read_text() == resolved:
