@@ -132,6 +132,17 @@ class Government(mesa.Agent):
         for inst in self.instruments.values():
             inst._month = month
 
+    def max_grant_bound(self, capex: np.ndarray):
+        """An upper bound of the grant any active instrument could pay on each capex (USD)."""
+        bound = 0.0
+        s = self.capex_subsidy
+        if s.active:
+            bound = np.minimum(np.float32(s.cfg.subsidy_share) * capex, np.float32(min(s.cfg.max_grant_per_project_usd, 3e38)))
+        c = self.cost_share
+        if c.active and c.quota_left > 0:
+            bound = np.maximum(bound, np.minimum(np.float32(1.0 - c.cfg.copay_share) * capex, np.float32(min(c.cfg.max_grant_per_project_usd, 3e38))))
+        return bound
+
     def spending_usd(self) -> dict[str, float]:
         """Public money spent so far, by instrument (green loans: grant equivalent)."""
         return {

@@ -34,20 +34,15 @@ import numpy as np
 
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS
 
-#: counter-based random streams (see rng.py)
-STREAM_AWARENESS = 1
-STREAM_WORKSHOP = 2
-STREAM_ASSESSMENT = 3
-
 #: instrument codes used in the adoption log
 INSTRUMENTS = ("none", "capex_subsidy", "cost_share")
 NONE, SUBSIDY, COST_SHARE = 0, 1, 2
 
 
-def annuity_factor(rate: np.ndarray, years: np.ndarray) -> np.ndarray:
+def annuity_factor(rate, years):
     """Present value of 1 USD/yr for ``years`` years at ``rate`` per year."""
     rate = np.maximum(rate, 1e-6)
-    return (1.0 - (1.0 + rate) ** (-years)) / rate
+    return -np.expm1(-years * np.log1p(rate)) / rate
 
 
 @dataclass(frozen=True)
@@ -60,10 +55,11 @@ class Valuation:
     abated_scope2_t: np.ndarray  # scope-2 t CO2/yr avoided
     size_basis: np.ndarray  # MWh/yr removed or t/yr captured (capex basis)
     state_change: np.ndarray  # [K, C+1, C+1] change of x on adoption
+    stacked: np.ndarray  # [C+1, 3K]: saving | abated scope 1 | size basis, for one matmul
 
 
 def valuation(cat, shift: np.ndarray, price: np.ndarray, ef: np.ndarray) -> Valuation:
-    """Build the month's per-measure valuation maps from this year's prices and factors."""
+    """Build the year's per-measure valuation maps from its prices and emission factors."""
     K, C = cat.k, len(price)
     e1 = np.concatenate([np.where(SCOPE1_CARRIERS, ef, 0.0), [1.0]])
     e2 = np.zeros(C + 1)
@@ -80,12 +76,13 @@ def valuation(cat, shift: np.ndarray, price: np.ndarray, ef: np.ndarray) -> Valu
     basis = np.zeros((K, C + 1))
     basis[:, :C] = cat.removes_share
     basis += cap[:, None] * e1[None, :]
-    return Valuation(saving, abated1, abated2, basis, D)
+    stacked = np.ascontiguousarray(np.concatenate([saving, abated1, basis], axis=0).T)
+    return Valuation(saving, abated1, abated2, basis, D, stacked)
 
 
 @dataclass
 class Batch:
-    """The month's adoptions (one entry per adopted (firm, measure))."""
+    """The month's adoptions (one entry per adopted (firm, measure), sorted by firm)."""
 
     firm: np.ndarray
     measure: np.ndarray
@@ -107,36 +104,123 @@ class Batch:
         zi = np.zeros(0, dtype=np.int64)
         return cls(zi, zi, z, z, z, zi, z, z, np.zeros(0, bool), z, z, np.zeros(0, bool))
 
+    @classmethod
+    def concat(cls, batches: list["Batch"]) -> "Batch":
+        batches = [b for b in batches if len(b)]
+        if not batches:
+            return cls.empty()
+        if len(batches) == 1:
+            return batches[0]
+        out = cls(*[np.concatenate([getattr(b, f) for b in batches]) for f in cls.__dataclass_fields__])
+        order = np.argsort(out.firm, kind="stable")
+        return cls(*[getattr(out, f)[order] for f in cls.__dataclass_fields__])
+
     def __len__(self) -> int:
         return len(self.firm)
 
 
-def update_awareness(model, firms: np.ndarray) -> None:
-    """Information term: firms under review learn of measures (lazy over the months since
-    their last review: P = 1 - (1 - rate)^months)."""
-    ft, cat, b = model.firms, model.catalogue, model.behaviour
-    if len(firms) == 0:
-        return
+def peer_share(model, firms) -> np.ndarray:
+    """[R, K] share of each firm's neighbours that adopted each measure, plus the weighted
+    adopter share of its cluster association (brokered peer exchange), capped at 1."""
+    share = model.neighbour_adopters[firms] * model.inv_degree[firms][:, None]
+    if len(model.clusters):
+        share += model.behaviour.cluster_broker_weight * model.cluster_share_table()[model.firms.cluster[firms] + 1]
+    return np.minimum(share, 1.0, out=share)
+
+
+def update_awareness(model, firms, draws: np.ndarray) -> None:
+    """Information term for the firms under review: each unaware (firm, measure) becomes aware
+    with probability 1 - exp(-hazard * months since the firm's last review), hazard (per
+    month) = info_rate_k (Bass p) + peer_awareness * peer_share (Bass q) + customer pressure.
+    ``draws`` are [R, K] standard exponential variates (drawn for every pair, so the stream
+    does not depend on the state: common random numbers across policies)."""
+    ft, b = model.firms, model.behaviour
+    applicable, aware = ft.applicable[firms], ft.aware[firms]
     if not b.terms.information:
-        ft.aware[firms] = ft.applicable[firms]
-        return
-    gap = ft.applicable[firms] & ~ft.aware[firms]
-    r, k = np.nonzero(gap)
-    if len(r) == 0:
-        return
-    f = firms[r]
-    rate = cat.info_rate_per_month[k].copy()
-    if b.terms.peer_awareness:
-        rate += b.peer_awareness_per_month * model.peer_share(f, k)
-    if b.terms.customer_pressure:
-        rate += b.customer_pressure_awareness_per_month * model.customer_pressure[f]
-    months = np.maximum(model.month - ft.last_review_month[f], 1)
-    p = 1.0 - (1.0 - np.minimum(rate, 1.0)) ** months
-    u = model.counter.uniform(STREAM_AWARENESS, model.month, f.astype(np.int64) * cat.k + k)
-    learn = u < p
-    if learn.any():
-        ft.aware[f[learn], k[learn]] = True
-        model.aware_count += np.bincount(k[learn], minlength=cat.k)
+        learn = applicable & ~aware
+    else:
+        if b.terms.peer_awareness:
+            hazard = peer_share(model, firms)
+            hazard *= np.float32(b.peer_awareness_per_month)
+            hazard += model.c32.info_rate_per_month
+        else:
+            hazard = np.broadcast_to(model.c32.info_rate_per_month, aware.shape).copy()
+        if b.terms.customer_pressure:
+            hazard += (b.customer_pressure_awareness_per_month * model.customer_pressure[firms]).astype(np.float32)[:, None]
+        months = np.maximum(model.month - ft.last_review_month[firms], 1).astype(np.float32)
+        hazard *= months[:, None]
+        learn = hazard > draws
+        learn &= applicable
+        learn &= ~aware
+    ft.aware[firms] = aware | learn
+    model.aware_count += learn.sum(axis=0)
+
+
+@dataclass
+class Terms:
+    """Every term of the decision for a block of firms x all measures (dense [R, K] arrays)."""
+
+    open: np.ndarray  # aware, applicable, available, not adopted, and something to save
+    capex: np.ndarray  # USD
+    net_value: np.ndarray  # USD/yr: energy + non-energy + carbon-price value - O&M
+    saving: np.ndarray  # USD/yr energy cost saved
+    r_eff: np.ndarray  # per yr: hurdle + risk - customer pressure
+    annuity: np.ndarray  # yr
+    hidden: np.ndarray  # USD
+    share: np.ndarray  # peer share
+    funds: np.ndarray  # [R] USD
+    skilled: np.ndarray  # [R, K] bool
+
+
+def terms(model, firms) -> Terms:
+    """The decision terms (see module docstring) for ``firms`` (slice or index array), as
+    dense float32 [R, K] arrays."""
+    ft, b, c = model.firms, model.behaviour, model.c32
+    t = b.terms
+    x = model.state_matrix(firms).astype(np.float32)
+    saving = x @ c.w_saving
+    basis = x @ c.w_basis
+    open_ = ft.aware[firms] & ft.applicable[firms]
+    open_ &= ~ft.adopted[firms]
+    open_ &= basis > 0
+    if not model.available.all():
+        open_ &= model.available
+    capex = basis * c.capex_unit_usd
+    capex += c.capex_fixed_usd
+    value = saving.copy()
+    if len(c.neb_cols):  # non-energy benefits on positive savings
+        value[:, c.neb_cols] += np.maximum(saving[:, c.neb_cols], 0) * c.neb_share
+    cp = model.gov.carbon_price_usd_per_t
+    if cp:
+        value += (x @ c.w_scope1) * (np.float32(cp) * model.gov.carbon_price_covers[firms].astype(np.float32))[:, None]
+    net_value = value
+    net_value -= capex * c.om_share
+    share = peer_share(model, firms) if (t.peer_risk or t.peer_awareness) else np.zeros(capex.shape, np.float32)
+    base_rate = ft.hurdle_rate_per_yr[firms]
+    if t.customer_pressure:
+        base_rate = base_rate - (b.customer_pressure_per_yr * model.customer_pressure[firms]).astype(np.float32)
+    if t.risk:
+        r_eff = share * np.float32(-b.peer_risk_relief_share) if t.peer_risk else np.zeros(capex.shape, np.float32)
+        r_eff += 1.0
+        r_eff *= c.risk_premium_per_yr
+        r_eff *= (ft.risk_aversion[firms] * (1.0 - ft.risk_relief[firms]))[:, None]
+        r_eff += base_rate[:, None]
+    else:
+        r_eff = np.broadcast_to(base_rate[:, None], capex.shape).copy()
+    np.maximum(r_eff, 0.005, out=r_eff)
+    ann = np.log1p(r_eff)
+    ann *= c.neg_lifetime_yr
+    np.expm1(ann, out=ann)
+    np.negative(ann, out=ann)
+    ann /= r_eff
+    if t.hidden_costs:
+        hidden = capex * c.hidden_cost_share
+        hidden *= (1.0 - ft.hidden_cost_relief[firms])[:, None]
+    else:
+        hidden = np.zeros(capex.shape, np.float32)
+    funds = ft.cash_usd_per_yr[firms] + ft.credit_usd[firms]
+    skilled = ft.capability[firms][:, None] >= c.complexity_share if t.skills else np.ones(capex.shape, bool)
+    return Terms(open_, capex, net_value, saving, r_eff, ann, hidden, share, funds, skilled)
 
 
 @dataclass
@@ -148,52 +232,34 @@ class _Pairs:
     annuity: np.ndarray
     hidden: np.ndarray
     r_eff: np.ndarray
-    abatement: np.ndarray
     funds: np.ndarray
     skilled: np.ndarray
-    grant: np.ndarray = field(default=None)
-    instrument: np.ndarray = field(default=None)
-    loan: np.ndarray = field(default=None)
 
 
-def _candidates(model, firms: np.ndarray) -> _Pairs | None:
-    ft, cat, b = model.firms, model.catalogue, model.behaviour
-    terms = b.terms
-    open_ = ft.aware[firms] & ft.applicable[firms] & ~ft.adopted[firms] & model.available[None, :]
-    r, k = np.nonzero(open_)
+def _candidates(model, firms, idx: np.ndarray) -> _Pairs | None:
+    """Pairs that could pass with the most generous support any active instrument offers."""
+    tm = terms(model, firms)
+    econ, capital = model.behaviour.terms.economics, model.behaviour.terms.capital
+    gov = model.gov
+    g_max = gov.max_grant_bound(tm.capex)
+    loan_max = gov.green_loan.cfg.max_loan_per_firm_usd if gov.green_loan.active else 0.0
+    mask = tm.open
+    if econ:
+        bound = tm.net_value * tm.annuity
+        bound -= tm.capex
+        bound -= tm.hidden
+        bound += g_max
+        if loan_max:
+            bound += np.minimum(tm.capex, np.float32(loan_max))
+        mask &= bound > 0
+    if capital:
+        mask &= tm.capex - g_max <= (tm.funds + loan_max).astype(np.float32)[:, None]
+    r, k = np.nonzero(mask)
     if len(r) == 0:
         return None
-    f = firms[r]
-    # yearly quantities for the reviewing firms, then gathered per pair
-    x = model.state_matrix(firms)
-    val = model.val
-    saving = (x @ val.saving_usd.T)[r, k]
-    ab1 = (x @ val.abated_scope1_t.T)[r, k]
-    ab2 = (x @ val.abated_scope2_t.T)[r, k]
-    basis = (x @ val.size_basis.T)[r, k]
-    keep = basis > 0
-    if not keep.all():
-        r, k, f, saving, ab1, ab2, basis = r[keep], k[keep], f[keep], saving[keep], ab1[keep], ab2[keep], basis[keep]
-        if len(r) == 0:
-            return None
-    capex = (cat.capex_fixed_usd[k] + cat.capex_usd_per_unit[k] * basis) * model.capex_mult[k]
-    cp = model.gov.carbon_price_usd_per_t * model.gov.carbon_price_covers[f]
-    value = np.maximum(saving, 0.0) * (1.0 + cat.non_energy_benefit_share[k]) + np.minimum(saving, 0.0) + cp * ab1
-    net_value = value - cat.om_share_of_capex_per_yr[k] * capex
-
-    share = model.peer_share(f, k) if (terms.peer_risk or terms.peer_awareness) else np.zeros(len(f))
-    r_eff = ft.hurdle_rate_per_yr[f].copy()
-    if terms.risk:
-        peer_relief = b.peer_risk_relief_share * share if terms.peer_risk else 0.0
-        r_eff += ft.risk_aversion[f] * cat.risk_premium_per_yr[k] * (1.0 - ft.risk_relief[f]) * (1.0 - peer_relief)
-    if terms.customer_pressure:
-        r_eff -= b.customer_pressure_per_yr * model.customer_pressure[f]
-    r_eff = np.maximum(r_eff, 0.005)
-    ann = annuity_factor(r_eff, cat.lifetime_yr[k])
-    hidden = cat.hidden_cost_share[k] * capex * (1.0 - ft.hidden_cost_relief[f]) if terms.hidden_costs else np.zeros(len(f))
-    funds = ft.cash_usd_per_yr[f] + ft.credit_usd[f]
-    skilled = ft.capability[f] >= cat.complexity_share[k] if terms.skills else np.ones(len(f), bool)
-    return _Pairs(f, k, capex, net_value, ann, hidden, r_eff, ab1 + ab2, funds, skilled)
+    f64 = np.float64
+    return _Pairs(idx[r], k, tm.capex[r, k].astype(f64), tm.net_value[r, k].astype(f64), tm.annuity[r, k].astype(f64),
+                  tm.hidden[r, k].astype(f64), tm.r_eff[r, k].astype(f64), tm.funds[r], tm.skilled[r, k])
 
 
 def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray, loan_cfg) -> np.ndarray:
@@ -225,10 +291,11 @@ def _first_per_firm(firm: np.ndarray) -> np.ndarray:
     return np.r_[True, firm[1:] != firm[:-1]] if len(firm) else np.zeros(0, bool)
 
 
-def decide(model, firms: np.ndarray) -> Batch:
-    """Adoptions of the firms under review this month (``firms``: sorted firm indices)."""
+def decide(model, firms, idx: np.ndarray) -> Batch:
+    """Adoptions of the firms under review (``firms``: a slice or sorted index array into the
+    firm table; ``idx``: the same firms as an index array)."""
     terms = model.behaviour.terms
-    p = _candidates(model, firms)
+    p = _candidates(model, firms, idx)
     if p is None:
         return Batch.empty()
     gov = model.gov
@@ -260,7 +327,7 @@ def decide(model, firms: np.ndarray) -> Batch:
     npv_s = _npv(p, grant, loan, loan_cfg)
     order = np.lexsort((-npv_s / np.maximum(p.capex, 1.0), p.firm))
     f, k = p.firm[order], p.measure[order]
-    for name in ("capex", "net_value", "annuity", "hidden", "r_eff", "abatement", "funds", "skilled"):
+    for name in ("capex", "net_value", "annuity", "hidden", "r_eff", "funds", "skilled"):
         setattr(p, name, getattr(p, name)[order])
     p.firm, p.measure = f, k
     grant, instrument, loan = grant[order], instrument[order], loan[order]
@@ -321,7 +388,7 @@ def decide(model, firms: np.ndarray) -> Batch:
         loan_grant_equivalent_usd=gov.green_loan.grant_equivalent(loan[sel]),
         consultant=consultant[sel],
         npv_usd=npv_s[sel],
-        abatement_t_per_yr=p.abatement[sel],
+        abatement_t_per_yr=model.abatement_t_per_yr(f[sel], k[sel]),
         without_support=ok_plain[sel],
     )
 
@@ -337,46 +404,32 @@ def _first_in_firm_among(firm: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def explain(model, firm: int) -> list[dict]:
-    """For one firm, every measure with the state of each decision term (for the inspector)."""
+    """For one firm, every measure with the value of each decision term and which term is
+    decisive (for the firm inspector)."""
     ft, cat, b = model.firms, model.catalogue, model.behaviour
-    firms = np.array([firm])
-    x = model.state_matrix(firms)[0]
-    val = model.val
+    idx = np.array([firm])
+    tm = terms(model, idx)
+    ab = model.abatement_t_per_yr(np.repeat(idx, cat.k), np.arange(cat.k))
     rows = []
     for k, name in enumerate(cat.names):
         row = {"measure": name, "label": cat.labels[k], "applicable": bool(ft.applicable[firm, k]),
                "available": bool(model.available[k]), "aware": bool(ft.aware[firm, k]),
                "adopted": bool(ft.adopted[firm, k])}
         if row["applicable"] and row["available"]:
-            saving = float(x @ val.saving_usd[k])
-            ab1 = float(x @ val.abated_scope1_t[k])
-            basis = float(x @ val.size_basis[k])
-            capex = (cat.capex_fixed_usd[k] + cat.capex_usd_per_unit[k] * basis) * model.capex_mult[k]
-            cp = model.gov.carbon_price_usd_per_t * bool(model.gov.carbon_price_covers[firm])
-            value = max(saving, 0) * (1 + cat.non_energy_benefit_share[k]) + min(saving, 0) + cp * ab1
-            net = value - cat.om_share_of_capex_per_yr[k] * capex
-            share = float(model.peer_share(firms, np.array([k]))[0])
-            r_eff = ft.hurdle_rate_per_yr[firm]
-            if b.terms.risk:
-                r_eff += ft.risk_aversion[firm] * cat.risk_premium_per_yr[k] * (1 - ft.risk_relief[firm]) * (1 - b.peer_risk_relief_share * share)
-            if b.terms.customer_pressure:
-                r_eff -= b.customer_pressure_per_yr * model.customer_pressure[firm]
-            r_eff = max(r_eff, 0.005)
-            ann = float(annuity_factor(np.array([r_eff]), np.array([cat.lifetime_yr[k]]))[0])
-            hidden = cat.hidden_cost_share[k] * capex * (1 - ft.hidden_cost_relief[firm]) if b.terms.hidden_costs else 0.0
-            npv = net * ann - capex - hidden
-            funds = ft.cash_usd_per_yr[firm] + ft.credit_usd[firm]
+            capex = float(tm.capex[0, k])
+            npv = float(tm.net_value[0, k] * tm.annuity[0, k] - capex - tm.hidden[0, k])
+            funds = float(tm.funds[0])
             row.update(
-                capex_usd=float(capex), saving_usd_per_yr=saving, abatement_t_per_yr=float(x @ (val.abated_scope1_t[k] + val.abated_scope2_t[k])),
-                effective_rate_per_yr=float(r_eff), hidden_cost_usd=float(hidden), npv_usd=float(npv),
-                peer_share=share, funds_usd=float(funds),
+                capex_usd=capex, saving_usd_per_yr=float(tm.saving[0, k]), abatement_t_per_yr=float(ab[k]),
+                effective_rate_per_yr=float(tm.r_eff[0, k]), hidden_cost_usd=float(tm.hidden[0, k]), npv_usd=npv,
+                peer_share=float(tm.share[0, k]), funds_usd=funds,
                 information_ok=row["aware"] or not b.terms.information,
                 economics_ok=npv > 0 or not b.terms.economics,
                 capital_ok=capex <= funds or not b.terms.capital,
-                skills_ok=ft.capability[firm] >= cat.complexity_share[k] or not b.terms.skills,
+                skills_ok=bool(tm.skilled[0, k]),
             )
             blocking = [t for t in ("information", "economics", "capital", "skills") if not row[f"{t}_ok"]]
-            row["decisive"] = ", ".join(blocking) if blocking else ("adopted" if row["adopted"] else "would adopt at next review")
+            row["decisive"] = ", ".join(blocking) if blocking else ("adopted" if row["adopted"] else "would adopt at its next review (without support)")
         else:
             row["decisive"] = "not applicable" if not row["applicable"] else "not yet available"
         rows.append(row)

@@ -84,9 +84,10 @@ def generate(
     bill = energy_mwh @ energy.price_usd_per_mwh[0]
     cash = bill * sc.cash_per_energy_cost * np.exp(0.5 * rng.standard_normal(n))
     credit = bill * np.asarray(sc.credit_per_energy_cost, dtype=float)[size]
-    hurdle = np.asarray(sc.hurdle_rate_median_per_yr)[size] * np.exp(sc.hurdle_rate_sigma_log * rng.standard_normal(n))
-    capability = _beta_from_mean(rng, np.asarray(sc.capability_mean)[size], 6.0)
-    risk_aversion = _beta_from_mean(rng, np.full(n, sc.risk_aversion_mean), 4.0)
+    f32 = np.float32
+    hurdle = (np.asarray(sc.hurdle_rate_median_per_yr)[size] * np.exp(sc.hurdle_rate_sigma_log * rng.standard_normal(n))).astype(f32)
+    capability = _beta_from_mean(rng, np.asarray(sc.capability_mean)[size], 6.0).astype(f32)
+    risk_aversion = _beta_from_mean(rng, np.full(n, sc.risk_aversion_mean), 4.0).astype(f32)
 
     applicable = cat.applies_to_sector[sector] & (size[:, None] >= cat.min_size_class[None, :])
     aware = (rng.random((n, K), dtype=np.float32) < cat.initial_awareness_share[None, :].astype(np.float32)) & applicable
@@ -106,7 +107,9 @@ def generate(
 
     large = SIZE_CLASSES.index("large")
     target = (size == large) & (rng.random(n) < sc.network.supplier_target_share_of_large)
-    phase = rng.integers(0, review_interval_months, size=n).astype(np.int16)
+    # firm i reviews its investments in the months t with t % interval == i % interval; rows
+    # are i.i.d. draws, so this staggers reviews evenly and keeps each month's group a slice
+    phase = (np.arange(n) % review_interval_months).astype(np.int16)
 
     return FirmTable(
         sector=sector,
@@ -126,8 +129,8 @@ def generate(
         applicable=applicable,
         review_phase=phase,
         last_review_month=(phase.astype(np.int32) - review_interval_months),
-        hidden_cost_relief=np.zeros(n),
-        risk_relief=np.zeros(n),
+        hidden_cost_relief=np.zeros(n, dtype=np.float32),
+        risk_relief=np.zeros(n, dtype=np.float32),
         reporting_from_month=reporting,
         sets_supplier_target=target,
         offer_until_month=np.full(n, -1, dtype=np.int32),

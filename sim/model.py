@@ -16,7 +16,6 @@ from .measures import Catalogue
 from .params import CARRIERS, Config, validate
 from .policy import SPENDING_INSTRUMENTS, build_instruments
 from .registry import Registry
-from .rng import CounterUniform
 
 
 class ClusterModel(mesa.Model):
@@ -34,7 +33,7 @@ class ClusterModel(mesa.Model):
         super().__init__(rng=config.seed)
         self.config = cfg = config
         self.behaviour = cfg.behaviour
-        r_firms, r_net, r_policy, r_counter = self.rng.spawn(4)
+        r_firms, r_net, r_policy, r_aware = self.rng.spawn(4)
         sc = cfg.scenario
         self.sector_names = [s.name for s in sc.sectors]
         self.start_year, self.end_year = cfg.start_year, cfg.end_year
@@ -49,7 +48,7 @@ class ClusterModel(mesa.Model):
             sc, cat, self.energy, cfg.n_firms, r_firms, cfg.behaviour.review_interval_months)
         n, K = ft.n, cat.k
         self.n_firms = n
-        self.counter = CounterUniform(r_counter)
+        self.aware_rng = r_aware  # awareness draws: a fixed block per review group and month
 
         # network and peer-effect state ---------------------------------------------
         if network is None:
@@ -60,6 +59,7 @@ class ClusterModel(mesa.Model):
                 sc.network.supply_links_per_firm, sc.network.partner_links_per_member, sc.network.random_links_per_firm)
         self.network = network
         self.degree = network.degree.astype(np.float32)
+        self.inv_degree = (1.0 / np.maximum(self.degree, 1.0)).astype(np.float32)
         self.neighbour_adopters = np.zeros((n, K), dtype=np.float32)
         n_customers = np.diff(network.customers.indptr)
         self.customer_pressure = np.where(
@@ -77,7 +77,6 @@ class ClusterModel(mesa.Model):
         self._space = None
 
         # bookkeeping ---------------------------------------------------------------------
-        self.review_groups = [np.flatnonzero(ft.review_phase == p) for p in range(cfg.behaviour.review_interval_months)]
         self.applicable_count = ft.applicable.sum(axis=0)
         self.aware_count = ft.aware.sum(axis=0).astype(np.int64)
         self.adopter_count = np.zeros(K, dtype=np.int64)
@@ -107,13 +106,16 @@ class ClusterModel(mesa.Model):
         saved = [i.enabled for i in insts]
         for i in insts:
             i.enabled = False
-        batch = decision.decide(self, np.arange(self.n_firms))
+        chunk = 1 << 16  # bounded memory for large populations
+        for lo in range(0, self.n_firms, chunk):
+            ids = np.arange(lo, min(lo + chunk, self.n_firms))
+            batch = decision.decide(self, slice(ids[0], ids[-1] + 1), ids)
+            if len(batch):
+                self.apply(batch)
+                self.firms.adopted_month[batch.firm, batch.measure] = -1
+        self.adoption_log.clear()
         for i, e in zip(insts, saved):
             i.enabled = e
-        if len(batch):
-            self.apply(batch)
-            self.adoption_log.clear()
-            self.firms.adopted_month[batch.firm, batch.measure] = -1
         self.initial_adopters = self.adopter_count.copy()
         self.base_energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)
         self.energy_total = self.base_energy_total.copy()
@@ -147,6 +149,7 @@ class ClusterModel(mesa.Model):
             self.val = decision.valuation(self.catalogue, self.shift, self.price, self.ef)
             self.capex_mult = self.catalogue.capex_multiplier(y)
             self.available = self.catalogue.available_from_year <= self.year
+            self.c32 = self._float32_terms()
             self.gov.new_year(self.year)
             self._recompute_rates(slice(None))
             self.total_scope1 = float(self.scope1_rate.sum())
@@ -171,13 +174,22 @@ class ClusterModel(mesa.Model):
         self.gov.training.monthly(self)
 
     def firm_decisions(self) -> None:
+        """Firms whose investment review falls in this month (firm i reviews in months
+        t with t % interval == i % interval), plus firms just pre-assessed by a programme."""
         interval = self.behaviour.review_interval_months
-        reviewing = self.review_groups[self.month % interval]
-        if len(self.assessed_this_month):
-            reviewing = np.union1d(reviewing, self.assessed_this_month)
-        decision.update_awareness(self, reviewing)
-        batch = decision.decide(self, reviewing)
-        self.firms.last_review_month[reviewing] = self.month
+        g = self.month % interval
+        group = slice(g, self.n_firms, interval)
+        idx = np.arange(g, self.n_firms, interval)
+        draws = -np.log1p(-self.aware_rng.random((len(idx), self.catalogue.k), dtype=np.float32))
+        decision.update_awareness(self, group, draws)
+        batches = [decision.decide(self, group, idx)]
+        extra = self.assessed_this_month
+        extra = extra[extra % interval != g]
+        if len(extra):
+            batches.append(decision.decide(self, extra, extra))
+            self.firms.last_review_month[extra] = self.month
+        self.firms.last_review_month[group] = self.month
+        batch = decision.Batch.concat(batches)
         if len(batch):
             self.apply(batch)
 
@@ -202,17 +214,33 @@ class ClusterModel(mesa.Model):
         ft = self.firms
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
 
-    def peer_share(self, firms: np.ndarray, measures: np.ndarray) -> np.ndarray:
-        """Share of a firm's neighbours that adopted the measure, plus the weighted share of its
-        association's members (cluster brokerage), capped at 1."""
-        deg = self.degree[firms]
-        share = np.where(deg > 0, self.neighbour_adopters[firms, measures] / np.maximum(deg, 1.0), 0.0)
-        cl = self.firms.cluster[firms]
-        if len(self.clusters):
-            member = cl >= 0
-            cs = self.cluster_adopters[np.maximum(cl, 0), measures] / np.maximum(self.cluster_size[np.maximum(cl, 0)], 1.0)
-            share = share + np.where(member, self.behaviour.cluster_broker_weight * cs, 0.0)
-        return np.minimum(share, 1.0)
+    def _float32_terms(self):
+        """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
+        from types import SimpleNamespace
+
+        cat, val, f = self.catalogue, self.val, np.float32
+        neb_cols = np.flatnonzero(cat.non_energy_benefit_share > 0)
+        return SimpleNamespace(
+            w_saving=val.saving_usd.T.astype(f).copy(), w_basis=val.size_basis.T.astype(f).copy(),
+            w_scope1=val.abated_scope1_t.T.astype(f).copy(),
+            capex_fixed_usd=(cat.capex_fixed_usd * self.capex_mult).astype(f),
+            capex_unit_usd=(cat.capex_usd_per_unit * self.capex_mult).astype(f),
+            neb_cols=neb_cols, neb_share=cat.non_energy_benefit_share[neb_cols].astype(f),
+            om_share=cat.om_share_of_capex_per_yr.astype(f), risk_premium_per_yr=cat.risk_premium_per_yr.astype(f),
+            neg_lifetime_yr=(-cat.lifetime_yr).astype(f), hidden_cost_share=cat.hidden_cost_share.astype(f),
+            complexity_share=cat.complexity_share.astype(f), info_rate_per_month=cat.info_rate_per_month.astype(f),
+        )
+
+    def cluster_share_table(self) -> np.ndarray:
+        """[L+1, K] adopter share of each association's members (row 0: no association)."""
+        t = np.zeros((len(self.clusters) + 1, self.catalogue.k), dtype=np.float32)
+        t[1:] = self.cluster_adopters / np.maximum(self.cluster_size, 1.0)[:, None]
+        return t
+
+    def abatement_t_per_yr(self, firms: np.ndarray, measures: np.ndarray) -> np.ndarray:
+        """Scope 1+2 t CO2/yr each (firm, measure) would avoid if adopted now."""
+        x = self.state_matrix(firms)
+        return np.einsum("pc,pc->p", x, self.val.abated_scope1_t[measures] + self.val.abated_scope2_t[measures])
 
     def _recompute_rates(self, firms) -> None:
         ft = self.firms
@@ -234,7 +262,7 @@ class ClusterModel(mesa.Model):
         cl = ft.cluster[f]
         np.add.at(self.cluster_adopters, (cl[cl >= 0], k[cl >= 0]), 1.0)
 
-        firms_u = np.unique(f)
+        firms_u = f[np.r_[True, f[1:] != f[:-1]]]  # batch is sorted by firm
         old_s1, old_s2 = self.scope1_rate[firms_u].copy(), self.scope2_rate[firms_u].copy()
         old_e = ft.energy_mwh_per_yr[firms_u].copy()
         # measures act on current energy, so a firm's several adoptions apply in turn

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .decision import STREAM_ASSESSMENT, STREAM_WORKSHOP, annuity_factor
+from .decision import annuity_factor
 from .params import SIZE_CLASSES, PolicyConfig
 
 
@@ -289,8 +289,8 @@ class Workshops(Instrument):
         n = min(self.cfg.firms_per_workshop, len(pool))
         part = np.sort(self.rng.choice(pool, size=n, replace=False))
         ft, K = model.firms, model.catalogue.k
-        u = model.counter.uniform(STREAM_WORKSHOP, model.month, (part[:, None] * K + np.arange(K)[None, :]).ravel() * 64 + (host + 1))
-        learn = (u.reshape(n, K) < self.cfg.awareness_lift_share) & ft.applicable[part] & ~ft.aware[part]
+        u = self.rng.random((n, K))
+        learn = (u < self.cfg.awareness_lift_share) & ft.applicable[part] & ~ft.aware[part]
         ft.aware[part] |= learn
         model.aware_count += learn.sum(axis=0)
         ft.hidden_cost_relief[part] = np.maximum(ft.hidden_cost_relief[part], self.cfg.hidden_cost_relief_share)
