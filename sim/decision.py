@@ -128,20 +128,22 @@ def peer_share(model, firms) -> np.ndarray:
     return np.minimum(share, 1.0, out=share)
 
 
-def update_awareness(model, firms, draws: np.ndarray) -> None:
+def update_awareness(model, firms, draws: np.ndarray):
     """Information term for the firms under review: each unaware (firm, measure) becomes aware
     with probability 1 - exp(-hazard * months since the firm's last review), hazard (per
     month) = info_rate_k (Bass p) + peer_awareness * peer_share (Bass q) + customer pressure.
     ``draws`` are [R, K] standard exponential variates (drawn for every pair, so the stream
-    does not depend on the state: common random numbers across policies)."""
+    does not depend on the state: common random numbers across policies). Returns the peer
+    share, for the rest of the decision."""
     ft, b = model.firms, model.behaviour
     applicable, aware = ft.applicable[firms], ft.aware[firms]
+    t = b.terms
+    share = peer_share(model, firms) if (t.peer_risk or t.peer_awareness) else None
     if not b.terms.information:
         learn = applicable & ~aware
     else:
         if b.terms.peer_awareness:
-            hazard = peer_share(model, firms)
-            hazard *= np.float32(b.peer_awareness_per_month)
+            hazard = share * np.float32(b.peer_awareness_per_month)
             hazard += model.c32.info_rate_per_month
         else:
             hazard = np.broadcast_to(model.c32.info_rate_per_month, aware.shape).copy()
@@ -154,6 +156,7 @@ def update_awareness(model, firms, draws: np.ndarray) -> None:
         learn &= ~aware
     ft.aware[firms] = aware | learn
     model.aware_count += learn.sum(axis=0)
+    return share
 
 
 @dataclass
@@ -172,12 +175,12 @@ class Terms:
     skilled: np.ndarray  # [R, K] bool
 
 
-def terms(model, firms) -> Terms:
+def terms(model, firms, share=None) -> Terms:
     """The decision terms (see module docstring) for ``firms`` (slice or index array), as
     dense float32 [R, K] arrays."""
     ft, b, c = model.firms, model.behaviour, model.c32
     t = b.terms
-    x = model.state_matrix(firms).astype(np.float32)
+    x = model.state32[firms]
     saving = x @ c.w_saving
     basis = x @ c.w_basis
     open_ = ft.aware[firms] & ft.applicable[firms]
@@ -195,7 +198,8 @@ def terms(model, firms) -> Terms:
         value += (x @ c.w_scope1) * (np.float32(cp) * model.gov.carbon_price_covers[firms].astype(np.float32))[:, None]
     net_value = value
     net_value -= capex * c.om_share
-    share = peer_share(model, firms) if (t.peer_risk or t.peer_awareness) else np.zeros(capex.shape, np.float32)
+    if share is None:
+        share = peer_share(model, firms) if (t.peer_risk or t.peer_awareness) else np.zeros(capex.shape, np.float32)
     base_rate = ft.hurdle_rate_per_yr[firms]
     if t.customer_pressure:
         base_rate = base_rate - (b.customer_pressure_per_yr * model.customer_pressure[firms]).astype(np.float32)
@@ -236,9 +240,9 @@ class _Pairs:
     skilled: np.ndarray
 
 
-def _candidates(model, firms, idx: np.ndarray) -> _Pairs | None:
+def _candidates(model, firms, idx: np.ndarray, share=None) -> _Pairs | None:
     """Pairs that could pass with the most generous support any active instrument offers."""
-    tm = terms(model, firms)
+    tm = terms(model, firms, share)
     econ, capital = model.behaviour.terms.economics, model.behaviour.terms.capital
     gov = model.gov
     g_max = gov.max_grant_bound(tm.capex)
@@ -291,11 +295,11 @@ def _first_per_firm(firm: np.ndarray) -> np.ndarray:
     return np.r_[True, firm[1:] != firm[:-1]] if len(firm) else np.zeros(0, bool)
 
 
-def decide(model, firms, idx: np.ndarray) -> Batch:
+def decide(model, firms, idx: np.ndarray, share=None) -> Batch:
     """Adoptions of the firms under review (``firms``: a slice or sorted index array into the
     firm table; ``idx``: the same firms as an index array)."""
     terms = model.behaviour.terms
-    p = _candidates(model, firms, idx)
+    p = _candidates(model, firms, idx, share)
     if p is None:
         return Batch.empty()
     gov = model.gov

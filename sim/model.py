@@ -88,12 +88,15 @@ class ClusterModel(mesa.Model):
         self.annual_scope1 = np.zeros(n)
         self.annual_scope2 = np.zeros(n)
         self.annual_energy = np.zeros(n)
+        self.reporting_sorted = np.sort(ft.reporting_from_month)
         self.total_scope1 = self.total_scope2 = 0.0
         self.adoption_log: list[tuple[int, decision.Batch]] = []
         self.series = {}
         self.assessed_this_month = np.zeros(0, dtype=np.int64)
         self.workshop_participants = 0
         self.running = True
+        self.state32 = np.zeros((n, len(CARRIERS) + 1), dtype=np.float32)
+        self._refresh_state32(slice(None))
         self._initial_stock()
 
     def _initial_stock(self) -> None:
@@ -123,7 +126,9 @@ class ClusterModel(mesa.Model):
 
     # ------------------------------------------------------------------------------------
     def step(self) -> None:
-        """One month."""
+        """One month (does nothing once the end year is over)."""
+        if not self.running:
+            return
         self.update_policy()  # new year: prices, grid factor, carbon price, quotas
         self.cluster_activities()  # information collection, workshops, peer brokerage
         self.programme_activities()  # pre-assessments, training courses
@@ -174,22 +179,17 @@ class ClusterModel(mesa.Model):
         self.gov.training.monthly(self)
 
     def firm_decisions(self) -> None:
-        """Firms whose investment review falls in this month (firm i reviews in months
-        t with t % interval == i % interval), plus firms just pre-assessed by a programme."""
+        """Firms whose investment review falls in this month decide (firm i reviews in the
+        months t with t % interval == i % interval). A pre-assessed firm takes up its
+        programme offer at its next review, within the offer's 12 months."""
         interval = self.behaviour.review_interval_months
         g = self.month % interval
         group = slice(g, self.n_firms, interval)
         idx = np.arange(g, self.n_firms, interval)
         draws = -np.log1p(-self.aware_rng.random((len(idx), self.catalogue.k), dtype=np.float32))
-        decision.update_awareness(self, group, draws)
-        batches = [decision.decide(self, group, idx)]
-        extra = self.assessed_this_month
-        extra = extra[extra % interval != g]
-        if len(extra):
-            batches.append(decision.decide(self, extra, extra))
-            self.firms.last_review_month[extra] = self.month
+        share = decision.update_awareness(self, group, draws)
+        batch = decision.decide(self, group, idx, share)
         self.firms.last_review_month[group] = self.month
-        batch = decision.Batch.concat(batches)
         if len(batch):
             self.apply(batch)
 
@@ -213,6 +213,10 @@ class ClusterModel(mesa.Model):
         """[len(firms), C+1] energy by carrier (MWh/yr) and process CO2 (t/yr)."""
         ft = self.firms
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
+
+    def _refresh_state32(self, firms) -> None:
+        """Keep the float32 copy of the state the decision reads in step with the firm table."""
+        self.state32[firms] = self.state_matrix(firms)
 
     def _float32_terms(self):
         """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
@@ -255,12 +259,15 @@ class ClusterModel(mesa.Model):
         f, k = b.firm, b.measure
         ft.adopted[f, k] = True
         ft.adopted_month[f, k] = self.month
-        np.add.at(self.adopter_count, k, 1)
-        np.add.at(self.adopters_by_sector, (ft.sector[f], k), 1)
+        K = cat.k
+        self.adopter_count += np.bincount(k, minlength=K)
+        self.adopters_by_sector += np.bincount(ft.sector[f] * K + k, minlength=self.adopters_by_sector.size).reshape(self.adopters_by_sector.shape)
         owner, nbr = self.network.neighbours(f)
-        np.add.at(self.neighbour_adopters, (nbr, k[owner]), 1.0)
+        # flat 1-D ufunc.at takes numpy's fast path (one sparse scatter per month)
+        np.add.at(self.neighbour_adopters.reshape(-1), nbr * K + k[owner], np.float32(1.0))
         cl = ft.cluster[f]
-        np.add.at(self.cluster_adopters, (cl[cl >= 0], k[cl >= 0]), 1.0)
+        m = cl >= 0
+        self.cluster_adopters += np.bincount(cl[m] * K + k[m], minlength=self.cluster_adopters.size).reshape(self.cluster_adopters.shape)
 
         firms_u = f[np.r_[True, f[1:] != f[:-1]]]  # batch is sorted by firm
         old_s1, old_s2 = self.scope1_rate[firms_u].copy(), self.scope2_rate[firms_u].copy()
@@ -277,6 +284,7 @@ class ClusterModel(mesa.Model):
             cap = cat.capture_share[kk]
             ft.capture_share[ff] = np.maximum(ft.capture_share[ff], cap)
         self._recompute_rates(firms_u)
+        self._refresh_state32(firms_u)
         frac = (12 - self.month % 12) / 12.0
         d1 = self.scope1_rate[firms_u] - old_s1
         d2 = self.scope2_rate[firms_u] - old_s2

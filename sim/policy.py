@@ -134,8 +134,12 @@ class CostShareProgramme(Instrument):
         if n_now == 0:
             return np.zeros(0, dtype=np.int64)
         ft = model.firms
-        pool = np.flatnonzero(self.sector_ok[ft.sector] & self.size_ok[ft.size_class] & (ft.offer_until_month < 0))
-        pool = self.prioritise(model, pool)
+        if self._queue is None:
+            # assessment order: eligible firms in random order (= drawing without replacement)
+            eligible = np.flatnonzero(self.sector_ok[ft.sector] & self.size_ok[ft.size_class])
+            self._queue = self.prioritise(model, self.rng.permutation(eligible))
+            self._next = 0
+        pool = self._queue[self._next:]
         n_now = min(n_now, len(pool))
         if self.cfg.cost_per_assessment_usd > 0:
             affordable = int(self.remaining_usd // self.cfg.cost_per_assessment_usd)
@@ -144,7 +148,8 @@ class CostShareProgramme(Instrument):
             n_now = min(n_now, affordable)
         if n_now <= 0:
             return np.zeros(0, dtype=np.int64)
-        chosen = np.sort(self.choose(pool, n_now))
+        chosen = np.sort(pool[:n_now])
+        self._next += n_now
         self.spent_usd += n_now * self.cfg.cost_per_assessment_usd
         ft.offer_until_month[chosen] = model.month + 11
         new = ft.applicable[chosen] & ~ft.aware[chosen]
@@ -155,12 +160,11 @@ class CostShareProgramme(Instrument):
         self.assessments_by_year[model.year] = self.assessments_by_year.get(model.year, 0) + n_now
         return chosen
 
-    def prioritise(self, model, pool):
-        """Firms to assess first (scenarios may override, e.g. a priority sector in year 1)."""
-        return pool
+    _queue = None
 
-    def choose(self, pool, n):
-        return self.rng.choice(pool, size=n, replace=False)
+    def prioritise(self, model, queue):
+        """Reorder the assessment queue (scenarios may override, e.g. a priority sector first)."""
+        return queue
 
     def offer(self, model, firm, measure, capex):
         if not self.active or self.quota_left <= 0:

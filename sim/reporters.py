@@ -61,7 +61,7 @@ def carbon_revenue_usd_per_month(model) -> float:
 
 def registry_coverage_share(model) -> float:
     """Share of firms reporting to the emissions registry."""
-    return float((model.firms.reporting_from_month <= model.month).mean()) if model.clusters else 0.0
+    return float(np.searchsorted(model.reporting_sorted, model.month, side="right") / model.n_firms)
 
 
 def monthly_row(model) -> dict:
