@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 TSTAMP  := $(VENV)/.installed-test
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean sysdeps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,8 +26,18 @@ run: $(STAMP)
 	$(BIN)/python -m sim.run --multirun policy=none,incentive_package hydra.sweep.dir=results/default_run
 	$(BIN)/python -m sim.report results/default_run
 
+## Debian packages the tests need (real SLURM, a real browser); installed as root when missing.
+SYSPKGS := slurm-wlm munge chromium
+sysdeps:
+	@missing=""; for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 ## make test: the whole test suite.
-test: $(TSTAMP)
+test: $(TSTAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
 ## make bench: speed and memory figures quoted in the README.
