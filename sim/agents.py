@@ -119,6 +119,10 @@ class Government(mesa.Agent):
         self.training = instruments["training"]
         self.carbon_price = instruments["carbon_price"]
         self.registry = registry
+        #: instruments that pay part of capex, asked for offers in this order
+        self.grant_instruments = [self.cost_share, self.capex_subsidy]
+        #: other budgets programme actors spend (name -> object with ``spent_usd``)
+        self.other_spending: dict[str, object] = {}
         self.carbon_price_usd_per_t = 0.0
         covered = SIZE_CLASSES.index(self.carbon_price.cfg.min_size_class)
         self.carbon_price_covers = model.firms.size_class >= covered
@@ -132,23 +136,36 @@ class Government(mesa.Agent):
         for inst in self.instruments.values():
             inst._month = month
 
+    @property
+    def instrument_names(self) -> tuple[str, ...]:
+        """Names of the adoption log's instrument codes (0 = no grant)."""
+        return ("none",) + tuple(g.name for g in self.grant_instruments)
+
     def max_grant_bound(self, capex: np.ndarray):
         """An upper bound of the grant any active instrument could pay on each capex (USD)."""
         bound = 0.0
-        s = self.capex_subsidy
-        if s.active:
-            bound = np.minimum(np.float32(s.cfg.subsidy_share) * capex, np.float32(min(s.cfg.max_grant_per_project_usd, 3e38)))
-        c = self.cost_share
-        if c.active and c.quota_left > 0:
-            bound = np.maximum(bound, np.minimum(np.float32(1.0 - c.cfg.copay_share) * capex, np.float32(min(c.cfg.max_grant_per_project_usd, 3e38))))
+        for g in self.grant_instruments:
+            bound = np.maximum(bound, g.max_grant(capex))
         return bound
 
     def spending_usd(self) -> dict[str, float]:
         """Public money spent so far, by instrument (green loans: grant equivalent)."""
-        return {
+        out = {
             "capex_subsidy": self.capex_subsidy.spent_usd,
             "cost_share": self.cost_share.spent_usd,
             "green_loan": self.green_loan.public_cost_usd,
             "workshops": self.workshops.spent_usd,
             "training": self.training.spent_usd,
         }
+        for g in self.grant_instruments:
+            out.setdefault(g.name, g.spent_usd)
+        for name, obj in self.other_spending.items():
+            out[name] = obj.spent_usd
+        return out
+
+    def budgeted_instruments(self) -> dict:
+        """Every instrument with a budget (for exhaustion reporting)."""
+        out = {k: v for k, v in self.instruments.items() if hasattr(v, "exhausted_month")}
+        for g in self.grant_instruments:
+            out.setdefault(g.name, g)
+        return out

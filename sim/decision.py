@@ -34,9 +34,9 @@ import numpy as np
 
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS
 
-#: instrument codes used in the adoption log
-INSTRUMENTS = ("none", "capex_subsidy", "cost_share")
-NONE, SUBSIDY, COST_SHARE = 0, 1, 2
+#: instrument code of an adoption without a grant (grant instruments are 1, 2, ... in the
+#: order of ``model.gov.grant_instruments``; names in ``model.gov.instrument_names``)
+NONE = 0
 
 
 def annuity_factor(rate, years):
@@ -308,12 +308,13 @@ def decide(model, firms, idx: np.ndarray, share=None) -> Batch:
     economic = terms.economics
     capital = terms.capital
 
-    # offers --------------------------------------------------------------------------
-    cs_grant = gov.cost_share.offer(model, p.firm, p.measure, p.capex)  # USD, 0 = no offer
-    sub_grant = gov.capex_subsidy.offer(model, p.firm, p.measure, p.capex)
-    use_cs = cs_grant >= sub_grant
-    grant = np.where(use_cs, cs_grant, sub_grant)
-    instrument = np.where(grant > 0, np.where(use_cs, COST_SHARE, SUBSIDY), NONE)
+    # offers: the most generous grant any instrument offers, plus a green loan ----------
+    grants = gov.grant_instruments
+    offers = np.stack([g.offer(model, p.firm, p.measure, p.capex) for g in grants]) if grants else np.zeros((0, n))
+    best = offers.argmax(axis=0) if grants else np.zeros(n, np.int64)
+    grant = offers.max(axis=0) if grants else zero.copy()
+    instrument = np.where(grant > 0, best + 1, NONE)
+    with_ta = np.array([False] + [g.technical_assistance for g in grants])
     loan_cfg = gov.green_loan.cfg if gov.green_loan.active else None
     loan = gov.green_loan.offer(model, p.firm, p.capex - grant, p.r_eff)
 
@@ -322,7 +323,7 @@ def decide(model, firms, idx: np.ndarray, share=None) -> Batch:
         fits = (p.capex - grant <= p.funds + loan) if capital else np.ones(n, bool)
         return worth & fits & (p.skilled | consultant_ok)
 
-    programme_ta = instrument == COST_SHARE  # programme projects come with technical assistance
+    programme_ta = with_ta[instrument]  # programme projects come with technical assistance
     ok_support = passes(grant, loan, programme_ta | (gov.training.capacity > 0))
     npv_plain = _npv(p, zero, zero, None)
     ok_plain = (npv_plain > 0 if economic else np.ones(n, bool)) & ((p.capex <= p.funds) if capital else True) & p.skilled
@@ -349,12 +350,18 @@ def decide(model, firms, idx: np.ndarray, share=None) -> Batch:
 
     want = affordable(ok_support, firm_cost, loan)
 
-    # allocate programme quota/budget and subsidy budget in candidate order; one programme
-    # project per firm; a candidate refused for lack of money is re-decided without the offer
-    is_cs = want & (instrument == COST_SHARE)
-    got_cs = gov.cost_share.allocate(_first_in_firm_among(f, is_cs), grant)
-    got_sub = gov.capex_subsidy.allocate(want & (instrument == SUBSIDY), grant)
-    lost = want & (instrument != NONE) & ~(got_cs | got_sub)
+    # allocate each grant instrument's budget/quota in candidate order; a candidate refused
+    # for lack of money is re-decided without the offer
+    got_by = []
+    got = np.zeros(n, bool)
+    for code, g in enumerate(grants, start=1):
+        mask = want & (instrument == code)
+        if g.one_per_firm:
+            mask = _first_in_firm_among(f, mask)
+        gi = g.allocate(mask, grant)
+        got_by.append(gi)
+        got |= gi
+    lost = want & (instrument != NONE) & ~got
     grant = np.where(lost, 0.0, grant)
     instrument = np.where(lost, NONE, instrument)
     programme_ta &= ~lost
@@ -373,8 +380,8 @@ def decide(model, firms, idx: np.ndarray, share=None) -> Batch:
     want &= p.skilled | programme_ta | consultant
     want = affordable(want, firm_cost, loan)
     # give back what dropped candidates had been allocated
-    gov.cost_share.release(got_cs & ~want, grant)
-    gov.capex_subsidy.release(got_sub & ~want, grant)
+    for g, gi in zip(grants, got_by):
+        g.release(gi & ~want, grant)
     gov.green_loan.release(got_loan & ~want, loan)
     gov.training.release(consultant & ~want)
     consultant &= want

@@ -14,7 +14,7 @@ from .agents import Cluster, Firm, Government
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS, EnergyPaths
 from .measures import Catalogue
 from .params import CARRIERS, Config, validate
-from .policy import SPENDING_INSTRUMENTS, build_instruments
+from .policy import build_instruments
 from .registry import Registry
 
 
@@ -297,9 +297,10 @@ class ClusterModel(mesa.Model):
         self.energy_total += de.sum(axis=0)
 
         gov = self.gov
-        cs = b.instrument == decision.COST_SHARE
-        if cs.any():
-            gov.cost_share.record(self, f[cs])
+        for code, g in enumerate(gov.grant_instruments, start=1):
+            sel = b.instrument == code
+            if sel.any():
+                g.record(self, f[sel])
         gov.green_loan.lent_usd += float(b.loan_usd.sum())
         gov.green_loan.public_cost_usd += float(b.loan_grant_equivalent_usd.sum())
         self.adoption_log.append((self.month, b))
@@ -328,4 +329,4 @@ class ClusterModel(mesa.Model):
         return self.gov.spending_usd()
 
     def total_spending_usd(self) -> float:
-        return float(sum(self.spending_usd()[k] for k in SPENDING_INSTRUMENTS))
+        return float(sum(self.spending_usd().values()))

@@ -68,7 +68,40 @@ class Instrument:
             self.spent_usd -= float(amount[mask].sum())
 
 
-class CapexSubsidy(Instrument):
+class GrantInstrument(Instrument):
+    """An instrument that pays part of a measure's capex. The decision asks every grant
+    instrument for its ``offer``; the largest wins, then ``allocate`` grants it in candidate
+    order while money (and quota) last, and ``release`` gives back what dropped candidates held.
+    Programme actors (``sim/programmes``) add their own grant instruments to
+    ``Government.grant_instruments``."""
+
+    #: the grant comes with technical assistance (relaxes the skills barrier)
+    technical_assistance = False
+    #: at most one funded project per firm
+    one_per_firm = False
+
+    def offer(self, model, firm, measure, capex) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def max_grant(self, capex):
+        """Upper bound of the grant on each capex (float32 [R, K]) - a cheap pre-filter."""
+        return 0.0
+
+    def allocate(self, mask, grant):
+        return self._allocate_prefix(mask, grant)
+
+    def release(self, mask, grant):
+        self._release(mask, grant)
+
+    def record(self, model, firms: np.ndarray) -> None:
+        """Book-keeping for funded projects (called once they are adopted)."""
+
+
+def _f32_cap(x: float) -> np.float32:
+    return np.float32(min(x, 3e38))
+
+
+class CapexSubsidy(GrantInstrument):
     """A share of capex paid to eligible adopters while the budget lasts."""
 
     name = "capex_subsidy"
@@ -85,19 +118,20 @@ class CapexSubsidy(Instrument):
         ok = self.measure_ok[measure] & self.size_ok[model.firms.size_class[firm]]
         return np.where(ok, np.minimum(self.cfg.subsidy_share * capex, self.cfg.max_grant_per_project_usd), 0.0)
 
-    def allocate(self, mask, grant):
-        return self._allocate_prefix(mask, grant)
+    def max_grant(self, capex):
+        if not self.active:
+            return 0.0
+        return np.minimum(np.float32(self.cfg.subsidy_share) * capex, _f32_cap(self.cfg.max_grant_per_project_usd))
 
-    def release(self, mask, grant):
-        self._release(mask, grant)
 
-
-class CostShareProgramme(Instrument):
+class CostShareProgramme(GrantInstrument):
     """Pre-assessments of eligible SMEs, then co-funded implementation projects under a
     yearly quota: the programme pays (1 - copay_share) of a project's capex, up to
     ``max_grant_per_project_usd``, one project per firm, with technical assistance."""
 
     name = "cost_share"
+    technical_assistance = True
+    one_per_firm = True
 
     def __init__(self, cfg, sector_names, start_year, rng):
         super().__init__(cfg.enabled, cfg.budget_usd)
@@ -173,6 +207,11 @@ class CostShareProgramme(Instrument):
         ok = (ft.offer_until_month[firm] >= model.month) & (ft.programme_projects[firm] == 0) & self.eligible(model, firm)
         grant = np.minimum((1.0 - self.cfg.copay_share) * capex, self.cfg.max_grant_per_project_usd)
         return np.where(ok, grant, 0.0)
+
+    def max_grant(self, capex):
+        if not self.active or self.quota_left <= 0:
+            return 0.0
+        return np.minimum(np.float32(1.0 - self.cfg.copay_share) * capex, _f32_cap(self.cfg.max_grant_per_project_usd))
 
     def allocate(self, mask, grant):
         got = self._allocate_prefix(mask, grant, count_left=self.quota_left)
@@ -318,10 +357,6 @@ class CarbonPrice:
         if not c.enabled or year < c.start_year:
             return 0.0
         return c.price_usd_per_t_co2 + c.growth_usd_per_t_co2_per_yr * (year - c.start_year)
-
-
-#: instruments whose spending is public money, in reporting order
-SPENDING_INSTRUMENTS = ("capex_subsidy", "cost_share", "green_loan", "workshops", "training")
 
 
 def build_instruments(cfg: PolicyConfig, measure_names, sector_names, n_firms, start_year, rng):

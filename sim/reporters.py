@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from .params import CARRIERS
-from .policy import SPENDING_INSTRUMENTS
 
 
 def emissions_t_co2_per_month(model) -> float:
@@ -88,7 +87,7 @@ def monthly_row(model) -> dict:
         row[f"adopted_share_{m}"] = float(share[i])
         row[f"aware_share_{m}"] = float(aware[i])
     sp = spending_usd(model)
-    for name in SPENDING_INSTRUMENTS:
-        row[f"spending_{name}_usd"] = float(sp[name])
+    for name, v in sp.items():
+        row[f"spending_{name}_usd"] = float(v)
     row["spending_total_usd"] = float(sum(sp.values()))
     return row

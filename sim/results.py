@@ -15,9 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .decision import INSTRUMENTS
 from .params import SIZE_CLASSES
-from .policy import SPENDING_INSTRUMENTS
 
 REPORT_YEARS = (2030, 2040, 2050)
 TABLES = ("timeseries", "firms", "adoptions")
@@ -60,7 +58,7 @@ def adoptions_table(model) -> pd.DataFrame:
         "capex_usd": cat_("capex_usd"),
         "firm_cost_usd": cat_("firm_cost_usd"),
         "subsidy_usd": cat_("grant_usd"),
-        "instrument": pd.Categorical.from_codes(cat_("instrument", np.int64), INSTRUMENTS) if len(firm) else pd.Categorical([], categories=INSTRUMENTS),
+        "instrument": pd.Categorical.from_codes(cat_("instrument", np.int64), list(model.gov.instrument_names)),
         "loan_usd": cat_("loan_usd"),
         "loan_grant_equivalent_usd": cat_("loan_grant_equivalent_usd"),
         "consultant": cat_("consultant", bool),
@@ -132,11 +130,11 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
             s_: {m: int(model.adopters_by_sector[i, j]) for j, m in enumerate(model.catalogue.names) if model.adopters_by_sector[i, j]}
             for i, s_ in enumerate(model.sector_names)},
         "public_spending_usd": float(sum(spend.values())),
-        "public_spending_usd_by_instrument": {k: float(spend[k]) for k in SPENDING_INSTRUMENTS},
+        "public_spending_usd_by_instrument": {k: float(v) for k, v in spend.items()},
         "instrument_exhausted": {
             name: (None if inst.exhausted_month is None else
                    {"month": int(inst.exhausted_month), "year": int(cfg.start_year + inst.exhausted_month // 12)})
-            for name, inst in model.gov.instruments.items() if hasattr(inst, "exhausted_month")},
+            for name, inst in model.gov.budgeted_instruments().items()},
         "supported_adoptions": n_supported,
         "free_rider_share": (free_riders / n_supported) if n_supported else None,
         "green_loans_usd": float(model.gov.green_loan.lent_usd),
