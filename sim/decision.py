@@ -122,7 +122,11 @@ class Batch:
 def peer_share(model, firms) -> np.ndarray:
     """[R, K] share of each firm's neighbours that adopted each measure, plus the weighted
     adopter share of its cluster association (brokered peer exchange), capped at 1."""
-    share = model.neighbour_adopters[firms] * model.inv_degree[firms][:, None]
+    if model.mean_field:
+        glob = (model.adopter_count / np.maximum(model.applicable_count, 1)).astype(np.float32)
+        share = np.broadcast_to(glob, model.firms.aware[firms].shape).copy()
+    else:
+        share = model.neighbour_adopters[firms] * model.inv_degree[firms][:, None]
     if len(model.clusters):
         share += model.behaviour.cluster_broker_weight * model.cluster_share_table()[model.firms.cluster[firms] + 1]
     return np.minimum(share, 1.0, out=share)
@@ -190,6 +194,14 @@ def terms(model, firms, share=None) -> Terms:
         open_ &= model.available
     capex = basis * c.capex_unit_usd
     capex += c.capex_fixed_usd
+    extra_value = None
+    for prog in model.programmes:
+        factor = prog.capex_factor(model, firms)
+        if factor is not None:
+            capex *= factor
+        ev = prog.extra_value_usd_per_yr(model, firms)
+        if ev is not None:
+            extra_value = ev if extra_value is None else extra_value + ev
     value = saving.copy()
     if len(c.neb_cols):  # non-energy benefits on positive savings
         value[:, c.neb_cols] += np.maximum(saving[:, c.neb_cols], 0) * c.neb_share
@@ -198,6 +210,8 @@ def terms(model, firms, share=None) -> Terms:
         value += (x @ c.w_scope1) * (np.float32(cp) * model.gov.carbon_price_covers[firms].astype(np.float32))[:, None]
     net_value = value
     net_value -= capex * c.om_share
+    if extra_value is not None:
+        net_value += extra_value
     if share is None:
         share = peer_share(model, firms) if (t.peer_risk or t.peer_awareness) else np.zeros(capex.shape, np.float32)
     base_rate = ft.hurdle_rate_per_yr[firms]

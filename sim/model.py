@@ -51,12 +51,10 @@ class ClusterModel(mesa.Model):
         self.aware_rng = r_aware  # awareness draws: a fixed block per review group and month
 
         # network and peer-effect state ---------------------------------------------
+        kind = sc.network.kind
+        self.mean_field = kind == "complete"  # peers = all firms: adopter share of the population
         if network is None:
-            names = self.sector_names
-            supplies = [[names.index(t) for t in s.supplies_to] for s in sc.sectors]
-            network = firm_network.generate(
-                r_net, ft.sector, ft.cluster, np.sqrt(ft.energy_mwh_per_yr.sum(axis=1) + 1.0), supplies,
-                sc.network.supply_links_per_firm, sc.network.partner_links_per_member, sc.network.random_links_per_firm)
+            network = self._build_network(sc, ft, r_net)
         self.network = network
         self.degree = network.degree.astype(np.float32)
         self.inv_degree = (1.0 / np.maximum(self.degree, 1.0)).astype(np.float32)
@@ -75,6 +73,9 @@ class ClusterModel(mesa.Model):
         self.clusters = [Cluster(self, i, c.name, np.flatnonzero(ft.cluster == i)) for i, c in enumerate(sc.clusters)]
         self.firm_agents = [Firm(self, i) for i in range(n)]
         self._space = None
+        from . import programmes
+
+        self.programmes = programmes.build(self)
 
         # bookkeeping ---------------------------------------------------------------------
         self.applicable_count = ft.applicable.sum(axis=0)
@@ -156,6 +157,8 @@ class ClusterModel(mesa.Model):
             self.available = self.catalogue.available_from_year <= self.year
             self.c32 = self._float32_terms()
             self.gov.new_year(self.year)
+            for p in self.programmes:
+                p.new_year(self)
             self._recompute_rates(slice(None))
             self.total_scope1 = float(self.scope1_rate.sum())
             self.total_scope2 = float(self.scope2_rate.sum())
@@ -164,6 +167,8 @@ class ClusterModel(mesa.Model):
             self.annual_energy[:] = self.firms.energy_mwh_per_yr.sum(axis=1)
 
     def cluster_activities(self) -> None:
+        for p in self.programmes:
+            p.cluster_activities(self)
         self.workshop_participants = 0
         due = self.gov.workshops.due(self)
         for i in range(due):
@@ -177,6 +182,14 @@ class ClusterModel(mesa.Model):
     def programme_activities(self) -> None:
         self.assessed_this_month = self.gov.cost_share.assess(self)
         self.gov.training.monthly(self)
+        for p in self.programmes:
+            p.programme_activities(self)
+        avail = self.catalogue.available_from_year <= self.year
+        for p in self.programmes:
+            a = p.available(self)
+            if a is not None:
+                avail = avail & a
+        self.available = avail
 
     def firm_decisions(self) -> None:
         """Firms whose investment review falls in this month decide (firm i reviews in the
@@ -192,12 +205,16 @@ class ClusterModel(mesa.Model):
         self.firms.last_review_month[group] = self.month
         if len(batch):
             self.apply(batch)
+        for p in self.programmes:
+            p.after_adoptions(self, batch)
 
     def account_emissions(self) -> None:
         if self.month % 12 == 11:
             y = self.year - self.start_year
             reporting = self.firms.reporting_from_month <= self.month
             self.registry.record(y, self.annual_scope1, self.annual_scope2, self.annual_energy, reporting)
+        for p in self.programmes:
+            p.end_month(self)
 
     def collect_data(self) -> None:
         from .reporters import monthly_row
@@ -234,6 +251,20 @@ class ClusterModel(mesa.Model):
             neg_lifetime_yr=(-cat.lifetime_yr).astype(f), hidden_cost_share=cat.hidden_cost_share.astype(f),
             complexity_share=cat.complexity_share.astype(f), info_rate_per_month=cat.info_rate_per_month.astype(f),
         )
+
+    def _build_network(self, sc, ft, rng):
+        net = sc.network
+        if net.kind in ("none", "complete"):
+            return firm_network.empty(ft.n)
+        if net.kind == "small_world":
+            return firm_network.small_world(rng, ft.n, net.small_world_k, net.rewire_share)
+        if net.kind == "scale_free":
+            return firm_network.scale_free(rng, ft.n, net.scale_free_m)
+        names = self.sector_names
+        supplies = [[names.index(t) for t in s.supplies_to] for s in sc.sectors]
+        return firm_network.generate(
+            rng, ft.sector, ft.cluster, np.sqrt(ft.energy_mwh_per_yr.sum(axis=1) + 1.0), supplies,
+            net.supply_links_per_firm, net.partner_links_per_member, net.random_links_per_firm)
 
     def cluster_share_table(self) -> np.ndarray:
         """[L+1, K] adopter share of each association's members (row 0: no association)."""

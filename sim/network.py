@@ -138,3 +138,25 @@ def generate(
     if srcs:
         return from_edges(n, np.concatenate(srcs), np.concatenate(dsts), np.concatenate(kinds))
     return from_edges(n, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8))
+
+
+def small_world(rng: np.random.Generator, n: int, k: int, rewire_share: float) -> FirmNetwork:
+    """Watts-Strogatz: a ring where each firm is tied to its ``k`` nearest firms, with each
+    tie's far end rewired to a random firm with probability ``rewire_share``."""
+    half = k // 2
+    src = np.repeat(np.arange(n), half)
+    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
+    rewire = rng.random(len(dst)) < rewire_share
+    dst = np.where(rewire, rng.integers(0, n, size=len(dst)), dst)
+    return from_edges(n, src, dst, np.full(len(src), EDGE_KINDS.index("knowledge"), np.int8))
+
+
+def scale_free(rng: np.random.Generator, n: int, m: int) -> FirmNetwork:
+    """Barabasi-Albert preferential attachment with ``m`` ties per new firm (NetworkX)."""
+    g = nx.barabasi_albert_graph(n, min(m, max(n - 1, 1)), seed=int(rng.integers(0, 2**31 - 1)))
+    e = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+    return from_edges(n, e[:, 0], e[:, 1], np.full(len(e), EDGE_KINDS.index("knowledge"), np.int8))
+
+
+def empty(n: int) -> FirmNetwork:
+    return from_edges(n, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8))

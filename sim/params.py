@@ -143,8 +143,21 @@ class TrajectoryConfig:
     source: str = ""
 
 
+NETWORK_KINDS = ("cluster", "none", "complete", "small_world", "scale_free")
+
+
 @dataclass
 class NetworkConfig:
+    """How firms are tied. ``cluster``: supply, association and knowledge ties drawn from the
+    scenario (below); ``none``: no ties; ``complete``: every firm sees every other (mean field:
+    peer share = adopter share of all firms); ``small_world``: Watts-Strogatz ring with
+    ``small_world_k`` neighbours and ``rewire_share`` of ties rewired; ``scale_free``:
+    Barabasi-Albert with ``scale_free_m`` ties per new firm."""
+
+    kind: str = "cluster"
+    small_world_k: int = 6
+    rewire_share: float = 0.1
+    scale_free_m: int = 3
     #: supply links each firm has to customers (mean, Poisson)
     supply_links_per_firm: float = 2.0
     #: partnership links within the firm's cluster association (mean, Poisson)
@@ -185,6 +198,8 @@ class ScenarioConfig:
     prices_usd_per_mwh: Dict[str, TrajectoryConfig] = field(default_factory=dict)
     emission_factors_t_co2_per_mwh: Dict[str, TrajectoryConfig] = field(default_factory=dict)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    #: programme and finance actors of the scenario (name -> parameters; see sim/programmes)
+    programmes: Dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,6 +466,12 @@ def validate(cfg: Config) -> Config:
             for y, v in t.points.items():
                 _nonneg(f"scenario.{group}.{c}.points[{y}]", v)
     net = sc.network
+    _choice("scenario.network.kind", net.kind, NETWORK_KINDS)
+    if net.small_world_k < 2 or net.small_world_k % 2:
+        raise ConfigError("scenario.network.small_world_k", net.small_world_k, "must be an even integer >= 2")
+    _share("scenario.network.rewire_share", net.rewire_share)
+    if net.scale_free_m < 1:
+        raise ConfigError("scenario.network.scale_free_m", net.scale_free_m, "must be an integer >= 1")
     _nonneg("scenario.network.supply_links_per_firm", net.supply_links_per_firm)
     _nonneg("scenario.network.partner_links_per_member", net.partner_links_per_member)
     _nonneg("scenario.network.random_links_per_firm", net.random_links_per_firm)
@@ -546,6 +567,11 @@ def validate(cfg: Config) -> Config:
     _share("behaviour.peer_risk_relief_share", b.peer_risk_relief_share)
     _nonneg("behaviour.customer_pressure_per_yr", b.customer_pressure_per_yr)
     _share("behaviour.customer_pressure_awareness_per_month", b.customer_pressure_awareness_per_month)
+
+    from .programmes import parse_params  # programme actors validate their own parameters
+
+    for name, raw in sc.programmes.items():
+        parse_params(name, raw, cfg)
     return cfg
 
 

@@ -90,4 +90,6 @@ def monthly_row(model) -> dict:
     for name, v in sp.items():
         row[f"spending_{name}_usd"] = float(v)
     row["spending_total_usd"] = float(sum(sp.values()))
+    for p in model.programmes:
+        row.update(p.monthly_row(model))
     return row

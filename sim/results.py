@@ -144,6 +144,7 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
         "consultants_trained": int(model.gov.training.consultants),
         "energy_cost_saving_usd": float(ts["energy_cost_saving_usd"][:n].sum()) if n else 0.0,
         "carbon_revenue_usd": float(ts["carbon_revenue_usd"][:n].sum()) if n else 0.0,
+        "programmes": {p.programme_name: p.summary(model) for p in model.programmes},
     }
     return s
 
