@@ -44,6 +44,12 @@ class ClusterModel(mesa.Model):
         self.energy = EnergyPaths.from_scenario(sc, cfg.start_year, cfg.end_year)
         self.catalogue = cat = Catalogue.from_config(cfg.measures, self.sector_names)
         self.shift = cat.shift_matrix()
+        if firm_table_override is None and sc.firms_csv:
+            from . import loaders
+
+            firm_table_override = loaders.load_firm_table(cfg, cat, self.energy, r_firms)
+            if network is None and sc.edges_csv:
+                network = loaders.load_network(cfg, firm_table_override.n)
         self.firms = ft = firm_table_override or firm_table.generate(
             sc, cat, self.energy, cfg.n_firms, r_firms, cfg.behaviour.review_interval_months)
         n, K = ft.n, cat.k
@@ -73,6 +79,7 @@ class ClusterModel(mesa.Model):
         self.clusters = [Cluster(self, i, c.name, np.flatnonzero(ft.cluster == i)) for i, c in enumerate(sc.clusters)]
         self.firm_agents = [Firm(self, i) for i in range(n)]
         self._space = None
+        self.calibration_factor = 1.0
         from . import programmes
 
         self.programmes = programmes.build(self)
@@ -120,6 +127,8 @@ class ClusterModel(mesa.Model):
         self.adoption_log.clear()
         for i, e in zip(insts, saved):
             i.enabled = e
+        if self.config.scenario.base_year_emissions_t_co2 > 0:
+            self._calibrate_emissions(self.config.scenario.base_year_emissions_t_co2)
         self.initial_adopters = self.adopter_count.copy()
         self.base_energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)
         self.energy_total = self.base_energy_total.copy()
@@ -251,6 +260,23 @@ class ClusterModel(mesa.Model):
             neg_lifetime_yr=(-cat.lifetime_yr).astype(f), hidden_cost_share=cat.hidden_cost_share.astype(f),
             complexity_share=cat.complexity_share.astype(f), info_rate_per_month=cat.info_rate_per_month.astype(f),
         )
+
+    def _calibrate_emissions(self, target_t_co2: float) -> None:
+        """Scale every firm's energy use and process CO2 by one factor so that the start-year
+        emissions (with the measures already in place) equal ``target_t_co2``."""
+        ft = self.firms
+        self._recompute_rates(slice(None))
+        now = float(self.scope1_rate.sum() + self.scope2_rate.sum())
+        if now <= 0:
+            return
+        factor = target_t_co2 / now
+        ft.energy_mwh_per_yr *= factor
+        ft.process_t_co2_per_yr *= factor
+        ft.cash_usd_per_yr *= factor
+        ft.credit_usd *= factor
+        self.calibration_factor = factor
+        self._refresh_state32(slice(None))
+        self._recompute_rates(slice(None))
 
     def _build_network(self, sc, ft, rng):
         net = sc.network

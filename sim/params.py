@@ -200,6 +200,14 @@ class ScenarioConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     #: programme and finance actors of the scenario (name -> parameters; see sim/programmes)
     programmes: Dict[str, Any] = field(default_factory=dict)
+    #: scale every firm's energy use and process CO2 so the start-year scope 1+2 emissions
+    #: equal this value, t CO2/yr (0 = no calibration); cite the source in the next field
+    base_year_emissions_t_co2: float = 0.0
+    base_year_emissions_source: str = ""
+    #: a user's own firms (CSV: sector, size_class, <carrier>_mwh_per_yr ...) and ties (CSV edge list);
+    #: "" = draw a synthetic population. See README "Load your own cluster".
+    firms_csv: str = ""
+    edges_csv: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -567,6 +575,15 @@ def validate(cfg: Config) -> Config:
     _share("behaviour.peer_risk_relief_share", b.peer_risk_relief_share)
     _nonneg("behaviour.customer_pressure_per_yr", b.customer_pressure_per_yr)
     _share("behaviour.customer_pressure_awareness_per_month", b.customer_pressure_awareness_per_month)
+    _nonneg("scenario.base_year_emissions_t_co2", sc.base_year_emissions_t_co2)
+    if sc.base_year_emissions_t_co2 > 0 and not sc.base_year_emissions_source.strip():
+        raise ConfigError("scenario.base_year_emissions_source", "", "a calibration target must cite its source")
+    if sc.edges_csv and not sc.firms_csv:
+        raise ConfigError("scenario.edges_csv", sc.edges_csv, "needs scenario.firms_csv (edges refer to the firms' ids)")
+    if sc.firms_csv:
+        from .loaders import check_files  # one line per problem: file, row, what is wrong
+
+        check_files(cfg)
 
     from .programmes import parse_params  # programme actors validate their own parameters
 
