@@ -20,7 +20,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from .params import ConfigError, register_configs, to_config, validate
 
-CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+REPO_DIR = Path(__file__).resolve().parent.parent
+CONFIG_DIR = str(REPO_DIR / "configs")
+#: named experiments (experiments/experiment/*.yaml -> `+experiment=<name>`) are on the search path
+SEARCHPATH_OVERRIDE = f"hydra.searchpath=[file://{REPO_DIR / 'experiments'}]"
 log = logging.getLogger("sim.run")
 
 
@@ -89,12 +92,18 @@ def expand_overrides(overrides: list[str]) -> list[list[str]]:
     return [list(c) for c in itertools.product(*axes)] if axes else [[]]
 
 
+def with_searchpath(overrides: list[str]) -> list[str]:
+    if any(o.startswith("hydra.searchpath=") for o in overrides):
+        return list(overrides)
+    return list(overrides) + [SEARCHPATH_OVERRIDE]
+
+
 def compose(overrides: list[str]) -> DictConfig:
     from hydra import compose as hydra_compose, initialize_config_dir
 
     register_configs()
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return hydra_compose(config_name="config", overrides=overrides)
+        return hydra_compose(config_name="config", overrides=with_searchpath(overrides))
 
 
 def preflight(argv: list[str]) -> None:
@@ -152,6 +161,12 @@ def main() -> None:
     import hydra
 
     argv = sys.argv[1:]
+    if "scenario=list" in argv:
+        from .scenarios import main as list_main
+
+        sys.exit(list_main())
+    if not any(a.startswith("hydra.searchpath=") for a in argv):
+        sys.argv.append(SEARCHPATH_OVERRIDE)
     try:
         preflight(argv)
     except InputError as exc:
