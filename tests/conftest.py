@@ -1,0 +1,42 @@
+"""Shared helpers: compose a typed config from Hydra overrides, as the CLI does."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_config(*overrides: str):
+    """A typed, validated :class:`sim.params.Config` composed from ``configs/`` + overrides."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.params import to_config, validate
+    from sim.run import compose
+
+    GlobalHydra.instance().clear()
+    try:
+        return validate(to_config(compose(list(overrides))))
+    finally:
+        GlobalHydra.instance().clear()
+
+
+@pytest.fixture
+def config():
+    return make_config
+
+
+def run_cli(*args: str, cwd: Path | str = REPO, module: str = "sim.run", timeout: float = 300):
+    """Run ``python -m <module> args...`` as a user would; returns CompletedProcess."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

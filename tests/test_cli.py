@@ -1,0 +1,115 @@
+"""The command line as a user meets it: one run, a multirun, and every kind of bad input
+(one line on stderr naming key, value and what is allowed; exit code 2; no results folder)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import run_cli
+
+BAD = [
+    ("policy.capex_subsidy.subsidy_share=1.5", "policy.capex_subsidy.subsidy_share", "[0, 1]"),
+    ("policy.workshops.awareness_lift_share=-0.1", "policy.workshops.awareness_lift_share", "[0, 1]"),
+    ("policy.workshops.cost_per_workshop_usd=-5", "policy.workshops.cost_per_workshop_usd", ">= 0"),
+    ("measures.catalogue.2.capex_fixed_usd=-100", "measures.catalogue[led_lighting].capex_fixed_usd", ">= 0"),
+    ("policy.cost_share.sectors=[spaceships]", "policy.cost_share.sectors", "unknown name"),
+    ("measures.catalogue.0.sectors=[spaceships]", "measures.catalogue[motors_vsd].sectors", "unknown name"),
+    ("policy.capex_subsidy.measures=[teleporter]", "policy.capex_subsidy.measures", "unknown name"),
+    ("end_year=2020", "end_year", "start_year"),
+    ("measures.catalogue.0.source=''", "measures.catalogue[motors_vsd].source", "cite"),
+    ("scenario=atlantis", "scenario=atlantis", "unknown scenario"),
+    ("policy=free_money", "policy=free_money", "unknown policy"),
+    ("n_firms=0", "n_firms", ">= 1"),
+    ("n_firms=abc", "n_firms", "abc"),
+    ("nonsense_key=3", "nonsense_key", "not in"),
+    ("scenario.network.kind=hypercube", "scenario.network.kind", "must be one of"),
+]
+
+
+@pytest.mark.parametrize("override,key,allowed", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, override, key, allowed):
+    out = tmp_path / "run"
+    p = run_cli(override, "n_firms=100" if not override.startswith("n_firms") else "seed=0", f"hydra.run.dir={out}")
+    assert p.returncode == 2, p.stderr
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    assert key in lines[0] and allowed in lines[0], lines[0]
+    assert not out.exists()
+
+
+def test_bad_value_in_one_job_of_a_multirun_stops_all_before_any_folder(tmp_path):
+    sweep = tmp_path / "sweep"
+    p = run_cli("--multirun", "policy.capex_subsidy.subsidy_share=0.2,1.7", "n_firms=100", "end_year=2026",
+                f"hydra.sweep.dir={sweep}")
+    assert p.returncode == 2
+    assert "policy.capex_subsidy.subsidy_share = 1.7" in p.stderr
+    assert not sweep.exists()
+
+
+def test_one_run_writes_a_complete_folder(tmp_path):
+    out = tmp_path / "run"
+    p = run_cli("policy=incentive_package", "n_firms=800", "start_year=2025", "end_year=2031", "seed=4",
+                f"hydra.run.dir={out}")
+    assert p.returncode == 0, p.stderr
+    for f in ("config.yaml", "timeseries.parquet", "firms.parquet", "adoptions.parquet", "summary.json"):
+        assert (out / f).exists(), f
+    s = json.loads((out / "summary.json").read_text())
+    assert s["n_firms"] == 800 and s["seed"] == 4 and s["policy"] == "incentive_package"
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert len(ts) == 12 * 7
+    firms = pd.read_parquet(out / "firms.parquet")
+    assert set(firms["year"]) == set(range(2025, 2032)) and len(firms) == 800 * 7
+    ad = pd.read_parquet(out / "adoptions.parquet")
+    assert {"month", "firm", "measure", "capex_usd", "subsidy_usd", "instrument"} <= set(ad.columns)
+    # progress is logged by simulated year
+    assert "2031 done" in p.stdout + p.stderr
+
+
+def test_multirun_and_report(tmp_path):
+    sweep = tmp_path / "sweep"
+    p = run_cli("--multirun", "policy=none,incentive_package", "n_firms=600", "end_year=2030",
+                f"hydra.sweep.dir={sweep}")
+    assert p.returncode == 0, p.stderr
+    runs = sorted(d.name for d in sweep.iterdir() if (d / "summary.json").exists())
+    assert runs == ["end_year=2030,n_firms=600,policy=incentive_package", "end_year=2030,n_firms=600,policy=none"]
+    r = run_cli(str(sweep), module="sim.report")
+    assert r.returncode == 0, r.stderr
+    assert "incentive_package" in r.stdout and "usd_per_t_avoided" in r.stdout and "abatement_mt" in r.stdout
+    assert (sweep / "emissions_adoption.png").exists()
+
+
+def test_report_on_a_missing_folder_is_one_line_exit_2(tmp_path):
+    r = run_cli(str(tmp_path / "nothing_here"), module="sim.report")
+    assert r.returncode == 2
+    assert len([l for l in r.stderr.splitlines() if l.strip()]) == 1
+
+
+def test_an_interrupted_write_never_looks_complete(tmp_path, monkeypatch):
+    """A run folder is complete only when summary.json exists, and it is written last; a write
+    that fails half-way leaves neither a summary nor temp files, and an old summary is gone."""
+    from conftest import make_config
+    from sim.results import is_complete, write_run
+    from sim.run import run_model
+
+    res = run_model(make_config("n_firms=200", "end_year=2026"))
+    out = tmp_path / "run"
+    write_run(out, res, "x: 1\n")
+    assert is_complete(out)
+
+    calls = {"n": 0}
+    real = pd.DataFrame.to_parquet
+
+    def failing(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
+    with pytest.raises(OSError):
+        write_run(out, res, "x: 2\n")
+    assert not is_complete(out)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

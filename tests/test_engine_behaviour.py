@@ -1,0 +1,222 @@
+"""The engine's behaviour: each mechanism does what the model description says."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_config
+from sim.energy import ELECTRICITY, SCOPE1_CARRIERS
+from sim.model import ClusterModel
+from sim.params import CARRIERS
+from sim.run import run_model
+
+SHORT = ("n_firms=1500", "end_year=2029")
+
+
+def _adoptions_after_start(res) -> int:
+    return int(len(res.adoptions))
+
+
+def test_no_awareness_means_no_adoption():
+    cfg = make_config(*SHORT, "policy=incentive_package")
+    for m in cfg.measures.catalogue:
+        m.initial_awareness_share = 0.0
+        m.info_rate_per_month = 0.0
+    # every other channel of awareness is shut: workshops and pre-assessments inform firms
+    cfg.policy.workshops.enabled = False
+    cfg.policy.cost_share.enabled = False
+    cfg.behaviour.customer_pressure_awareness_per_month = 0.0  # customers' supplier targets inform too
+    model = ClusterModel(cfg)
+    assert not model.firms.aware.any()
+    model.run()
+    assert not model.firms.aware.any()
+    assert not model.firms.adopted.any()
+    assert model.adopter_count.sum() == 0
+
+
+def test_awareness_is_required_even_when_everything_else_is_free():
+    """With the information term on, a measure nobody knows is never adopted, even at a 100 %
+    subsidy with an unlimited budget; with the term off, the same measure is adopted."""
+    def run(information: bool):
+        cfg = make_config(*SHORT)
+        for m in cfg.measures.catalogue:
+            m.initial_awareness_share = 0.0
+            m.info_rate_per_month = 0.0
+        cfg.behaviour.customer_pressure_awareness_per_month = 0.0
+        cfg.behaviour.terms.information = information
+        cfg.policy.capex_subsidy.enabled = True
+        cfg.policy.capex_subsidy.subsidy_share = 1.0
+        cfg.policy.capex_subsidy.budget_usd = 1e12
+        return run_model(cfg)
+
+    assert len(run(True).adoptions) == 0
+    assert len(run(False).adoptions) > 0
+
+
+@pytest.mark.parametrize("shares", [(0.0, 0.25, 0.5, 0.9)])
+def test_raising_a_subsidy_never_lowers_adoption(shares):
+    counts = []
+    for s in shares:
+        cfg = make_config(*SHORT, "seed=3")
+        cfg.policy.capex_subsidy.enabled = s > 0
+        cfg.policy.capex_subsidy.subsidy_share = s
+        cfg.policy.capex_subsidy.budget_usd = 1e12  # not binding: isolate the price effect
+        cfg.policy.capex_subsidy.max_grant_per_project_usd = float("inf")
+        res = run_model(cfg)
+        counts.append(len(res.adoptions))
+    assert all(b >= a for a, b in zip(counts, counts[1:])), counts
+    assert counts[-1] > counts[0], counts  # and a large subsidy does raise it
+
+
+def test_binding_budget_stops_spending_exactly_at_the_budget():
+    budget = 250_000.0
+    cfg = make_config(*SHORT, "seed=1")
+    cfg.policy.capex_subsidy.enabled = True
+    cfg.policy.capex_subsidy.subsidy_share = 0.6
+    cfg.policy.capex_subsidy.budget_usd = budget
+    cfg.policy.capex_subsidy.max_grant_per_project_usd = float("inf")
+    res = run_model(cfg)
+    spent = res.summary["public_spending_usd_by_instrument"]["capex_subsidy"]
+    granted = res.adoptions.loc[res.adoptions["instrument"] == "capex_subsidy", "subsidy_usd"].sum()
+    assert spent <= budget + 1e-6
+    assert spent == pytest.approx(granted, rel=1e-9)
+    # the budget binds: it ran out, the run recorded when, and no grant came after
+    exhausted = res.summary["instrument_exhausted"]["capex_subsidy"]
+    assert exhausted is not None
+    late = res.adoptions[(res.adoptions["month"] > exhausted["month"]) & (res.adoptions["instrument"] == "capex_subsidy")]
+    assert late.empty
+    # no single project could have fitted in what was left
+    assert budget - spent < res.adoptions["capex_usd"].max() * 0.6
+
+
+def test_peers_raise_adoption_compared_with_no_edges():
+    def total(kind):
+        out = 0
+        for seed in (0, 1):
+            cfg = make_config("n_firms=3000", "end_year=2034", f"seed={seed}", f"scenario.network.kind={kind}")
+            out += len(run_model(cfg).adoptions)
+        return out
+
+    with_peers, without = total("cluster"), total("none")
+    assert with_peers > without * 1.05, (with_peers, without)
+
+
+def test_peer_channels_switched_off_equal_no_edges():
+    """Switching both peer terms off removes the network's effect entirely (same seed)."""
+    def run(kind):
+        cfg = make_config("n_firms=1000", "end_year=2030", f"scenario.network.kind={kind}")
+        cfg.behaviour.terms.peer_awareness = False
+        cfg.behaviour.terms.peer_risk = False
+        cfg.behaviour.terms.customer_pressure = False
+        return run_model(cfg).adoptions[["month", "firm", "measure"]].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(run("cluster"), run("none"))
+
+
+def test_emissions_equal_energy_times_factor_for_a_hand_computed_firm():
+    cfg = make_config("n_firms=300", "end_year=2027")
+    model = ClusterModel(cfg)
+    model.step()  # first month: prices and factors of the start year are set
+    ft = model.firms
+    ef = model.energy.ef_t_co2_per_mwh[0]
+    for i in (0, 7, 123):
+        e = ft.energy_mwh_per_yr[i]
+        scope1 = sum(e[c] * ef[c] for c in range(len(CARRIERS)) if SCOPE1_CARRIERS[c])
+        scope1 = (scope1 + ft.process_t_co2_per_yr[i]) * (1 - ft.capture_share[i])
+        scope2 = e[ELECTRICITY] * ef[ELECTRICITY]
+        assert model.scope1_rate[i] == pytest.approx(scope1, rel=1e-12)
+        assert model.scope2_rate[i] == pytest.approx(scope2, rel=1e-12)
+        assert model.firm_agents[i].emissions_t_co2_per_yr == pytest.approx(scope1 + scope2, rel=1e-12)
+
+
+def test_hand_computed_firm_with_explicit_energy_and_factors():
+    """Set one firm's energy by hand and check the registry's annual record."""
+    cfg = make_config("n_firms=50", "end_year=2025")
+    for m in cfg.measures.catalogue:  # nothing changes during the year
+        m.initial_awareness_share = 0.0
+        m.info_rate_per_month = 0.0
+    cfg.behaviour.customer_pressure_awareness_per_month = 0.0
+    model = ClusterModel(cfg)
+    ft = model.firms
+    e = np.zeros(len(CARRIERS))
+    e[CARRIERS.index("electricity")] = 1000.0
+    e[CARRIERS.index("natural_gas")] = 2000.0
+    e[CARRIERS.index("diesel")] = 100.0
+    ft.energy_mwh_per_yr[5] = e
+    ft.process_t_co2_per_yr[5] = 50.0
+    ft.capture_share[5] = 0.0
+    model._refresh_state32(slice(None))
+    model.run()
+    # factors of 2025 by linear interpolation between the scenario's sourced points
+    pts = {c: sorted(cfg.scenario.emission_factors_t_co2_per_mwh[c].points.items()) for c in CARRIERS}
+    f = {c: float(np.interp(2025, [y for y, _ in p], [v for _, v in p])) for c, p in pts.items()}
+    expected_s1 = 2000.0 * f["natural_gas"] + 100.0 * f["diesel"] + 50.0
+    expected_s2 = 1000.0 * f["electricity"]
+    assert model.registry.scope1_t[0, 5] == pytest.approx(expected_s1, rel=1e-5)
+    assert model.registry.scope2_t[0, 5] == pytest.approx(expected_s2, rel=1e-5)
+
+
+def test_registry_totals_equal_firm_table_and_timeseries():
+    res_model = ClusterModel(make_config("n_firms=2000", "end_year=2029", "policy=incentive_package"))
+    res_model.run()
+    reg = res_model.registry
+    assert np.allclose(reg.scope1_t.sum(axis=1), reg.total_scope1_t, rtol=1e-5)
+    assert np.allclose(reg.scope2_t.sum(axis=1), reg.total_scope2_t, rtol=1e-5)
+    # no (firm, measure) adopted twice
+    from sim.results import collect
+
+    res = collect(res_model)
+    assert not res.adoptions.duplicated(["firm", "measure"]).any()
+    # spending by instrument sums to the total
+    s = res.summary
+    assert sum(s["public_spending_usd_by_instrument"].values()) == pytest.approx(s["public_spending_usd"])
+
+
+def test_same_config_and_seed_give_byte_identical_tables(tmp_path):
+    from sim.results import write_run
+
+    def run_to(d, seed):
+        cfg = make_config("n_firms=1500", "end_year=2030", "policy=incentive_package", f"seed={seed}")
+        write_run(d, run_model(cfg), "x\n")
+        return {f: (d / f).read_bytes() for f in ("timeseries.parquet", "firms.parquet", "adoptions.parquet", "summary.json")}
+
+    a = run_to(tmp_path / "a", 7)
+    b = run_to(tmp_path / "b", 7)
+    c = run_to(tmp_path / "c", 8)
+    assert a == b
+    assert a["adoptions.parquet"] != c["adoptions.parquet"]
+
+
+def test_carbon_price_raises_adoption_of_emission_cutting_measures():
+    def adopt(price):
+        cfg = make_config(*SHORT, "policy=carbon_price")
+        cfg.policy.carbon_price.price_usd_per_t_co2 = price
+        cfg.policy.carbon_price.growth_usd_per_t_co2_per_yr = 0.0
+        return len(run_model(cfg).adoptions)
+
+    assert adopt(150.0) > adopt(0.0)
+
+
+def test_step_is_a_no_op_after_the_end():
+    model = ClusterModel(make_config("n_firms=200", "end_year=2025"))
+    model.run()
+    assert model.month == 11 and not model.running
+    before = model.series["emissions_t_co2_per_yr"].copy() if "emissions_t_co2_per_yr" in model.series else None
+    model.step()
+    assert model.month == 11
+    if before is not None:
+        assert np.array_equal(before, model.series["emissions_t_co2_per_yr"])
+
+
+def test_firm_agents_are_views_and_explain_names_decisive_terms():
+    model = ClusterModel(make_config("n_firms=500", "end_year=2026", "policy=incentive_package"))
+    model.run()
+    firm = model.firm_agents[10]
+    assert firm.sector == model.sector_names[model.firms.sector[10]]
+    model.firms.capability[10] = 0.123
+    assert firm.capability == pytest.approx(0.123)
+    rows = firm.explain()
+    assert rows and all("measure" in r for r in rows)
+    # the network space holds every firm in its node's cell
+    assert len(model.space.all_cells) == model.n_firms
