@@ -263,10 +263,12 @@ class ClusterModel(mesa.Model):
 
     def _calibrate_emissions(self, target_t_co2: float) -> None:
         """Scale every firm's energy use and process CO2 by one factor so that the start-year
-        emissions (with the measures already in place) equal ``target_t_co2``."""
+        emissions (with the measures already in place; scope 1+2, or scope 1 only if
+        ``scenario.base_year_emissions_scope`` says so) equal ``target_t_co2``."""
         ft = self.firms
         self._recompute_rates(slice(None))
-        now = float(self.scope1_rate.sum() + self.scope2_rate.sum())
+        scope2 = self.scope2_rate.sum() if self.config.scenario.base_year_emissions_scope == "scope1+2" else 0.0
+        now = float(self.scope1_rate.sum() + scope2)
         if now <= 0:
             return
         factor = target_t_co2 / now

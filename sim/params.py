@@ -204,6 +204,9 @@ class ScenarioConfig:
     #: equal this value, t CO2/yr (0 = no calibration); cite the source in the next field
     base_year_emissions_t_co2: float = 0.0
     base_year_emissions_source: str = ""
+    #: which emissions the calibration target counts: "scope1+2" or "scope1" (e.g. a source
+    #: that reports scope 1 only)
+    base_year_emissions_scope: str = "scope1+2"
     #: a user's own firms (CSV: sector, size_class, <carrier>_mwh_per_yr ...) and ties (CSV edge list);
     #: "" = draw a synthetic population. See README "Load your own cluster".
     firms_csv: str = ""
@@ -578,6 +581,7 @@ def validate(cfg: Config) -> Config:
     _nonneg("scenario.base_year_emissions_t_co2", sc.base_year_emissions_t_co2)
     if sc.base_year_emissions_t_co2 > 0 and not sc.base_year_emissions_source.strip():
         raise ConfigError("scenario.base_year_emissions_source", "", "a calibration target must cite its source")
+    _choice("scenario.base_year_emissions_scope", sc.base_year_emissions_scope, ("scope1+2", "scope1"))
     if sc.edges_csv and not sc.firms_csv:
         raise ConfigError("scenario.edges_csv", sc.edges_csv, "needs scenario.firms_csv (edges refer to the firms' ids)")
     if sc.firms_csv:
