@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 TSTAMP  := $(VENV)/.installed-test
 
-.PHONY: run test bench clean sysdeps
+.PHONY: run test bench clean sysdeps validate
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,11 @@ sysdeps:
 ## make test: the whole test suite.
 test: $(TSTAMP) sysdeps
 	$(BIN)/python -m pytest -q
+
+## make validate: the validation suite (Bass diffusion, barriers and instruments, field
+## evidence, conservation); report and figures in results/validation/.
+validate: $(STAMP)
+	$(BIN)/python -m sim.validation --out results/validation
 
 ## make bench: speed and memory figures quoted in the README.
 bench: $(STAMP)

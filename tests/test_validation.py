@@ -1,0 +1,97 @@
+"""The validation suite (sim/validation) at CI size: the same checks `make validate` runs,
+on smaller populations. Each check must pass; the tests below also show the checks can fail
+(a wrong closed form, a tampered ledger)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.validation import SIZES, run_suite, write_report
+from sim.validation import bass, conservation
+
+SMALL = SIZES["small"]
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("validation")
+
+
+@pytest.fixture(scope="module")
+def bass_checks(out_dir):
+    return {c.name: c for c in run_suite("small", out_dir, ("bass",), log=lambda *_: None)}
+
+
+def test_bass_mean_field_matches_closed_form(bass_checks):
+    c = bass_checks["bass_mean_field"]
+    assert c.passed, c.line()
+    rows = c.data["rows"]
+    assert [(r["p"], r["q"]) for r in rows][0] == (0.03, 0.38)
+    assert len(rows) >= 3
+    # the least-squares fit of the closed form recovers (p, q) of the engine's inputs
+    for r in rows:
+        assert r["p_hat"] == pytest.approx(r["p"], rel=0.25)
+        assert r["q_hat"] == pytest.approx(r["q"], rel=0.15)
+
+
+def test_bass_sparse_graphs_are_slower(bass_checks):
+    c = bass_checks["bass_sparse_graphs"]
+    assert c.passed, c.line()
+    t50 = c.data["t50"]
+    assert t50["small_world"] > t50["complete"] and t50["scale_free"] > t50["complete"]
+
+
+def test_bass_check_rejects_a_wrong_imitation_coefficient():
+    """The same simulated curve is far from the closed form of another q: the check can fail."""
+    years, n = 15, SMALL["bass_n"]
+    t = np.arange(1, 12 * years + 1) / 12
+    sim = bass.simulate(0.03, 0.38, n, years)
+    tol = bass.CLOSED_FORM_TOL + 8 * 0.5 / np.sqrt(n)
+    assert np.max(np.abs(sim - bass.bass_F(t, 0.03, 0.38))) <= tol
+    assert np.max(np.abs(sim - bass.bass_F(t, 0.03, 0.60))) > tol
+
+
+def test_discrete_recursion_converges_to_closed_form():
+    """The engine's expected path approaches the continuous closed form as the step shrinks."""
+    gaps = []
+    for steps in (12, 48, 192):
+        t = np.arange(1, 20 * steps + 1) / steps
+        gaps.append(np.max(np.abs(bass.discrete_recursion(0.03, 0.38, len(t), steps) - bass.bass_F(t, 0.03, 0.38))))
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 0.003
+
+
+@pytest.fixture(scope="module")
+def conservation_check(out_dir):
+    return run_suite("small", out_dir, ("conservation",), log=lambda *_: None)[0]
+
+
+def test_conservation_identities_hold(conservation_check):
+    c = conservation_check
+    assert c.passed, c.table
+    assert c.data["adoptions"] > 100  # the run exercises the ledger
+    assert all(v > 0 for k, v in c.data["spending"].items() if k in ("capex_subsidy", "cost_share", "green_loan", "workshops"))
+
+
+def test_energy_replay_detects_a_tampered_firm_table():
+    from sim.validation.common import compose_config
+    from sim.model import ClusterModel
+
+    m = ClusterModel(compose_config(conservation.overrides(400, 4)))
+    e0, p0, c0 = m.firms.energy_mwh_per_yr.copy(), m.firms.process_t_co2_per_yr.copy(), m.firms.capture_share.copy()
+    m.run()
+    assert sum(len(b) for _, b in m.adoption_log) > 0
+    replay = conservation.replay_energy(m, e0, p0, c0)
+    np.testing.assert_allclose(replay, m.firms.energy_mwh_per_yr, rtol=1e-9, atol=1e-9)
+    f, _ = m.adoption_log[-1][1].firm[0], None
+    m.firms.energy_mwh_per_yr[f, 0] *= 1.01  # a measure's saving booked twice would look like this
+    assert conservation._rel(conservation.replay_energy(m, e0, p0, c0), m.firms.energy_mwh_per_yr) > 1e-6
+
+
+def test_report_lists_every_check_with_its_figure(bass_checks, conservation_check, out_dir):
+    checks = list(bass_checks.values()) + [conservation_check]
+    path = write_report(checks, out_dir, "small")
+    text = path.read_text()
+    for c in checks:
+        assert f"`{c.name}`" in text and c.tolerance in text
+        assert (out_dir / c.figure).stat().st_size > 10_000
+    assert "PASS" in text
