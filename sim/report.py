@@ -82,6 +82,7 @@ def plot(runs: list[dict], out: Path) -> Path:
     for ax in axes[:2]:
         ax.grid(alpha=0.3)
         ax.legend()
+    axes[2].legend(loc="lower right")
     fig.suptitle(f"{runs[0]['scenario']}: {runs[0]['n_firms']} firms, {runs[0]['start_year']}-{runs[0]['end_year']}")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
