@@ -23,7 +23,8 @@ from .params import ConfigError, register_configs, to_config, validate
 REPO_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = str(REPO_DIR / "configs")
 #: named experiments (experiments/experiment/*.yaml -> `+experiment=<name>`) are on the search path
-SEARCHPATH_OVERRIDE = f"hydra.searchpath=[file://{REPO_DIR / 'experiments'}]"
+EXPERIMENTS_DIR = REPO_DIR / "experiments"
+SEARCHPATH_OVERRIDE = f"hydra.searchpath=[file://{EXPERIMENTS_DIR}]"
 log = logging.getLogger("sim.run")
 
 
@@ -93,7 +94,7 @@ def expand_overrides(overrides: list[str]) -> list[list[str]]:
 
 
 def with_searchpath(overrides: list[str]) -> list[str]:
-    if any(o.startswith("hydra.searchpath=") for o in overrides):
+    if any(o.startswith("hydra.searchpath=") for o in overrides) or not EXPERIMENTS_DIR.is_dir():
         return list(overrides)
     return list(overrides) + [SEARCHPATH_OVERRIDE]
 
@@ -165,7 +166,7 @@ def main() -> None:
         from .scenarios import main as list_main
 
         sys.exit(list_main())
-    if not any(a.startswith("hydra.searchpath=") for a in argv):
+    if not any(a.startswith("hydra.searchpath=") for a in argv) and EXPERIMENTS_DIR.is_dir():
         sys.argv.append(SEARCHPATH_OVERRIDE)
     try:
         preflight(argv)
