@@ -95,3 +95,35 @@ def test_report_lists_every_check_with_its_figure(bass_checks, conservation_chec
         assert f"`{c.name}`" in text and c.tolerance in text
         assert (out_dir / c.figure).stat().st_size > 10_000
     assert "PASS" in text
+
+
+@pytest.fixture(scope="module")
+def barrier_checks(out_dir):
+    return {c.name: c for c in run_suite("small", out_dir, ("barriers",), log=lambda *_: None)}
+
+
+def test_each_prohibitive_barrier_alone_stops_adoption_of_affected_measures(barrier_checks):
+    c = barrier_checks["barriers_prohibitive"]
+    assert c.passed, c.table
+    rows = {r["barrier"]: r for r in c.data["rows"]}
+    assert set(rows) == {"information", "capital", "skills", "hidden_costs", "risk", "economics"}
+    for r in rows.values():
+        assert r["affected_blocked"] == 0
+        assert r["affected_free"] > 0 and r["unaffected_blocked"] > 0  # the zero is the barrier's doing
+
+
+def test_instrument_levers_have_the_expected_sign(barrier_checks):
+    c = barrier_checks["instrument_signs"]
+    assert c.passed, c.table
+    for r in c.data["rows"]:
+        a = r["adoptions"]
+        direction = np.sign(r["grid"][-1] - r["grid"][0]) * r["sign"]
+        assert (a[-1] - a[0]) * direction > 0, r
+
+
+def test_binding_budgets_cap_spending(barrier_checks):
+    c = barrier_checks["budget_cap"]
+    assert c.passed, c.table
+    for r in c.data["rows"]:
+        assert r["spent"] <= r["budget"] and r["exhausted_month"] is not None
+        assert r["budget"] - r["spent"] < r["one_grant"]
