@@ -156,6 +156,26 @@ def task(cfg: DictConfig) -> None:
     results = run_model(cfg, progress=progress)
     write_run(out, results, resolved)
     log.info("%s: wrote %s in %.1f s", label, out, time.perf_counter() - t0)
+    for line in summary_lines(results.summary):
+        log.info("%s: %s", label, line)
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The printed summary of a run: emissions, public spending, and each programme actor's
+    headline indicators (``summary["programmes"][name]["headline"]``)."""
+    em = summary.get("emissions_t_co2_by_year", {})
+    lines = []
+    if em:
+        y0, y1 = min(em), max(em)
+        lines.append(f"emissions {y0}: {em[y0] / 1e6:.4g} Mt CO2, {y1}: {em[y1] / 1e6:.4g} Mt CO2; "
+                     f"adoptions {summary.get('adoptions', 0)}; public spending US$ {summary.get('public_spending_usd', 0.0):,.0f}")
+    for name, prog in summary.get("programmes", {}).items():
+        head = prog.get("headline") if isinstance(prog, dict) else None
+        if head is None and isinstance(prog, dict):
+            head = {k: v for k, v in prog.items() if isinstance(v, (int, float, str, bool)) or v is None}
+        items = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (head or {}).items())
+        lines.append(f"{name}: {items}")
+    return lines
 
 
 def main() -> None:
