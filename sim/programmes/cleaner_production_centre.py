@@ -1,0 +1,614 @@
+"""A regional Cleaner Production Centre running a donor-funded cleaner-production programme
+(modelled on the Bajio Cleaner Production Implementation programme, source:
+004_422d327f12c6e0c3.txt).
+
+The centre is a Mesa agent with a small staff and a fixed budget from several funders. Over
+the programme's months it runs the programme's three components:
+
+1. Awareness: a launch event, awareness events spread over each year and a final
+   conference. Each event reaches ``firms_reached_per_event`` firms of the target sectors;
+   each learns each cleaner-production (project) measure with probability
+   ``awareness_lift_share``. Aware firms apply first for pre-assessments (demand).
+2. Training: one course a year of about two months; when it ends, its graduates join the
+   region's pool of trained consultants (``model.gov.training``), who relax the skills
+   barrier of any firm that lacks the capability for a measure.
+3. Implementation: pre-assessments of target-sector SMEs (the priority sector first in
+   programme year 1). An assessed firm learns every applicable measure, sheds part of its
+   hidden costs and holds, for ``offer_months``, an offer of a cleaner-production project:
+   a package costing ``project_cost_usd`` that implements the project measure, of which the
+   firm pays ``copay_share`` and the programme the rest. The firm takes it at its next
+   investment review if it is worth it at the firm's own hurdle rate (``decision.py``).
+   Projects are limited by the programme year's quota, the staff's time and the money left.
+
+Staff capacity binds every month: staff-days go first to a running course, then to
+awareness events, to contracting the month's projects, and what is left to pre-assessments.
+Every expense is charged to the funders in the order ``funding_order`` gives for its
+category; an expense no funder can cover is refused, so spending never exceeds any
+funder's contribution. If the staff can no longer be paid the centre closes.
+
+The centre also tracks what programme projects abate and save, and the firms that copied a
+project measure after a network neighbour did it under the programme (spillover).
+All work is vectorised over firms; the only Python loops are over events, categories and
+funders.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import numpy as np
+
+from ..params import SIZE_CLASSES, ConfigError
+from ..policy import GrantInstrument
+from . import ProgrammeActor, register
+
+#: expense categories of the centre
+CATEGORIES = ("staff", "awareness", "training", "pre_assessment", "project", "evaluation")
+
+
+class FunderLedger:
+    """Contributions and spending by funder, charged in a per-category funder order."""
+
+    def __init__(self, contributions_usd: Dict[str, float], funding_order: Dict[str, List[str]]):
+        self.budget_usd = {k: float(v) for k, v in contributions_usd.items()}
+        self.spent_usd = {k: 0.0 for k in contributions_usd}
+        self.by_category_usd = {c: {k: 0.0 for k in contributions_usd} for c in CATEGORIES}
+        self.order = {c: list(funding_order.get(c, [])) for c in CATEGORIES}
+        self.refused = {c: 0 for c in CATEGORIES}
+
+    def available_usd(self, category: str) -> float:
+        return float(sum(self.budget_usd[f] - self.spent_usd[f] for f in self.order[category]))
+
+    def charge(self, category: str, amount_usd: float) -> bool:
+        """Pay ``amount_usd`` from the category's funders in order; refuse (False) if they
+        cannot cover it together."""
+        if amount_usd <= 0:
+            return True
+        if amount_usd > self.available_usd(category) + 1e-9:
+            self.refused[category] += 1
+            return False
+        left = amount_usd
+        for f in self.order[category]:
+            take = min(left, self.budget_usd[f] - self.spent_usd[f])
+            if take > 0:
+                self.spent_usd[f] += take
+                self.by_category_usd[category][f] += take
+                left -= take
+            if left <= 1e-9:
+                break
+        return True
+
+    @property
+    def total_spent_usd(self) -> float:
+        return float(sum(self.spent_usd.values()))
+
+
+class CleanerProductionProjects(GrantInstrument):
+    """The centre's implementation projects as a grant instrument: the programme pays
+    (1 - copay_share) x project_cost_usd of a project-measure investment by a firm holding
+    an open offer, one project per firm, with technical assistance; under the programme
+    year's quota, the month's staff capacity and the money the funders have left."""
+
+    name = "cp_projects"
+    technical_assistance = True
+    one_per_firm = True
+
+    def __init__(self, centre: "CleanerProductionCentre"):
+        super().__init__(True, float("inf"))
+        self.centre = centre
+        p = centre.params
+        self.grant_usd = (1.0 - p.copay_share) * p.project_cost_usd
+        self.quota_left = 0
+        self.month_capacity = 0
+
+    @property
+    def open_(self) -> bool:
+        c = self.centre
+        return c.in_programme and not c.closed and min(self.quota_left, self.month_capacity) > 0
+
+    def offer(self, model, firm, measure, capex):
+        c = self.centre
+        if not self.open_:
+            return np.zeros(len(firm))
+        ok = (c.offer_until[firm] >= model.month) & ~c.project_firm[firm] & c.is_project_measure[measure]
+        return np.where(ok, self.grant_usd, 0.0)
+
+    def max_grant(self, capex):
+        return np.float32(self.grant_usd) if self.open_ else 0.0
+
+    def allocate(self, mask, grant):
+        got = np.zeros(len(mask), bool)
+        if not self.open_ or not mask.any():
+            return got
+        idx = np.flatnonzero(mask)
+        money = self.centre.ledger.available_usd("project")
+        n_ok = int(min(len(idx), self.quota_left, self.month_capacity, money // self.grant_usd if self.grant_usd > 0 else len(idx)))
+        got[idx[:n_ok]] = True
+        self.quota_left -= n_ok
+        self.month_capacity -= n_ok
+        return got
+
+    def release(self, mask, grant):
+        n = int(mask.sum())
+        self.quota_left += n
+        self.month_capacity += n
+
+    def record(self, model, firms: np.ndarray) -> None:
+        # allocate checked the money in this same phase: the charge always fits
+        ok = self.centre.ledger.charge("project", self.grant_usd * len(firms))
+        assert ok, "project grants exceed the funders' money"
+        self.spent_usd += self.grant_usd * len(firms)
+        self.centre.book_projects(model, firms)
+
+
+@register("cleaner_production_centre")
+class CleanerProductionCentre(ProgrammeActor):
+    """A Cleaner Production Centre with a small staff running awareness, training and
+    implementation projects for SMEs of target sectors, on a budget by funder."""
+
+    @dataclass
+    class Params:
+        #: switch the whole programme off (the counterfactual run)
+        enabled: bool = True
+        #: months after the scenario start when the programme begins
+        start_month: int = 0
+        #: programme length, months (source: 004_422d327f12c6e0c3.txt, "32 months")
+        duration_months: int = 32
+        #: target sectors (source: 004_422d327f12c6e0c3.txt: automotive, chemical, hospital, hotel, tanning)
+        target_sectors: List[str] = field(default_factory=lambda: ["automotive", "chemicals", "hospitals", "hotels", "tanning"])
+        #: sector served first in programme year 1 (source: 004_422d327f12c6e0c3.txt: tanning); "" = none
+        priority_sector_year1: str = "tanning"
+        #: SMEs (source: 004_422d327f12c6e0c3.txt targets SMEs; small and medium per Mexico's
+        #: size bands, DOF 30 June 2009: 11-250 employees in industry)
+        size_classes: List[str] = field(default_factory=lambda: ["small", "medium"])
+        #: pre-assessments a year (source: 004_422d327f12c6e0c3.txt: a minimum of 50 a year)
+        pre_assessments_per_yr: int = 50
+        #: project quota by programme year (source: 004_422d327f12c6e0c3.txt: 7, 11, 12); the last repeats
+        projects_per_yr: List[int] = field(default_factory=lambda: [7, 11, 12])
+        #: cost of one implementation project, USD (source: 004_422d327f12c6e0c3.txt: US$ 8,000)
+        project_cost_usd: float = 8000.0
+        #: share of a project's cost the SME pays (source: 004_422d327f12c6e0c3.txt: up to 50 %, US$ 4,000)
+        copay_share: float = 0.5
+        #: measures a project implements (catalogue names)
+        project_measures: List[str] = field(default_factory=lambda: ["cleaner_production"])
+        #: months an assessed firm's project offer stays open (assumption; ends with the programme)
+        offer_months: int = 12
+        #: share of hidden costs an assessed firm no longer faces (free parameter)
+        hidden_cost_relief_share: float = 0.5
+        #: contributions by funder, USD (source: 004_422d327f12c6e0c3.txt: IDB MIF 465,000,
+        #: SEMARNAT 400,000, in kind 78,000 by the USMCOC Binational Office; total 943,000)
+        funders_usd: Dict[str, float] = field(default_factory=lambda: {"idb_mif": 465000.0, "semarnat": 400000.0, "in_kind": 78000.0})
+        #: funders charged for each expense category, in order (assumption: the seed gives only
+        #: totals; in-kind office and staff time pays staff first, cash pays the rest)
+        funding_order: Dict[str, List[str]] = field(default_factory=lambda: {
+            "staff": ["in_kind", "semarnat", "idb_mif"], "awareness": ["idb_mif", "semarnat"],
+            "training": ["idb_mif", "semarnat"], "pre_assessment": ["idb_mif", "semarnat"],
+            "project": ["idb_mif", "semarnat"], "evaluation": ["idb_mif", "semarnat"]})
+        #: staff (source: 004_422d327f12c6e0c3.txt: director, technical coordinator, assistant)
+        staff: int = 3
+        #: working days per staff member and month (assumption)
+        staff_days_per_month: float = 20.0
+        #: staff cost of the centre, USD/month (assumption: three salaries plus office running costs)
+        staff_cost_usd_per_month: float = 7000.0
+        #: staff-days per pre-assessment (assumption: site visit and report with a CP expert)
+        staff_days_per_pre_assessment: float = 3.0
+        #: staff-days to select and contract one project (assumption)
+        staff_days_per_project: float = 4.0
+        #: cost of one pre-assessment (CP expert fees), USD (assumption)
+        cost_per_pre_assessment_usd: float = 1500.0
+        #: awareness events a year besides the launch event and the final conference (assumption)
+        awareness_events_per_yr: int = 4
+        staff_days_per_awareness_event: float = 5.0  # assumption
+        cost_per_awareness_event_usd: float = 6000.0  # assumption
+        #: target-sector firms reached by one event (assumption)
+        firms_reached_per_event: int = 40
+        #: probability that a reached firm learns each project measure (free parameter)
+        awareness_lift_share: float = 0.5
+        #: CP courses a year (source: 004_422d327f12c6e0c3.txt: one course a year, three in all)
+        courses_per_yr: int = 1
+        #: course length, months (source: 004_422d327f12c6e0c3.txt: 12 modules of 4-5 days, ~2 months)
+        course_months: int = 2
+        #: programme month (of each programme year) in which the course starts (assumption)
+        course_start_month_of_year: int = 3
+        #: graduates who work as CP consultants afterwards (assumption)
+        consultants_per_course: int = 15
+        #: net cost of a course after participants' fees, USD (assumption; the seed says fee-paying)
+        cost_per_course_usd: float = 40000.0
+        #: staff-days per course month (assumption)
+        staff_days_per_course_month: float = 10.0
+        #: independent evaluations at the end of programme years 2 and 3 and the final audit
+        #: (source: 004_422d327f12c6e0c3.txt), USD each (assumption)
+        cost_per_evaluation_usd: float = 15000.0
+
+    # ---------------------------------------------------------------------------------
+    @classmethod
+    def validate(cls, p, cfg, key: str) -> None:
+        sectors = [s.name for s in cfg.scenario.sectors]
+        measures = [m.name for m in cfg.measures.catalogue]
+        if p.start_month < 0:
+            raise ConfigError(f"{key}.start_month", p.start_month, "must be an integer >= 0")
+        if p.duration_months < 1:
+            raise ConfigError(f"{key}.duration_months", p.duration_months, "must be an integer >= 1")
+        if not p.target_sectors:
+            raise ConfigError(f"{key}.target_sectors", [], "must list at least one sector")
+        for s in p.target_sectors:
+            if s not in sectors:
+                raise ConfigError(f"{key}.target_sectors", s, f"unknown sector; scenario sectors: {', '.join(sectors)}")
+        if p.priority_sector_year1 and p.priority_sector_year1 not in p.target_sectors:
+            raise ConfigError(f"{key}.priority_sector_year1", p.priority_sector_year1,
+                              f"must be one of the target sectors ({', '.join(p.target_sectors)}) or empty")
+        if not p.size_classes:
+            raise ConfigError(f"{key}.size_classes", [], f"must list size classes from {', '.join(SIZE_CLASSES)}")
+        for s in p.size_classes:
+            if s not in SIZE_CLASSES:
+                raise ConfigError(f"{key}.size_classes", s, f"must be one of {', '.join(SIZE_CLASSES)}")
+        if not p.projects_per_yr or any(q < 0 for q in p.projects_per_yr):
+            raise ConfigError(f"{key}.projects_per_yr", list(p.projects_per_yr),
+                              "must be a non-empty list of integers >= 0 (one per programme year; the last repeats)")
+        if not p.project_measures:
+            raise ConfigError(f"{key}.project_measures", [], "must list at least one catalogue measure")
+        for m in p.project_measures:
+            if m not in measures:
+                raise ConfigError(f"{key}.project_measures", m, f"unknown measure; catalogue: {', '.join(measures)}")
+        if not 0.0 <= p.copay_share <= 1.0:
+            raise ConfigError(f"{key}.copay_share", p.copay_share, "must be a share in [0, 1]")
+        for name in ("hidden_cost_relief_share", "awareness_lift_share"):
+            v = getattr(p, name)
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError(f"{key}.{name}", v, "must be a share in [0, 1]")
+        for name in ("pre_assessments_per_yr", "offer_months", "staff", "awareness_events_per_yr", "firms_reached_per_event",
+                     "courses_per_yr", "course_months", "consultants_per_course"):
+            if getattr(p, name) < 0:
+                raise ConfigError(f"{key}.{name}", getattr(p, name), "must be an integer >= 0")
+        if not 0 <= p.course_start_month_of_year <= 11:
+            raise ConfigError(f"{key}.course_start_month_of_year", p.course_start_month_of_year, "must be an integer in [0, 11]")
+        for name in ("project_cost_usd", "staff_days_per_month", "staff_cost_usd_per_month", "staff_days_per_pre_assessment",
+                     "staff_days_per_project", "cost_per_pre_assessment_usd", "staff_days_per_awareness_event",
+                     "cost_per_awareness_event_usd", "cost_per_course_usd", "staff_days_per_course_month", "cost_per_evaluation_usd"):
+            v = getattr(p, name)
+            if not (v >= 0):
+                raise ConfigError(f"{key}.{name}", v, "must be a number >= 0")
+        if not p.funders_usd:
+            raise ConfigError(f"{key}.funders_usd", {}, "must name at least one funder and its contribution in USD")
+        for f, v in p.funders_usd.items():
+            if not (v >= 0):
+                raise ConfigError(f"{key}.funders_usd.{f}", v, "must be a number >= 0")
+        for c, order in p.funding_order.items():
+            if c not in CATEGORIES:
+                raise ConfigError(f"{key}.funding_order", c, f"unknown expense category; allowed: {', '.join(CATEGORIES)}")
+            for f in order:
+                if f not in p.funders_usd:
+                    raise ConfigError(f"{key}.funding_order.{c}", f, f"unknown funder; funders: {', '.join(p.funders_usd)}")
+        for c in CATEGORIES:
+            if not p.funding_order.get(c):
+                raise ConfigError(f"{key}.funding_order.{c}", [], "every expense category needs at least one funder")
+
+    # ---------------------------------------------------------------------------------
+    def __init__(self, model, params):
+        super().__init__(model, params)
+        p = params
+        ft = model.firms
+        n = ft.n
+        self.stream = model.rng.spawn(1)[0]  # the centre's own child stream
+        self.ledger = FunderLedger(p.funders_usd, p.funding_order)
+        names = model.sector_names
+        self.target_sector = np.isin(np.arange(len(names)), [names.index(s) for s in p.target_sectors])
+        self.priority_sector = names.index(p.priority_sector_year1) if p.priority_sector_year1 else -1
+        size_ok = np.isin(np.arange(len(SIZE_CLASSES)), [SIZE_CLASSES.index(s) for s in p.size_classes])
+        #: [N] firm is a target-sector SME (eligible for pre-assessments and projects)
+        self.eligible = self.target_sector[ft.sector] & size_ok[ft.size_class]
+        self.is_project_measure = np.isin(np.arange(model.catalogue.k), [model.catalogue.index(m) for m in p.project_measures])
+        self.offer_until = np.full(n, -1, dtype=np.int32)
+        self.assessed = np.zeros(n, bool)
+        self.project_firm = np.zeros(n, bool)
+        self.project_month = np.full(n, -1, dtype=np.int32)
+        self.copier = np.zeros(n, bool)
+        self.closed = False
+        self.closed_month: int | None = None
+        self.last_month = p.start_month + p.duration_months - 1  # last programme month (model month)
+        self.in_programme = False
+        # counters
+        n_py = (p.duration_months + 11) // 12
+        S = len(names)
+        self.pre_assessments_by_py = np.zeros(n_py, dtype=np.int64)
+        self.pre_assessments_by_sector = np.zeros(S, dtype=np.int64)
+        self.projects_by_sector_py = np.zeros((S, n_py), dtype=np.int64)
+        self.firms_reached = 0
+        self.events_held = 0
+        self.courses_started = 0
+        self.courses_completed = 0
+        self.consultants_trained = 0
+        self.evaluations_held = 0
+        self._course_end: list[int] = []
+        self.staff_days_used = 0.0
+        self.staff_days_available = 0.0
+        # outcomes, t CO2/yr and MWh/yr (first-order, on each firm's state before adoption)
+        self.project_abatement_t_per_yr = 0.0
+        self.project_energy_saving_mwh_per_yr = 0.0
+        self.project_energy_cost_saving_usd_per_yr = 0.0
+        self.spill_abatement_t_per_yr = 0.0
+        self.spill_energy_saving_mwh_per_yr = 0.0
+        self.copiers = 0
+        self._pre_state = None
+        self.projects = CleanerProductionProjects(self)
+        if p.enabled:
+            model.gov.grant_instruments.append(self.projects)
+            model.gov.other_spending["cp_centre_operations"] = self
+
+    # spending of the centre other than project grants (Government.other_spending)
+    @property
+    def spent_usd(self) -> float:
+        return self.ledger.total_spent_usd - self.projects.spent_usd
+
+    def programme_month(self, model) -> int:
+        return model.month - self.params.start_month
+
+    # ---------------------------------------------------------------------------------
+    def programme_activities(self, model) -> None:
+        p = self.params
+        # state of the month's review group before decisions (for energy savings)
+        interval = model.behaviour.review_interval_months
+        self._group = (model.month % interval, interval)
+        self._pre_state = model.state_matrix(np.arange(model.month % interval, model.n_firms, interval))
+        pm = self.programme_month(model)
+        self.in_programme = p.enabled and 0 <= pm <= p.duration_months - 1 and not self.closed
+        self.projects.month_capacity = 0
+        if not self.in_programme:
+            return
+        py, m = divmod(pm, 12)
+        months = min(12, p.duration_months - 12 * py)  # months of this programme year (year 3 of 32 months: 8)
+        if m == 0:
+            q = p.projects_per_yr
+            self.projects.quota_left = int(q[min(py, len(q) - 1)])
+        if not self.ledger.charge("staff", p.staff_cost_usd_per_month):
+            self._close(model)
+            return
+        days = p.staff * p.staff_days_per_month
+        self.staff_days_available += days
+        days -= self._training(model, pm, m)
+        days -= self._awareness(model, pm, m, days)
+        days -= self._evaluation(model, pm)
+        # reserve staff time for contracting this month's projects
+        want_projects = min(self.projects.quota_left, int(np.ceil(self.projects.quota_left / max(months - m, 1))) + 1)
+        per_project = p.staff_days_per_project
+        n_proj = want_projects if per_project == 0 else int(min(want_projects, max(days, 0) // per_project))
+        self.projects.month_capacity = n_proj
+        days -= n_proj * per_project
+        days -= self._pre_assessments(model, py, m, months, days)
+        self.staff_days_used += p.staff * p.staff_days_per_month - days
+
+    def _close(self, model) -> None:
+        self.closed = True
+        self.closed_month = model.month
+        self.in_programme = False
+        self.offer_until[:] = -1
+
+    def _training(self, model, pm: int, m: int) -> float:
+        """Courses: start, run (staff time), graduate consultants into the region's pool."""
+        p = self.params
+        used = 0.0
+        starts = 0
+        if p.courses_per_yr > 0:
+            # courses_per_yr starts spread over the year, the first in course_start_month_of_year
+            offs = [(p.course_start_month_of_year + i * 12 // p.courses_per_yr) % 12 for i in range(p.courses_per_yr)]
+            starts = sum(1 for o in offs if o == m)
+        for _ in range(starts):
+            if pm + p.course_months > p.duration_months:
+                break  # a course that cannot finish within the programme is not started
+            if self.ledger.charge("training", p.cost_per_course_usd):
+                self.courses_started += 1
+                self._course_end.append(model.month + p.course_months)
+        # a course started in month t0 runs t0 .. t0 + course_months - 1; it graduates at the end
+        running = [e for e in self._course_end if e > model.month]
+        used += len(running) * p.staff_days_per_course_month
+        for e in [e for e in running if e == model.month + 1]:
+            self._graduate(model)
+            self._course_end.remove(e)
+        return used
+
+    def _graduate(self, model) -> None:
+        p = self.params
+        tr = model.gov.training
+        n = p.consultants_per_course
+        tr.consultants += n
+        remaining = 11 - model.month % 12  # months left in this calendar year
+        tr.capacity += int(n * tr.cfg.projects_per_consultant_per_yr * remaining / 12)
+        self.courses_completed += 1
+        self.consultants_trained += n
+
+    def _awareness(self, model, pm: int, m: int, days: float) -> float:
+        """Launch event (programme month 0), awareness events spread over each year, final
+        conference (last programme month)."""
+        p = self.params
+        a = p.awareness_events_per_yr
+        n_events = (m + 1) * a // 12 - m * a // 12
+        if pm == 0:
+            n_events += 1  # launch event
+        if pm == p.duration_months - 1:
+            n_events += 1  # final conference
+        used = 0.0
+        pool = np.flatnonzero(self.target_sector[model.firms.sector])
+        for _ in range(n_events):
+            if days - used < p.staff_days_per_awareness_event:
+                self.ledger.refused["awareness"] += 1
+                break
+            if not self.ledger.charge("awareness", p.cost_per_awareness_event_usd):
+                break
+            used += p.staff_days_per_awareness_event
+            self.events_held += 1
+            n = min(p.firms_reached_per_event, len(pool))
+            if n == 0:
+                continue
+            reached = np.sort(self.stream.choice(pool, size=n, replace=False))
+            ft = model.firms
+            u = self.stream.random((n, model.catalogue.k))
+            learn = (u < p.awareness_lift_share) & self.is_project_measure[None, :] & ft.applicable[reached] & ~ft.aware[reached]
+            ft.aware[reached] |= learn
+            model.aware_count += learn.sum(axis=0)
+            self.firms_reached += n
+        return used
+
+    def _evaluation(self, model, pm: int) -> float:
+        """Independent evaluations at the end of programme years 2 and 3, audit in the final
+        month (source: 004_422d327f12c6e0c3.txt)."""
+        p = self.params
+        last = p.duration_months - 1
+        due = [min(23, last), min(35, last), last]  # evaluations after years 2 and 3, audit
+        for _ in range(due.count(pm)):
+            if self.ledger.charge("evaluation", p.cost_per_evaluation_usd):
+                self.evaluations_held += 1
+        return 0.0
+
+    def _pre_assessments(self, model, py: int, m: int, months: int, days: float) -> float:
+        """This month's share of the year's pre-assessments (spread over the programme year's
+        ``months``), capped by staff time and money.
+        Candidates: eligible firms not yet assessed; the priority sector first in programme
+        year 1, then firms that know a project measure (they apply), then by energy use (the
+        centre picks cases that demonstrate the most)."""
+        p = self.params
+        a = p.pre_assessments_per_yr
+        n_now = (m + 1) * a // months - m * a // months
+        if p.staff_days_per_pre_assessment > 0:
+            n_now = min(n_now, int(max(days, 0) // p.staff_days_per_pre_assessment))
+        if p.cost_per_pre_assessment_usd > 0:
+            afford = int(self.ledger.available_usd("pre_assessment") // p.cost_per_pre_assessment_usd)
+            if afford < n_now:
+                self.ledger.refused["pre_assessment"] += n_now - afford
+            n_now = min(n_now, afford)
+        if n_now <= 0:
+            return 0.0
+        ft = model.firms
+        cand = np.flatnonzero(self.eligible & ~self.assessed)
+        if len(cand) == 0:
+            return 0.0
+        priority = (ft.sector[cand] == self.priority_sector) if py == 0 else np.zeros(len(cand), bool)
+        knows = (ft.aware[cand] & self.is_project_measure[None, :]).any(axis=1)
+        size = ft.energy_mwh_per_yr[cand].sum(axis=1)
+        order = np.lexsort((self.stream.random(len(cand)), -size, ~knows, ~priority))
+        chosen = np.sort(cand[order[:n_now]])
+        n = len(chosen)
+        self.ledger.charge("pre_assessment", n * p.cost_per_pre_assessment_usd)
+        self.assessed[chosen] = True
+        self.offer_until[chosen] = min(model.month + p.offer_months - 1, self.last_month)
+        new = ft.applicable[chosen] & ~ft.aware[chosen]
+        ft.aware[chosen] |= ft.applicable[chosen]
+        model.aware_count += new.sum(axis=0)
+        ft.hidden_cost_relief[chosen] = np.maximum(ft.hidden_cost_relief[chosen], p.hidden_cost_relief_share)
+        self.pre_assessments_by_py[py] += n
+        self.pre_assessments_by_sector += np.bincount(ft.sector[chosen], minlength=len(self.pre_assessments_by_sector))
+        return n * p.staff_days_per_pre_assessment
+
+    # ---------------------------------------------------------------------------------
+    def capex_factor(self, model, firms):
+        """A firm holding an open offer sees the project measure at the project's price."""
+        if not self.projects.open_:
+            return None
+        rows = np.flatnonzero((self.offer_until[firms] >= model.month) & ~self.project_firm[firms])
+        if len(rows) == 0:
+            return None
+        c = model.c32
+        cols = np.flatnonzero(self.is_project_measure)
+        x = model.state32[firms][rows]
+        capex = x @ c.w_basis[:, cols] * c.capex_unit_usd[cols] + c.capex_fixed_usd[cols]
+        factor = np.ones((len(model.firms.sector[firms]), model.catalogue.k), dtype=np.float32)
+        factor[np.ix_(rows, cols)] = np.float32(self.params.project_cost_usd) / np.maximum(capex, np.float32(1.0))
+        return factor
+
+    def book_projects(self, model, firms: np.ndarray) -> None:
+        pm = self.programme_month(model)
+        self.project_firm[firms] = True
+        self.project_month[firms] = model.month
+        self.projects_by_sector_py[:, pm // 12] += np.bincount(model.firms.sector[firms], minlength=self.projects_by_sector_py.shape[0])
+
+    def after_adoptions(self, model, batch) -> None:
+        if len(batch) == 0 or self._pre_state is None:
+            return
+        g, interval = self._group
+        rows = (batch.firm - g) // interval
+        x = self._pre_state[rows]
+        C = x.shape[1] - 1
+        dx = np.einsum("pij,pj->pi", model.val.state_change[batch.measure], x)[:, :C]
+        saving_mwh = -dx.sum(axis=1)
+        saving_usd = -(dx @ model.price)
+        code = model.gov.grant_instruments.index(self.projects) + 1 if self.projects in model.gov.grant_instruments else -1
+        proj = batch.instrument == code
+        self.project_abatement_t_per_yr += float(batch.abatement_t_per_yr[proj].sum())
+        self.project_energy_saving_mwh_per_yr += float(saving_mwh[proj].sum())
+        self.project_energy_cost_saving_usd_per_yr += float(saving_usd[proj].sum())
+        # spillover: a project measure adopted outside the programme by a firm with a
+        # neighbour that did a programme project in an earlier month
+        cand = ~proj & self.is_project_measure[batch.measure] & ~self.project_firm[batch.firm]
+        if cand.any() and self.project_firm.any():
+            pos = np.flatnonzero(cand)
+            owner, nbr = model.network.neighbours(batch.firm[pos])
+            src = self.project_firm[nbr] & (self.project_month[nbr] < model.month)
+            has = np.bincount(owner, weights=src, minlength=len(pos)) > 0
+            hit = pos[has]
+            self.spill_abatement_t_per_yr += float(batch.abatement_t_per_yr[hit].sum())
+            self.spill_energy_saving_mwh_per_yr += float(saving_mwh[hit].sum())
+            new = ~self.copier[batch.firm[hit]]
+            self.copiers += int(np.unique(batch.firm[hit][new]).size)
+            self.copier[batch.firm[hit]] = True
+
+    # ---------------------------------------------------------------------------------
+    def monthly_row(self, model) -> dict:
+        return {
+            "cpc_pre_assessments": int(self.pre_assessments_by_py.sum()),
+            "cpc_projects": int(self.projects_by_sector_py.sum()),
+            "cpc_spending_usd": self.ledger.total_spent_usd,
+            "cpc_consultants_trained": self.consultants_trained,
+            "cpc_spillover_copiers": self.copiers,
+        }
+
+    def summary(self, model) -> dict:
+        p = self.params
+        names = model.sector_names
+        n_py = len(self.pre_assessments_by_py)
+        quota = [int(p.projects_per_yr[min(i, len(p.projects_per_yr) - 1)]) for i in range(n_py)]
+        projects_py = self.projects_by_sector_py.sum(axis=0)
+        n_proj = int(projects_py.sum())
+        budget = sum(self.ledger.budget_usd.values())
+        headline = {
+            "pre_assessments": int(self.pre_assessments_by_py.sum()),
+            "projects": n_proj,
+            "spending_usd": self.ledger.total_spent_usd,
+            "budget_usd": budget,
+            "consultants_trained": self.consultants_trained,
+            "awareness_events": self.events_held,
+            "project_abatement_t_co2_per_yr": self.project_abatement_t_per_yr,
+            "project_energy_saving_mwh_per_yr": self.project_energy_saving_mwh_per_yr,
+            "spillover_copiers": self.copiers,
+            "spillover_abatement_t_co2_per_yr": self.spill_abatement_t_per_yr,
+            "spillover_energy_saving_mwh_per_yr": self.spill_energy_saving_mwh_per_yr,
+        }
+        return {
+            "headline": headline,
+            "enabled": bool(p.enabled),
+            "programme_months": p.duration_months,
+            "closed_month": self.closed_month,
+            "pre_assessments_by_programme_year": {str(i + 1): int(v) for i, v in enumerate(self.pre_assessments_by_py)},
+            "pre_assessments_by_sector": {s: int(v) for s, v in zip(names, self.pre_assessments_by_sector) if v},
+            "project_quota_by_programme_year": {str(i + 1): q for i, q in enumerate(quota)},
+            "projects_by_programme_year": {str(i + 1): int(v) for i, v in enumerate(projects_py)},
+            "projects_by_sector_and_programme_year": {
+                s: {str(i + 1): int(v) for i, v in enumerate(self.projects_by_sector_py[j])}
+                for j, s in enumerate(names) if self.projects_by_sector_py[j].any()},
+            "project_cost_usd": p.project_cost_usd,
+            "programme_grant_per_project_usd": self.projects.grant_usd,
+            "sme_copay_per_project_usd": p.copay_share * p.project_cost_usd,
+            "sme_copay_total_usd": n_proj * p.copay_share * p.project_cost_usd,
+            "budget_usd_by_funder": dict(self.ledger.budget_usd),
+            "spending_usd_by_funder": dict(self.ledger.spent_usd),
+            "spending_usd_by_category": {c: float(sum(v.values())) for c, v in self.ledger.by_category_usd.items()},
+            "spending_usd_by_funder_and_category": {c: dict(v) for c, v in self.ledger.by_category_usd.items()},
+            "refused_expenses": dict(self.ledger.refused),
+            "staff_days_used": self.staff_days_used,
+            "staff_days_available": self.staff_days_available,
+            "courses_started": self.courses_started,
+            "courses_completed": self.courses_completed,
+            "evaluations_held": self.evaluations_held,
+            "firms_reached_by_events": self.firms_reached,
+            "project_energy_cost_saving_usd_per_yr": self.project_energy_cost_saving_usd_per_yr,
+            "programme_usd_per_t_co2_per_yr_of_projects": (self.projects.spent_usd / self.project_abatement_t_per_yr
+                                                            if self.project_abatement_t_per_yr > 0 else None),
+        }
