@@ -1,0 +1,109 @@
+"""Vehicle makers (OEMs) set emission targets for their suppliers, and the targets flow down
+the supply chain through supply edges.
+
+From ``start_year``, a share ``oem_target_share`` of the OEM plants (firms of
+``oem_sectors``) ask their suppliers to cut emissions. Each later year, a supplier that is
+asked by at least ``flow_down_threshold_share`` of its customers passes the requirement on
+to its own suppliers with probability ``flow_down_share_per_yr`` (tier 1 -> tier 2 ...).
+
+A firm's customer pressure is the share of its customers (supply edges) that set supplier
+targets; the engine's decision turns it into awareness and a lower effective hurdle rate
+(``behaviour.customer_pressure_per_yr``, ``customer_pressure_awareness_per_month``). This
+actor recomputes it once a year with one sparse product.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List
+
+import numpy as np
+
+from ..params import ConfigError
+from . import ProgrammeActor, register
+
+
+@register("oem_supplier_targets")
+class OemSupplierTargets(ProgrammeActor):
+    @dataclass
+    class Params:
+        oem_sectors: List[str] = field(default_factory=list)
+        start_year: int = 2025
+        #: share of OEM plants whose maker sets supplier targets
+        oem_target_share: float = 0.7
+        #: a supplier passes targets on when at least this share of its customers set them
+        flow_down_threshold_share: float = 0.5
+        #: yearly probability that such a supplier passes the targets on to its own suppliers
+        flow_down_share_per_yr: float = 0.3
+        source: str = ""
+
+    @classmethod
+    def validate(cls, p, cfg, key):
+        names = [s.name for s in cfg.scenario.sectors]
+        if not p.oem_sectors:
+            raise ConfigError(f"{key}.oem_sectors", [], "must list the OEM sectors")
+        for s in p.oem_sectors:
+            if s not in names:
+                raise ConfigError(f"{key}.oem_sectors", s, f"unknown sector; sectors: {', '.join(names)}")
+        for name in ("oem_target_share", "flow_down_threshold_share", "flow_down_share_per_yr"):
+            v = getattr(p, name)
+            if not 0 <= v <= 1:
+                raise ConfigError(f"{key}.{name}", v, "must be a share in [0, 1]")
+
+    def __init__(self, model, params):
+        super().__init__(model, params)
+        self.target_rng = model.rng.spawn(1)[0]
+        ft = model.firms
+        oem_idx = [model.sector_names.index(s) for s in params.oem_sectors]
+        self.is_oem = np.isin(ft.sector, oem_idx)
+        # which OEM plants' makers set targets (drawn once), and the flow-down draws' stream
+        self.oem_sets = self.is_oem & (self.target_rng.random(ft.n) < params.oem_target_share)
+        self.initial_targets = ft.sets_supplier_target.copy()
+        self.n_customers = np.diff(model.network.customers.indptr)
+        self.is_supplier = self.n_customers > 0
+        self.done_years: set[int] = set()
+        self.history: dict[int, dict] = {}
+
+    def _recompute_pressure(self, model) -> None:
+        t = model.firms.sets_supplier_target.astype(np.float32)
+        model.customer_pressure = np.where(self.n_customers > 0, model.network.customers @ t / np.maximum(self.n_customers, 1), 0.0)
+
+    def new_year(self, model) -> None:
+        year = model.year
+        if not hasattr(model, "initial_adopters"):
+            return  # the model's set-up values the measures already in place: start from the initial state
+        if year in self.done_years:
+            return
+        self.done_years.add(year)
+        ft = model.firms
+        if year < self.params.start_year:
+            return
+        flowed = 0
+        if year == self.params.start_year or not self.history:
+            ft.sets_supplier_target |= self.oem_sets
+        else:
+            pressed = (model.customer_pressure >= self.params.flow_down_threshold_share) & ~ft.sets_supplier_target
+            go = pressed & (self.target_rng.random(ft.n) < self.params.flow_down_share_per_yr)
+            ft.sets_supplier_target |= go
+            flowed = int(go.sum())
+        self._recompute_pressure(model)
+        self.history[year] = {
+            "firms_setting_supplier_targets": int(ft.sets_supplier_target.sum()),
+            "oem_plants_setting_targets": int((ft.sets_supplier_target & self.is_oem).sum()),
+            "suppliers_passing_targets_on": flowed,
+            "suppliers_under_pressure": int((model.customer_pressure > 0).sum()),
+            "supplier_share_under_pressure": float((model.customer_pressure[self.is_supplier] > 0).mean()) if self.is_supplier.any() else 0.0,
+        }
+
+    def monthly_row(self, model) -> dict:
+        return {"firms_setting_supplier_targets": int(model.firms.sets_supplier_target.sum()),
+                "suppliers_under_pressure": int((model.customer_pressure > 0).sum())}
+
+    def summary(self, model) -> dict:
+        ft = model.firms
+        return {
+            "oem_plants": int(self.is_oem.sum()),
+            "oem_plants_setting_targets": int((ft.sets_supplier_target & self.is_oem).sum()),
+            "firms_setting_supplier_targets_start": int(self.initial_targets.sum()),
+            "firms_setting_supplier_targets_end": int(ft.sets_supplier_target.sum()),
+            "by_year": {str(y): h for y, h in sorted(self.history.items())},
+        }
