@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 TSTAMP  := $(VENV)/.installed-test
 
-.PHONY: run test bench clean sysdeps validate
+.PHONY: run test bench clean sysdeps app validate
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: $(STAMP)
 	rm -rf results/default_run
 	$(BIN)/python -m sim.run --multirun policy=none,incentive_package hydra.sweep.dir=results/default_run
 	$(BIN)/python -m sim.report results/default_run
+
+## make app: the live workshop app on http://127.0.0.1:8765 (APP_PORT=... to change), offline.
+APP_PORT ?= 8765
+app: $(STAMP)
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/solara run sim/viz/app.py --host 127.0.0.1 --port $(APP_PORT) --production --no-open
 
 ## Debian packages the tests need (real SLURM, a real browser); installed as root when missing.
 SYSPKGS := slurm-wlm munge chromium

@@ -1,0 +1,238 @@
+"""Time-series charts of a live simulation, drawn with matplotlib's object API (thread-safe:
+no pyplot state) into PNG bytes. Every number comes from the model's monthly reporters
+(``model.series``, see ``sim/reporters.py``) or its instruments' budgets.
+
+Redraw speed: a chart is built once per model (axes, grid, reference lines, legend) and
+only its data artists are redrawn each step on top of the cached background (blitting);
+the spending chart is redrawn only when spending changed.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from .i18n import name, t
+
+DPI = 80
+NET_ZERO_YEAR = 2050
+
+
+def _palette(n: int):
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab20"]
+    return [cmap(i % 20) for i in range(n)]
+
+
+def canvas_png(canvas: FigureCanvasAgg) -> bytes:
+    """PNG of what the canvas holds now (fast zlib level: these images live for one step)."""
+    w, h = canvas.get_width_height()
+    im = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    im.save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+def to_png(fig: Figure) -> bytes:
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas_png(canvas)
+
+
+def new_figure(w_in: float, h_in: float, left=0.11, right=0.97, bottom=0.15, top=0.9) -> tuple[Figure, object]:
+    fig = Figure(figsize=(w_in, h_in), dpi=DPI)
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
+    ax = fig.add_subplot()
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+class Blitter:
+    """A figure whose static part is drawn once; ``png()`` redraws only ``dynamic`` artists."""
+
+    def __init__(self, fig: Figure, dynamic: list):
+        self.fig, self.dynamic = fig, dynamic
+        for a in dynamic:
+            a.set_animated(True)
+        self.canvas = FigureCanvasAgg(fig)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(fig.bbox)
+
+    def png(self) -> bytes:
+        self.canvas.restore_region(self.background)
+        for a in self.dynamic:
+            self.fig.draw_artist(a)
+        return canvas_png(self.canvas)
+
+
+def roadmap_points(cfg) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scenario's emissions roadmap (years, t CO2/yr) when the scenario gives one as
+    ``scenario.roadmap`` ({year: t CO2/yr} points); None otherwise."""
+    rm = getattr(cfg.scenario, "roadmap", None)
+    pts = getattr(rm, "points", None) if rm is not None else None
+    if not pts:
+        return None
+    years = np.array(sorted(int(y) for y in pts), dtype=float)
+    return years, np.array([float(pts[int(y)]) for y in years])
+
+
+def _months_x(model, n: int) -> np.ndarray:
+    return model.start_year + (np.arange(n) + 0.5) / 12.0
+
+
+class EmissionsChart:
+    """Scope 1+2 emissions (kt CO2/yr, monthly rate) against the straight line from the
+    start-year level to net zero in 2050, the scenario's roadmap if it has one, and the
+    previous settings' run (dashed) after a lever change."""
+
+    def __init__(self, sim, lang: str):
+        m = sim.model
+        self.start_kt = float(m.total_scope1 + m.total_scope2) / 1e3
+        if m.month >= 0:
+            self.start_kt = float(m.series["emissions_t_co2"][0] * 12.0 / 1e3)
+        fig, ax = new_figure(6.4, 3.2, left=0.12)
+        x0, x1 = m.start_year, max(m.end_year + 1, NET_ZERO_YEAR)
+        ax.plot([x0, NET_ZERO_YEAR], [self.start_kt, 0.0], color="0.45", lw=1.2, ls=":", label=t(lang, "path_2050"))
+        ax.axvline(NET_ZERO_YEAR, color="0.6", lw=0.8)
+        hi = self.start_kt
+        rm = roadmap_points(sim.cfg)
+        if rm is not None:
+            ax.plot(rm[0], rm[1] / 1e3, color="tab:green", lw=1.5, marker="o", ms=3, label=t(lang, "roadmap"))
+            hi = max(hi, float(rm[1].max()) / 1e3)
+        if sim.previous is not None and len(sim.previous[0]):
+            ax.plot(sim.previous[0], sim.previous[1], color="tab:gray", lw=1.2, ls="--", label=t(lang, "previous_run"))
+            hi = max(hi, float(sim.previous[1].max()))
+        _, y = sim.emissions_series()
+        if len(y):
+            hi = max(hi, float(y.max()))
+        self.y_max = max(hi, 1e-9) * 1.15
+        (self.line,) = ax.plot([], [], color="tab:red", lw=2.0, label=t(lang, "emissions_series"))
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(0, self.y_max)
+        ax.set_xlabel(t(lang, "year"))
+        ax.set_ylabel(t(lang, "unit_kt_per_yr"))
+        ax.set_title(t(lang, "emissions_title"), fontsize=11)
+        ax.legend(fontsize=8, loc="lower left")
+        self.blit = Blitter(fig, [self.line])
+
+    def valid_for(self, sim) -> bool:
+        _, y = sim.emissions_series()
+        return not len(y) or float(y.max()) <= self.y_max
+
+    def png(self, sim) -> bytes:
+        self.line.set_data(*sim.emissions_series())
+        return self.blit.png()
+
+
+class AdoptionChart:
+    """Share of the firms each measure applies to that have adopted it, % (one line per
+    measure that applies to some firm)."""
+
+    def __init__(self, sim, lang: str):
+        m = sim.model
+        cat = m.catalogue
+        fig, ax = new_figure(6.4, 3.6, left=0.1, top=0.91)
+        cols = _palette(cat.k)
+        self.lines = {}
+        for k, mname in enumerate(cat.names):
+            if m.applicable_count[k] == 0:
+                continue
+            (self.lines[mname],) = ax.plot([], [], color=cols[k], lw=1.5, label=name(lang, "measure", mname, cat.labels[k]))
+        ax.set_xlim(m.start_year, m.end_year + 1)
+        ax.set_ylim(0, 100)
+        ax.set_xlabel(t(lang, "year"))
+        ax.set_ylabel(t(lang, "adoption_axis"))
+        ax.set_title(t(lang, "adoption_title"), fontsize=11)
+        ax.legend(fontsize=6.5, loc="upper left", ncol=2, frameon=False)
+        self.blit = Blitter(fig, list(self.lines.values()))
+
+    def valid_for(self, sim) -> bool:
+        return True
+
+    def png(self, sim) -> bytes:
+        m = sim.model
+        n = m.month + 1
+        x = _months_x(m, n)
+        for mname, line in self.lines.items():
+            line.set_data(x, m.series[f"adopted_share_{mname}"][:n] * 100.0 if n else np.zeros(0))
+        return self.blit.png()
+
+
+def spending_table(model) -> list[tuple[str, float, float | None]]:
+    """(instrument, spent USD, budget USD or None) of every instrument with money; the green
+    loan shows the amount lent against its credit line."""
+    gov = model.gov
+    rows = []
+    budgeted = gov.budgeted_instruments()
+    for key, spent in gov.spending_usd().items():
+        inst = budgeted.get(key)
+        if key == "green_loan":
+            gl = gov.green_loan
+            if gl.enabled or gl.lent_usd > 0:
+                rows.append((key, float(gl.lent_usd), float(gl.budget_usd)))
+            continue
+        if not getattr(inst, "enabled", True) and spent == 0:
+            continue
+        budget = float(inst.budget_usd) if inst is not None and np.isfinite(inst.budget_usd) else None
+        rows.append((key, float(spent), budget))
+    return rows
+
+
+class SpendingChart:
+    """Cumulative public spending by instrument (million USD) against each budget. Budgets
+    and the axis are the static background; spent bars and their labels are redrawn."""
+
+    def __init__(self, sim, lang: str):
+        rows = spending_table(sim.model)
+        self.keys = [r[0] for r in rows]
+        fig, ax = new_figure(6.4, 1.2 + 0.42 * max(len(rows), 2), left=0.27, bottom=0.25, top=0.86)
+        self.bars, self.labels, self.x_max = [], [], np.inf
+        if not rows:
+            ax.text(0.5, 0.5, t(lang, "no_spending"), ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            self.blit = Blitter(fig, [])
+            return
+        ys = np.arange(len(rows))[::-1]
+        spent = np.array([r[1] for r in rows]) / 1e6
+        self.budget = budget = np.array([np.nan if r[2] is None else r[2] for r in rows]) / 1e6
+        ax.barh(ys, np.nan_to_num(budget), color="none", edgecolor="0.4", hatch="//", lw=0.8, label=t(lang, "budget"))
+        self.bars = list(ax.barh(ys, spent, height=0.5, color="tab:blue", label=t(lang, "spent")))
+        self.labels = [ax.text(0.0, yy, "", va="center", fontsize=7) for yy in ys]
+        ax.set_yticks(ys, [name(lang, "instrument", k) for k in self.keys], fontsize=8)
+        ax.set_xlabel(t(lang, "unit_musd"))
+        self.x_max = float(np.nanmax(np.r_[spent * 1.5, budget, 1e-3])) * 1.35
+        ax.set_xlim(0, self.x_max)
+        ax.set_title(t(lang, "spending_title"), fontsize=11)
+        ax.legend(fontsize=7, loc="lower right")
+        if "green_loan" in self.keys:
+            fig.text(0.01, 0.01, t(lang, "green_loan_note"), fontsize=7, color="0.35")
+        self.blit = Blitter(fig, self.bars + self.labels)
+
+    def valid_for(self, sim) -> bool:
+        rows = spending_table(sim.model)
+        return [r[0] for r in rows] == self.keys and all(r[1] / 1e6 <= self.x_max / 1.35 for r in rows)
+
+    def png(self, sim) -> bytes:
+        for (key, spent, _), bar, label, b in zip(spending_table(sim.model), self.bars, self.labels,
+                                                  getattr(self, "budget", [])):
+            s = spent / 1e6
+            bar.set_width(s)
+            label.set_x(s)
+            label.set_text("  " + f"{s:,.2f}" + ("" if np.isnan(b) else f" / {b:,.2f}"))
+        return self.blit.png()
+
+
+CHARTS = {"emissions": EmissionsChart, "adoption": AdoptionChart, "spending": SpendingChart}
+
+
+def render(sim, kind: str, lang: str) -> bytes:
+    """PNG of chart ``kind`` for the simulation's current state (call under ``sim.lock``)."""
+    key = ("chart", kind, lang)
+    chart = sim.extras.get(key)
+    if chart is None or not chart.valid_for(sim):
+        chart = sim.extras[key] = CHARTS[kind](sim, lang)
+    return chart.png(sim)

@@ -1,0 +1,239 @@
+"""A live simulation the app shows: one ClusterModel, its settings, a player and a render cache.
+
+Each browser session outside a room owns one :class:`Simulation`; a workshop room owns one
+shared by everyone in it (``rooms.py``). Nothing here is module-level model state: the only
+module-level object is a lock, because Hydra's compose API uses a process-wide singleton.
+
+Threads: the Solara server runs each session's callbacks in its own thread, and a playing
+simulation steps in a background thread. Every read or change of the model goes through
+``Simulation.lock``; ``version`` increases with every change, so viewers know when to redraw.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import OrderedDict
+import numpy as np
+
+from ..params import Config, ConfigError, to_config, validate
+from .levers import Settings, lever_values, policies, scenarios
+
+#: Hydra's compose uses a global singleton: one composition at a time in this process
+_COMPOSE_LOCK = threading.Lock()
+_CONFIG_CACHE: "OrderedDict[tuple, Config]" = OrderedDict()
+_CONFIG_CACHE_SIZE = 64
+#: a playing simulation nobody has looked at for this long stops (closed tabs)
+IDLE_STOP_S = 60.0
+MAX_SPEED_STEPS_PER_S = 60.0
+
+
+class SettingsError(ValueError):
+    """Settings that do not compose or validate; ``str()`` is one line naming key and value."""
+
+
+def default_settings() -> Settings:
+    sc = scenarios()
+    pol = policies()
+    return Settings(
+        scenario="mx_cluster" if "mx_cluster" in sc else (sc[0] if sc else "mx_cluster"),
+        policy="incentive_package" if "incentive_package" in pol else (pol[0] if pol else "none"),
+    )
+
+
+def build_config(settings: Settings) -> Config:
+    """Compose and validate the config of ``settings`` (raises :class:`SettingsError`)."""
+    key = tuple(settings.overrides())
+    with _COMPOSE_LOCK:
+        cached = _CONFIG_CACHE.get(key)
+        if cached is not None:
+            _CONFIG_CACHE.move_to_end(key)
+            return copy.deepcopy(cached)
+        from hydra.core.global_hydra import GlobalHydra
+
+        from ..run import _one_line, compose
+
+        try:
+            cfg = validate(to_config(compose(list(key))))
+        except ConfigError as exc:
+            raise SettingsError(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - composition errors become one line
+            raise SettingsError(_one_line(exc)) from None
+        finally:
+            GlobalHydra.instance().clear()
+        _CONFIG_CACHE[key] = cfg
+        if len(_CONFIG_CACHE) > _CONFIG_CACHE_SIZE:
+            _CONFIG_CACHE.popitem(last=False)
+        return copy.deepcopy(cfg)
+
+
+class Simulation:
+    """One live model and what the app needs around it.
+
+    ``steps_done`` is the number of months simulated (0 before the first step).
+    """
+
+    def __init__(self, settings: Settings | None = None):
+        self.lock = threading.RLock()
+        self.version = 0
+        self.settings = settings or default_settings()
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None  # (x years, kt CO2/yr) of the last settings
+        self.playing = False
+        self.speed_steps_per_s = 5.0
+        self.step_seconds = 0.0  # wall time of the last step
+        self._player: threading.Thread | None = None
+        self.last_seen = time.monotonic()
+        self._renders: dict = {}
+        self._render_version = -1
+        self.extras: dict = {}  # per-model caches of the views (network layout), cleared on rebuild
+        self.cfg, self.model = self._build(self.settings)
+
+    # construction ------------------------------------------------------------------
+    @staticmethod
+    def _build(settings: Settings):
+        from ..model import ClusterModel
+
+        cfg = build_config(settings)
+        return cfg, ClusterModel(cfg)
+
+    def _install(self, settings: Settings, cfg, model, keep_previous: bool) -> None:
+        if keep_previous and self.steps_done > 0:
+            self.previous = self.emissions_series()
+        elif not keep_previous:
+            self.previous = None
+        self.settings, self.cfg, self.model = settings, cfg, model
+        self.extras = {}
+        self.version += 1
+
+    @property
+    def steps_done(self) -> int:
+        return self.model.month + 1
+
+    @property
+    def total_steps(self) -> int:
+        return self.model.n_months
+
+    @property
+    def finished(self) -> bool:
+        return not self.model.running
+
+    def lever_values(self) -> dict[str, object]:
+        return lever_values(self.cfg)
+
+    # changes -------------------------------------------------------------------------
+    def step(self, n: int = 1) -> int:
+        """Advance ``n`` months (fewer at the end of the run); returns the months advanced."""
+        done = 0
+        with self.lock:
+            for _ in range(n):
+                if not self.model.running:
+                    break
+                t0 = time.perf_counter()
+                self.model.step()
+                self.step_seconds = time.perf_counter() - t0
+                done += 1
+            if done:
+                self.version += 1
+            if not self.model.running:
+                self.playing = False
+        return done
+
+    def reset(self) -> None:
+        """Start the same settings again from the first month."""
+        cfg, model = self._build(self.settings)
+        with self.lock:
+            self._install(self.settings, cfg, model, keep_previous=False)
+
+    def restart(self, scenario: str, policy: str, seed: int, n_firms: int | None) -> None:
+        """New scenario, policy package, seed or firm count: a new run from the first month.
+        Lever changes are kept when the scenario and the package stay the same."""
+        s = self.settings
+        keep = scenario == s.scenario and policy == s.policy
+        new = Settings(scenario=scenario, policy=policy, seed=int(seed),
+                       n_firms=None if n_firms is None else int(n_firms), levers=s.levers if keep else ())
+        cfg, model = self._build(new)
+        with self.lock:
+            self.playing = False
+            self._install(new, cfg, model, keep_previous=False)
+
+    def apply_levers(self, changes: dict[str, object]) -> None:
+        """Apply lever changes: the run is simulated again from the start year up to the
+        current month with the new levers (the policy holds over the whole run); the previous
+        run's emissions are kept for comparison."""
+        with self.lock:
+            new = self.settings.with_levers(changes)
+            target = self.steps_done
+        cfg, model = self._build(new)
+        while model.running and model.month + 1 < target:
+            model.step()
+        with self.lock:
+            self._install(new, cfg, model, keep_previous=True)
+
+    # play ------------------------------------------------------------------------------
+    def play(self, speed_steps_per_s: float | None = None) -> None:
+        with self.lock:
+            if speed_steps_per_s is not None:
+                self.set_speed(speed_steps_per_s)
+            if not self.model.running:
+                return
+            self.playing = True
+            self.last_seen = time.monotonic()
+            self.version += 1
+            if self._player is None or not self._player.is_alive():
+                self._player = threading.Thread(target=self._play_loop, name="sim-player", daemon=True)
+                self._player.start()
+
+    def pause(self) -> None:
+        with self.lock:
+            if self.playing:
+                self.playing = False
+                self.version += 1
+
+    def set_speed(self, speed_steps_per_s: float) -> None:
+        self.speed_steps_per_s = float(min(max(speed_steps_per_s, 0.2), MAX_SPEED_STEPS_PER_S))
+
+    def touch(self) -> None:
+        """A viewer is looking (keeps a playing simulation going)."""
+        self.last_seen = time.monotonic()
+
+    def _play_loop(self) -> None:
+        next_t = time.perf_counter()
+        while True:
+            with self.lock:
+                if not self.playing:
+                    return
+                if time.monotonic() - self.last_seen > IDLE_STOP_S:
+                    self.playing = False
+                    self.version += 1
+                    return
+            self.step()
+            next_t = max(next_t + 1.0 / self.speed_steps_per_s, time.perf_counter() - 0.5)
+            time.sleep(max(0.0, next_t - time.perf_counter()))
+
+    # views -----------------------------------------------------------------------------
+    def emissions_series(self) -> tuple[np.ndarray, np.ndarray]:
+        """(decimal year, kt CO2/yr) of the months simulated so far."""
+        m = self.model
+        n = m.month + 1
+        x = m.start_year + (np.arange(n) + 0.5) / 12.0
+        y = m.series["emissions_t_co2"][:n] * 12.0 / 1e3 if n > 0 else np.zeros(0)
+        return x, np.asarray(y, dtype=float)
+
+    def render(self, kind: str, lang: str, **opts) -> bytes:
+        """PNG of a view (``network``, ``emissions``, ``adoption``, ``spending``), rendered once
+        per model version and shared by every viewer (a room's participants, repeated polls)."""
+        from . import charts, network_view
+
+        key = (kind, lang, tuple(sorted(opts.items())))
+        with self.lock:
+            if self._render_version != self.version:
+                self._renders.clear()
+                self._render_version = self.version
+            png = self._renders.get(key)
+            if png is None:
+                if kind == "network":
+                    png = network_view.render(self, lang, **opts)
+                else:
+                    png = charts.render(self, kind, lang)
+                self._renders[key] = png
+            return png

@@ -1,0 +1,254 @@
+"""The live app's logic without a browser: translations, levers as config overrides,
+per-session simulations, workshop rooms, and the views' data."""
+from __future__ import annotations
+
+import string
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.viz import i18n
+from sim.viz.levers import LEVERS, Settings, get_key, lever, scenarios
+from sim.viz.rooms import CODE_ALPHABET, CODE_LENGTH, RoomError, RoomRegistry
+from sim.viz.state import Simulation, SettingsError, build_config
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = dict(n_firms=300)
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def small(**kw) -> Settings:
+    return Settings(**{**SMALL, **kw})
+
+
+# ---------------------------------------------------------------------------- i18n
+def test_both_languages_have_the_same_keys_and_no_empty_text():
+    en, es = i18n.TEXT["en"], i18n.TEXT["es"]
+    assert set(en) == set(es)
+    assert all(v.strip() for v in en.values()) and all(v.strip() for v in es.values())
+
+
+def test_spanish_is_a_translation_not_a_copy():
+    en, es = i18n.TEXT["en"], i18n.TEXT["es"]
+    same = [k for k in en if en[k] == es[k] and not k.startswith("unit_usd") and k not in ("date", "sector", "color_sector")]
+    assert len(same) <= 3, same
+    assert i18n.t("es", "step") == "Paso" and i18n.t("en", "step") == "Step"
+    assert i18n.t("es", "step_counter", step=3, total=312) == "Paso 3 de 312"
+
+
+def test_every_lever_label_unit_and_group_is_translated():
+    for lv in LEVERS:
+        for lang in i18n.LANGS:
+            assert i18n.t(lang, lv.label_key)
+            assert i18n.t(lang, "lever_group_" + lv.group)
+            if lv.unit:
+                assert i18n.t(lang, lv.unit)
+
+
+def test_every_measure_of_the_catalogue_has_a_spanish_name():
+    cfg = build_config(small())
+    names = [m.name for m in cfg.measures.catalogue]
+    missing = [n for n in names if n not in i18n.NAMES_ES["measure"]]
+    assert not missing, missing
+    assert i18n.name("es", "measure", "led_lighting") == "Iluminación LED"
+    assert i18n.name("en", "measure", "led_lighting", "LED lighting") == "LED lighting"
+
+
+def test_dates_follow_the_language():
+    assert i18n.date("en", 14, 2025) == "Mar 2026"
+    assert i18n.date("es", 14, 2025) == "mar 2026"
+
+
+# ---------------------------------------------------------------------------- levers
+def test_scenario_picker_lists_every_scenario_file():
+    assert scenarios() == sorted(p.stem for p in (REPO / "configs" / "scenario").glob("*.yaml"))
+
+
+def test_a_lever_is_the_config_key_it_sets():
+    s = small().with_levers({"policy.capex_subsidy.subsidy_share": 0.55, "policy.carbon_price.enabled": True,
+                             "policy.workshops.workshops_per_yr": 9})
+    assert "policy.capex_subsidy.subsidy_share=0.55" in s.overrides()
+    cfg = build_config(s)
+    assert get_key(cfg, "policy.capex_subsidy.subsidy_share") == pytest.approx(0.55)
+    assert get_key(cfg, "policy.carbon_price.enabled") is True
+    assert get_key(cfg, "policy.workshops.workshops_per_yr") == 9
+    assert s.command().startswith("python -m sim.run scenario=")
+
+
+def test_lever_values_are_clipped_and_bad_values_refused():
+    assert lever("policy.capex_subsidy.subsidy_share").coerce(1.7) == 1.0
+    assert lever("policy.workshops.workshops_per_yr").coerce("4.6") == 5
+    with pytest.raises(ValueError):
+        lever("policy.capex_subsidy.enabled").coerce("maybe")
+    with pytest.raises(KeyError, match="not a lever"):
+        lever("seed")
+
+
+def test_bad_settings_give_one_line_naming_the_key():
+    with pytest.raises(SettingsError, match="n_firms") as err:
+        build_config(Settings(n_firms=-5))
+    assert "\n" not in str(err.value)
+    with pytest.raises(SettingsError, match="scenario"):
+        build_config(Settings(scenario="no_such_place"))
+
+
+# ---------------------------------------------------------------------------- simulations
+def test_step_advances_the_model_and_the_version():
+    sim = Simulation(small())
+    v0 = sim.version
+    assert sim.steps_done == 0
+    assert sim.step(3) == 3
+    assert sim.steps_done == 3 and sim.version > v0
+    assert len(sim.emissions_series()[1]) == 3
+
+
+def test_sessions_have_their_own_models():
+    a, b = Simulation(small()), Simulation(small())
+    assert a.model is not b.model
+    a.step(5)
+    assert b.steps_done == 0
+    b.step(5)
+    np.testing.assert_array_equal(a.emissions_series()[1], b.emissions_series()[1])  # same seed, same run
+    a.apply_levers({"policy.capex_subsidy.subsidy_share": 0.9})
+    assert b.settings.levers == ()
+
+
+def test_a_lever_change_changes_the_next_steps():
+    base, changed = Simulation(small(policy="none")), Simulation(small(policy="none"))
+    base.step(12)
+    changed.step(12)
+    changed.apply_levers({"policy.carbon_price.enabled": True, "policy.carbon_price.price_usd_per_t_co2": 300})
+    assert changed.steps_done == 12  # re-simulated up to the current month
+    assert changed.previous is not None and len(changed.previous[1]) == 12
+    base.step(24)
+    changed.step(24)
+    assert changed.model.adopter_count.sum() > base.model.adopter_count.sum()
+    assert changed.emissions_series()[1][-1] < base.emissions_series()[1][-1]
+
+
+def test_reset_and_restart():
+    sim = Simulation(small())
+    sim.step(4)
+    sim.reset()
+    assert sim.steps_done == 0
+    sim.restart(sim.settings.scenario, "none", 3, 200)
+    assert sim.model.n_firms == 200 and sim.cfg.seed == 3 and sim.cfg.policy.name == "none"
+
+
+def test_play_steps_in_the_background_until_paused():
+    sim = Simulation(small())
+    sim.play(30.0)
+    time.sleep(0.6)
+    sim.pause()
+    n = sim.steps_done
+    assert n >= 3
+    time.sleep(0.3)
+    assert sim.steps_done <= n + 1
+    assert not sim.playing
+
+
+# ---------------------------------------------------------------------------- views
+def test_views_render_png_that_change_with_the_model():
+    sim = Simulation(small())
+    before = {k: sim.render(k, "en") for k in ("network", "emissions", "adoption", "spending")}
+    assert all(png.startswith(PNG) for png in before.values())
+    sim.step(6)
+    after = {k: sim.render(k, "en") for k in ("network", "emissions", "adoption", "spending")}
+    assert after["emissions"] != before["emissions"] and after["adoption"] != before["adoption"]
+    assert sim.render("emissions", "es") != after["emissions"]  # labels in Spanish
+    assert sim.render("network", "en", color_by="sector") != after["network"]
+
+
+def test_network_sample_is_capped_and_keeps_every_group():
+    from sim.viz.network_view import MAX_SHOWN, build_layout
+
+    sim = Simulation(Settings(n_firms=5000))
+    lay = build_layout(sim.model)
+    assert len(lay.sample) <= MAX_SHOWN and len(np.unique(lay.sample)) == len(lay.sample)
+    assert set(np.unique(sim.model.firms.cluster[lay.sample])) == set(np.unique(sim.model.firms.cluster))
+    shares = np.bincount(sim.model.firms.sector[lay.sample], minlength=len(sim.model.sector_names)) / len(lay.sample)
+    full = np.bincount(sim.model.firms.sector, minlength=len(sim.model.sector_names)) / sim.model.n_firms
+    assert np.abs(shares - full).max() < 0.05
+
+
+def test_inspector_explains_a_firm_in_the_chosen_language():
+    from sim.viz.inspector import firm_report, largest_emitter
+
+    sim = Simulation(small())
+    sim.step(12)
+    fid = largest_emitter(sim.model)
+    en, es = firm_report(sim.model, fid, "en"), firm_report(sim.model, fid, "es")
+    assert en["facts"]["Firm id"] == str(fid) and es["facts"]["Id de la empresa"] == str(fid)
+    assert en["facts"]["Sector"] == sim.model.firm_agents[fid].sector.replace("_", " ")
+    assert en["table"] and all("Decisive terms" in r for r in en["table"])
+    adopted = sim.model.firm_agents[fid].adopted
+    assert sum(r["Status"] == "adopted" for r in en["table"]) == len(adopted)
+
+
+# ---------------------------------------------------------------------------- rooms
+def test_room_codes_are_short_and_unambiguous():
+    reg = RoomRegistry()
+    sim = Simulation(small())
+    codes = {reg.open(f"f{i}", sim).code for i in range(30)}
+    assert len(codes) == 30
+    for c in codes:
+        assert len(c) == CODE_LENGTH and set(c) <= set(CODE_ALPHABET)
+        assert not set(c) & set("01ILO")
+    assert set(CODE_ALPHABET) <= set(string.ascii_uppercase + string.digits)
+
+
+def test_participants_see_the_facilitators_simulation_and_cannot_drive_it():
+    reg = RoomRegistry()
+    own = Simulation(small())
+    room = reg.open("fac", own)
+    joined = reg.join(room.code.lower(), "p1")  # codes are case-insensitive
+    assert joined is room and joined.sim is own
+    room.step("fac", 2)
+    assert joined.sim.steps_done == 2
+    for action in (lambda: room.step("p1"), lambda: room.play("p1"), lambda: room.reset("p1"),
+                   lambda: room.apply_levers("p1", {"policy.capex_subsidy.subsidy_share": 0.5})):
+        with pytest.raises(RoomError, match="facilitator"):
+            action()
+    assert own.steps_done == 2
+    with pytest.raises(RoomError):
+        reg.join("ZZZZZ", "p2")
+
+
+def test_proposals_votes_and_applying():
+    reg = RoomRegistry()
+    room = reg.open("fac", Simulation(small()))
+    for m in ("p1", "p2", "p3"):
+        room.join(m)
+    a = room.propose("p1", "policy.capex_subsidy.subsidy_share", 0.6)
+    again = room.propose("p2", "policy.capex_subsidy.subsidy_share", 0.6)  # same proposal: a vote
+    b = room.propose("p3", "policy.workshops.workshops_per_yr", 12)
+    assert again is a and a.votes == {"p1", "p2"} and b.votes == {"p3"}
+    room.vote("p3", a.id)
+    room.vote("p2", b.id)
+    room.vote("p2", b.id)  # voting again takes the vote back
+    assert [p.id for p in room.open_proposals()] == [a.id, b.id]
+    assert len(a.votes) == 3 and b.votes == {"p3"}
+    with pytest.raises(RoomError):
+        room.apply("p1", a.id)
+    room.apply("fac", a.id)
+    assert dict(room.sim.settings.levers) == {"policy.capex_subsidy.subsidy_share": 0.6}
+    assert room.sim.cfg.policy.capex_subsidy.subsidy_share == pytest.approx(0.6)
+    assert [p.id for p in room.open_proposals()] == [b.id]
+    with pytest.raises(KeyError):
+        room.propose("p1", "n_firms", 10)
+
+
+def test_closing_and_pruning_rooms():
+    reg = RoomRegistry()
+    room = reg.open("fac", Simulation(small()))
+    with pytest.raises(RoomError):
+        reg.close(room.code, "p1")
+    reg.close(room.code, "fac")
+    assert reg.get(room.code) is None and room.closed
+    with pytest.raises(RoomError):
+        room.propose("p1", "policy.capex_subsidy.subsidy_share", 0.2)
+    old = reg.open("fac2", Simulation(small()))
+    assert reg.prune(idle_s=3600) == 0
+    assert reg.prune(idle_s=0.0) == 1 and reg.get(old.code) is None
