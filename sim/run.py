@@ -120,6 +120,11 @@ def preflight(argv: list[str]) -> None:
         if a in flags or a.startswith("-"):
             continue
         overrides.append(a)
+    if "-m" in argv or "--multirun" in argv:  # sweeps: experiment params, every axis value, the launcher
+        from .sweep import preflight_sweep
+
+        preflight_sweep(overrides)
+        return
     jobs = expand_overrides(overrides)
     from hydra.core.global_hydra import GlobalHydra
 
@@ -188,6 +193,9 @@ def main() -> None:
         sys.exit(list_main())
     if not any(a.startswith("hydra.searchpath=") for a in argv) and EXPERIMENTS_DIR.is_dir():
         sys.argv.append(SEARCHPATH_OVERRIDE)
+    if ("-m" in argv or "--multirun" in argv) and not any(a.startswith("hydra/launcher=") for a in argv):
+        argv.append("hydra/launcher=local")  # sweeps: parallel local processes + progress bar
+        sys.argv.append("hydra/launcher=local")
     try:
         preflight(argv)
     except InputError as exc:
@@ -198,4 +206,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from sim.run import main as _main  # one module instance: sim.sweep raises sim.run.InputError
+
+    _main()

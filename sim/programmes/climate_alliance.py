@@ -1,0 +1,390 @@
+"""A climate alliance between a state government and its industrial cluster associations
+(modelled on Nuevo Leon's "Alianzas Climaticas", source: 000_921f8effd5da221e.txt).
+
+The state government (public partner) and cluster associations (private partners) sign
+agreements: the clusters collect information from their member firms (the state emissions
+registry's coverage grows as members start reporting; see ``ClusterSpec.
+info_collection_rate_per_month``) and build, from their members' characteristics, roadmaps
+for cutting the emissions of their members' energy use; the government tracks the cuts in
+its registry. The model's mechanics:
+
+Barrier workshops  In ``workshop_month`` each alliance cluster holds a workshop of
+    ``firms_per_workshop`` members (about 21 firms per sector over three days, source:
+    000_921f8effd5da221e.txt). The workshop first diagnoses the participants' barriers: for
+    every open (participant, measure) pair, which decision term blocks it (information,
+    economics, capital, skills; ``decision.terms``). Then each participant learns each
+    applicable measure with probability ``awareness_lift_share`` and sheds part of its hidden
+    costs and perceived risk.
+Roadmap  In ``roadmap_month`` each cluster builds its roadmap from the information it has
+    collected: the members reporting to the registry. It values every measure those members
+    could still adopt at this year's prices: annualised capex at ``discount_rate_per_yr``
+    plus O&M minus energy-cost savings, per tonne of scope 1+2 CO2 avoided. Measures are
+    ranked by that cost per tonne (a marginal-abatement-cost curve); each measure's
+    potential is evaluated on the state left by the measures ranked before it (no double
+    counting of stacked measures) and extrapolated from the reporting members to all members.
+    Measures costing at most ``roadmap_max_cost_usd_per_t_co2`` (0 = profitable, "de forma
+    rentable", source: 000_921f8effd5da221e.txt) are the roadmap's measures; the yearly
+    emission targets fall linearly from the base-year emissions (estimated from the registry)
+    by their potential until ``roadmap_target_year``, so they never rise. Publishing the
+    roadmap makes each member aware of each roadmap measure with probability
+    ``roadmap_awareness_share``.
+Tracking  Every December the alliance reads each cluster's emissions from the registry (all
+    members, and the reporting members only, with the coverage) and compares them with the
+    roadmap's target and with the ambition line of the Danish reference: a cut of
+    ``ambition_reduction_share`` (70 %, source: 000_921f8effd5da221e.txt) reached by
+    ``ambition_year``. The ambition line is a reference for the plot; nothing forces it.
+
+Vectorised over firms; Python loops run over clusters and measures only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List
+
+import numpy as np
+
+from ..decision import annuity_factor, terms as decision_terms
+from ..params import ConfigError
+from . import ProgrammeActor, register
+
+BARRIERS = ("information", "economics", "capital", "skills")
+
+
+@dataclass
+class Roadmap:
+    """A cluster's roadmap: its MAC curve and yearly emission targets (t CO2, scope 1+2)."""
+
+    cluster: str
+    built_month: int
+    base_year: int
+    coverage_share: float  # share of members reporting when the roadmap was built
+    base_emissions_t_co2: float  # members' base-year emissions, estimated from the registry
+    mac: list  # rows: measure, cost_usd_per_t_co2, potential_t_co2_per_yr, cumulative_t_co2_per_yr, in_roadmap
+    potential_t_co2_per_yr: float  # potential of the roadmap's measures
+    target_t_co2_by_year: dict  # {year: t CO2}
+    ambition_t_co2_by_year: dict
+
+
+@register("climate_alliance")
+class ClimateAlliance(ProgrammeActor):
+    """The state-cluster climate alliance: barrier workshops, cluster roadmaps (MAC curves
+    and targets), and tracking of each cluster's emissions in the state registry."""
+
+    @dataclass
+    class Params:
+        #: scenario clusters that sign the alliance ([] = all of them)
+        clusters: List[str] = field(default_factory=list)
+        #: month (from the start) of the barrier workshops (source: 000_921f8effd5da221e.txt:
+        #: held with the signing of the agreements)
+        workshop_month: int = 0
+        #: workshop length, days (source: 000_921f8effd5da221e.txt: 8-10 July, three days); informative
+        workshop_days: int = 3
+        #: participants per cluster (source: 000_921f8effd5da221e.txt: about 21 firms from each sector)
+        firms_per_workshop: int = 21
+        #: probability that a participant learns each applicable measure (free parameter)
+        awareness_lift_share: float = 0.6
+        #: share of hidden costs a participant no longer faces (free parameter)
+        hidden_cost_relief_share: float = 0.5
+        #: share of perceived risk premium a participant no longer faces (free parameter)
+        risk_relief_share: float = 0.3
+        #: month (from the start) the roadmaps are built and published (assumption: after a
+        #: year of collecting information)
+        roadmap_month: int = 12
+        #: discount rate of the roadmap's cost per tonne, per year (assumption: a social
+        #: discount rate; MAC studies use 4-10 %, e.g. McKinsey & Company 2009, Pathways to a
+        #: Low-Carbon Economy, 4 %)
+        discount_rate_per_yr: float = 0.10
+        #: measures up to this cost per tonne enter the roadmap, USD/t CO2 (0: profitable ones,
+        #: source: 000_921f8effd5da221e.txt "de forma rentable")
+        roadmap_max_cost_usd_per_t_co2: float = 0.0
+        #: year by which the roadmap's measures are all in place (assumption)
+        roadmap_target_year: int = 2030
+        #: probability that a member learns each roadmap measure when it is published (free parameter)
+        roadmap_awareness_share: float = 0.5
+        #: cut of the Danish reference (source: 000_921f8effd5da221e.txt: 70 % of energy-use GHG)
+        ambition_reduction_share: float = 0.70
+        #: year the ambition line reaches that cut (assumption)
+        ambition_year: int = 2050
+
+    @classmethod
+    def validate(cls, p, cfg, key: str) -> None:
+        names = [c.name for c in cfg.scenario.clusters]
+        if not names:
+            raise ConfigError("scenario.clusters", [], f"{key} needs at least one cluster association in the scenario")
+        for c in p.clusters:
+            if c not in names:
+                raise ConfigError(f"{key}.clusters", c, f"unknown cluster; scenario clusters: {', '.join(names)}")
+        for name in ("workshop_month", "workshop_days", "firms_per_workshop", "roadmap_month"):
+            if getattr(p, name) < 0:
+                raise ConfigError(f"{key}.{name}", getattr(p, name), "must be an integer >= 0")
+        for name in ("awareness_lift_share", "hidden_cost_relief_share", "risk_relief_share", "roadmap_awareness_share",
+                     "ambition_reduction_share"):
+            v = getattr(p, name)
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError(f"{key}.{name}", v, "must be a share in [0, 1]")
+        if not 0.0 <= p.discount_rate_per_yr <= 1.0:
+            raise ConfigError(f"{key}.discount_rate_per_yr", p.discount_rate_per_yr, "must be a rate in [0, 1] per year")
+        if not (p.roadmap_max_cost_usd_per_t_co2 == p.roadmap_max_cost_usd_per_t_co2):
+            raise ConfigError(f"{key}.roadmap_max_cost_usd_per_t_co2", p.roadmap_max_cost_usd_per_t_co2, "must be a number (USD/t CO2)")
+        for name in ("roadmap_target_year", "ambition_year"):
+            v = getattr(p, name)
+            if v <= cfg.start_year:
+                raise ConfigError(f"{key}.{name}", v, f"must be a year after start_year ({cfg.start_year})")
+
+    # ---------------------------------------------------------------------------------
+    def __init__(self, model, params):
+        super().__init__(model, params)
+        p = params
+        self.stream = model.rng.spawn(1)[0]  # the alliance's own child stream
+        all_names = [c.name for c in model.clusters]
+        chosen = p.clusters or all_names
+        self.cluster_index = np.array([all_names.index(c) for c in chosen], dtype=np.int64)
+        self.cluster_names = list(chosen)
+        L = len(all_names)
+        Y = len(model.energy.years)
+        self.members = [np.flatnonzero(model.firms.cluster == i) for i in range(L)]
+        self.roadmaps: dict[str, Roadmap] = {}
+        self.workshop_participants: dict[str, int] = {}
+        self.barriers: dict[str, dict] = {}
+        #: [years, clusters] read from the registry each December
+        self.emissions_t = np.full((Y, L), np.nan)
+        self.reported_t = np.full((Y, L), np.nan)
+        self.coverage = np.full((Y, L), np.nan)
+
+    # ---------------------------------------------------------------------------------
+    def cluster_activities(self, model) -> None:
+        p = self.params
+        if model.month == p.workshop_month:
+            for ci, name in zip(self.cluster_index, self.cluster_names):
+                self._workshop(model, int(ci), name)
+        if model.month == p.roadmap_month:
+            for ci, name in zip(self.cluster_index, self.cluster_names):
+                self.roadmaps[name] = self._roadmap(model, int(ci), name)
+
+    def _workshop(self, model, ci: int, name: str) -> None:
+        p = self.params
+        pool = self.members[ci]
+        n = min(p.firms_per_workshop, len(pool))
+        if n == 0:
+            self.workshop_participants[name] = 0
+            return
+        part = np.sort(self.stream.choice(pool, size=n, replace=False))
+        self.barriers[name] = self._diagnose(model, part)
+        ft, K = model.firms, model.catalogue.k
+        learn = (self.stream.random((n, K)) < p.awareness_lift_share) & ft.applicable[part] & ~ft.aware[part]
+        ft.aware[part] |= learn
+        model.aware_count += learn.sum(axis=0)
+        ft.hidden_cost_relief[part] = np.maximum(ft.hidden_cost_relief[part], p.hidden_cost_relief_share)
+        ft.risk_relief[part] = np.maximum(ft.risk_relief[part], p.risk_relief_share)
+        self.workshop_participants[name] = n
+
+    @staticmethod
+    def _diagnose(model, part: np.ndarray) -> dict:
+        """Share of the participants' open (firm, measure) pairs each barrier blocks, and the
+        share no barrier blocks (measures the firm would take up)."""
+        ft = model.firms
+        tm = decision_terms(model, part)
+        open_ = ft.applicable[part] & ~ft.adopted[part] & model.available[None, :]
+        n_open = int(open_.sum())
+        if n_open == 0:
+            return {"open_pairs": 0}
+        npv = tm.net_value * tm.annuity - tm.capex - tm.hidden
+        blocked = {
+            "information": ~ft.aware[part],
+            "economics": npv <= 0,
+            "capital": tm.capex > tm.funds[:, None],
+            "skills": ~tm.skilled,
+        }
+        out = {"open_pairs": n_open}
+        none = open_.copy()
+        for b in BARRIERS:
+            out[f"{b}_share"] = float((blocked[b] & open_).sum() / n_open)
+            none &= ~blocked[b]
+        out["unblocked_share"] = float(none.sum() / n_open)
+        return out
+
+    # ---------------------------------------------------------------------------------
+    def mac_curve(self, model, firms: np.ndarray):
+        """The MAC curve of ``firms`` at this year's prices: measures sorted by cost per tonne,
+        each with its potential (t CO2/yr) on the state the cheaper measures leave.
+        Returns a list of (measure index, cost USD/t, potential t/yr)."""
+        p, cat, val = self.params, model.catalogue, model.val
+        ft = model.firms
+        x = model.state_matrix(firms)  # [M, C+1] energy by carrier and process CO2
+        ab_w = (val.abated_scope1_t + val.abated_scope2_t).T  # [C+1, K]
+        can = ft.applicable[firms] & ~ft.adopted[firms] & model.available[None, :]
+        crf = 1.0 / annuity_factor(np.full(cat.k, p.discount_rate_per_yr), cat.lifetime_yr)  # [K] capital recovery
+
+        def cost_and_abatement(x):
+            ab = x @ ab_w
+            basis = x @ val.size_basis.T
+            capex = (cat.capex_fixed_usd + cat.capex_usd_per_unit * basis) * model.capex_mult
+            cost = capex * (crf + cat.om_share_of_capex_per_yr) - x @ val.saving_usd.T  # USD/yr
+            ok = can & (basis > 0)
+            return np.where(ok, cost, 0.0).sum(axis=0), np.where(ok, ab, 0.0).sum(axis=0), ok
+
+        cost, ab, _ = cost_and_abatement(x)
+        usd_per_t = np.where(ab > 0, cost / np.where(ab > 0, ab, 1.0), np.inf)
+        order = [int(k) for k in np.argsort(usd_per_t, kind="stable") if ab[k] > 0]
+        rows = []
+        for k in order:  # potentials in MAC order, each on what the cheaper measures left
+            ab_k = np.where(can[:, k], x @ ab_w[:, k], 0.0)
+            ab_k = np.where((x @ val.size_basis[k]) > 0, ab_k, 0.0)
+            rows.append((k, float(usd_per_t[k]), float(max(ab_k.sum(), 0.0))))
+            dx = np.einsum("ij,pj->pi", val.state_change[k], x)
+            x = np.where(can[:, k:k + 1], x + dx, x)
+            x[:, :-1] = np.maximum(x[:, :-1], 0.0)
+        return rows
+
+    def _roadmap(self, model, ci: int, name: str) -> Roadmap:
+        p, reg = self.params, model.registry
+        members = self.members[ci]
+        reporting = members[model.firms.reporting_from_month[members] <= model.month]
+        coverage = len(reporting) / max(len(members), 1)
+        scale = 1.0 / coverage if coverage > 0 else 0.0
+        done = np.flatnonzero(reg.recorded)
+        if len(done):  # base year: the last year in the registry
+            y = int(done[-1])
+            base_year = int(reg.years[y])
+            e_rep = float((reg.scope1_t[y, reporting].astype(float) + reg.scope2_t[y, reporting]).sum())
+        else:  # no registry year yet: the reporting members' current emission rates
+            base_year = model.year
+            e_rep = float((model.scope1_rate[reporting] + model.scope2_rate[reporting]).sum())
+        base = e_rep * scale
+        rows = self.mac_curve(model, reporting) if len(reporting) else []
+        mac, cum, potential = [], 0.0, 0.0
+        for k, usd_per_t, pot in rows:
+            pot *= scale
+            cum += pot
+            inside = usd_per_t <= p.roadmap_max_cost_usd_per_t_co2
+            if inside:
+                potential += pot
+            mac.append({"measure": model.catalogue.names[k], "cost_usd_per_t_co2": usd_per_t,
+                        "potential_t_co2_per_yr": pot, "cumulative_t_co2_per_yr": cum, "in_roadmap": bool(inside)})
+        potential = min(potential, base)
+        # the plan runs to the target year even when the simulation stops earlier
+        years = list(range(base_year, max(int(model.energy.years[-1]), p.roadmap_target_year) + 1))
+        span = max(p.roadmap_target_year - base_year, 1)
+        a_span = max(p.ambition_year - base_year, 1)
+        target = {y: base - potential * min(1.0, (y - base_year) / span) for y in years}
+        ambition = {y: base * (1.0 - p.ambition_reduction_share * min(1.0, (y - base_year) / a_span)) for y in years}
+        # publish: members learn the roadmap's measures
+        in_rm = np.zeros(model.catalogue.k, bool)
+        for r in mac:
+            if r["in_roadmap"]:
+                in_rm[model.catalogue.index(r["measure"])] = True
+        if in_rm.any() and len(members):
+            ft = model.firms
+            learn = (self.stream.random((len(members), model.catalogue.k)) < p.roadmap_awareness_share)
+            learn &= in_rm[None, :] & ft.applicable[members] & ~ft.aware[members]
+            ft.aware[members] |= learn
+            model.aware_count += learn.sum(axis=0)
+        return Roadmap(name, model.month, base_year, coverage, base, mac, potential, target, ambition)
+
+    # ---------------------------------------------------------------------------------
+    def end_month(self, model) -> None:
+        """Each December (after the registry recorded the year): every cluster's emissions."""
+        if model.month % 12 != 11:
+            return
+        y = model.year - model.start_year
+        reg, ft = model.registry, model.firms
+        L = len(self.members)
+        em = (reg.scope1_t[y].astype(float) + reg.scope2_t[y])
+        reporting = ft.reporting_from_month <= model.month
+        ok = ft.cluster >= 0
+        self.emissions_t[y] = np.bincount(ft.cluster[ok], weights=em[ok], minlength=L)
+        self.reported_t[y] = np.bincount(ft.cluster[ok], weights=(em * reporting)[ok], minlength=L)
+        self.coverage[y] = np.bincount(ft.cluster[ok], weights=reporting[ok].astype(float), minlength=L) / np.maximum(
+            np.bincount(ft.cluster[ok], minlength=L), 1)
+
+    def monthly_row(self, model) -> dict:
+        return {"alliance_workshop_participants": int(sum(self.workshop_participants.values())),
+                "alliance_roadmaps": len(self.roadmaps)}
+
+    def summary(self, model) -> dict:
+        years = model.energy.years
+        rec = ~np.isnan(self.emissions_t[:, 0]) if self.emissions_t.shape[1] else np.zeros(len(years), bool)
+        out_clusters = {}
+        headline = {"clusters": len(self.cluster_names),
+                    "workshop_participants": int(sum(self.workshop_participants.values())),
+                    "roadmaps": len(self.roadmaps)}
+        for ci, name in zip(self.cluster_index, self.cluster_names):
+            rm = self.roadmaps.get(name)
+            em = {int(y): float(self.emissions_t[i, ci]) for i, y in enumerate(years) if rec[i]}
+            rows = {}
+            for y, e in em.items():
+                i = y - model.start_year
+                row = {"emissions_t_co2": e, "reported_t_co2": float(self.reported_t[i, ci]),
+                       "registry_coverage_share": float(self.coverage[i, ci])}
+                if rm is not None and y in rm.target_t_co2_by_year:
+                    row["target_t_co2"] = rm.target_t_co2_by_year[y]
+                    row["ambition_t_co2"] = rm.ambition_t_co2_by_year[y]
+                    row["gap_to_target_t_co2"] = e - rm.target_t_co2_by_year[y]
+                    row["on_track"] = bool(e <= rm.target_t_co2_by_year[y])
+                rows[str(y)] = row
+            c = {"members": int(len(self.members[ci])), "workshop_participants": self.workshop_participants.get(name, 0),
+                 "workshop_barriers": self.barriers.get(name, {}), "by_year": rows}
+            if rm is not None:
+                c["roadmap"] = {
+                    "built_month": rm.built_month, "base_year": rm.base_year, "coverage_share": rm.coverage_share,
+                    "base_emissions_t_co2": rm.base_emissions_t_co2, "potential_t_co2_per_yr": rm.potential_t_co2_per_yr,
+                    "target_year": self.params.roadmap_target_year, "mac_curve": rm.mac,
+                    "target_t_co2_by_year": {str(y): v for y, v in rm.target_t_co2_by_year.items()},
+                    "ambition_t_co2_by_year": {str(y): v for y, v in rm.ambition_t_co2_by_year.items()},
+                }
+                last = max(em) if em else None
+                if last is not None and last in rm.target_t_co2_by_year:
+                    headline[f"{name}_emissions_vs_target_{last}"] = em[last] / rm.target_t_co2_by_year[last] if rm.target_t_co2_by_year[last] > 0 else None
+                    headline[f"{name}_cut_vs_base_{last}_share"] = 1.0 - em[last] / rm.base_emissions_t_co2 if rm.base_emissions_t_co2 > 0 else None
+            out_clusters[name] = c
+        return {"headline": headline, "ambition_reduction_share": self.params.ambition_reduction_share,
+                "ambition_year": self.params.ambition_year, "clusters": out_clusters}
+
+
+def plot(summary: dict, out, title: str = "") -> None:
+    """Each cluster's registry emissions against its roadmap target and the ambition line, and
+    the clusters' MAC curves (from a run's ``summary.json``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    prog = summary["programmes"]["climate_alliance"]
+    clusters = prog["clusters"]
+    n = len(clusters)
+    fig, axes = plt.subplots(1, n + 1, figsize=(4.6 * (n + 1), 4.2))
+    for ax, (name, c) in zip(axes, clusters.items()):
+        by = c["by_year"]
+        ys = sorted(int(y) for y in by)
+        ax.plot(ys, [by[str(y)]["emissions_t_co2"] / 1e3 for y in ys], "o-", label="registry: all members")
+        ax.plot(ys, [by[str(y)]["reported_t_co2"] / 1e3 for y in ys], ".:", color="grey", label="registry: reporting members")
+        rm = c.get("roadmap")
+        if rm:
+            t = sorted(int(y) for y in rm["target_t_co2_by_year"])
+            ax.plot(t, [rm["target_t_co2_by_year"][str(y)] / 1e3 for y in t], "--", color="C2", label="roadmap target")
+            ax.plot(t, [rm["ambition_t_co2_by_year"][str(y)] / 1e3 for y in t], "-.", color="C3",
+                    label=f"ambition: -{prog['ambition_reduction_share']:.0%} by {prog['ambition_year']}")
+        ax.set(title=f"{name} ({c['members']} members)", xlabel="year", ylabel="kt CO2 / yr (scope 1+2)")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    ax = axes[-1]
+    for i, (name, c) in enumerate(clusters.items()):
+        rm = c.get("roadmap")
+        if not rm or not rm["mac_curve"]:
+            continue
+        x0 = 0.0
+        for r in rm["mac_curve"]:
+            w = r["potential_t_co2_per_yr"] / 1e3
+            cost = float(np.clip(r["cost_usd_per_t_co2"], -1000, 1000))
+            ax.bar(x0, cost, width=w, align="edge", color=f"C{i}", alpha=0.45 if not r["in_roadmap"] else 0.9,
+                   edgecolor="k", linewidth=0.3, label=name if x0 == 0 else None)
+            x0 += w
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set(title="Roadmap MAC curves (solid: in roadmap)", xlabel="abatement potential, kt CO2 / yr",
+           ylabel="USD / t CO2 (clipped at +-1000)")
+    ax.legend(fontsize=8)
+    fig.suptitle(title or f"{summary['scenario']}: {summary['n_firms']} firms, {summary['start_year']}-{summary['end_year']}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
