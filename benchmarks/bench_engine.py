@@ -1,0 +1,252 @@
+"""Engine benchmark (issue 2): speed and memory of the full model, and of a naive reference.
+
+Prints, for the full model (scenario mx_cluster, policy incentive_package: every phase and
+instrument on) at each size: the time to build the model, the time of the monthly steps,
+firm-steps per second and the peak memory (RSS high-water mark of a fresh process); then the
+same for the naive reference (``benchmarks/naive_reference.py``: the same decision rules as
+one Mesa agent object per firm stepping itself) at 32,174 firms, and the speed-up. Each
+measurement runs in its own subprocess, so peaks do not mix; the child reads its own peak
+with ``resource.getrusage``.
+
+Targets (issue 2; PASS/FAIL printed next to each):
+  >= 2e7 firm-steps/s at every size; >= 150x the naive reference (firm-steps/s ratio at the
+  naive size); 1,000,000 firms x 120 monthly steps <= 6 s (the steps; the build is shown
+  separately) and peak RSS < 1.5 GB (1.5e9 bytes); building the 32,174-firm model <= 1 s.
+
+    .venv/bin/python benchmarks/bench_engine.py                       # the README table
+    .venv/bin/python benchmarks/bench_engine.py --sizes 32174 --naive-steps 24 --json out.json
+
+Wall times are best-of ``--repeat`` fresh processes (default 1); the machine's load average
+is printed because other processes on a shared machine slow every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCENARIO, POLICY = "mx_cluster", "incentive_package"
+BAJIO_FIRMS = 32_174  # firm count of the Bajio region (issue 2)
+TARGET_RATE = 2e7  # firm-steps/s, every size
+TARGET_SPEEDUP = 150.0
+TARGET_1M_STEPS_S = 6.0  # 1,000,000 firms x 120 months
+TARGET_1M_PEAK_BYTES = 1.5e9
+TARGET_BUILD_S = 1.0  # 32,174 firms
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def _config(n_firms: int, seed: int):
+    from sim.params import to_config
+    from sim.run import compose
+
+    return to_config(compose([f"scenario={SCENARIO}", f"policy={POLICY}", f"n_firms={n_firms}", f"seed={seed}"]))
+
+
+def child_engine(n_firms: int, steps: int, seed: int) -> dict:
+    from sim.model import ClusterModel
+
+    cfg = _config(n_firms, seed)
+    rss_before = _peak_rss_bytes()
+    t0 = time.perf_counter()
+    model = ClusterModel(cfg)
+    t1 = time.perf_counter()
+    done = 0
+    for _ in range(steps):
+        if not model.running:
+            break
+        model.step()
+        done += 1
+    t2 = time.perf_counter()
+    return {"kind": "engine", "n_firms": n_firms, "steps": done, "build_s": t1 - t0, "steps_s": t2 - t1,
+            "peak_rss_bytes": _peak_rss_bytes(), "rss_before_build_bytes": rss_before,
+            "adoptions": int(model.adopter_count.sum() - model.initial_adopters.sum())}
+
+
+def child_naive(n_firms: int, steps: int, seed: int) -> dict:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from naive_reference import NaiveModel
+
+    from sim.model import ClusterModel
+
+    cfg = _config(n_firms, seed)
+    engine = ClusterModel(cfg)  # the same firm population, converted to per-agent objects
+    t0 = time.perf_counter()
+    model = NaiveModel(cfg, engine)
+    t1 = time.perf_counter()
+    del engine
+    done = 0
+    for _ in range(steps):
+        if not model.running:
+            break
+        model.step()
+        done += 1
+    t2 = time.perf_counter()
+    return {"kind": "naive", "n_firms": n_firms, "steps": done, "build_s": t1 - t0, "steps_s": t2 - t1,
+            "peak_rss_bytes": _peak_rss_bytes(), "adoptions": int(sum(model.new_adoptions))}
+
+
+def run_child(kind: str, n_firms: int, steps: int, seed: int) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--n-firms", str(n_firms),
+           "--steps", str(steps), "--seed", str(seed)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"{kind} benchmark at {n_firms} firms failed: {tail}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def best_of(kind: str, n_firms: int, steps: int, seed: int, repeat: int) -> dict:
+    runs = [run_child(kind, n_firms, steps, seed) for _ in range(max(repeat, 1))]
+    best = min(runs, key=lambda r: r["steps_s"])
+    best = dict(best)
+    best["build_s"] = min(r["build_s"] for r in runs)
+    best["peak_rss_bytes"] = max(r["peak_rss_bytes"] for r in runs)
+    best["repeats"] = len(runs)
+    return best
+
+
+def _mark(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import mesa
+    import numpy
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": numpy.__version__,
+            "mesa": mesa.__version__, "load_average_1min": os.getloadavg()[0]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Speed and memory of the engine vs a naive Mesa reference.")
+    ap.add_argument("--sizes", default=f"{BAJIO_FIRMS},1000000",
+                    help="comma-separated firm counts of the full model (default: 32174,1000000)")
+    ap.add_argument("--steps", type=int, default=120, help="monthly steps per run (default 120)")
+    ap.add_argument("--naive-firms", type=int, default=BAJIO_FIRMS, help="firms of the naive reference (default 32174)")
+    ap.add_argument("--naive-steps", type=int, default=None,
+                    help="steps of the naive reference (default: --steps); fewer -> compared per firm-step")
+    ap.add_argument("--no-naive", action="store_true", help="skip the naive reference")
+    ap.add_argument("--repeat", type=int, default=1, help="fresh processes per measurement; best time kept")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--child", choices=["engine", "naive"], help=argparse.SUPPRESS)
+    ap.add_argument("--n-firms", type=int, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    if a.child:
+        fn = child_engine if a.child == "engine" else child_naive
+        print(json.dumps(fn(a.n_firms, a.steps, a.seed)))
+        return 0
+
+    try:
+        sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
+    except ValueError:
+        print(f"error: --sizes={a.sizes!r}: must be comma-separated positive integers", file=sys.stderr)
+        return 2
+    if not sizes or min(sizes) <= 0 or a.steps <= 0 or a.naive_firms <= 0 or (a.naive_steps is not None and a.naive_steps <= 0):
+        print("error: --sizes, --steps, --naive-firms and --naive-steps must be positive", file=sys.stderr)
+        return 2
+    naive_steps = a.naive_steps or a.steps
+
+    machine = _machine()
+    print(f"engine benchmark: scenario={SCENARIO} policy={POLICY} (all phases on), {a.steps} monthly steps, seed {a.seed}")
+    print(f"machine: {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, numpy {machine['numpy']}, "
+          f"mesa {machine['mesa']}; load average {machine['load_average_1min']:.2f} at start")
+    print("each row: a fresh process; peak = its RSS high-water mark (imports included)\n")
+
+    rows = []
+    try:
+        for n in sizes:
+            rows.append(best_of("engine", n, a.steps, a.seed, a.repeat))
+        if not a.no_naive:
+            rows.append(best_of("naive", a.naive_firms, naive_steps, a.seed, a.repeat))
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    checks = []
+    hdr = f"{'model':<8}{'firms':>11}{'steps':>7}{'build s':>9}{'steps s':>9}{'firm-steps/s':>15}{'peak RSS MB':>13}  target"
+    print(hdr)
+    print("-" * len(hdr))
+    for r in rows:
+        r["firm_steps_per_s"] = r["n_firms"] * r["steps"] / r["steps_s"]
+        notes = []
+        if r["kind"] == "engine":
+            ok = r["firm_steps_per_s"] >= TARGET_RATE
+            notes.append(f"rate >= 2e7 {_mark(ok)}")
+            checks.append((f"{r['n_firms']:,} firms: >= 2e7 firm-steps/s", ok))
+            if r["n_firms"] == BAJIO_FIRMS:
+                ok = r["build_s"] <= TARGET_BUILD_S
+                notes.append(f"build <= 1 s {_mark(ok)}")
+                checks.append((f"{BAJIO_FIRMS:,} firms: build <= 1 s", ok))
+            if r["n_firms"] == 1_000_000:
+                scaled = r["steps_s"] * 120 / r["steps"]
+                ok = scaled <= TARGET_1M_STEPS_S
+                notes.append(f"120 steps <= 6 s {_mark(ok)}")
+                checks.append(("1,000,000 firms: 120 steps <= 6 s", ok))
+                ok = r["peak_rss_bytes"] < TARGET_1M_PEAK_BYTES
+                notes.append(f"peak < 1.5 GB {_mark(ok)}")
+                checks.append(("1,000,000 firms: peak RSS < 1.5 GB", ok))
+        else:
+            notes.append("reference")
+        print(f"{r['kind']:<8}{r['n_firms']:>11,}{r['steps']:>7}{r['build_s']:>9.2f}{r['steps_s']:>9.2f}"
+              f"{r['firm_steps_per_s']:>15,.0f}{r['peak_rss_bytes'] / 1e6:>13,.0f}  {'; '.join(notes)}")
+
+    naive = next((r for r in rows if r["kind"] == "naive"), None)
+    speedup = None
+    if naive is not None:
+        same = next((r for r in rows if r["kind"] == "engine" and r["n_firms"] == naive["n_firms"]), None)
+        if same is None:
+            same = run_child("engine", naive["n_firms"], a.steps, a.seed)
+            same["firm_steps_per_s"] = same["n_firms"] * same["steps"] / same["steps_s"]
+        speedup = same["firm_steps_per_s"] / naive["firm_steps_per_s"]
+        ok = speedup >= TARGET_SPEEDUP
+        checks.append((f"speed-up vs naive at {naive['n_firms']:,} firms >= 150x", ok))
+        print(f"\nspeed-up over the naive reference at {naive['n_firms']:,} firms: {speedup:,.0f}x "
+              f"(firm-steps/s ratio)  >= 150x {_mark(ok)}")
+        if naive["steps"] < same["steps"]:
+            print(f"note: the naive reference ran {naive['steps']} steps (engine {same['steps']}); "
+                  "compared per firm-step")
+        print("naive build = converting the engine's firm table, network and catalogue into "
+              "one Python object per firm (the engine's own build is not counted)")
+    build_note = [r for r in rows if r["kind"] == "engine" and r["n_firms"] == 1_000_000]
+    if build_note:
+        r = build_note[0]
+        print(f"1,000,000 firms: build {r['build_s']:.1f} s + {r['steps']} steps {r['steps_s']:.1f} s "
+              f"= {r['build_s'] + r['steps_s']:.1f} s in all (the 6 s target is for the steps)")
+    n_fail = sum(not ok for _, ok in checks)
+    print(f"\n{len(checks) - n_fail}/{len(checks)} targets met" + (": " + ", ".join(n for n, ok in checks if not ok) + " FAILED" if n_fail else ""))
+
+    if a.json:
+        out = {"scenario": SCENARIO, "policy": POLICY, "steps": a.steps, "seed": a.seed, "machine": machine,
+               "runs": rows, "speedup_vs_naive": speedup,
+               "targets": [{"target": n, "pass": ok} for n, ok in checks],
+               "measured_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        tmp = Path(a.json).with_suffix(Path(a.json).suffix + ".tmp")
+        tmp.write_text(json.dumps(out, indent=2))
+        os.replace(tmp, a.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
