@@ -1,0 +1,273 @@
+"""Sweep support around Hydra's multirun: pre-flight of named experiments and launchers, and a
+progress bar.
+
+* :func:`preflight_sweep` expands an experiment's ``hydra.sweeper.params`` together with the
+  command line's sweeps, validates every value of every axis (unknown key, empty range, bad
+  value) and checks that the chosen launcher can start (SLURM controller reachable, Ray
+  importable / its address reachable) -- before Hydra creates any folder.
+* :class:`SweepProgress` is a Hydra callback (enabled by ``configs/hydra/launcher/*.yaml``):
+  in the launching process a thread counts the complete run folders of the sweep (a
+  ``summary.json``), so a tqdm bar shows runs done/total and the ETA whatever the launcher
+  (joblib processes, SLURM array, Ray workers), and resumed runs count as done at once.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+
+# -- job expansion ------------------------------------------------------------------------------
+def sweep_axes(overrides: list[str]) -> list[list[str]]:
+    """Axes of a sweep as lists of ``key=value`` strings (one axis per key, the later wins)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .run import InputError, _one_line
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(_one_line(exc)) from None
+    axes: dict[str, list[str]] = {}
+    for o in parsed:
+        if o.is_hydra_override():
+            continue
+        key = o.get_key_element()
+        if o.is_sweep_override():
+            vals = list(o.sweep_string_iterator())
+            if not vals:
+                raise InputError(f"{key}: empty sweep range ({o.input_line})")
+            axes[key] = [f"{key}={v}" for v in vals]
+        else:
+            axes[key] = [o.input_line]
+    return list(axes.values())
+
+
+def n_jobs(overrides: list[str]) -> int:
+    n = 1
+    for a in sweep_axes(overrides):
+        n *= len(a)
+    return n
+
+
+def sweeper_params(overrides: list[str]) -> dict[str, str]:
+    """``hydra.sweeper.params`` of the composed config (e.g. set by ``+experiment=...``)."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    from .run import CONFIG_DIR, with_searchpath
+    from hydra import compose, initialize_config_dir
+
+    from .params import register_configs
+
+    register_configs()
+    try:
+        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+            cfg = compose(config_name="config", overrides=with_searchpath(overrides), return_hydra_config=True)
+    finally:
+        GlobalHydra.instance().clear()
+    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+    launcher = OmegaConf.select(cfg, "hydra.launcher._target_") or ""
+    return {str(k): str(v) for k, v in params.items()}, launcher, cfg
+
+
+def _job_overrides(overrides: list[str]) -> list[str]:
+    """Overrides of the job config (without hydra.* and Hydra's flags)."""
+    return [o for o in overrides if not o.startswith("hydra.") and not o.startswith("hydra/")]
+
+
+# -- launchers ----------------------------------------------------------------------------------
+def check_launcher(target: str, cfg: DictConfig) -> None:
+    """Raise InputError when the launcher cannot start."""
+    from .run import InputError
+
+    if "submitit" in target and "Slurm" in target:
+        sbatch = shutil.which("sbatch")
+        if sbatch is None:
+            raise InputError("hydra/launcher=slurm: SLURM not reachable (no sbatch on PATH; install slurm-wlm or use hydra/launcher=local)")
+        try:
+            r = subprocess.run(["sinfo", "-h", "-o", "%P %a"], capture_output=True, text=True, timeout=15)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise InputError(f"hydra/launcher=slurm: SLURM not reachable (sinfo: {exc})") from None
+        if r.returncode != 0:
+            msg = (r.stderr.strip().splitlines() or ["no answer"])[-1]
+            raise InputError(f"hydra/launcher=slurm: SLURM controller not reachable (sinfo: {msg})")
+        part = OmegaConf.select(cfg, "hydra.launcher.partition")
+        parts = [l.split()[0].rstrip("*") for l in r.stdout.splitlines() if l.strip()]
+        if part and part not in parts:
+            raise InputError(f"hydra.launcher.partition = {part!r}: no such SLURM partition; available: {', '.join(parts)}")
+    elif "ray" in target.lower():
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise InputError("hydra/launcher=ray: ray is not installed (pip install 'cluster-transition-sim[sweeps]')") from None
+        address = OmegaConf.select(cfg, "hydra.launcher.ray.init.address") or os.environ.get("RAY_ADDRESS")
+        if address and address not in ("local", "auto") and ":" in address:
+            import socket
+
+            host, _, port = address.removeprefix("ray://").rpartition(":")
+            try:
+                socket.create_connection((host, int(port)), timeout=5).close()
+            except (OSError, ValueError) as exc:
+                raise InputError(f"hydra.launcher.ray.init.address = {address!r}: Ray cluster not reachable ({exc})") from None
+    elif "joblib" in target:
+        try:
+            import joblib  # noqa: F401
+        except ImportError:
+            raise InputError("hydra/launcher=local: joblib is not installed (pip install 'cluster-transition-sim[sweeps]')") from None
+
+
+def _groups() -> set[str]:
+    """Config groups (a sweep over one of them needs a full composition)."""
+    from .run import CONFIG_DIR, REPO_DIR
+
+    out = set()
+    for root in (Path(CONFIG_DIR), REPO_DIR / "experiments"):
+        out |= {d.name for d in root.iterdir() if d.is_dir()} if root.is_dir() else set()
+    return out
+
+
+def preflight_sweep(overrides: list[str]) -> int:
+    """Validate a multirun before Hydra starts it; returns the number of jobs.
+
+    The experiment's ``hydra.sweeper.params`` and the command line's sweeps are expanded;
+    every value of every axis is validated once with the other axes at their first value
+    (cost: the sum, not the product, of the axis lengths): a value override is applied to
+    the composed first job (unknown keys fail in struct mode), a config-group choice is
+    composed. Then the launcher is checked (:func:`check_launcher`)."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .params import ConfigError, to_config, validate
+    from .run import InputError, _one_line, compose
+
+    fixed = [o for o in overrides if "," not in o or o.startswith("hydra")]
+    try:
+        params, launcher, hcfg = sweeper_params(fixed)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        msg = _one_line(exc)
+        if msg.startswith("hydra=launcher/"):  # hydra/launcher is a nested group
+            msg = "hydra/launcher=" + msg.removeprefix("hydra=launcher/").replace("unknown hydra;", "unknown launcher;")
+        raise InputError(msg) from None
+    job_cli = _job_overrides(overrides)
+    axes = sweep_axes([f"{k}={v}" for k, v in params.items()] + job_cli)
+    first = [a[0] for a in axes]
+    groups = _groups()
+    parser = OverridesParser.create()
+
+    def check(job_cfg_or_overrides):
+        try:
+            if isinstance(job_cfg_or_overrides, list):
+                try:
+                    cfg = compose(job_cfg_or_overrides)
+                finally:
+                    GlobalHydra.instance().clear()
+            else:
+                cfg = job_cfg_or_overrides
+            validate(to_config(cfg))
+        except ConfigError as exc:
+            raise InputError(str(exc)) from None
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(_one_line(exc)) from None
+
+    check(first)
+    try:
+        base = compose(first)
+    finally:
+        GlobalHydra.instance().clear()
+    for i, axis in enumerate(axes):
+        for value in axis[1:]:
+            o = parser.parse_override(value)
+            key = o.get_key_element().lstrip("+~")
+            if key.split(".")[0].split("@")[0] in groups or o.get_key_element()[0] in "+~":
+                check(first[:i] + [value] + first[i + 1:])
+                continue
+            cfg = base.copy()
+            try:
+                if OmegaConf.select(cfg, key, default="__missing__") == "__missing__":
+                    raise InputError(f"{key}: unknown parameter (not in the config; see sim/params.py)")
+                OmegaConf.update(cfg, key, o.value(), merge=False)
+            except InputError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise InputError(f"{value}: {_one_line(exc)}") from None
+            check(cfg)
+    check_launcher(launcher, hcfg)
+    n = 1
+    for a in axes:
+        n *= len(a)
+    return n
+
+
+# -- progress -----------------------------------------------------------------------------------
+try:
+    from hydra.experimental.callback import Callback
+except ImportError:  # pragma: no cover
+    Callback = object  # type: ignore
+
+
+def count_complete(sweep_dir: Path) -> int:
+    return sum(1 for _ in Path(sweep_dir).rglob("summary.json")) if Path(sweep_dir).is_dir() else 0
+
+
+class SweepProgress(Callback):
+    """A tqdm progress bar of a multirun: runs done/total and ETA (stderr)."""
+
+    def __init__(self, interval_s: float = 0.5, **kwargs: Any) -> None:
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = None
+        self._bar = None
+
+    def __getstate__(self):  # launchers pickle the callbacks with the job: ship no thread or bar
+        return {"interval_s": self.interval_s}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from tqdm import tqdm
+
+        hc = config.hydra
+        task = list(hc.overrides.task)
+        params = {str(k): str(v) for k, v in (OmegaConf.select(config, "hydra.sweeper.params") or {}).items()}
+        try:
+            total = n_jobs([f"{k}={v}" for k, v in params.items()] + _job_overrides(task))
+        except Exception:  # noqa: BLE001 - the bar is a convenience; never stop a sweep for it
+            total = None
+        self._dir = Path(hc.sweep.dir)
+        done = count_complete(self._dir)
+        self._bar = tqdm(total=total, initial=min(done, total or done), desc="runs", unit="run",
+                         file=sys.stderr, dynamic_ncols=True, mininterval=self.interval_s)
+        self._bar.start_t = time.time()  # ETA from the runs done in this session
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _update(self) -> None:
+        done = count_complete(self._dir)
+        if self._bar.total is not None:
+            done = min(done, self._bar.total)
+        if done > self._bar.n:
+            self._bar.update(done - self._bar.n)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._update()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._bar is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._update()
+        self._bar.close()
