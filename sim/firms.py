@@ -66,6 +66,11 @@ def generate(
     sector = rng.choice(S, size=n, p=sector_share / sector_share.sum()).astype(np.int16)
     size_share = np.asarray(sc.size_share, dtype=float)
     size = rng.choice(len(SIZE_CLASSES), size=n, p=size_share / size_share.sum()).astype(np.int8)
+    for s, spec in enumerate(sc.sectors):  # sectors with their own size mix (one draw per sector)
+        if spec.size_share:
+            sel = np.flatnonzero(sector == s)
+            p = np.asarray(spec.size_share, dtype=float)
+            size[sel] = rng.choice(len(SIZE_CLASSES), size=len(sel), p=p / p.sum())
 
     intensity = np.array([s.energy_intensity_factor for s in sc.sectors])
     median = np.asarray(sc.energy_median_mwh_per_yr, dtype=float)

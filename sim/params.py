@@ -119,6 +119,9 @@ class SectorSpec:
     process_t_co2_per_mwh: float = 0.0
     #: sectors this sector sells to (supply edges point supplier -> customer)
     supplies_to: List[str] = field(default_factory=list)
+    #: the sector's own share of firms in each size class (micro, small, medium, large);
+    #: empty = the scenario's size_share (e.g. heavy industry: a few very large plants)
+    size_share: List[float] = field(default_factory=list)
     source: str = ""
 
 
@@ -428,6 +431,9 @@ def validate(cfg: Config) -> Config:
         if abs(mix - 1.0) > 1e-6:
             raise ConfigError(f"{k}.carrier_mix_share", round(mix, 6), "carrier shares must sum to 1")
         _names(f"{k}.supplies_to", s.supplies_to, sector_names)
+        if s.size_share and (len(s.size_share) != len(SIZE_CLASSES) or any(not 0 <= v <= 1 for v in s.size_share)
+                             or abs(sum(s.size_share) - 1.0) > 1e-6):
+            raise ConfigError(f"{k}.size_share", list(s.size_share), f"needs one share per size class {SIZE_CLASSES}, summing to 1")
     if abs(total - 1.0) > 1e-6:
         raise ConfigError("scenario.sectors.share_of_firms", round(total, 6), "shares must sum to 1")
     for c in sc.clusters:
