@@ -113,6 +113,10 @@ class ClusterModel(mesa.Model):
         it before the run starts (``adopted_month`` = -1). Without this, the first review would
         release a backlog of old, profitable measures and credit it to the first year."""
         self.update_policy()
+        for p in self.programmes:  # programme limits (e.g. infrastructure not yet built) hold too
+            a = p.available(self)
+            if a is not None:
+                self.available = self.available & a
         insts = [i for i in self.gov.instruments.values() if hasattr(i, "enabled")]
         saved = [i.enabled for i in insts]
         for i in insts:
