@@ -552,13 +552,16 @@ class CleanerProductionCentre(ProgrammeActor):
 
     # ---------------------------------------------------------------------------------
     def monthly_row(self, model) -> dict:
-        return {
+        row = {
             "cpc_pre_assessments": int(self.pre_assessments_by_py.sum()),
             "cpc_projects": int(self.projects_by_sector_py.sum()),
             "cpc_spending_usd": self.ledger.total_spent_usd,
             "cpc_consultants_trained": self.consultants_trained,
             "cpc_spillover_copiers": self.copiers,
         }
+        for f, v in self.ledger.spent_usd.items():
+            row[f"cpc_spent_{f}_usd"] = v
+        return row
 
     def summary(self, model) -> dict:
         p = self.params
@@ -612,3 +615,98 @@ class CleanerProductionCentre(ProgrammeActor):
             "programme_usd_per_t_co2_per_yr_of_projects": (self.projects.spent_usd / self.project_abatement_t_per_yr
                                                             if self.project_abatement_t_per_yr > 0 else None),
         }
+
+
+# ---------------------------------------------------------------------------------------
+def plot(run_dir, out, baseline_dir=None) -> None:
+    """The programme from a run folder: delivery against the quotas, spending by funder
+    against each contribution, projects by sector and programme year, and what projects and
+    their network copiers abate (plus, given a run without the programme, the difference in
+    cleaner-production adopters)."""
+    import json
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    run_dir = Path(run_dir)
+    s = json.loads((run_dir / "summary.json").read_text())
+    c = s["programmes"]["cleaner_production_centre"]
+    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    months = ts["month"].to_numpy()
+    fig, ax = plt.subplots(2, 2, figsize=(12, 8.5))
+    a = ax[0, 0]
+    a.plot(months, ts["cpc_pre_assessments"], label="pre-assessments (cumulative)")
+    a.plot(months, ts["cpc_projects"], label="projects (cumulative)")
+    q = list(c["project_quota_by_programme_year"].values())
+    edges = [min(12 * i, c["programme_months"]) for i in range(len(q) + 1)]
+    a.step(edges, list(np.cumsum(q)) + [sum(q)], where="post", ls="--", color="C1", alpha=0.6,
+           label="projects allowed so far (quota " + "/".join(map(str, q)) + ")")
+    a.axvline(c["programme_months"], color="k", lw=0.8, ls=":")
+    a.set(title="Delivery (programme ends at the dotted line)", xlabel="month", ylabel="count")
+    a.legend(fontsize=8)
+    a.grid(alpha=0.3)
+    a = ax[0, 1]
+    funders = list(c["budget_usd_by_funder"])
+    a.stackplot(months, *[ts[f"cpc_spent_{f}_usd"] / 1e3 for f in funders], labels=funders, alpha=0.8)
+    a.axhline(sum(c["budget_usd_by_funder"].values()) / 1e3, color="k", ls="--", lw=0.8, label="total budget")
+    a.set(title="Spending by funder (cumulative)", xlabel="month", ylabel="thousand USD")
+    a.legend(fontsize=8, loc="lower right")
+    a.grid(alpha=0.3)
+    a = ax[1, 0]
+    by = c["projects_by_sector_and_programme_year"]
+    years = list(c["projects_by_programme_year"])
+    bottom = np.zeros(len(years))
+    for i, (sector, v) in enumerate(by.items()):
+        h = np.array([v[y] for y in years], dtype=float)
+        a.bar(years, h, bottom=bottom, label=sector, color=f"C{i}")
+        bottom += h
+    a.plot(years, list(c["project_quota_by_programme_year"].values()), "k_", ms=30, mew=2, label="quota")
+    a.set(title="Projects by sector and programme year", xlabel="programme year", ylabel="projects",
+          ylim=(0, max(list(c["project_quota_by_programme_year"].values()) + [bottom.max()]) * 1.6))
+    a.legend(fontsize=8)
+    a = ax[1, 1]
+    h = c["headline"]
+    labels = ["projects", "network copiers"]
+    vals = [h["project_abatement_t_co2_per_yr"], h["spillover_abatement_t_co2_per_yr"]]
+    a.bar(labels, vals, color=["C2", "C4"])
+    for i, v in enumerate(vals):
+        a.text(i, v, f"{v:,.0f} t/yr", ha="center", va="bottom", fontsize=9)
+    title = "Abatement of programme projects and copiers"
+    if baseline_dir is not None:
+        b = json.loads((Path(baseline_dir) / "summary.json").read_text())
+        k = "cleaner_production"
+        on = sum(v.get(k, 0) for v in s["adopters_by_sector_and_measure"].values())
+        off = sum(v.get(k, 0) for v in b["adopters_by_sector_and_measure"].values())
+        title += f"\ncleaner-production adopters by {s['end_year']}: {on} with, {off} without"
+    a.set(title=title, ylabel="t CO2 / yr (scope 1+2)")
+    fig.suptitle(f"{s['scenario']}: {s['n_firms']:,} firms, {s['start_year']}-{s['end_year']}; "
+                 f"{h['pre_assessments']} pre-assessments, {h['projects']} projects, US$ {h['spending_usd']:,.0f} of {h['budget_usd']:,.0f}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    """python -m sim.programmes.cleaner_production_centre <run dir> <out.png> [<run dir without the programme>]"""
+    import sys
+    from pathlib import Path
+
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) not in (2, 3):
+        print("usage: python -m sim.programmes.cleaner_production_centre <run dir> <out.png> [<run dir without the programme>]", file=sys.stderr)
+        return 2
+    for d in [argv[0]] + argv[2:]:
+        if not (Path(d) / "summary.json").exists():
+            print(f"error: {d}: not a complete run folder (no summary.json)", file=sys.stderr)
+            return 2
+    plot(argv[0], argv[1], argv[2] if len(argv) == 3 else None)
+    print(argv[1])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

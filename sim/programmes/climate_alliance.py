@@ -349,42 +349,74 @@ def plot(summary: dict, out, title: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import MaxNLocator
+
     prog = summary["programmes"]["climate_alliance"]
     clusters = prog["clusters"]
-    n = len(clusters)
-    fig, axes = plt.subplots(1, n + 1, figsize=(4.6 * (n + 1), 4.2))
-    for ax, (name, c) in zip(axes, clusters.items()):
+    n = max(len(clusters), 1)
+    fig, axes = plt.subplots(2, n, figsize=(5.2 * n, 8.6), squeeze=False)
+    for i, (name, c) in enumerate(clusters.items()):
+        ax = axes[0, i]
         by = c["by_year"]
         ys = sorted(int(y) for y in by)
-        ax.plot(ys, [by[str(y)]["emissions_t_co2"] / 1e3 for y in ys], "o-", label="registry: all members")
+        ax.plot(ys, [by[str(y)]["emissions_t_co2"] / 1e3 for y in ys], "o-", ms=4, label="registry: all members")
         ax.plot(ys, [by[str(y)]["reported_t_co2"] / 1e3 for y in ys], ".:", color="grey", label="registry: reporting members")
         rm = c.get("roadmap")
         if rm:
             t = sorted(int(y) for y in rm["target_t_co2_by_year"])
-            ax.plot(t, [rm["target_t_co2_by_year"][str(y)] / 1e3 for y in t], "--", color="C2", label="roadmap target")
+            ax.plot(t, [rm["target_t_co2_by_year"][str(y)] / 1e3 for y in t], "--", color="C2",
+                    label=f"roadmap target (base estimated at {rm['coverage_share']:.0%} coverage)")
             ax.plot(t, [rm["ambition_t_co2_by_year"][str(y)] / 1e3 for y in t], "-.", color="C3",
-                    label=f"ambition: -{prog['ambition_reduction_share']:.0%} by {prog['ambition_year']}")
-        ax.set(title=f"{name} ({c['members']} members)", xlabel="year", ylabel="kt CO2 / yr (scope 1+2)")
+                    label=f"ambition: -{prog['ambition_reduction_share']:.0%} by {prog['ambition_year']} (Danish reference)")
+        ax.set(title=f"{name}: {c['members']} members", xlabel="year", ylabel="kt CO2 / yr (scope 1+2)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    ax = axes[-1]
-    for i, (name, c) in enumerate(clusters.items()):
-        rm = c.get("roadmap")
-        if not rm or not rm["mac_curve"]:
-            continue
-        x0 = 0.0
-        for r in rm["mac_curve"]:
-            w = r["potential_t_co2_per_yr"] / 1e3
-            cost = float(np.clip(r["cost_usd_per_t_co2"], -1000, 1000))
-            ax.bar(x0, cost, width=w, align="edge", color=f"C{i}", alpha=0.45 if not r["in_roadmap"] else 0.9,
-                   edgecolor="k", linewidth=0.3, label=name if x0 == 0 else None)
-            x0 += w
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set(title="Roadmap MAC curves (solid: in roadmap)", xlabel="abatement potential, kt CO2 / yr",
-           ylabel="USD / t CO2 (clipped at +-1000)")
-    ax.legend(fontsize=8)
+        ax.legend(fontsize=7, loc="lower left")
+        ax = axes[1, i]
+        if rm and rm["mac_curve"]:
+            x0 = 0.0
+            for r in rm["mac_curve"]:
+                w = r["potential_t_co2_per_yr"] / 1e3
+                cost = float(np.clip(r["cost_usd_per_t_co2"], -1000, 1000))
+                ax.bar(x0, cost, width=w, align="edge", color="C2" if r["in_roadmap"] else "C7", alpha=0.85,
+                       edgecolor="k", linewidth=0.4)
+                if w > 0.04 * max(rm["mac_curve"][-1]["cumulative_t_co2_per_yr"] / 1e3, 1e-9):
+                    ax.text(x0 + w / 2, cost / 2, r["measure"].replace("_", " "), rotation=90, fontsize=7,
+                            ha="center", va="center")
+                x0 += w
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set(title=f"{name}: roadmap MAC curve", xlabel="abatement potential, kt CO2 / yr (green: in the roadmap)",
+               ylabel="USD / t CO2 (clipped at +-1000)")
+        ax.grid(alpha=0.3)
     fig.suptitle(title or f"{summary['scenario']}: {summary['n_firms']} firms, {summary['start_year']}-{summary['end_year']}")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
+
+
+def main(argv=None) -> int:
+    """python -m sim.programmes.climate_alliance <run dir> <out.png>"""
+    import json
+    import sys
+    from pathlib import Path
+
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m sim.programmes.climate_alliance <run dir> <out.png>", file=sys.stderr)
+        return 2
+    f = Path(argv[0]) / "summary.json"
+    if not f.exists():
+        print(f"error: {argv[0]}: not a complete run folder (no summary.json)", file=sys.stderr)
+        return 2
+    s = json.loads(f.read_text())
+    if "climate_alliance" not in s.get("programmes", {}):
+        print(f"error: {argv[0]}: the run has no climate_alliance programme", file=sys.stderr)
+        return 2
+    plot(s, argv[1])
+    print(argv[1])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
