@@ -62,13 +62,13 @@ def format_table(infos: list[ScenarioInfo], width: int = 100) -> str:
     lines = [f"{len(infos)} scenarios (run one with: python -m sim.run scenario=<name>)", ""]
     for i in infos:
         body_w = max(width - w, 40)
-        desc = textwrap.wrap(i.description, body_w) or [""]
+        desc = textwrap.wrap(i.description, body_w, break_on_hyphens=False, break_long_words=False) or [""]
         lines.append(f"{i.name:<{w}}{desc[0]}")
         lines += [" " * w + d for d in desc[1:]]
         if i.problem:
             lines.append(" " * w + f"problem: {i.problem}")
         else:
-            src = textwrap.wrap(f"source: {i.source}", body_w)
+            src = textwrap.wrap(f"source: {i.source}", body_w, break_on_hyphens=False, break_long_words=False)
             lines += [" " * w + s for s in src]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
