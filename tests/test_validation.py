@@ -127,3 +127,36 @@ def test_binding_budgets_cap_spending(barrier_checks):
     for r in c.data["rows"]:
         assert r["spent"] <= r["budget"] and r["exhausted_month"] is not None
         assert r["budget"] - r["spent"] < r["one_grant"]
+
+
+@pytest.fixture(scope="module")
+def field_check(out_dir):
+    return run_suite("small", out_dir, ("field",), log=lambda *_: None)[0]
+
+
+def test_field_evidence_hurdle_rates_and_rejection_reasons(field_check):
+    c = field_check
+    assert c.passed, c.line()
+    d = c.data["default"]
+    assert 0.5 <= d["implied_hurdle_per_yr"] <= 1.0  # Anderson & Newell (2004): 50-100 %/yr
+    assert d["rejected_for_economics_share"] >= 0.5
+    assert d["n_recommended"] > 500
+    # a stricter auditor (shorter paybacks recommended) sees a higher implementation rate
+    rates = [r for *_, r in d["by_cutoff"] if np.isfinite(r)]
+    assert rates[0] > rates[-1]
+    # calibration moves the revealed threshold towards 15 months as hurdle rates rise
+    runs = c.data["runs"]
+    lams = sorted(runs)
+    thresholds = [runs[l]["payback_threshold_yr"] for l in lams]
+    assert thresholds[0] > thresholds[-1]
+
+
+def test_logit_fit_recovers_known_coefficients():
+    rng = np.random.default_rng(0)
+    from sim.validation.field import logit_fit
+
+    x = rng.normal(size=(20000, 2))
+    p = 1 / (1 + np.exp(-(0.5 + 1.5 * x[:, 0] - 2.0 * x[:, 1])))
+    y = (rng.random(20000) < p).astype(float)
+    b = logit_fit(x, y)
+    np.testing.assert_allclose(b, [0.5, 1.5, -2.0], atol=0.1)

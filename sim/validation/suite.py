@@ -15,7 +15,7 @@ SIZES = {
                   barrier_n=1200, barrier_years=4, field_n=3000, field_years=3),
 }
 
-CHECKS = ("bass", "barriers", "conservation")
+CHECKS = ("bass", "barriers", "field", "conservation")
 
 
 def run_suite(size: str = "full", out_dir: Path | None = None, only: tuple[str, ...] = CHECKS, log=print) -> list[Check]:
