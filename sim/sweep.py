@@ -12,6 +12,7 @@ progress bar.
 """
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -133,6 +134,15 @@ def _groups() -> set[str]:
     return out
 
 
+def _set_path(obj, parts, value) -> None:
+    for p in parts[:-1]:
+        obj = obj[p] if isinstance(obj, dict) else getattr(obj, p)
+    if isinstance(obj, dict):
+        obj[parts[-1]] = value
+    else:
+        setattr(obj, parts[-1], value)
+
+
 def preflight_sweep(overrides: list[str]) -> int:
     """Validate a multirun before Hydra starts it; returns the number of jobs.
 
@@ -144,7 +154,7 @@ def preflight_sweep(overrides: list[str]) -> int:
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from .params import ConfigError, to_config, validate
+    from .params import Config, ConfigError, to_config, validate
     from .run import InputError, _one_line, compose
 
     fixed = [o for o in overrides if "," not in o or o.startswith("hydra")]
@@ -172,7 +182,7 @@ def preflight_sweep(overrides: list[str]) -> int:
                     GlobalHydra.instance().clear()
             else:
                 cfg = job_cfg_or_overrides
-            validate(to_config(cfg))
+            validate(cfg if isinstance(cfg, Config) else to_config(cfg))
         except ConfigError as exc:
             raise InputError(str(exc)) from None
         except InputError:
@@ -180,11 +190,14 @@ def preflight_sweep(overrides: list[str]) -> int:
         except Exception as exc:  # noqa: BLE001
             raise InputError(_one_line(exc)) from None
 
-    check(first)
     try:
         base = compose(first)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(_one_line(exc)) from None
     finally:
         GlobalHydra.instance().clear()
+    check(base)
+    base_obj = to_config(base)
     for i, axis in enumerate(axes):
         for value in axis[1:]:
             o = parser.parse_override(value)
@@ -192,16 +205,24 @@ def preflight_sweep(overrides: list[str]) -> int:
             if key.split(".")[0].split("@")[0] in groups or o.get_key_element()[0] in "+~":
                 check(first[:i] + [value] + first[i + 1:])
                 continue
-            cfg = base.copy()
+            # a value: type-checked by OmegaConf on the composed first job, then validated on a
+            # copy of its dataclass (no re-composition: sweeps of thousands of values stay quick)
+            old_v = OmegaConf.select(base, key, default="__missing__")
+            if isinstance(old_v, str) and old_v == "__missing__":
+                raise InputError(f"{key}: unknown parameter (not in the config; see sim/params.py)")
             try:
-                if OmegaConf.select(cfg, key, default="__missing__") == "__missing__":
-                    raise InputError(f"{key}: unknown parameter (not in the config; see sim/params.py)")
-                OmegaConf.update(cfg, key, o.value(), merge=False)
-            except InputError:
-                raise
+                OmegaConf.update(base, key, o.value(), merge=False)
+                new_v = OmegaConf.select(base, key)
+                if OmegaConf.is_config(new_v):
+                    new_v = OmegaConf.to_container(new_v, resolve=True)
             except Exception as exc:  # noqa: BLE001
                 raise InputError(f"{value}: {_one_line(exc)}") from None
-            check(cfg)
+            finally:
+                OmegaConf.update(base, key, old_v, merge=False)
+            obj = copy.deepcopy(base_obj)
+            _set_path(obj, key.split("."), new_v)
+            check(obj)
+    check_experiment(hcfg, params)
     check_launcher(launcher, hcfg)
     n = 1
     for a in axes:
@@ -271,3 +292,142 @@ class SweepProgress(Callback):
         self._thread.join(timeout=5)
         self._update()
         self._bar.close()
+
+
+def markdown_table(df) -> str:
+    """A pipe table of a DataFrame (numbers to 4 significant digits)."""
+    import math
+
+    def fmt(v):
+        if isinstance(v, float):
+            return "" if math.isnan(v) else f"{v:.4g}"
+        return str(v)
+
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+# -- named experiments ------------------------------------------------------------------------
+#: outcome names an experiment may declare: columns of the gathered table (sim/gather.py)
+OUTCOME_NAMES = ("emissions_t_co2", "scope1_t_co2", "scope2_t_co2", "energy_cost_saving_usd", "carbon_revenue_usd",
+                 "adoptions", "spending_total_usd", "registry_coverage_share", "assessments", "workshop_participants",
+                 "consultants", "carbon_price_usd_per_t_co2", "run_cumulative_emissions_t_co2",
+                 "run_public_spending_usd", "run_supported_adoptions", "run_free_rider_share")
+OUTCOME_PATTERNS = (("adopted_share_", ""), ("aware_share_", ""), ("spending_", "_usd"), ("energy_", "_mwh"))
+
+
+def _known_outcome(name: str) -> bool:
+    return name in OUTCOME_NAMES or any(name.startswith(a) and name.endswith(b) and len(name) > len(a) + len(b)
+                                        for a, b in OUTCOME_PATTERNS)
+
+
+def check_experiment(cfg: DictConfig, params: dict[str, str]) -> None:
+    """The declaration of ``hydra.callbacks.experiment`` must match the sweep: every swept key
+    is a lever, an uncertainty or the replication key, and each declared one is swept."""
+    from .run import InputError
+
+    decl = OmegaConf.select(cfg, "hydra.callbacks.experiment")
+    if decl is None:
+        return
+    name = decl.get("name", "?")
+    roles = {k: "lever" for k in decl.get("levers", []) or []}
+    roles.update({k: "uncertainty" for k in decl.get("uncertainties", []) or []})
+    rep = decl.get("replications")
+    if rep:
+        roles[rep] = "replications"
+    for k in params:
+        if k not in roles:
+            raise InputError(f"experiment {name}: hydra.sweeper.params.{k} is swept but not declared as a lever, uncertainty or replications")
+    for k, role in roles.items():
+        if k not in params:
+            raise InputError(f"experiment {name}: {role} {k!r} is declared but not in hydra.sweeper.params (swept: {', '.join(params) or 'nothing'})")
+    outcomes = list(decl.get("outcomes", []) or [])
+    if not outcomes:
+        raise InputError(f"experiment {name}: outcomes = []: declare at least one outcome (e.g. {OUTCOME_NAMES[0]})")
+    for o in outcomes:
+        if not _known_outcome(o):
+            raise InputError(f"experiment {name}: outcome {o!r} unknown; allowed: {', '.join(OUTCOME_NAMES)}, "
+                             "adopted_share_<measure>, aware_share_<measure>, spending_<instrument>_usd, energy_<carrier>_mwh")
+
+
+def outcome_table(table, levers, uncertainties, replications, outcomes, year=None):
+    """Mean and 95 % interval (normal approximation over replications) of each outcome in
+    ``year`` (default: the last year) for each combination of levers and uncertainties."""
+    import numpy as np
+    import pandas as pd
+
+    year = int(table["year"].max()) if year is None else year
+    t = table[table["year"] == year]
+    by = [c for c in list(levers) + list(uncertainties) if c in t.columns]
+    rows = []
+    groups = t.groupby(by, sort=True, dropna=False) if by else [((), t)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(by, key))
+        row["replications"] = int(g[replications].nunique()) if replications in g else len(g)
+        for o in outcomes:
+            x = pd.to_numeric(g[o], errors="coerce").dropna().to_numpy(dtype=float)
+            m = float(x.mean()) if len(x) else np.nan
+            half = 1.96 * float(x.std(ddof=1)) / np.sqrt(len(x)) if len(x) > 1 else np.nan
+            row[o] = m
+            row[f"{o}_ci95"] = half
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.insert(0, "year", year)
+    return out
+
+
+class Experiment(Callback):
+    """A named experiment's declaration (``hydra.callbacks.experiment`` in
+    ``experiments/experiment/<name>.yaml``): what it varies and what it reports.
+
+    On start it records the declaration in ``<sweep dir>/experiment.yaml``; at the end it
+    gathers every complete run into ``<sweep dir>/gathered.parquet`` and writes
+    ``<sweep dir>/outcomes.parquet`` and ``outcomes.md``: each declared outcome in the last
+    simulated year by levers x uncertainties, mean and 95 % interval across replications."""
+
+    def __init__(self, name: str, description: str = "", levers=(), uncertainties=(), replications: str = "seed",
+                 outcomes=(), **kwargs: Any) -> None:
+        self.name, self.description = name, description
+        self.levers, self.uncertainties = list(levers), list(uncertainties)
+        self.replications, self.outcomes = replications, list(outcomes)
+
+    def __getstate__(self):
+        return dict(self.__dict__)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        import yaml
+
+        from .results import _atomic_write_bytes
+
+        d = Path(config.hydra.sweep.dir)
+        d.mkdir(parents=True, exist_ok=True)
+        decl = {"name": self.name, "description": self.description, "levers": self.levers,
+                "uncertainties": self.uncertainties, "replications": self.replications, "outcomes": self.outcomes,
+                "sweep": {str(k): str(v) for k, v in (OmegaConf.select(config, "hydra.sweeper.params") or {}).items()},
+                "overrides": list(config.hydra.overrides.task)}
+        _atomic_write_bytes(d / "experiment.yaml", lambda p: p.write_text(yaml.safe_dump(decl, sort_keys=False)))
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        import logging
+
+        from .gather import GatherError, gather
+        from .results import _atomic_write_bytes
+
+        log = logging.getLogger("sim.sweep")
+        d = Path(config.hydra.sweep.dir)
+        try:
+            table = gather(d)
+        except GatherError as exc:
+            log.error("experiment %s: %s", self.name, exc)
+            return
+        _atomic_write_bytes(d / "gathered.parquet", lambda p: table.to_parquet(p, index=False))
+        out = outcome_table(table, self.levers, self.uncertainties, self.replications, self.outcomes)
+        _atomic_write_bytes(d / "outcomes.parquet", lambda p: out.to_parquet(p, index=False))
+        md = (f"# {self.name}\n\n{self.description}\n\n{table['run'].nunique()} complete runs; "
+              f"outcomes in {int(out['year'].iloc[0])}, mean and 95 % interval half-width across {self.replications}.\n\n"
+              + markdown_table(out) + "\n")
+        _atomic_write_bytes(d / "outcomes.md", lambda p: p.write_text(md))
+        log.info("experiment %s: %d runs -> %s, %s", self.name, table["run"].nunique(), d / "gathered.parquet", d / "outcomes.md")

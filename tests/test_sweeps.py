@@ -1,0 +1,122 @@
+"""Named experiments and sweep pre-flight: every experiment declares and validates its sweep;
+a tiny experiment runs on the local launcher and reports its outcomes; bad input stops the
+sweep with one line and exit code 2 before anything is written."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from sim.run import InputError
+from sim.sweep import check_experiment, outcome_table, preflight_sweep
+
+REPO = Path(__file__).resolve().parent.parent
+EXPERIMENTS = sorted(p.stem for p in (REPO / "experiments" / "experiment").glob("*.yaml"))
+
+
+def run_cli(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "sim.run", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_the_named_experiments_exist_and_declare_their_sweep():
+    assert {"bajio_copay_quota", "carbon_price_x_subsidy", "seed_ensemble"} <= set(EXPERIMENTS)
+    for name in EXPERIMENTS:
+        conf = yaml.safe_load((REPO / "experiments" / "experiment" / f"{name}.yaml").read_text())
+        decl = conf["hydra"]["callbacks"]["experiment"]
+        swept = set(conf["hydra"]["sweeper"]["params"])
+        assert decl["name"] == name
+        assert set(decl["levers"]) | set(decl["uncertainties"]) | {decl["replications"]} == swept
+        assert decl["outcomes"], name
+        assert conf["hydra"]["sweep"]["dir"] == f"results/experiments/{name}"  # fixed: re-run = resume
+
+
+@pytest.mark.slow
+def test_every_experiment_passes_preflight_with_its_full_size():
+    sizes = {name: preflight_sweep([f"+experiment={name}", "hydra/launcher=local"]) for name in EXPERIMENTS}
+    assert sizes["bajio_copay_quota"] == 3 * 3 * 2 * 5
+    assert sizes["carbon_price_x_subsidy"] == 4 * 3 * 2 * 3
+    assert sizes["seed_ensemble"] == 30
+
+
+@pytest.mark.slow
+def test_a_small_experiment_runs_locally_and_reports_its_outcomes(tmp_path):
+    out = tmp_path / "exp"
+    r = run_cli("--multirun", "+experiment=carbon_price_x_subsidy", "n_firms=100", "end_year=2026",
+                "policy.carbon_price.price_usd_per_t_co2=0,200", "policy.capex_subsidy.subsidy_share=0.3",
+                "scenario.risk_aversion_mean=0.5", "seed=0,1", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={out}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "runs: 100%" in r.stderr and "4/4" in r.stderr  # the progress bar
+    assert " done (" in r.stdout  # each run logs its simulated years
+    decl = yaml.safe_load((out / "experiment.yaml").read_text())
+    assert decl["levers"] == ["policy.carbon_price.price_usd_per_t_co2", "policy.capex_subsidy.subsidy_share"]
+    table = pd.read_parquet(out / "gathered.parquet")
+    assert table["run"].nunique() == 4 and sorted(table["year"].unique()) == [2025, 2026]
+    assert sorted(table["policy.carbon_price.price_usd_per_t_co2"].unique()) == [0, 200]
+    res = pd.read_parquet(out / "outcomes.parquet")
+    assert list(res["policy.carbon_price.price_usd_per_t_co2"]) == [0, 200]
+    assert (res["replications"] == 2).all()
+    # a carbon price brings carbon revenue; none without it
+    assert res["carbon_revenue_usd"].iloc[0] == 0 and res["carbon_revenue_usd"].iloc[1] > 0
+    assert "| 200 |" in (out / "outcomes.md").read_text()
+
+
+def test_outcome_table_means_and_intervals():
+    t = pd.DataFrame({"year": [2030] * 4 + [2029] * 4, "lever": [1, 1, 2, 2] * 2, "seed": [0, 1] * 4,
+                      "y": [1.0, 3.0, 10.0, 10.0, 0, 0, 0, 0]})
+    o = outcome_table(t, ["lever"], [], "seed", ["y"])
+    assert list(o["y"]) == [2.0, 10.0]
+    assert o["y_ci95"].iloc[0] == pytest.approx(1.96 * 2 ** 0.5 / 2 ** 0.5)
+    assert o["y_ci95"].iloc[1] == 0
+
+
+def _decl(**kw):
+    base = dict(name="x", levers=["a"], uncertainties=[], replications="seed", outcomes=["emissions_t_co2"])
+    base.update(kw)
+    return OmegaConf.create({"hydra": {"callbacks": {"experiment": base}}})
+
+
+def test_experiment_declaration_must_match_its_sweep():
+    check_experiment(_decl(), {"a": "1,2", "seed": "0,1"})
+    with pytest.raises(InputError, match="b is swept but not declared"):
+        check_experiment(_decl(), {"a": "1,2", "b": "3,4", "seed": "0,1"})
+    with pytest.raises(InputError, match="lever 'a' is declared but not in hydra.sweeper.params"):
+        check_experiment(_decl(), {"seed": "0,1"})
+    with pytest.raises(InputError, match="outcome 'tonnes' unknown"):
+        check_experiment(_decl(outcomes=["tonnes"]), {"a": "1", "seed": "0"})
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["seed=0,1", "policy.no_such_key=1,2"], "no_such_key"),
+    (["+experiment=seed_ensemble", "seed=range(0,0)"], "seed: empty sweep range"),
+    (["seed=0,1", "policy.cost_share.copay_share=0.5,1.5"], "policy.cost_share.copay_share = 1.5"),
+    (["seed=0,1", "hydra/launcher=no_such_launcher"], "hydra/launcher=no_such_launcher: unknown launcher"),
+])
+def test_bad_sweeps_stop_with_one_line_and_write_nothing(tmp_path, args, expect):
+    out = tmp_path / "sweep"
+    r = run_cli("--multirun", "n_firms=100", "end_year=2025", *args, f"hydra.sweep.dir={out}")
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expect in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_slurm_launcher_that_cannot_reach_a_controller_stops_the_sweep(tmp_path):
+    out = tmp_path / "sweep"
+    # a slurm.conf naming a controller nobody runs (or no SLURM at all on this machine)
+    conf = tmp_path / "slurm.conf"
+    conf.write_text("ClusterName=none\nSlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=9\n"
+                    "NodeName=nobody CPUs=1 State=UNKNOWN\nPartitionName=p Nodes=nobody Default=YES\nMessageTimeout=2\n")
+    r = run_cli("--multirun", "n_firms=100", "end_year=2025", "seed=0,1", "hydra/launcher=slurm",
+                f"hydra.sweep.dir={out}", env={"SLURM_CONF": str(conf)}, timeout=120)
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: hydra/launcher=slurm: SLURM"), r.stderr
+    assert not out.exists()
