@@ -30,6 +30,10 @@ The centre also tracks what programme projects abate and save, and the firms tha
 project measure after a network neighbour did it under the programme (spillover).
 All work is vectorised over firms; the only Python loops are over events, categories and
 funders.
+
+Known simplification: a firm holding an offer values the project measure at the project's
+price. If, in a month with more takers than quota, it loses the grant to an earlier
+candidate, the engine re-decides it without the grant but still at that price.
 """
 from __future__ import annotations
 
@@ -605,7 +609,7 @@ class CleanerProductionCentre(ProgrammeActor):
             "spending_usd_by_category": {c: float(sum(v.values())) for c, v in self.ledger.by_category_usd.items()},
             "spending_usd_by_funder_and_category": {c: dict(v) for c, v in self.ledger.by_category_usd.items()},
             "refused_expenses": dict(self.ledger.refused),
-            "staff_days_used": self.staff_days_used,
+            "staff_days_used_or_reserved": self.staff_days_used,
             "staff_days_available": self.staff_days_available,
             "courses_started": self.courses_started,
             "courses_completed": self.courses_completed,
