@@ -95,6 +95,18 @@ def test_report_lists_every_check_with_its_figure(bass_checks, conservation_chec
         assert f"`{c.name}`" in text and c.tolerance in text
         assert (out_dir / c.figure).stat().st_size > 10_000
     assert "PASS" in text
+    assert len({c.figure for c in checks}) == len(checks)  # one PNG per check
+
+
+@pytest.mark.parametrize("args", [["--size", "huge"], ["--only", "bass,nope"]])
+def test_cli_rejects_bad_arguments_with_one_line_and_exit_2(args, tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "sim.validation", *args, "--out", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
+    assert not (tmp_path / "report.md").exists()
 
 
 @pytest.fixture(scope="module")

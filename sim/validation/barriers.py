@@ -132,7 +132,7 @@ def instrument_runs(n_firms: int, years: int) -> list[dict]:
         el = [((a[i + 1] - a[i]) / max((a[i + 1] + a[i]) / 2, 1e-9)) / ((x[i + 1] - x[i]) / max(abs(x[i + 1] + x[i]) / 2, 1e-9))
               for i in range(len(x) - 1)]
         rows.append(dict(instrument=label, key=key, grid=list(grid), sign=sign, adoptions=adopt, abatement_t_per_yr=abate,
-                         arc_elasticity=el, config=base(n_firms, years) + extra + [f"{key}=<grid>"],
+                         arc_elasticity=el, config=base(n_firms, years) + extra + [f"{key}={grid[-1]}"],
                          ok=bool(np.all(steps >= -slack) and (a[-1] - a[0]) * np.sign(x[-1] - x[0]) * sign > 0)))
     return rows
 
@@ -193,30 +193,35 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
     ir = instrument_runs(n_firms, years)
     bu = budget_runs(n_firms, years)
 
-    fig, ax = plt.subplots(1, 3, figsize=(16, 4.8))
+    figs = {}
+    fig, a0 = plt.subplots(figsize=(6, 4.8))
     xs = np.arange(len(br))
-    ax[0].bar(xs - 0.2, [r["affected_free"] for r in br], 0.4, label="affected measures, barrier at catalogue value", color="C0")
-    ax[0].bar(xs + 0.2, [r["affected_blocked"] for r in br], 0.4, label="affected measures, barrier prohibitive", color="C3")
+    a0.bar(xs - 0.2, [r["affected_free"] for r in br], 0.4, label="affected measures, barrier at catalogue value", color="C0")
+    a0.bar(xs + 0.2, [r["affected_blocked"] for r in br], 0.4, label="affected measures, barrier prohibitive", color="C3")
     for x, r in zip(xs, br):
-        ax[0].text(x + 0.2, 1, str(r["affected_blocked"]), ha="center", va="bottom", fontsize=8, color="C3")
-    ax[0].set_xticks(xs, [r["barrier"] for r in br], rotation=30, ha="right")
-    ax[0].set(ylabel="adopters (firm-measure pairs)", title="Each barrier alone, prohibitive", yscale="symlog")
-    ax[0].legend(fontsize=7)
+        a0.text(x + 0.2, 1, str(r["affected_blocked"]), ha="center", va="bottom", fontsize=8, color="C3")
+    a0.set_xticks(xs, [r["barrier"] for r in br], rotation=30, ha="right")
+    a0.set(ylabel="adopters (firm-measure pairs)", title="Each barrier alone, prohibitive", yscale="symlog")
+    a0.legend(fontsize=7)
+    figs["barriers_prohibitive"] = savefig(fig, out_dir, "barriers_prohibitive")
+    fig, a1 = plt.subplots(figsize=(6.5, 4.8))
     for r in ir:
         x = np.arange(len(r["grid"]))
         a = np.array(r["adoptions"], float)
-        ax[1].plot(x, a / max(a[0], 1), marker="o", label=f"{r['instrument']}: {r['grid']}")
-    ax[1].set(xlabel="grid point (lever values in legend)", ylabel="adoptions / adoptions at first grid point",
+        a1.plot(x, a / max(a[0], 1), marker="o", label=f"{r['instrument']}: {r['grid']}")
+    a1.set(xlabel="grid point (lever values in legend)", ylabel="adoptions / adoptions at first grid point",
               title="Instrument response (expected sign)")
-    ax[1].legend(fontsize=6.5)
-    ax[1].grid(alpha=0.3)
+    a1.legend(fontsize=6.5)
+    a1.grid(alpha=0.3)
+    figs["instrument_signs"] = savefig(fig, out_dir, "instrument_signs")
+    fig, a2 = plt.subplots(figsize=(6, 4.8))
     for r, c in zip(bu, ("C0", "C1", "C2")):
         t = np.arange(len(r["cumulative"])) / 12
-        ax[2].plot(t, r["cumulative"] / r["budget"], color=c, label=f"{r['instrument']} (budget {r['budget']:,.0f} USD)")
-    ax[2].axhline(1.0, color="k", ls="--", lw=1, label="budget")
-    ax[2].set(xlabel="years", ylabel="cumulative spending / budget", title="Binding budgets", ylim=(0, 1.15))
-    ax[2].legend(fontsize=7)
-    fig_name = savefig(fig, out_dir, "barriers_instruments")
+        a2.plot(t, r["cumulative"] / r["budget"], color=c, label=f"{r['instrument']} (budget {r['budget']:,.0f} USD)")
+    a2.axhline(1.0, color="k", ls="--", lw=1, label="budget")
+    a2.set(xlabel="years", ylabel="cumulative spending / budget", title="Binding budgets", ylim=(0, 1.15))
+    a2.legend(fontsize=7)
+    figs["budget_cap"] = savefig(fig, out_dir, "budget_cap")
 
     t1 = ["| barrier | terms on | prohibitive setting (affected measures) | adopters of affected, barrier at catalogue value | adopters of affected, prohibitive | adopters of unaffected, prohibitive | pass |",
           "|---|---|---|---|---|---|---|"]
@@ -239,9 +244,11 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
         measured="adopters of affected measures with the barrier prohibitive: " + ", ".join(f"{r['barrier']} {r['affected_blocked']}" for r in br)
         + " (at catalogue values: " + ", ".join(f"{r['affected_free']}" for r in br) + ")",
         tolerance="exactly 0 when prohibitive; > 0 when not, and > 0 for unaffected measures",
-        config=br[0]["config"] + ["(terms and prohibitive values per row of the table; affected measures: " + affected + ")"],
-        figure=fig_name, table="\n".join(t1), data={"rows": br},
-        notes=("Hidden costs and risk have no effect of their own: they act only through the NPV test, so they are checked "
+        config=br[0]["config"] + terms_only(*BARRIERS["information"][0]),
+        figure=figs["barriers_prohibitive"], table="\n".join(t1), data={"rows": br},
+        notes=(f"Configuration: as printed for the information row; the other rows switch the terms listed in the table on "
+               f"and set the prohibitive value on the affected measures ({affected}) in the typed config. "
+               "Hidden costs and risk have no effect of their own: they act only through the NPV test, so they are checked "
                "with the economics term on. Capital and economics are both blocked by an unaffordable capex here; they "
                "differ in the term that stops the adoption (budget vs NPV), which is what the terms-on column isolates."))
     c2 = Check(
@@ -250,9 +257,11 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
         measured="; ".join(f"{r['instrument']}: {r['adoptions'][0]} -> {r['adoptions'][-1]}" for r in ir),
         tolerance=(f"every grid step in the expected direction, or against it by at most max({MONOTONE_SLACK_COUNT}, "
                    f"{MONOTONE_SLACK_SHARE:.1%} of adoptions); strictly over the whole grid"),
-        config=base(n_firms, years) + ["(one instrument at a time, see table)"], figure=fig_name, table="\n".join(t2),
+        config=ir[0]["config"], figure=figs["instrument_signs"], table="\n".join(t2),
         data={"rows": ir},
-        notes=("Elasticities are arc elasticities of the count of adoptions between neighbouring grid points (same seed). "
+        notes=("Configuration: as printed for the capex subsidy (the lever takes each grid value); the other instruments "
+               "are enabled the same way with unlimited budgets (see INSTRUMENTS in sim/validation/barriers.py). "
+               "Elasticities are arc elasticities of the count of adoptions between neighbouring grid points (same seed). "
                "Zero steps occur where the lever does not reach the marginal firm (e.g. a green loan below a firm's own "
                "discount rate changes nothing for firms limited by awareness or skills). Training only helps firms that "
                "lack capability and are otherwise willing; its response saturates once consultants outnumber them. "
@@ -265,8 +274,10 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
         measured="; ".join(f"{r['instrument']}: spent {r['spent']:,.0f} of {r['budget']:,.0f} USD, exhausted month {r['exhausted_month']}, "
                            f"{r['paid_after']} grants after" for r in bu),
         tolerance="budget - one grant (or event) < spent <= budget; exhaustion recorded; no grant after it; ledger = spending (1e-6 USD)",
-        config=bu[0]["config"], figure=fig_name, table="\n".join(t3), data={"rows": bu},
-        notes=("An instrument stops for good at the first request its remaining money cannot cover, so up to one grant's "
+        config=bu[0]["config"], figure=figs["budget_cap"], table="\n".join(t3), data={"rows": bu},
+        notes=("Configuration: as printed for the capex subsidy; workshops (12 a year at 15,000 USD, budget 100,000 USD) "
+               "and cost share (200 assessments a year at 200 USD, quota 100, budget 60,000 USD) likewise. "
+               "An instrument stops for good at the first request its remaining money cannot cover, so up to one grant's "
                "worth stays unspent. The engine does not serve later, smaller requests once a budget has refused one: "
                "without a per-project cap (max_grant_per_project_usd = inf) a single large firm's request can stop a "
                "subsidy early with much of the budget unspent (in a 3,000-firm run, a 150,000 USD budget at 50 % stopped "

@@ -70,7 +70,7 @@ def write_report(checks: list[Check], out_dir: Path, size: str) -> Path:
         if c.table:
             lines += [c.table, ""]
         if c.notes:
-            lines += [f"**Where the model departs, and why.** {c.notes}", ""]
+            lines += [f"**Where the model departs from theory or evidence, and why.** {c.notes}", ""]
         if c.config:
             lines += ["Configuration:", "", "```", " ".join(c.config), "```", ""]
     out_dir.mkdir(parents=True, exist_ok=True)
