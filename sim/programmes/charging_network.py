@@ -294,3 +294,55 @@ class ChargingNetwork(ProgrammeActor):
             "access_share_end": {c: float(v) for c, v in zip(self.countries, self.access)},
             "by_year": {str(y): h for y, h in sorted(self.history.items())},
         }
+
+
+def plot(run_dirs: dict, out_png: str) -> None:
+    """Figure of us_mx_ev runs (``{label: run folder}``): fleet EV share by country, public
+    chargers, emissions and LCFS credit payments. Command line:
+    ``python -m sim.programmes.charging_network OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]``"""
+    import json
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    fig, ax = plt.subplots(2, 2, figsize=(11, 7.5))
+    styles = ["-", "--", ":", "-."]
+    for n, (label, d) in enumerate(run_dirs.items()):
+        ts = pd.read_parquet(Path(d) / "timeseries.parquet")
+        s = json.loads((Path(d) / "summary.json").read_text())
+        countries = s["programmes"]["charging_network"]["countries"]
+        ls = styles[n % len(styles)]
+        for c, col in zip(countries, ("tab:blue", "tab:green", "tab:red")):
+            ax[0, 0].plot(ts["date"], 100 * ts[f"fleet_ev_share_{c}"], ls, color=col, label=f"{c.upper()} ({label})")
+            ax[0, 1].plot(ts["date"], ts[f"chargers_{c}"], ls, color=col, label=f"{c.upper()} ({label})")
+        ax[1, 0].plot(ts["date"], 12 * ts["emissions_t_co2"] / 1e6, ls, color="k", label=label)
+        yr = ts.groupby("year")[[f"lcfs_payments_usd_{c}" for c in countries]].sum() / 1e6
+        for c, col in zip(countries, ("tab:blue", "tab:green", "tab:red")):
+            ax[1, 1].plot(yr.index, yr[f"lcfs_payments_usd_{c}"], ls, color=col, marker="o", ms=3, label=f"{c.upper()} ({label})")
+    ax[0, 0].set(title="Fleet EV share (of the electrifiable fleet)", ylabel="%")
+    ax[0, 1].set(title="Public chargers (government + industry)", ylabel="chargers")
+    ax[1, 0].set(title="Emissions of the corridor's firms (scope 1+2)", ylabel="Mt CO2/yr")
+    ax[1, 1].set(title="LCFS credit payments, fuel suppliers -> fleets", ylabel="US$ million/yr")
+    from matplotlib.ticker import MaxNLocator
+
+    ax[1, 1].xaxis.set_major_locator(MaxNLocator(integer=True))
+    for a in ax.ravel():
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7)
+    fig.suptitle("us_mx_ev: US-Mexico transport electrification (synthetic corridor, seed 001)")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) < 3 or any("=" not in a for a in sys.argv[2:]):
+        print("usage: python -m sim.programmes.charging_network OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]", file=sys.stderr)
+        sys.exit(2)
+    plot(dict(a.split("=", 1) for a in sys.argv[2:]), sys.argv[1])

@@ -277,3 +277,56 @@ class TechnologyAlliance(ProgrammeActor):
                                  "cost_factor": {t: {c: float(h["cost_factor"][i, j]) for i, c in enumerate(self.countries)} for j, t in enumerate(self.tech_names)}}
                         for y, h in sorted(self.history.items())},
         }
+
+
+def plot(run_dirs: dict, out_png: str, technology: str = "rooftop_pv") -> None:
+    """Figure of bri_alliance runs (``{label: run folder}``): a technology's projects and
+    cost factor per country at the end, its alliance-average cost over time, and fund use.
+    Command line: ``python -m sim.programmes.technology_alliance OUT.png LABEL=RUN_DIR ...``"""
+    import json
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    fig, ax = plt.subplots(2, 2, figsize=(12, 8))
+    width = 0.8 / max(len(run_dirs), 1)
+    for n, (label, d) in enumerate(run_dirs.items()):
+        ts = pd.read_parquet(Path(d) / "timeseries.parquet")
+        s = json.loads((Path(d) / "summary.json").read_text())
+        ta = s["programmes"]["technology_alliance"]
+        cs = ta["countries"]
+        x = np.arange(len(cs)) + (n - (len(run_dirs) - 1) / 2) * width
+        ax[0, 0].bar(x, [ta["projects_by_country"][c][technology] for c in cs], width, label=label)
+        ax[0, 1].bar(x, [100 * (1 - ta["cost_factor_by_country_end"][c][technology]) for c in cs], width, label=label)
+        ax[1, 0].plot(ts["date"], ts[f"alliance_cost_factor_{technology}"], label=label)
+        if "green_fund_committed_usd" in ts:
+            ax[1, 1].plot(ts["date"], ts["green_fund_committed_usd"] / 1e6, label=f"committed ({label})")
+            ax[1, 1].plot(ts["date"], (ts["green_fund_committed_usd"] + ts["green_fund_pool_left_usd"]) / 1e6, ":",
+                          label=f"paid in ({label})")
+    for a in (ax[0, 0], ax[0, 1]):
+        a.set_xticks(np.arange(len(cs)))
+        a.set_xticklabels([c.replace("member_country_", "mc").replace("_", " ") for c in cs], rotation=70, fontsize=7)
+    ax[0, 0].set(title=f"{technology}: projects by country", ylabel="projects")
+    ax[0, 1].set(title=f"{technology}: cost reduction from alliance learning, end", ylabel="% of catalogue cost")
+    ax[1, 0].set(title=f"{technology}: cost factor (alliance average)", ylabel="x catalogue cost")
+    ax[1, 1].set(title="Green fund", ylabel="US$ million")
+    for a in ax.ravel():
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7)
+    fig.suptitle("bri_alliance: technology transfer in a 26-member, 22-country alliance (synthetic firms, seed 003)")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) < 3 or any("=" not in a for a in sys.argv[2:]):
+        print("usage: python -m sim.programmes.technology_alliance OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]", file=sys.stderr)
+        sys.exit(2)
+    plot(dict(a.split("=", 1) for a in sys.argv[2:]), sys.argv[1])
