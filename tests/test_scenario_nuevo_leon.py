@@ -190,3 +190,11 @@ def test_cli_run_reports_each_clusters_emissions_against_its_roadmap(tmp_path):
     png = tmp_path / "nl.png"
     assert climate_alliance.main([str(out), str(png)]) == 0 and png.stat().st_size > 10000
     assert climate_alliance.main([str(tmp_path / "nowhere"), str(png)]) == 2
+
+
+def test_no_information_no_roadmap():
+    """A cluster whose members never report has nothing to build a roadmap on."""
+    m = _model("end_year=2026", "n_firms=1500", "scenario.clusters.0.info_collection_rate_per_month=0")
+    for _ in range(13):
+        m.step()
+    assert set(_alliance(m).roadmaps) == set(CLUSTERS[1:])

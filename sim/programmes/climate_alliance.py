@@ -159,7 +159,10 @@ class ClimateAlliance(ProgrammeActor):
                 self._workshop(model, int(ci), name)
         if model.month == p.roadmap_month:
             for ci, name in zip(self.cluster_index, self.cluster_names):
-                self.roadmaps[name] = self._roadmap(model, int(ci), name)
+                members = self.members[int(ci)]
+                if (model.firms.reporting_from_month[members] <= model.month).any():
+                    self.roadmaps[name] = self._roadmap(model, int(ci), name)
+                # a cluster without any reporting member has no information to build a roadmap on
 
     def _workshop(self, model, ci: int, name: str) -> None:
         p = self.params
