@@ -149,6 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-naive", action="store_true", help="skip the naive reference")
     ap.add_argument("--repeat", type=int, default=1, help="fresh processes per measurement; best time kept")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                    help="first wait up to SECONDS for the 1-min load average to fall below half the cores")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     ap.add_argument("--child", choices=["engine", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--n-firms", type=int, help=argparse.SUPPRESS)
@@ -170,6 +172,12 @@ def main(argv=None) -> int:
         return 2
     naive_steps = a.naive_steps or a.steps
 
+    if a.wait_quiet > 0:
+        limit, t_end = 0.5 * (os.cpu_count() or 1), time.monotonic() + a.wait_quiet
+        while os.getloadavg()[0] >= limit and time.monotonic() < t_end:
+            time.sleep(5)
+        quiet = os.getloadavg()[0] < limit
+        print(f"{'quiet' if quiet else 'still busy'}: load average {os.getloadavg()[0]:.2f} (limit {limit:.1f})")
     machine = _machine()
     print(f"engine benchmark: scenario={SCENARIO} policy={POLICY} (all phases on), {a.steps} monthly steps, seed {a.seed}")
     print(f"machine: {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, numpy {machine['numpy']}, "
@@ -217,17 +225,18 @@ def main(argv=None) -> int:
               f"{r['steps_cpu_s']:>9.2f}{r['firm_steps_per_s']:>15,.0f}{r['peak_rss_bytes'] / 1e6:>13,.0f}  {'; '.join(notes)}")
 
     naive = next((r for r in rows if r["kind"] == "naive"), None)
-    speedup = None
+    speedup = speedup_cpu = None
     if naive is not None:
         same = next((r for r in rows if r["kind"] == "engine" and r["n_firms"] == naive["n_firms"]), None)
         if same is None:
             same = run_child("engine", naive["n_firms"], a.steps, a.seed)
             same["firm_steps_per_s"] = same["n_firms"] * same["steps"] / same["steps_s"]
         speedup = same["firm_steps_per_s"] / naive["firm_steps_per_s"]
+        speedup_cpu = (same["n_firms"] * same["steps"] / same["steps_cpu_s"]) / (naive["n_firms"] * naive["steps"] / naive["steps_cpu_s"])
         ok = speedup >= TARGET_SPEEDUP
         checks.append((f"speed-up vs naive at {naive['n_firms']:,} firms >= 150x", ok))
         print(f"\nspeed-up over the naive reference at {naive['n_firms']:,} firms: {speedup:,.0f}x "
-              f"(firm-steps/s ratio)  >= 150x {_mark(ok)}")
+              f"(firm-steps/s ratio, wall)  >= 150x {_mark(ok)}; on CPU time {speedup_cpu:,.0f}x")
         if naive["steps"] < same["steps"]:
             print(f"note: the naive reference ran {naive['steps']} steps (engine {same['steps']}); "
                   "compared per firm-step")
@@ -249,6 +258,7 @@ def main(argv=None) -> int:
     if a.json:
         out = {"scenario": SCENARIO, "policy": POLICY, "steps": a.steps, "seed": a.seed, "machine": machine,
                "runs": rows, "speedup_vs_naive": speedup,
+               "speedup_vs_naive_cpu_time": speedup_cpu if naive is not None else None,
                "targets": [{"target": n, "pass": ok} for n, ok in checks],
                "measured_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         tmp = Path(a.json).with_suffix(Path(a.json).suffix + ".tmp")
