@@ -48,6 +48,7 @@ test: $(TSTAMP) sysdeps
 ## make validate: the validation suite (Bass diffusion, barriers and instruments, field
 ## evidence, conservation); report and figures in results/validation/.
 validate: $(STAMP)
+	rm -rf results/validation
 	$(BIN)/python -m sim.validation --out results/validation
 
 ## make bench: speed and memory figures quoted in the README.

@@ -35,8 +35,8 @@ import numpy as np
 from .common import Check, fmt, run, savefig, terms_only
 
 #: Sultan, Farley & Lehmann (1990), "A meta-analysis of applications of diffusion models",
-#: Journal of Marketing Research 27(1): 70-77: mean coefficients over 213 applications,
-#: p = 0.03 and q = 0.38 (per year).
+#: Journal of Marketing Research 27(1): 70-77: mean coefficients of the published Bass-model
+#: applications they pooled, p = 0.03 and q = 0.38 (per year, annual data).
 META_P, META_Q = 0.03, 0.38
 #: Two further (p, q) pairs (free test values, per year): slow imitation, and strong
 #: imitation with little spontaneous adoption (the S-curve regime).
