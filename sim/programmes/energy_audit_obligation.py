@@ -1,0 +1,86 @@
+"""Mandatory energy audits of large enterprises.
+
+Where the law obliges large enterprises to audit their energy use periodically (EU Energy
+Efficiency Directive 2012/27/EU, art. 8: every non-SME at least every four years; China's
+Top-10,000 Enterprises programme for large energy users), a large firm knows the standard
+measures that apply to it: an audit lists them. The obligation is an agent:
+
+- in the start year, every obliged firm has had an audit within the last cycle, so it knows
+  the listed measures before its initial stock is decided (``ClusterModel._initial_stock``):
+  profitable measures it knows are already in place, and the calibrated base year does not
+  release a backlog of them;
+- afterwards, ``1 / cycle_yr`` of the obliged firms are audited each year (in a fixed
+  rotation) and learn the listed measures that now apply and are available.
+
+Vectorised over firms (one boolean block per year).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List
+
+import numpy as np
+
+from ..params import SIZE_CLASSES, ConfigError
+from . import ProgrammeActor, register
+
+
+@register("energy_audit_obligation")
+class EnergyAuditObligation(ProgrammeActor):
+    """Periodic mandatory energy audits of firms from ``min_size_class`` up (see module doc)."""
+
+    @dataclass
+    class Params:
+        min_size_class: str = "large"
+        cycle_yr: int = 4
+        #: measures an audit reports (["all"] = every measure)
+        measures: List[str] = field(default_factory=lambda: ["all"])
+        source: str = ""
+
+    @classmethod
+    def validate(cls, params, cfg, key: str) -> None:
+        if params.min_size_class not in SIZE_CLASSES:
+            raise ConfigError(f"{key}.min_size_class", params.min_size_class, f"must be one of {', '.join(SIZE_CLASSES)}")
+        if params.cycle_yr < 1:
+            raise ConfigError(f"{key}.cycle_yr", params.cycle_yr, "must be an integer >= 1")
+        names = [m.name for m in cfg.measures.catalogue]
+        for m in params.measures:
+            if m != "all" and m not in names:
+                raise ConfigError(f"{key}.measures", m, f"unknown measure; catalogue has: all, {', '.join(names)}")
+        if not params.source.strip():
+            raise ConfigError(f"{key}.source", params.source, "cite the law or programme that obliges the audits")
+
+    def __init__(self, model, params):
+        super().__init__(model, params)
+        cat, ft = model.catalogue, model.firms
+        self.listed = np.array(["all" in params.measures or m in params.measures for m in cat.names])
+        self.obliged = np.flatnonzero(ft.size_class >= SIZE_CLASSES.index(params.min_size_class))
+        self.audits = 0
+        self.audits_by_year: dict[int, int] = {}
+        # audited within the last cycle (the model counts awareness after its actors are built)
+        ft.aware[self.obliged] |= ft.applicable[self.obliged] & self.listed[None, :]
+
+    def _learn(self, model, firms: np.ndarray) -> int:
+        ft = model.firms
+        listed = self.listed & (model.catalogue.available_from_year <= model.year)
+        learn = ft.applicable[firms] & ~ft.aware[firms] & listed[None, :]
+        ft.aware[firms] |= learn
+        model.aware_count += learn.sum(axis=0)
+        return int(learn.sum())
+
+    def new_year(self, model) -> None:
+        y = model.year - model.start_year
+        if y <= 0:
+            return
+        due = self.obliged[(np.arange(len(self.obliged)) % self.params.cycle_yr) == (y % self.params.cycle_yr)]
+        self._learn(model, due)
+        self.audits += len(due)
+        self.audits_by_year[model.year] = len(due)
+
+    def summary(self, model) -> dict:
+        return {
+            "obliged_firms": int(len(self.obliged)),
+            "audits": self.audits,
+            "audits_by_year": {str(k): v for k, v in self.audits_by_year.items()},
+            "source": self.params.source,
+        }

@@ -1,0 +1,243 @@
+"""Shared infrastructure of an industrial cluster: a CO2 transport and storage network, or a
+hydrogen network, that several firms need and no firm builds for itself.
+
+The network is an agent. Its measures (``measures``: carbon capture for a CO2 network;
+hydrogen use for a hydrogen network) cannot be bought until it operates. Once a year it
+asks every firm that could use one of its measures whether it would **commit** (sign a
+letter of intent / a transport-and-storage agreement): the firm commits when it knows the
+measure, finds it worth it at its own effective discount rate with the network's tariff
+(the same decision terms as ``sim/decision.py``, with the measure treated as available) and
+can finance it. A final investment decision (FID) on a new phase is taken when committed
+flow not yet covered by planned capacity reaches ``min_throughput_per_yr``; the phase is
+sized to that flow plus ``capacity_headroom_share`` and operates ``lead_time_yr`` years
+later. While spare operating capacity remains, the measures are available to every firm
+(open access); when it is booked, connections wait for the next phase.
+
+Pooled commitment (the cluster coordinates a joint FID, as Porthos in Rotterdam did with
+its four anchor emitters) counts every committed firm together. Without it (the
+``partnerships`` pillar of ``wef_pillars`` switched off, or ``pooled_commitment: false``),
+only a single emitter whose own flow reaches the minimum can anchor a phase.
+
+Units: flows are t CO2/yr captured (CO2 network) or MWh/yr of hydrogen (hydrogen network);
+tariffs USD per t or per MWh. All computations are vectorised over the candidate firms
+(those a network measure applies to), once a year for commitments and once a month for
+the booked capacity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List
+
+import numpy as np
+
+from ..energy import SCOPE1_CARRIERS
+from ..params import CARRIERS, ConfigError
+from . import ProgrammeActor, register
+
+HYDROGEN = CARRIERS.index("hydrogen")
+
+
+class SharedInfrastructure(ProgrammeActor):
+    """Base class: a network whose availability depends on enough firms committing."""
+
+    carries = "co2"
+    unit = "t_co2_per_yr"
+
+    @dataclass
+    class Params:
+        #: measures that need this network (they are unavailable until it operates)
+        measures: List[str] = field(default_factory=list)
+        #: committed flow that justifies a final investment decision on a phase (t/yr or MWh/yr)
+        min_throughput_per_yr: float = 1.0e6
+        #: years from FID to operation
+        lead_time_yr: int = 3
+        #: first year a FID can be taken
+        earliest_fid_year: int = 2024
+        #: spare capacity built on top of the committed flow, share
+        capacity_headroom_share: float = 0.25
+        #: tariff users pay per unit carried (USD/t CO2 or USD/MWh H2), part of the measure's cost
+        tariff_usd_per_unit: float = 0.0
+        #: commitments of all firms count together (a cluster-coordinated FID)
+        pooled_commitment: bool = True
+        #: public sources of the numbers above
+        source: str = ""
+
+    @classmethod
+    def validate(cls, params, cfg, key: str) -> None:
+        names = {m.name: m for m in cfg.measures.catalogue}
+        if not params.measures:
+            raise ConfigError(f"{key}.measures", [], "must list the measures that need this network")
+        for m in params.measures:
+            if m not in names:
+                raise ConfigError(f"{key}.measures", m, f"unknown measure; catalogue has: {', '.join(names)}")
+            spec = names[m]
+            if cls.carries == "co2" and spec.capture_share <= 0:
+                raise ConfigError(f"{key}.measures", m, "a CO2 network serves carbon-capture measures (capture_share > 0)")
+            if cls.carries == "hydrogen" and spec.adds_carrier != "hydrogen":
+                raise ConfigError(f"{key}.measures", m, "a hydrogen network serves measures that add hydrogen (adds_carrier: hydrogen)")
+        if not params.min_throughput_per_yr > 0:
+            raise ConfigError(f"{key}.min_throughput_per_yr", params.min_throughput_per_yr, "must be a number > 0")
+        if params.lead_time_yr < 0:
+            raise ConfigError(f"{key}.lead_time_yr", params.lead_time_yr, "must be an integer >= 0")
+        if params.capacity_headroom_share < 0:
+            raise ConfigError(f"{key}.capacity_headroom_share", params.capacity_headroom_share, "must be >= 0")
+        if params.tariff_usd_per_unit < 0:
+            raise ConfigError(f"{key}.tariff_usd_per_unit", params.tariff_usd_per_unit, "must be >= 0")
+        if not params.source.strip():
+            raise ConfigError(f"{key}.source", params.source, "cite the public source of the network's numbers")
+
+    def __init__(self, model, params):
+        super().__init__(model, params)
+        cat, ft = model.catalogue, model.firms
+        self.k = np.array([cat.index(m) for m in params.measures], dtype=np.int64)
+        self.needs = np.zeros(cat.k, dtype=bool)
+        self.needs[self.k] = True
+        #: firms a network measure applies to (the only ones that can commit or connect)
+        self.candidates = np.flatnonzero(ft.applicable[:, self.k].any(axis=1))
+        #: phases: {"fid_year", "operating_year", "capacity"}
+        self.phases: list[dict] = []
+        self.committed = np.zeros(len(self.candidates), dtype=bool)
+        self.committed_flow = 0.0
+        self.connected_flow = 0.0
+        self.history: dict[int, dict] = {}
+        self.first_operating_month: int | None = None
+        self.W = None  # [C+1, len(k)] flow per unit of firm state if adopted
+
+    # ----------------------------------------------------------------------------------
+    @property
+    def pooled(self) -> bool:
+        """Commitments count together unless a programme in the model says the cluster does
+        not coordinate (``coordinates_infrastructure`` False: partnerships pillar off)."""
+        return self.params.pooled_commitment and all(
+            getattr(p, "coordinates_infrastructure", True) for p in self.model.programmes)
+
+    def _flow_weights(self, model) -> np.ndarray:
+        if self.carries == "co2":
+            e1 = np.concatenate([np.where(SCOPE1_CARRIERS, model.ef, 0.0), [1.0]])
+            return (model.catalogue.capture_share[self.k][None, :] * e1[:, None]).astype(np.float32)
+        return model.val.state_change[self.k, HYDROGEN, :].T.astype(np.float32)
+
+    def connected_mask(self, model) -> np.ndarray:
+        """[candidates] firms that adopted one of the network's measures."""
+        return model.firms.adopted[self.candidates][:, self.k].any(axis=1)
+
+    def _connected_flow(self, model) -> float:
+        c = self.candidates[self.connected_mask(model)]
+        if len(c) == 0:
+            return 0.0
+        ft = model.firms
+        if self.carries == "co2":
+            cap = ft.capture_share[c]
+            return float((model.scope1_rate[c] * cap / np.maximum(1.0 - cap, 1e-9)).sum())
+        return float(ft.energy_mwh_per_yr[c, HYDROGEN].sum())
+
+    def capacity(self, year: int, operating_only: bool = True) -> float:
+        return float(sum(p["capacity"] for p in self.phases if (p["operating_year"] <= year or not operating_only)))
+
+    def operating(self, year: int) -> bool:
+        return self.capacity(year) > 0
+
+    # hooks ------------------------------------------------------------------------------
+    def new_year(self, model) -> None:
+        from ..decision import terms
+
+        self.W = self._flow_weights(model)
+        year = model.year
+        self.connected_flow = self._connected_flow(model)
+        self.committed[:] = False
+        self.committed_flow = 0.0
+        anchors_flow = 0.0
+        largest = 0.0
+        if year >= self.params.earliest_fid_year and len(self.candidates):
+            idx = self.candidates
+            ft = model.firms
+            tm = terms(model, idx)
+            k = self.k
+            npv = tm.net_value[:, k] * tm.annuity[:, k] - tm.capex[:, k] - tm.hidden[:, k]
+            ok = ft.aware[idx][:, k] & ft.applicable[idx][:, k] & ~ft.adopted[idx][:, k]
+            ok &= (npv > 0) & (tm.capex[:, k] <= tm.funds[:, None])
+            flow = model.state32[idx] @ self.W
+            firm_flow = np.where(ok, flow, 0.0).max(axis=1)
+            self.committed = (firm_flow > 0) & ~self.connected_mask(model)
+            self.committed_flow = float(firm_flow[self.committed].sum())
+            anchors_flow = float(firm_flow[self.committed & (firm_flow >= self.params.min_throughput_per_yr)].sum())
+            largest = float(firm_flow[self.committed].max()) if self.committed.any() else 0.0
+            eligible = self.committed_flow if self.pooled else anchors_flow
+            gap = eligible + self.connected_flow - self.capacity(year, operating_only=False)
+            if gap >= self.params.min_throughput_per_yr:
+                self.phases.append({
+                    "fid_year": year,
+                    "operating_year": year + self.params.lead_time_yr,
+                    "capacity": gap * (1.0 + self.params.capacity_headroom_share),
+                })
+        self.history[year] = {
+            "committed_firms": int(self.committed.sum()),
+            f"committed_{self.unit}": self.committed_flow,
+            f"largest_commitment_{self.unit}": largest,
+            f"connected_{self.unit}": self.connected_flow,
+            f"capacity_{self.unit}": self.capacity(year),
+            f"planned_capacity_{self.unit}": self.capacity(year, operating_only=False),
+            "pooled_commitment": self.pooled,
+        }
+
+    def available(self, model):
+        year = model.year
+        cap = self.capacity(year)
+        if cap <= 0:
+            return ~self.needs
+        self.connected_flow = self._connected_flow(model)
+        if self.first_operating_month is None:
+            self.first_operating_month = model.month
+        if self.connected_flow >= cap:
+            return ~self.needs  # booked out: new connections wait for the next phase
+        return None
+
+    def extra_value_usd_per_yr(self, model, firms):
+        """The network's tariff on the flow each (firm, measure) would send, USD/yr (negative)."""
+        if self.params.tariff_usd_per_unit <= 0 or self.W is None:
+            return None
+        out = np.zeros((model.state32[firms].shape[0], model.catalogue.k), dtype=np.float32)
+        out[:, self.k] = -(model.state32[firms] @ self.W) * np.float32(self.params.tariff_usd_per_unit)
+        return out
+
+    def monthly_row(self, model) -> dict:
+        name = self.programme_name
+        return {
+            f"{name}_operating": int(self.operating(model.year)),
+            f"{name}_capacity_{self.unit}": float(self.capacity(model.year)),
+            f"{name}_connected_{self.unit}": float(self.connected_flow),
+        }
+
+    def summary(self, model) -> dict:
+        conn = self.connected_mask(model)
+        return {
+            "carries": self.carries,
+            "measures": list(self.params.measures),
+            "pooled_commitment": self.pooled,
+            "phases": [dict(p) for p in self.phases],
+            "first_fid_year": self.phases[0]["fid_year"] if self.phases else None,
+            "first_operating_year": min((p["operating_year"] for p in self.phases), default=None),
+            "first_operating_month": self.first_operating_month,
+            "connected_firms": int(conn.sum()),
+            f"connected_{self.unit}": self._connected_flow(model),
+            f"capacity_{self.unit}": self.capacity(model.year),
+            "by_year": {str(y): v for y, v in self.history.items()},
+            "source": self.params.source,
+        }
+
+
+@register("co2_transport_storage")
+class CO2TransportStorage(SharedInfrastructure):
+    """A CO2 pipeline to geological storage shared by the cluster's capture projects
+    (flows in t CO2/yr captured)."""
+
+    carries = "co2"
+    unit = "t_co2_per_yr"
+
+
+@register("hydrogen_network")
+class HydrogenNetwork(SharedInfrastructure):
+    """A hydrogen pipeline network supplying the cluster's hydrogen users (flows in MWh/yr)."""
+
+    carries = "hydrogen"
+    unit = "mwh_per_yr"

@@ -1,0 +1,333 @@
+"""The four pillars of the WEF Transitioning Industrial Clusters initiative as switches.
+
+Source of the pillars: 002_fa6de494a3b7967c.txt (partnerships, policy, technology, finance;
+finance named as the critical first step). Each pillar is a lever a user switches on or
+off (``scenario.programmes.wef_pillars.<pillar>=true|false``); it acts from ``from_year``
+(the year the cluster joins the initiative), so the calibrated base year is untouched.
+
+partnerships  the cluster works as a partnership: (a) denser collaboration ties among the
+              association's members (``extra_partner_links_per_member`` new partnership
+              edges each, so adoptions spread faster through peer effects); (b) a joint
+              decarbonisation roadmap makes every firm that can use a heavy measure aware of
+              it; (c) shared infrastructure is planned jointly: commitments of all firms are
+              pooled for a network's investment decision (``coordinates_infrastructure``).
+              Off: no new ties, no roadmap, and only a single large emitter can anchor a
+              network (``sim/programmes/shared_infrastructure.py``).
+policy        carbon pricing and technology credits. The existing carbon price
+              (``existing_carbon_price_usd_per_t_co2``, e.g. the EU ETS) applies whatever the
+              switch; with the pillar on, the higher ``policy_carbon_price_usd_per_t_co2``
+              path applies from ``from_year``, and credits per t CO2 stored
+              (``storage_credit_usd_per_t_co2``, e.g. US 45Q) and per MWh of low-carbon
+              hydrogen used (``hydrogen_credit_usd_per_mwh``, e.g. US 45V) are paid. The price
+              goes through the engine's carbon-price channel (covered firms value abated
+              scope-1 CO2 at the price); credits are public spending.
+technology    availability and cost of the heavy technologies (CCS, hydrogen, electrified
+              high-temperature heat). The catalogue holds the paths with a technology
+              programme (demonstration, RD&D, shared learning). Off: heavy measures arrive
+              ``delay_without_technology_yr`` later, cost ``capex_premium_without_technology_share``
+              more (first-of-a-kind premium), and the hydrogen price stays at its
+              ``from_year`` level instead of falling.
+finance       access to green finance: medium and large firms get a green credit line of
+              ``green_credit_per_energy_cost`` times their energy bill on top of their
+              credit, and a lower cost of capital (``cost_of_capital_relief_per_yr`` off the
+              hurdle rate: green bonds, sustainability-linked and blended finance).
+
+All pillar effects are vectorised over firms (one-off column updates at ``from_year``,
+[K] or [R, K] arrays in the decision hooks). Magnitudes are free parameters (levers), not
+data; the carbon prices and credits cite their sources in the scenario files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import numpy as np
+
+from ..energy import SCOPE1_CARRIERS
+from ..network import EDGE_KINDS, from_edges
+from ..params import CARRIERS, SIZE_CLASSES, ConfigError
+from . import ProgrammeActor, register
+
+HYDROGEN = CARRIERS.index("hydrogen")
+
+
+def _path(points: Dict[int, float], year: int) -> float:
+    """Linear interpolation of {year: value} points, flat outside; 0 without points."""
+    if not points:
+        return 0.0
+    pts = sorted((int(y), float(v)) for y, v in points.items())
+    return float(np.interp(year, [p[0] for p in pts], [p[1] for p in pts]))
+
+
+class _Spending:
+    """Public money paid out (``Government.other_spending`` reads ``spent_usd``)."""
+
+    def __init__(self):
+        self.spent_usd = 0.0
+
+
+@register("wef_pillars")
+class WefPillars(ProgrammeActor):
+    """The WEF four-pillar programme of a transitioning industrial cluster (see module doc)."""
+
+    @dataclass
+    class Params:
+        #: year the cluster joins the initiative; pillars act from then on
+        from_year: int = 2024
+        #: the heavy (deep-decarbonisation) measures the technology and partnership pillars concern
+        heavy_measures: List[str] = field(default_factory=list)
+        # partnerships ------------------------------------------------------------------
+        partnerships: bool = True
+        #: new partnership ties per association member (mean, Poisson)
+        extra_partner_links_per_member: float = 3.0
+        # policy ------------------------------------------------------------------------
+        policy: bool = True
+        #: carbon price in force whatever the switch, {year: USD/t CO2}
+        existing_carbon_price_usd_per_t_co2: Dict[int, float] = field(default_factory=dict)
+        #: carbon price path with the policy pillar, {year: USD/t CO2} (the higher one applies)
+        policy_carbon_price_usd_per_t_co2: Dict[int, float] = field(default_factory=dict)
+        #: sectors the carbon price covers (["all"] = every sector)
+        carbon_price_sectors: List[str] = field(default_factory=lambda: ["all"])
+        #: smallest size class the carbon price covers (emissions-trading thresholds)
+        carbon_price_min_size_class: str = "medium"
+        carbon_price_source: str = ""
+        #: credit per t CO2 captured and stored, USD/t, paid for ``storage_credit_years``
+        storage_credit_usd_per_t_co2: float = 0.0
+        storage_credit_years: float = 12.0
+        #: credit per MWh of low-carbon hydrogen a measure uses, USD/MWh, for ``hydrogen_credit_years``
+        hydrogen_credit_usd_per_mwh: float = 0.0
+        hydrogen_credit_years: float = 10.0
+        credit_source: str = ""
+        # technology --------------------------------------------------------------------
+        technology: bool = True
+        delay_without_technology_yr: int = 5
+        capex_premium_without_technology_share: float = 0.3
+        # finance -----------------------------------------------------------------------
+        finance: bool = True
+        #: green credit line as a multiple of the firm's yearly energy bill
+        green_credit_per_energy_cost: float = 2.0
+        #: reduction of the hurdle rate, per year
+        cost_of_capital_relief_per_yr: float = 0.03
+        finance_min_size_class: str = "medium"
+
+    @classmethod
+    def validate(cls, params, cfg, key: str) -> None:
+        mnames = [m.name for m in cfg.measures.catalogue]
+        for m in params.heavy_measures:
+            if m not in mnames:
+                raise ConfigError(f"{key}.heavy_measures", m, f"unknown measure; catalogue has: {', '.join(mnames)}")
+        sectors = [s.name for s in cfg.scenario.sectors]
+        for s in params.carbon_price_sectors:
+            if s != "all" and s not in sectors:
+                raise ConfigError(f"{key}.carbon_price_sectors", s, f"unknown sector; allowed: all, {', '.join(sectors)}")
+        for name in ("carbon_price_min_size_class", "finance_min_size_class"):
+            v = getattr(params, name)
+            if v not in SIZE_CLASSES:
+                raise ConfigError(f"{key}.{name}", v, f"must be one of {', '.join(SIZE_CLASSES)}")
+        for name in ("extra_partner_links_per_member", "storage_credit_usd_per_t_co2", "storage_credit_years",
+                     "hydrogen_credit_usd_per_mwh", "hydrogen_credit_years", "capex_premium_without_technology_share",
+                     "green_credit_per_energy_cost", "cost_of_capital_relief_per_yr"):
+            v = getattr(params, name)
+            if not v >= 0:
+                raise ConfigError(f"{key}.{name}", v, "must be a number >= 0")
+        if params.delay_without_technology_yr < 0:
+            raise ConfigError(f"{key}.delay_without_technology_yr", params.delay_without_technology_yr, "must be an integer >= 0")
+        for name in ("existing_carbon_price_usd_per_t_co2", "policy_carbon_price_usd_per_t_co2"):
+            for y, v in getattr(params, name).items():
+                if not v >= 0:
+                    raise ConfigError(f"{key}.{name}[{y}]", v, "must be a price >= 0")
+        priced = any(getattr(params, n) for n in ("existing_carbon_price_usd_per_t_co2", "policy_carbon_price_usd_per_t_co2"))
+        if priced and not params.carbon_price_source.strip():
+            raise ConfigError(f"{key}.carbon_price_source", "", "cite the source of the carbon prices")
+        if (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh) and not params.credit_source.strip():
+            raise ConfigError(f"{key}.credit_source", "", "cite the source of the credits")
+
+    def __init__(self, model, params):
+        super().__init__(model, params)
+        cat, ft = model.catalogue, model.firms
+        self.heavy = np.zeros(cat.k, dtype=bool)
+        for m in params.heavy_measures:
+            self.heavy[cat.index(m)] = True
+        sector_ok = np.array(["all" in params.carbon_price_sectors or s in params.carbon_price_sectors
+                              for s in model.sector_names])
+        self.covers = sector_ok[ft.sector] & (ft.size_class >= SIZE_CLASSES.index(params.carbon_price_min_size_class))
+        self.engine_covers = model.gov.carbon_price_covers.copy()
+        self.capture = cat.capture_share > 0
+        self.lifetime_yr = cat.lifetime_yr
+        self.h2_price_frozen = None
+        self.started = False
+        self.ties_rng = model.rng.spawn(1)[0]  # child stream: new partnership ties
+        self.new_ties = 0
+        self.roadmap_aware = 0
+        self.green_credit_usd = 0.0
+        self.green_credit_firms = 0
+        self.carbon_price_by_year: dict[int, float] = {}
+        self.storage_credits = _Spending()
+        self.hydrogen_credits = _Spending()
+        if params.policy and (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh):
+            model.gov.other_spending["storage_credit"] = self.storage_credits
+            model.gov.other_spending["hydrogen_credit"] = self.hydrogen_credits
+
+    # ----------------------------------------------------------------------------------
+    @property
+    def coordinates_infrastructure(self) -> bool:
+        """Shared networks pool the commitments of all firms (partnership pillar)."""
+        return bool(self.params.partnerships)
+
+    def active(self, model) -> bool:
+        return model.year >= self.params.from_year
+
+    def carbon_price_usd_per_t(self, year: int) -> float:
+        p = self.params
+        price = _path(p.existing_carbon_price_usd_per_t_co2, year)
+        if p.policy and year >= p.from_year:
+            price = max(price, _path(p.policy_carbon_price_usd_per_t_co2, year))
+        return price
+
+    # hooks ------------------------------------------------------------------------------
+    def new_year(self, model) -> None:
+        p = self.params
+        gov = model.gov
+        own = self.carbon_price_usd_per_t(model.year)
+        engine = gov.carbon_price.price(model.year)
+        self.carbon_price_by_year[model.year] = own
+        if own > 0:
+            # the cluster's price; an engine policy's price (policy=carbon_price) adds on top
+            gov.carbon_price_usd_per_t = engine + own
+            gov.carbon_price_covers = self.covers | (self.engine_covers if engine > 0 else False)
+        else:
+            gov.carbon_price_covers = self.engine_covers
+        if self.active(model) and not self.started:
+            self.started = True
+            self.h2_price_frozen = float(model.price[HYDROGEN])
+            if p.partnerships:
+                self._densify_partnerships(model)
+                self._joint_roadmap(model)
+            if p.finance:
+                self._green_finance(model)
+
+    def _densify_partnerships(self, model) -> None:
+        """Draw ``extra_partner_links_per_member`` new partnership ties per association member
+        to random fellow members, and rebuild the peer structures the decision reads."""
+        ft, net = model.firms, model.network
+        rng = self.ties_rng
+        members = np.flatnonzero(ft.cluster >= 0)
+        if len(members) < 2 or self.params.extra_partner_links_per_member <= 0:
+            return
+        order = members[np.argsort(ft.cluster[members], kind="stable")]
+        cl = ft.cluster[order]
+        first = np.searchsorted(cl, cl, side="left")
+        last = np.searchsorted(cl, cl, side="right")
+        m = rng.poisson(self.params.extra_partner_links_per_member, size=len(order))
+        a = np.repeat(np.arange(len(order)), m)
+        b = first[a] + (rng.random(len(a)) * (last[a] - first[a])).astype(np.int64)
+        kind = np.full(len(a), EDGE_KINDS.index("partnership"), np.int8)
+        new = from_edges(net.n, np.concatenate([net.src, order[a]]), np.concatenate([net.dst, order[b]]),
+                         np.concatenate([net.kind, kind]))
+        self.new_ties = int(new.peers.nnz - net.peers.nnz) // 2
+        model.network = new
+        model.degree = new.degree.astype(np.float32)
+        model.inv_degree = (1.0 / np.maximum(model.degree, 1.0)).astype(np.float32)
+        model.neighbour_adopters = (new.peers @ ft.adopted.astype(np.float32)).astype(np.float32)
+        model._graph = None
+        model._space = None
+
+    def _joint_roadmap(self, model) -> None:
+        """The cluster's roadmap: every firm a heavy measure applies to learns it."""
+        ft = model.firms
+        learn = ft.applicable & ~ft.aware & self.heavy[None, :]
+        ft.aware |= learn
+        model.aware_count += learn.sum(axis=0)
+        self.roadmap_aware = int(learn.any(axis=1).sum())
+
+    def _green_finance(self, model) -> None:
+        ft = model.firms
+        ok = ft.size_class >= SIZE_CLASSES.index(self.params.finance_min_size_class)
+        bill = ft.energy_mwh_per_yr[ok] @ model.price
+        extra = self.params.green_credit_per_energy_cost * bill
+        ft.credit_usd[ok] += extra
+        ft.hurdle_rate_per_yr[ok] = np.maximum(
+            ft.hurdle_rate_per_yr[ok] - np.float32(self.params.cost_of_capital_relief_per_yr), np.float32(0.02))
+        self.green_credit_usd = float(extra.sum())
+        self.green_credit_firms = int(ok.sum())
+
+    def capex_factor(self, model, firms):
+        p = self.params
+        if p.technology or not self.active(model) or p.capex_premium_without_technology_share == 0:
+            return None
+        return np.where(self.heavy, 1.0 + p.capex_premium_without_technology_share, 1.0).astype(np.float32)
+
+    def available(self, model):
+        p = self.params
+        if p.technology or p.delay_without_technology_yr == 0:
+            return None
+        late = model.catalogue.available_from_year + p.delay_without_technology_yr > model.year
+        return ~(self.heavy & late)
+
+    def extra_value_usd_per_yr(self, model, firms):
+        """Credits (policy pillar) and the hydrogen cost decline not realised (technology
+        pillar off) for each (firm, measure), USD/yr."""
+        p = self.params
+        if not self.active(model):
+            return None
+        credit_h2 = p.hydrogen_credit_usd_per_mwh if p.policy else 0.0
+        credit_co2 = p.storage_credit_usd_per_t_co2 if p.policy else 0.0
+        premium_h2 = 0.0
+        if not p.technology and self.h2_price_frozen is not None:
+            premium_h2 = max(self.h2_price_frozen - float(model.price[HYDROGEN]), 0.0)
+        if not (credit_h2 or credit_co2 or premium_h2):
+            return None
+        x = model.state32[firms]
+        out = np.zeros((x.shape[0], model.catalogue.k), dtype=np.float32)
+        if credit_h2 or premium_h2:
+            h2_added = x @ model.val.state_change[:, HYDROGEN, :].T.astype(np.float32)  # [R, K] MWh/yr
+            span = np.minimum(p.hydrogen_credit_years / self.lifetime_yr, 1.0).astype(np.float32)
+            out += h2_added * (np.float32(credit_h2) * span - np.float32(premium_h2))
+        if credit_co2:
+            e1 = np.concatenate([np.where(SCOPE1_CARRIERS, model.ef, 0.0), [1.0]]).astype(np.float32)
+            captured = (x @ e1)[:, None] * (model.catalogue.capture_share * self.capture).astype(np.float32)[None, :]
+            # a credit paid for N years, spread over the measure's lifetime (undiscounted share)
+            span = np.minimum(p.storage_credit_years / self.lifetime_yr, 1.0).astype(np.float32)
+            out += captured * np.float32(credit_co2) * span
+        return out
+
+    def end_month(self, model) -> None:
+        """Pay this month's credits on CO2 stored and hydrogen used by firms whose measure is
+        within its credit period."""
+        p = self.params
+        if not (p.policy and self.active(model)):
+            return
+        ft = model.firms
+        if p.storage_credit_usd_per_t_co2 and self.capture.any():
+            since = np.where(ft.adopted[:, self.capture], ft.adopted_month[:, self.capture], np.iinfo(np.int32).max).min(axis=1)
+            ok = (since <= model.month) & (model.month - since < 12 * p.storage_credit_years)
+            if ok.any():
+                cap = ft.capture_share[ok]
+                stored = model.scope1_rate[ok] * cap / np.maximum(1.0 - cap, 1e-9)
+                self.storage_credits.spent_usd += float(stored.sum()) * p.storage_credit_usd_per_t_co2 / 12.0
+        if p.hydrogen_credit_usd_per_mwh:
+            h2 = ft.energy_mwh_per_yr[:, HYDROGEN]
+            users = np.flatnonzero(h2 > 0)
+            if len(users):
+                adds = model.catalogue.adds_carrier == HYDROGEN
+                since = np.where(ft.adopted[users][:, adds], ft.adopted_month[users][:, adds], np.iinfo(np.int32).max).min(axis=1)
+                ok = (since <= model.month) & (model.month - since < 12 * p.hydrogen_credit_years)
+                self.hydrogen_credits.spent_usd += float(h2[users][ok].sum()) * p.hydrogen_credit_usd_per_mwh / 12.0
+
+    def monthly_row(self, model) -> dict:
+        return {"wef_carbon_price_usd_per_t_co2": float(self.carbon_price_by_year.get(model.year, 0.0))}
+
+    def summary(self, model) -> dict:
+        p = self.params
+        return {
+            "pillars": {"partnerships": p.partnerships, "policy": p.policy, "technology": p.technology, "finance": p.finance},
+            "from_year": p.from_year,
+            "new_partnership_ties": self.new_ties,
+            "firms_aware_through_roadmap": self.roadmap_aware,
+            "green_credit_line_usd": self.green_credit_usd,
+            "green_finance_firms": self.green_credit_firms,
+            "carbon_price_usd_per_t_co2_by_year": {str(y): v for y, v in self.carbon_price_by_year.items()},
+            "storage_credits_paid_usd": self.storage_credits.spent_usd,
+            "hydrogen_credits_paid_usd": self.hydrogen_credits.spent_usd,
+            "heavy_measure_adopters": {m: int(model.adopter_count[i]) for i, m in enumerate(model.catalogue.names) if self.heavy[i]},
+        }
