@@ -130,7 +130,7 @@ def Controls(sim: Simulation, room, member: str, L: str, tick=None):
 
 
 @solara.component
-def SettingsPanel(sim: Simulation, room, member: str, L: str, tick=None):
+def SettingsPanel(sim: Simulation, room, member: str, L: str, settings=None):
     can_drive = room is None or room.is_facilitator(member)
     s = sim.settings
     scenario = solara.use_reactive(s.scenario)
@@ -173,7 +173,7 @@ def SettingsPanel(sim: Simulation, room, member: str, L: str, tick=None):
 
 
 @solara.component
-def LeversPanel(sim: Simulation, room, member: str, L: str, tick=None):
+def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_version=None):
     is_participant = room is not None and not room.is_facilitator(member)
     pending = solara.use_reactive({})
     error = solara.use_reactive("")
@@ -235,7 +235,7 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, tick=None):
 
 
 @solara.component
-def RoomPanel(own: Simulation, room, member: str, room_code, L: str, tick=None):
+def RoomPanel(own: Simulation, room, member: str, room_code, L: str, room_version=None):
     code_in = solara.use_reactive("")
     message = solara.use_reactive("")
 
@@ -273,13 +273,13 @@ def RoomPanel(own: Simulation, room, member: str, room_code, L: str, tick=None):
             solara.Text(t(L, "role_facilitator") if room.is_facilitator(member) else t(L, "role_participant"))
             solara.Text(t(L, "room_members", n=room.connected()))
             solara.Button(t(L, "close_room") if room.is_facilitator(member) else t(L, "leave_room"), on_click=leave, outlined=True)
-            Proposals(room, member, L, tick=tick)
+            Proposals(room, member, L, room_version=room_version, settings=room.sim.settings)
         if message.value:
             solara.Warning(message.value)
 
 
 @solara.component
-def Proposals(room, member: str, L: str, tick=None):
+def Proposals(room, member: str, L: str, room_version=None, settings=None):
     solara.HTML(unsafe_innerHTML=f"<b>{html.escape(t(L, 'proposals'))}</b>")
     props = room.open_proposals()
     if not props:
@@ -344,7 +344,8 @@ def Page():
         room_code.set(None)
         was_in_room.set(True)
     sim = room.sim if room is not None else own
-    tick = use_poll(sim, room, member)  # passed down: children re-render when the model changes
+    tick = use_poll(sim, room, member)  # passed down: children showing the model re-render when it changes
+    room_version = None if room is None else (room.code, room.version, room.connected())
     L = lang.value
 
     solara.Title(t(L, "title"))
@@ -360,10 +361,10 @@ def Page():
             solara.Info(t(L, "room_closed"))
         with solara.Columns([1, 2.4]):
             with solara.Column():
-                RoomPanel(own, room, member, room_code, L, tick=tick)
+                RoomPanel(own, room, member, room_code, L, room_version=room_version)
                 Controls(sim, room, member, L, tick=tick)
-                SettingsPanel(sim, room, member, L, tick=tick)
-                LeversPanel(sim, room, member, L, tick=tick)
+                SettingsPanel(sim, room, member, L, settings=sim.settings)
+                LeversPanel(sim, room, member, L, settings=sim.settings, room_version=room_version)
             with solara.Column():
                 Kpis(sim, L, tick=tick)
                 with solara.Columns([1, 1]):

@@ -111,20 +111,23 @@ class EmissionsChart:
             hi = max(hi, float(y.max()))
         self.y_max = max(hi, 1e-9) * 1.15
         (self.line,) = ax.plot([], [], color="tab:red", lw=2.0, label=t(lang, "emissions_series"))
+        (self.now,) = ax.plot([], [], "o", color="tab:red", ms=4)  # the current month
         ax.set_xlim(x0, x1)
         ax.set_ylim(0, self.y_max)
         ax.set_xlabel(t(lang, "year"))
         ax.set_ylabel(t(lang, "unit_kt_per_yr"))
         ax.set_title(t(lang, "emissions_title"), fontsize=11)
         ax.legend(fontsize=8, loc="lower left")
-        self.blit = Blitter(fig, [self.line])
+        self.blit = Blitter(fig, [self.line, self.now])
 
     def valid_for(self, sim) -> bool:
         _, y = sim.emissions_series()
         return not len(y) or float(y.max()) <= self.y_max
 
     def png(self, sim) -> bytes:
-        self.line.set_data(*sim.emissions_series())
+        x, y = sim.emissions_series()
+        self.line.set_data(x, y)
+        self.now.set_data(x[-1:], y[-1:])
         return self.blit.png()
 
 

@@ -1,0 +1,260 @@
+"""Speed and load figures of the live app (printed, not asserted).
+
+    .venv/bin/python benchmarks/bench_app.py            # everything (~3-4 min)
+    .venv/bin/python benchmarks/bench_app.py --only server|play|large|load [--sessions 20]
+
+1. server: step + redraw of every view, in process (no browser), 1,000 firms and the
+   32,174-firm Bajio scenario (``bajio_cpi``; ``mx_cluster`` with n_firms=32174 if absent).
+2. play:   in Chromium, play mode with 1,000 firms at the highest speed: simulated steps per
+   second seen by the page and distinct step counts the page displayed per second.
+3. large:  in Chromium, the 32,174-firm scenario: click Step -> counter and charts updated.
+4. load:   N concurrent Chromium sessions against one app process (default 20): 5 of them
+   share a room, the others run their own models; per-session step latency, and checks
+   that room members end on the facilitator's step and solo sessions on their own.
+Targets (issue 5): play >= 5 steps/s with 1,000 displayed firms; a step and redraw <= 1 s
+with 32,174 firms; >= 20 concurrent sessions keep working and stay isolated or in their room.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+from sim.viz.levers import Settings, scenarios
+from sim.viz.serve import CHROMIUM, CHROMIUM_ARGS, AppServer, launch_chromium, open_app
+from sim.viz.state import Simulation
+
+VIEWS = ("network", "emissions", "adoption", "spending")
+COUNTER = re.compile(r"(\d+)\s+(?:of|de)\s+\d+")
+
+
+def large_settings() -> Settings:
+    if "bajio_cpi" in scenarios():
+        return Settings(scenario="bajio_cpi")
+    return Settings(scenario="mx_cluster", n_firms=32174)
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+# --------------------------------------------------------------------------------- server
+def bench_server() -> None:
+    print("== server: step + redraw of all views, in process ==")
+    for label, settings in (("1,000 firms (mx_cluster)", Settings(n_firms=1000)), ("32,174 firms", large_settings())):
+        t0 = time.perf_counter()
+        sim = Simulation(settings)
+        build = time.perf_counter() - t0
+        sim.step(12)
+        t0 = time.perf_counter()
+        for v in VIEWS:
+            sim.render(v, "en")
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(24):
+            t0 = time.perf_counter()
+            sim.step()
+            for v in VIEWS:
+                sim.render(v, "en")
+            times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        sim.apply_levers({"policy.capex_subsidy.subsidy_share": 0.5})
+        relever = time.perf_counter() - t0
+        print(f"{label:26s} n={sim.model.n_firms:6d}  build {build:5.2f} s  first draw {first:5.2f} s  "
+              f"step+redraw mean {statistics.mean(times) * 1e3:6.1f} ms  p95 {pct(times, 0.95) * 1e3:6.1f} ms  "
+              f"-> {1 / statistics.mean(times):5.1f} frames/s  lever change at month {sim.steps_done} {relever:5.2f} s")
+
+
+# --------------------------------------------------------------------------------- browser
+def _counter(page) -> int:
+    return int(COUNTER.search(page.locator(".sim-step-counter").inner_text()).group(1))
+
+
+def _restart(page, scenario: str | None, n_firms: int | None) -> None:
+    if scenario is not None:
+        page.get_by_role("button", name=re.compile("^Scenario")).click()
+        page.get_by_role("option", name=scenario, exact=True).click()
+    if n_firms is not None:
+        box = page.get_by_label("Number of firms")
+        box.fill(str(n_firms))
+        box.press("Enter")
+    page.get_by_role("button", name="Apply and restart").click()
+    want = f"scenario={scenario}" if scenario else f"n_firms={n_firms}"
+    page.locator(".sim-command").filter(has_text=want).wait_for(timeout=120_000)
+
+
+def bench_play(url: str, seconds: float = 8.0) -> None:
+    from playwright.sync_api import sync_playwright
+
+    print("== play mode in Chromium, 1,000 firms, highest speed ==")
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        page = open_app(b.new_context(viewport={"width": 1500, "height": 1100}), url)
+        _restart(page, None, 1000)
+        speed = page.get_by_role("slider", name=re.compile("Speed"))
+        speed.focus()
+        speed.press("End")
+        page.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_timeout(1000)
+        seen, t0 = [], time.perf_counter()
+        start = _counter(page)
+        while time.perf_counter() - t0 < seconds:
+            seen.append(_counter(page))
+            page.wait_for_timeout(40)
+        elapsed = time.perf_counter() - t0
+        end = _counter(page)
+        pause = page.get_by_role("button", name="Pause", exact=True)
+        if pause.count():
+            pause.click()
+        print(f"steps per second seen by the page: {(end - start) / elapsed:5.1f}   "
+              f"distinct step counts displayed per second: {len(set(seen)) / elapsed:5.1f}   "
+              f"({end - start} steps in {elapsed:.1f} s)")
+        b.close()
+
+
+def bench_large(url: str, steps: int = 8) -> None:
+    from playwright.sync_api import sync_playwright
+
+    s = large_settings()
+    print(f"== step + redraw in Chromium, {s.scenario}" + (f" n_firms={s.n_firms}" if s.n_firms else "") + " ==")
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        page = open_app(b.new_context(viewport={"width": 1500, "height": 1100}), url)
+        t0 = time.perf_counter()
+        _restart(page, s.scenario if s.n_firms is None else None, s.n_firms)
+        print(f"switch to the scenario (build + first draw): {time.perf_counter() - t0:5.2f} s")
+        times = []
+        for _ in range(steps):
+            n = _counter(page)
+            src = page.locator("img.sim-emissions").get_attribute("src")
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="Step", exact=True).click()
+            page.locator(".sim-step-counter").filter(has_text=re.compile(rf"\b{n + 1}\s+of\s")).wait_for()
+            page.wait_for_function("([s]) => document.querySelector('img.sim-emissions').src !== s", arg=[src])
+            times.append(time.perf_counter() - t0)
+        print(f"click -> counter and charts updated: mean {statistics.mean(times):5.2f} s  max {max(times):5.2f} s  "
+              f"(n={len(times)})")
+        b.close()
+
+
+async def _session(i: int, browser, url: str, role: str, room: dict, n_steps: int, out: list) -> None:
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await ctx.new_page()
+    t0 = time.perf_counter()
+    await page.goto(url)
+    await page.locator(".sim-step-counter").wait_for(timeout=180_000)
+    load_s = time.perf_counter() - t0
+    lat = []
+
+    async def counter() -> int:
+        return int(COUNTER.search(await page.locator(".sim-step-counter").inner_text()).group(1))
+
+    async def step_once():
+        n = await counter()
+        t = time.perf_counter()
+        await page.get_by_role("button", name="Step", exact=True).click()
+        await page.locator(".sim-step-counter").filter(has_text=re.compile(rf"\b{n + 1}\s+of\s")).wait_for(timeout=120_000)
+        lat.append(time.perf_counter() - t)
+
+    if role == "facilitator":
+        await page.get_by_role("button", name=re.compile("Open a room")).click()
+        text = await page.locator(".sim-room-code").inner_text(timeout=60_000)
+        room["code"] = re.search(r"Room\s+(\w{5})", text).group(1)
+        room["ready"].set()
+        await room["joined"].wait()
+        for _ in range(n_steps):
+            await step_once()
+        room["done"].set()
+        final = await counter()
+    elif role == "participant":
+        await room["ready"].wait()
+        await page.get_by_label("Room code").fill(room["code"])
+        await page.get_by_role("button", name="Join", exact=True).click()
+        await page.locator(".sim-room-code").wait_for(timeout=60_000)
+        room["count"] += 1
+        if room["count"] == room["n_participants"]:
+            room["joined"].set()
+        await room["done"].wait()
+        t = time.perf_counter()
+        await page.locator(".sim-step-counter").filter(has_text=re.compile(rf"\b{n_steps}\s+of\s")).wait_for(timeout=60_000)
+        lat.append(time.perf_counter() - t)  # time to see the facilitator's last step
+        final = await counter()
+    else:
+        for _ in range(n_steps):
+            await step_once()
+        final = await counter()
+    out.append(dict(session=i, role=role, load_s=load_s, steps=n_steps, final=final, ok=final == n_steps, lat=lat))
+    await ctx.close()
+
+
+async def _load(url: str, n_sessions: int, room_size: int) -> list:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        room = dict(ready=asyncio.Event(), joined=asyncio.Event(), done=asyncio.Event(), count=0,
+                    n_participants=room_size - 1)
+        out: list = []
+        tasks = []
+        for i in range(n_sessions):
+            if i == 0:
+                role, n = "facilitator", 6
+            elif i < room_size:
+                role, n = "participant", 6
+            else:
+                role, n = "solo", 4 + i % 4  # different counts: a leak between sessions would show
+            tasks.append(_session(i, browser, url, role, room, n, out))
+        await asyncio.gather(*tasks)
+        await browser.close()
+    return sorted(out, key=lambda r: r["session"])
+
+
+def bench_load(url: str, n_sessions: int = 20, room_size: int = 5) -> None:
+    print(f"== load: {n_sessions} concurrent Chromium sessions on one app process "
+          f"({room_size} in one room, {n_sessions - room_size} on their own models) ==")
+    t0 = time.perf_counter()
+    rows = asyncio.run(_load(url, n_sessions, room_size))
+    wall = time.perf_counter() - t0
+    print(f"{'session':>7} {'role':>11} {'load s':>7} {'steps':>5} {'final':>5} {'ok':>3} "
+          f"{'mean ms':>8} {'p95 ms':>7} {'max ms':>7}")
+    all_lat = []
+    for r in rows:
+        lat = r["lat"] or [float("nan")]
+        all_lat += r["lat"]
+        print(f"{r['session']:7d} {r['role']:>11} {r['load_s']:7.1f} {r['steps']:5d} {r['final']:5d} "
+              f"{'yes' if r['ok'] else 'NO':>3} {statistics.mean(lat) * 1e3:8.0f} {pct(lat, 0.95) * 1e3:7.0f} "
+              f"{max(lat) * 1e3:7.0f}")
+    print(f"all sessions ended on their expected step: {all(r['ok'] for r in rows)}   "
+          f"step latency over all sessions: median {statistics.median(all_lat) * 1e3:.0f} ms, "
+          f"p95 {pct(all_lat, 0.95) * 1e3:.0f} ms   wall {wall:.0f} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=["server", "play", "large", "load"])
+    ap.add_argument("--sessions", type=int, default=20)
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start "
+          "(other work on the machine slows every figure below)")
+    if args.only in (None, "server"):
+        bench_server()
+    if args.only == "server":
+        return
+    with AppServer() as url:
+        if args.only in (None, "play"):
+            bench_play(url)
+        if args.only in (None, "large"):
+            bench_large(url)
+        if args.only in (None, "load"):
+            bench_load(url, args.sessions)
+
+
+if __name__ == "__main__":
+    main()
