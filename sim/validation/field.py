@@ -71,11 +71,12 @@ ECONOMIC_REJECTION_MIN_SHARE = 0.5
 #: IAC serves small and medium manufacturers: the scenario's service sectors are excluded
 MANUFACTURING = ["automotive", "auto_parts", "home_appliances", "metal_products", "chemicals", "plastics_rubber",
                  "food_beverage", "tanning", "textiles", "cement"]
-DEFAULT_HURDLES = None  # read from the composed scenario
 
 
 def overrides(n_firms: int, years: int, hurdle_multiplier: float = 1.0, seed: int = 7,
-              default_hurdles=(0.60, 0.45, 0.30, 0.15)) -> list[str]:
+              default_hurdles=None) -> list[str]:
+    """The documented configuration; ``default_hurdles`` = the scenario's median hurdle rates
+    (read from the composed default scenario when not given)."""
     ov = [
         "policy=none", f"seed={seed}", f"n_firms={n_firms}", "start_year=2025", f"end_year={2025 + years - 1}",
         "write_firm_panel=false",
@@ -88,6 +89,8 @@ def overrides(n_firms: int, years: int, hurdle_multiplier: float = 1.0, seed: in
         f"policy.cost_share.sectors=[{','.join(MANUFACTURING)}]",
     ]
     if hurdle_multiplier != 1.0:
+        if default_hurdles is None:
+            default_hurdles = compose_config(["policy=none"]).scenario.hurdle_rate_median_per_yr
         h = [round(v * hurdle_multiplier, 6) for v in default_hurdles]
         ov.append(f"scenario.hurdle_rate_median_per_yr=[{','.join(map(str, h))}]")
     return ov

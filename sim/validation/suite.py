@@ -62,7 +62,8 @@ def write_report(checks: list[Check], out_dir: Path, size: str) -> Path:
         "",
     ]
     lines += [f"- {c.line()}" for c in checks]
-    lines.append("")
+    lines += ["", "Where the model departs from theory or evidence is said under each check "
+              "(\"Where the model departs ...\"); the figures are in this folder, one PNG per check.", ""]
     for c in checks:
         lines += [f"## {c.title}", "", c.line(), ""]
         if c.figure:
