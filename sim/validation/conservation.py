@@ -114,6 +114,8 @@ def check(n_firms: int = 3000, years: int = 10, out_dir: Path | None = None) -> 
     s1 = s1_by_carrier.sum() + float((ft.process_t_co2_per_yr * (1.0 - ft.capture_share)).sum())
     s2 = float(ft.energy_mwh_per_yr[:, ELECTRICITY].sum() * ef[ELECTRICITY])
     ident["scope 1: running total = sum over carriers (energy x factor) + process, less capture"] = _rel(m.total_scope1, s1)
+    s1_replay = (replay * (1.0 - ft.capture_share)[:, None]).sum(axis=0) * np.where(SCOPE1_CARRIERS, ef, 0.0)
+    ident["scope 1 by carrier: replayed energy x factor = firm table (each carrier)"] = _rel(s1_replay, s1_by_carrier)
     ident["scope 2: running total = electricity x grid factor"] = _rel(m.total_scope2, s2)
     # registry
     reg = m.registry
