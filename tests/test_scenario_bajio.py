@@ -196,3 +196,23 @@ def test_cli_run_writes_the_programme_indicators(tmp_path):
     png = tmp_path / "bajio.png"
     assert cleaner_production_centre.main([str(out), str(png)]) == 0 and png.stat().st_size > 10000
     assert cleaner_production_centre.main([str(tmp_path / "nowhere"), str(png)]) == 2
+
+
+def test_programme_years_count_from_the_programme_start():
+    m, centre, spent, res = _run("end_year=2028", "n_firms=8000", f"{PROG}.start_month=6")
+    ts = res.timeseries
+    assert (ts["cpc_pre_assessments"][:6] == 0).all() and (ts["cpc_spending_usd"][:6] == 0).all()
+    assert ts["cpc_pre_assessments"][6] > 0
+    a = res.adoptions[res.adoptions["instrument"] == "cp_projects"]
+    assert a["month"].min() >= 6 and a["month"].max() < 6 + 32
+    s = res.summary["programmes"]["cleaner_production_centre"]
+    py = (a["month"].to_numpy() - 6) // 12
+    quota = [7, 11, 12]
+    for y in range(3):
+        assert (py == y).sum() == s["projects_by_programme_year"][str(y + 1)] <= quota[y]
+
+
+def test_same_seed_same_programme_results():
+    one = _run("end_year=2026", "n_firms=5000", "seed=3")[3].summary["programmes"]
+    two = _run("end_year=2026", "n_firms=5000", "seed=3")[3].summary["programmes"]
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
