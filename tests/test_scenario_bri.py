@@ -2,11 +2,14 @@
 alliance graph; a green fund with a user-set allocation rule."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import yaml
 import pytest
 
 from sim.model import ClusterModel
-from sim.params import ConfigError
+from sim.params import ConfigError, validate
 from sim.run import run_model
 
 from conftest import make_config
@@ -16,6 +19,11 @@ SHORT = ("scenario=bri_alliance", "n_firms=660", "end_year=2029")
 
 def _prog(model, name):
     return next(p for p in model.programmes if p.programme_name == name)
+
+
+@pytest.fixture(scope="module")
+def base_config():
+    return make_config(*SHORT)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +156,23 @@ def test_fund_countries_restrict_where_money_goes():
      "scenario.programmes.technology_alliance.technologies.rooftop_pv.learning_rate = 1.2"),
     ("scenario.programmes.technology_alliance.spillover_share=-1", "scenario.programmes.technology_alliance.spillover_share = -1"),
 ])
-def test_bad_parameters_are_one_line_errors(override, start):
+def test_bad_parameters_are_one_line_errors(base_config, override, start):
+    cfg = copy.deepcopy(base_config)
+    path, value = override.split("=", 1)
+    keys = path.split(".")[2:]  # below scenario.programmes
+    node = cfg.scenario.programmes
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = yaml.safe_load(value)
     with pytest.raises(ConfigError) as err:
-        make_config(*SHORT, override)
+        validate(cfg)
     assert str(err.value).startswith(start) and "\n" not in str(err.value)
+
+
+def test_plot_from_a_run_folder(result, tmp_path):
+    from sim.programmes.technology_alliance import plot
+    from sim.results import write_run
+
+    write_run(tmp_path / "run", result, "scenario: bri_alliance\n")
+    plot({"base": tmp_path / "run"}, str(tmp_path / "f.png"))
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"

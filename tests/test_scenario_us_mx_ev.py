@@ -2,11 +2,14 @@
 credit, OEM supplier targets flowing down supply edges."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import yaml
 import pytest
 
 from sim.model import ClusterModel
-from sim.params import CARRIERS, ConfigError
+from sim.params import CARRIERS, ConfigError, validate
 from sim.programmes.charging_network import ev_displaced_diesel_mwh
 from sim.run import run_model
 
@@ -17,6 +20,11 @@ SHORT = ("scenario=us_mx_ev", "n_firms=800", "end_year=2029")
 
 def _prog(model, name):
     return next(p for p in model.programmes if p.programme_name == name)
+
+
+@pytest.fixture(scope="module")
+def base_config():
+    return make_config(*SHORT)
 
 
 @pytest.fixture(scope="module")
@@ -110,14 +118,30 @@ def test_oem_targets_flow_down_supply_edges():
     assert ot.history[2028]["suppliers_passing_targets_on"] >= 0
 
 
-@pytest.mark.parametrize("override,key", [
+@pytest.mark.parametrize("override,start", [
     ("scenario.programmes.charging_network.countries=[us,ca]", "scenario.programmes.charging_network.countries = 'ca'"),
     ("scenario.programmes.lcfs_credit.covered_countries=[us,gt]", "scenario.programmes.lcfs_credit.covered_countries = 'gt'"),
     ("scenario.programmes.charging_network.ev_measure=led_lighting", "scenario.programmes.charging_network.ev_measure = 'led_lighting'"),
     ("scenario.programmes.oem_supplier_targets.oem_target_share=1.5", "scenario.programmes.oem_supplier_targets.oem_target_share = 1.5"),
     ("scenario.programmes.charging_network.classes.urban_l2.cost_usd_per_charger=0", "scenario.programmes.charging_network.classes.urban_l2.cost_usd_per_charger = 0"),
 ])
-def test_bad_parameters_are_one_line_errors(override, key):
+def test_bad_parameters_are_one_line_errors(base_config, override, start):
+    cfg = copy.deepcopy(base_config)
+    path, value = override.split("=", 1)
+    keys = path.split(".")[2:]  # below scenario.programmes
+    node = cfg.scenario.programmes
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = yaml.safe_load(value)
     with pytest.raises(ConfigError) as err:
-        make_config(*SHORT, override)
-    assert str(err.value).startswith(key) and "\n" not in str(err.value)
+        validate(cfg)
+    assert str(err.value).startswith(start) and "\n" not in str(err.value)
+
+
+def test_plot_from_a_run_folder(result, tmp_path):
+    from sim.programmes.charging_network import plot
+    from sim.results import write_run
+
+    write_run(tmp_path / "run", result, "scenario: us_mx_ev\n")
+    plot({"base": tmp_path / "run"}, str(tmp_path / "f.png"))
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
