@@ -53,7 +53,27 @@ def _config(n_firms: int, seed: int):
     return to_config(compose([f"scenario={SCENARIO}", f"policy={POLICY}", f"n_firms={n_firms}", f"seed={seed}"]))
 
 
-def child_engine(n_firms: int, steps: int, seed: int) -> dict:
+PHASES = ("update_policy", "cluster_activities", "programme_activities", "firm_decisions", "account_emissions",
+          "collect_data")
+
+
+def _time_phases(model) -> dict:
+    """Wrap the model's step phases (instance attributes) to add up their CPU time."""
+    spent = {p: 0.0 for p in PHASES}
+
+    def wrap(name, fn):
+        def timed():
+            c = time.process_time()
+            fn()
+            spent[name] += time.process_time() - c
+        return timed
+
+    for p in PHASES:
+        setattr(model, p, wrap(p, getattr(model, p)))
+    return spent
+
+
+def child_engine(n_firms: int, steps: int, seed: int, phases: bool = False) -> dict:
     from sim.model import ClusterModel
 
     cfg = _config(n_firms, seed)
@@ -61,6 +81,7 @@ def child_engine(n_firms: int, steps: int, seed: int) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     model = ClusterModel(cfg)
     t1, c1 = time.perf_counter(), time.process_time()
+    spent = _time_phases(model) if phases else None
     done = 0
     for _ in range(steps):
         if not model.running:
@@ -71,7 +92,8 @@ def child_engine(n_firms: int, steps: int, seed: int) -> dict:
     return {"kind": "engine", "n_firms": n_firms, "steps": done, "build_s": t1 - t0, "steps_s": t2 - t1,
             "build_cpu_s": c1 - c0, "steps_cpu_s": c2 - c1,
             "peak_rss_bytes": _peak_rss_bytes(), "rss_before_build_bytes": rss_before,
-            "adoptions": int(model.adopter_count.sum() - model.initial_adopters.sum())}
+            "adoptions": int(model.adopter_count.sum() - model.initial_adopters.sum()),
+            **({"phase_cpu_s": spent} if spent is not None else {})}
 
 
 def child_naive(n_firms: int, steps: int, seed: int) -> dict:
@@ -98,9 +120,9 @@ def child_naive(n_firms: int, steps: int, seed: int) -> dict:
             "peak_rss_bytes": _peak_rss_bytes(), "adoptions": int(sum(model.new_adoptions))}
 
 
-def run_child(kind: str, n_firms: int, steps: int, seed: int) -> dict:
+def run_child(kind: str, n_firms: int, steps: int, seed: int, phases: bool = False) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--n-firms", str(n_firms),
-           "--steps", str(steps), "--seed", str(seed)]
+           "--steps", str(steps), "--seed", str(seed)] + (["--phases"] if phases else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -152,14 +174,16 @@ def main(argv=None) -> int:
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                     help="first wait up to SECONDS for the 1-min load average to fall below half the cores")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--phases", action="store_true",
+                    help="also run each size once more with CPU time per step phase (where the time goes)")
     ap.add_argument("--child", choices=["engine", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--n-firms", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
     if a.child:
-        fn = child_engine if a.child == "engine" else child_naive
-        print(json.dumps(fn(a.n_firms, a.steps, a.seed)))
+        out = child_engine(a.n_firms, a.steps, a.seed, a.phases) if a.child == "engine" else child_naive(a.n_firms, a.steps, a.seed)
+        print(json.dumps(out))
         return 0
 
     try:
@@ -247,6 +271,14 @@ def main(argv=None) -> int:
         r = build_note[0]
         print(f"1,000,000 firms: build {r['build_s']:.1f} s + {r['steps']} steps {r['steps_s']:.1f} s "
               f"= {r['build_s'] + r['steps_s']:.1f} s in all (the 6 s target is for the steps)")
+    if a.phases:  # a separate run: the wrappers cost a little time
+        print("\nCPU seconds per step phase (separate run with timers):")
+        print(f"{'firms':>11}  " + "".join(f"{p:>22}" for p in PHASES))
+        for n in sizes:
+            r = run_child("engine", n, a.steps, a.seed, phases=True)
+            tot = sum(r["phase_cpu_s"].values()) or 1.0
+            print(f"{n:>11,}  " + "".join(f"{v:>14.3f} ({100 * v / tot:3.0f}%)" for v in r["phase_cpu_s"].values()))
+            next(x for x in rows if x["kind"] == "engine" and x["n_firms"] == n)["phase_cpu_s"] = r["phase_cpu_s"]
     load_end = os.getloadavg()[0]
     if max(machine["load_average_1min"], load_end) > (os.cpu_count() or 1) * 0.75:
         print(f"warning: the machine was busy (load average {machine['load_average_1min']:.1f} -> {load_end:.1f} on "
