@@ -277,7 +277,14 @@ class ChargingNetwork(ProgrammeActor):
 
     def summary(self, model) -> dict:
         evs = self.electric_vehicles(model)
+        share = evs / np.maximum(self.potential_vehicles, 1e-9)
+        headline = {f"fleet_ev_share_{c}": float(v) for c, v in zip(self.countries, share)}
+        headline["fleet_ev_share"] = float(evs.sum() / max(self.potential_vehicles.sum(), 1e-9))
+        headline.update({f"chargers_{c}": int(self.chargers[i].sum()) for i, c in enumerate(self.countries)})
+        headline["government_spending_usd"] = float(self.gov_spent.sum())
+        headline["industry_investment_usd"] = float(self.industry_invest.sum())
         return {
+            "headline": headline,
             "countries": self.countries,
             "classes": self.class_names,
             "potential_electric_vehicles": {c: float(v) for c, v in zip(self.countries, self.potential_vehicles)},

@@ -227,6 +227,9 @@ class GreenFund(ProgrammeActor):
         g = self.grants
         nz = lambda a, fmt: {c: {cat.names[k]: fmt(a[i, k]) for k in np.flatnonzero(a[i])} for i, c in enumerate(self.countries) if a[i].any()}  # noqa: E731
         return {
+            "headline": {"rule": self.params.rule, "contributed_usd": float(self.contributed_usd),
+                         "committed_usd": float(g.spent_usd), "projects": int(self.projects.sum()),
+                         "countries_reached": int((g.committed > 0).sum())},
             "rule": self.params.rule,
             "contributed_usd": float(self.contributed_usd),
             "committed_usd": float(g.spent_usd),

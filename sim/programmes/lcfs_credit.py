@@ -142,7 +142,10 @@ class LcfsCredit(ProgrammeActor):
 
     def summary(self, model) -> dict:
         cs = self.countries
+        headline = {f"credits_t_co2_{c}": float(v) for c, v in zip(cs, self.credits_t)}
+        headline.update({f"payments_usd_{c}": float(v) for c, v in zip(cs, self.payments_usd)})
         return {
+            "headline": headline,
             "covered_countries": list(self.params.covered_countries),
             "credits_t_co2": {c: float(v) for c, v in zip(cs, self.credits_t)},
             "payments_from_fuel_suppliers_to_fleets_usd": {c: float(v) for c, v in zip(cs, self.payments_usd)},

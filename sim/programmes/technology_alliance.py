@@ -262,7 +262,14 @@ class TechnologyAlliance(ProgrammeActor):
         def table(a):
             return {c: {t: float(a[i, j]) for j, t in enumerate(self.tech_names)} for i, c in enumerate(self.countries)}
 
+        w = np.maximum(self.applicable, 1e-9)
+        headline = {"n_members": len(self.members), "n_countries": len(self.countries),
+                    "partner_country_pairs": int(self.partners.sum() // 2)}
+        for j, t in enumerate(self.tech_names):
+            headline[f"projects_{t}"] = int(self.projects[:, j].sum())
+            headline[f"cost_factor_{t}"] = float((self.cost_factor[:, j] * w[:, j]).sum() / w[:, j].sum())
         return {
+            "headline": headline,
             "countries": self.countries,
             "members": [{"name": m.name, "country": m.country, "role": m.role, "partners": len(m.partners)} for m in self.members],
             "n_members": len(self.members),
