@@ -125,6 +125,7 @@ def test_pillar_mechanics_policy_price_and_finance():
     cfg = cfg_of(["scenario=wef_dunkerque", "end_year=2025", "n_firms=600"])
     m = ClusterModel(cfg)
     credit0 = m.firms.credit_usd.copy()
+    capability0 = m.firms.capability.copy()
     m.run()
     pillars = next(p for p in m.programmes if p.programme_name == "wef_pillars")
     # EU ETS price before joining, the policy path after (configs/scenario/wef_dunkerque.yaml)
@@ -139,6 +140,25 @@ def test_pillar_mechanics_policy_price_and_finance():
     assert (m.firms.credit_usd[eligible] > credit0[eligible]).all()
     assert (m.firms.credit_usd[~eligible] == credit0[~eligible]).all()
     assert pillars.new_ties > 0 and m.network.degree.sum() > 0
+    heavy_firms = (m.firms.applicable & pillars.heavy[None, :]).any(axis=1)
+    assert heavy_firms.any()
+    assert (m.firms.capability[heavy_firms] >= np.minimum(capability0[heavy_firms] + 0.15, 1.0) - 1e-6).all()
+    assert (m.firms.capability[~heavy_firms] == capability0[~heavy_firms]).all()
+    assert pillars.heavy_grant in m.gov.grant_instruments
+
+
+def test_heavy_measure_cofunding_stays_within_budget_and_funds_only_heavy_measures():
+    budget = 3.0e8
+    res = run("wef_dunkerque", "end_year=2040", f"{P}wef_pillars.heavy_grant_budget_usd={budget}")
+    spent = res.summary["public_spending_usd_by_instrument"]["green_finance_grant"]
+    assert 0 < spent <= budget
+    ads = res.adoptions
+    granted = ads[ads["instrument"].astype(str) == "green_finance_grant"]
+    assert len(granted) > 0 and granted["subsidy_usd"].sum() == pytest.approx(spent)
+    heavy = set(cfg_of(["scenario=wef_dunkerque"]).scenario.programmes["wef_pillars"]["heavy_measures"])
+    assert set(granted["measure"].astype(str)) <= heavy
+    assert (granted["subsidy_usd"] <= 0.4 * granted["capex_usd"] + 1e-6).all()
+    assert granted["year"].min() >= 2024
 
 
 def test_net_zero_path_and_seed_based_indicators():

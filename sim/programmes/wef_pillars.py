@@ -26,11 +26,15 @@ technology    availability and cost of the heavy technologies (CCS, hydrogen, el
               programme (demonstration, RD&D, shared learning). Off: heavy measures arrive
               ``delay_without_technology_yr`` later, cost ``capex_premium_without_technology_share``
               more (first-of-a-kind premium), and the hydrogen price stays at its
-              ``from_year`` level instead of falling.
+              ``from_year`` level instead of falling. On, firms that can use a heavy measure
+              gain ``technology_capability_uplift`` of technical capability (technology
+              partnerships with providers and demonstration projects: the skills barrier).
 finance       access to green finance: medium and large firms get a green credit line of
               ``green_credit_per_energy_cost`` times their energy bill on top of their
               credit, and a lower cost of capital (``cost_of_capital_relief_per_yr`` off the
-              hurdle rate: green bonds, sustainability-linked and blended finance).
+              hurdle rate: green bonds, sustainability-linked and blended finance), and,
+              where the scenario sets it, public co-funding of heavy measures
+              (``heavy_capex_grant_share`` of capex within ``heavy_grant_budget_usd``).
 
 All pillar effects are vectorised over firms (one-off column updates at ``from_year``,
 [K] or [R, K] arrays in the decision hooks). Magnitudes are free parameters (levers), not
@@ -46,6 +50,7 @@ import numpy as np
 from ..energy import SCOPE1_CARRIERS
 from ..network import EDGE_KINDS, from_edges
 from ..params import CARRIERS, SIZE_CLASSES, ConfigError
+from ..policy import GrantInstrument
 from . import ProgrammeActor, register
 
 HYDROGEN = CARRIERS.index("hydrogen")
@@ -64,6 +69,32 @@ class _Spending:
 
     def __init__(self):
         self.spent_usd = 0.0
+
+
+class HeavyMeasureGrant(GrantInstrument):
+    """Public co-funding of heavy measures (finance pillar): a share of capex, capped per
+    project, while the budget lasts, from the year the cluster joins the initiative."""
+
+    name = "green_finance_grant"
+
+    def __init__(self, heavy: np.ndarray, params):
+        super().__init__(True, params.heavy_grant_budget_usd)
+        self.heavy = heavy
+        self.share = float(params.heavy_capex_grant_share)
+        self.cap = float(params.heavy_grant_max_per_project_usd)
+        self.from_year = params.from_year
+
+    def offer(self, model, firm, measure, capex):
+        if not self.active or model.year < self.from_year:
+            return np.zeros(len(firm))
+        return np.where(self.heavy[measure], np.minimum(self.share * capex, self.cap), 0.0)
+
+    def max_grant(self, capex):
+        if not self.active or self.model_year < self.from_year:
+            return 0.0
+        return np.where(self.heavy, np.minimum(np.float32(self.share) * capex, np.float32(min(self.cap, 3e38))), np.float32(0.0))
+
+    model_year = 0
 
 
 @register("wef_pillars")
@@ -102,6 +133,9 @@ class WefPillars(ProgrammeActor):
         technology: bool = True
         delay_without_technology_yr: int = 5
         capex_premium_without_technology_share: float = 0.3
+        #: capability (0-1) firms that can use a heavy measure gain from technology partnerships
+        #: (technology providers, demonstration projects) when the pillar is on
+        technology_capability_uplift: float = 0.15
         # finance -----------------------------------------------------------------------
         finance: bool = True
         #: green credit line as a multiple of the firm's yearly energy bill
@@ -109,6 +143,11 @@ class WefPillars(ProgrammeActor):
         #: reduction of the hurdle rate, per year
         cost_of_capital_relief_per_yr: float = 0.03
         finance_min_size_class: str = "medium"
+        #: public co-funding of heavy measures (grant share of capex; 0 = none), within a budget
+        heavy_capex_grant_share: float = 0.0
+        heavy_grant_budget_usd: float = 0.0
+        heavy_grant_max_per_project_usd: float = float("inf")
+        heavy_grant_source: str = ""
 
     @classmethod
     def validate(cls, params, cfg, key: str) -> None:
@@ -126,10 +165,18 @@ class WefPillars(ProgrammeActor):
                 raise ConfigError(f"{key}.{name}", v, f"must be one of {', '.join(SIZE_CLASSES)}")
         for name in ("extra_partner_links_per_member", "storage_credit_usd_per_t_co2", "storage_credit_years",
                      "hydrogen_credit_usd_per_mwh", "hydrogen_credit_years", "capex_premium_without_technology_share",
+                     "technology_capability_uplift",
                      "green_credit_per_energy_cost", "cost_of_capital_relief_per_yr"):
             v = getattr(params, name)
             if not v >= 0:
                 raise ConfigError(f"{key}.{name}", v, "must be a number >= 0")
+        if not 0 <= params.heavy_capex_grant_share <= 1:
+            raise ConfigError(f"{key}.heavy_capex_grant_share", params.heavy_capex_grant_share, "must be a share in [0, 1]")
+        for name in ("heavy_grant_budget_usd", "heavy_grant_max_per_project_usd"):
+            if not getattr(params, name) >= 0:
+                raise ConfigError(f"{key}.{name}", getattr(params, name), "must be a number >= 0")
+        if params.heavy_capex_grant_share > 0 and not params.heavy_grant_source.strip():
+            raise ConfigError(f"{key}.heavy_grant_source", "", "cite the source of the co-funding share")
         if params.delay_without_technology_yr < 0:
             raise ConfigError(f"{key}.delay_without_technology_yr", params.delay_without_technology_yr, "must be an integer >= 0")
         for name in ("existing_carbon_price_usd_per_t_co2", "policy_carbon_price_usd_per_t_co2"):
@@ -161,9 +208,14 @@ class WefPillars(ProgrammeActor):
         self.roadmap_aware = 0
         self.green_credit_usd = 0.0
         self.green_credit_firms = 0
+        self.capability_firms = 0
         self.carbon_price_by_year: dict[int, float] = {}
         self.storage_credits = _Spending()
         self.hydrogen_credits = _Spending()
+        self.heavy_grant = None
+        if params.finance and params.heavy_capex_grant_share > 0:
+            self.heavy_grant = HeavyMeasureGrant(self.heavy, params)
+            model.gov.grant_instruments.append(self.heavy_grant)
         if params.policy and (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh):
             model.gov.other_spending["storage_credit"] = self.storage_credits
             model.gov.other_spending["hydrogen_credit"] = self.hydrogen_credits
@@ -188,6 +240,8 @@ class WefPillars(ProgrammeActor):
     def new_year(self, model) -> None:
         p = self.params
         gov = model.gov
+        if self.heavy_grant is not None:
+            self.heavy_grant.model_year = model.year
         own = self.carbon_price_usd_per_t(model.year)
         engine = gov.carbon_price.price(model.year)
         self.carbon_price_by_year[model.year] = own
@@ -205,6 +259,8 @@ class WefPillars(ProgrammeActor):
                 self._joint_roadmap(model)
             if p.finance:
                 self._green_finance(model)
+            if p.technology:
+                self._technology_partnerships(model)
 
     def _densify_partnerships(self, model) -> None:
         """Draw ``extra_partner_links_per_member`` new partnership ties per association member
@@ -240,6 +296,13 @@ class WefPillars(ProgrammeActor):
         model.aware_count += learn.sum(axis=0)
         self.roadmap_aware = int(learn.any(axis=1).sum())
 
+    def _technology_partnerships(self, model) -> None:
+        """Firms a heavy measure applies to gain ``technology_capability_uplift`` of capability."""
+        ft = model.firms
+        ok = (ft.applicable & self.heavy[None, :]).any(axis=1)
+        ft.capability[ok] = np.minimum(ft.capability[ok] + np.float32(self.params.technology_capability_uplift), np.float32(1.0))
+        self.capability_firms = int(ok.sum())
+
     def _green_finance(self, model) -> None:
         ft = model.firms
         ok = ft.size_class >= SIZE_CLASSES.index(self.params.finance_min_size_class)
@@ -250,6 +313,11 @@ class WefPillars(ProgrammeActor):
             ft.hurdle_rate_per_yr[ok] - np.float32(self.params.cost_of_capital_relief_per_yr), np.float32(0.02))
         self.green_credit_usd = float(extra.sum())
         self.green_credit_firms = int(ok.sum())
+
+    def programme_activities(self, model) -> None:
+        if self.heavy_grant is not None:  # the grant books refusals in the current month
+            self.heavy_grant._month = model.month
+            self.heavy_grant.model_year = model.year
 
     def capex_factor(self, model, firms):
         p = self.params
@@ -324,10 +392,12 @@ class WefPillars(ProgrammeActor):
             "from_year": p.from_year,
             "new_partnership_ties": self.new_ties,
             "firms_aware_through_roadmap": self.roadmap_aware,
+            "firms_with_technology_partnerships": self.capability_firms,
             "green_credit_line_usd": self.green_credit_usd,
             "green_finance_firms": self.green_credit_firms,
             "carbon_price_usd_per_t_co2_by_year": {str(y): v for y, v in self.carbon_price_by_year.items()},
             "storage_credits_paid_usd": self.storage_credits.spent_usd,
             "hydrogen_credits_paid_usd": self.hydrogen_credits.spent_usd,
+            "heavy_grant_spent_usd": self.heavy_grant.spent_usd if self.heavy_grant else 0.0,
             "heavy_measure_adopters": {m: int(model.adopter_count[i]) for i, m in enumerate(model.catalogue.names) if self.heavy[i]},
         }
