@@ -85,7 +85,7 @@ def _read_csv(key: str, raw_path: str) -> pd.DataFrame:
 @lru_cache(maxsize=8)
 def _read_csv_cached(path: str, mtime_ns: int, size: int, key: str, raw_path: str) -> pd.DataFrame:
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, comment=None)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise FileFormatError(key, raw_path, None, "file is empty (expected a header line)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

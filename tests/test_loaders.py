@@ -196,3 +196,10 @@ def test_cli_missing_file_exits_2(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"error: scenario.firms_csv: no/such/firms.csv: file not found (looked for {REPO / 'no/such/firms.csv'})"]
     assert not out.exists()
+
+
+def test_spreadsheet_exports_with_byte_order_mark_load(tmp_path):
+    p = tmp_path / "firms.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + FIRMS.read_bytes())  # Excel's "CSV UTF-8" adds a BOM
+    cfg = validate(_cfg(f"scenario.firms_csv={p}", "scenario.edges_csv="))
+    assert loaders.ParsedFirms(cfg).n == 40
