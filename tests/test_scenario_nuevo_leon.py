@@ -198,3 +198,20 @@ def test_no_information_no_roadmap():
     for _ in range(13):
         m.step()
     assert set(_alliance(m).roadmaps) == set(CLUSTERS[1:])
+
+
+def test_with_full_coverage_the_roadmap_base_is_the_registry_total():
+    over = [f"scenario.clusters.{i}.info_collection_rate_per_month=1.0" for i in range(3)]
+    m = _model("end_year=2026", "n_firms=1500", *over)
+    for _ in range(13):
+        m.step()
+    al = _alliance(m)
+    for name, rm in al.roadmaps.items():
+        assert rm.coverage_share == 1.0
+        assert rm.base_emissions_t_co2 == pytest.approx(al.base_actual[name], rel=1e-9)
+    # with partial coverage each reporting member stands for its stratum's members
+    ci = 2
+    members = al.members[ci]
+    rep = members[::3]
+    w = al.extrapolation_weights(m, members, rep)
+    assert w.sum() <= len(members) and (w >= 1).all()

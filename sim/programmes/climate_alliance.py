@@ -21,7 +21,9 @@ Roadmap  In ``roadmap_month`` each cluster builds its roadmap from the informati
     plus O&M minus energy-cost savings, per tonne of scope 1+2 CO2 avoided. Measures are
     ranked by that cost per tonne (a marginal-abatement-cost curve); each measure's
     potential is evaluated on the state left by the measures ranked before it (no double
-    counting of stacked measures) and extrapolated from the reporting members to all members.
+    counting of stacked measures). Base emissions and potentials are extrapolated from the
+    reporting members to all members by strata (sector x size class, which an association
+    knows of every member): each reporting member stands for the members of its stratum.
     Measures costing at most ``roadmap_max_cost_usd_per_t_co2`` (0 = profitable, "de forma
     rentable", source: 000_921f8effd5da221e.txt) are the roadmap's measures; the yearly
     emission targets fall linearly from the base-year emissions (estimated from the registry)
@@ -44,7 +46,7 @@ from typing import List
 import numpy as np
 
 from ..decision import annuity_factor, terms as decision_terms
-from ..params import ConfigError
+from ..params import SIZE_CLASSES, ConfigError
 from . import ProgrammeActor, register
 
 BARRIERS = ("information", "economics", "capital", "skills")
@@ -144,6 +146,8 @@ class ClimateAlliance(ProgrammeActor):
         Y = len(model.energy.years)
         self.members = [np.flatnonzero(model.firms.cluster == i) for i in range(L)]
         self.roadmaps: dict[str, Roadmap] = {}
+        #: all members' base-year emissions in the registry (what the cluster estimates), t CO2
+        self.base_actual: dict[str, float] = {}
         self.workshop_participants: dict[str, int] = {}
         self.barriers: dict[str, dict] = {}
         #: [years, clusters] read from the registry each December
@@ -207,12 +211,26 @@ class ClimateAlliance(ProgrammeActor):
         return out
 
     # ---------------------------------------------------------------------------------
-    def mac_curve(self, model, firms: np.ndarray):
+    @staticmethod
+    def extrapolation_weights(model, members: np.ndarray, reporting: np.ndarray) -> np.ndarray:
+        """[len(reporting)] how many members each reporting member stands for: members over
+        reporting members of its stratum (sector x size class, which an association knows of
+        every member). A stratum without any reporting member is unknown and gets no weight."""
+        ft = model.firms
+        S = len(SIZE_CLASSES)
+        st_m = ft.sector[members].astype(np.int64) * S + ft.size_class[members]
+        st_r = ft.sector[reporting].astype(np.int64) * S + ft.size_class[reporting]
+        n = int(st_m.max()) + 1 if len(st_m) else 1
+        cm, cr = np.bincount(st_m, minlength=n), np.bincount(st_r, minlength=n)
+        return cm[st_r] / np.maximum(cr[st_r], 1)
+
+    def mac_curve(self, model, firms: np.ndarray, weights: np.ndarray | None = None):
         """The MAC curve of ``firms`` at this year's prices: measures sorted by cost per tonne,
-        each with its potential (t CO2/yr) on the state the cheaper measures leave.
-        Returns a list of (measure index, cost USD/t, potential t/yr)."""
+        each with its potential (t CO2/yr) on the state the cheaper measures leave; each firm
+        counts ``weights`` times (default once). Returns (measure index, USD/t, t/yr) rows."""
         p, cat, val = self.params, model.catalogue, model.val
         ft = model.firms
+        w = np.ones(len(firms)) if weights is None else np.asarray(weights, dtype=float)
         x = model.state_matrix(firms)  # [M, C+1] energy by carrier and process CO2
         ab_w = (val.abated_scope1_t + val.abated_scope2_t).T  # [C+1, K]
         can = ft.applicable[firms] & ~ft.adopted[firms] & model.available[None, :]
@@ -224,7 +242,7 @@ class ClimateAlliance(ProgrammeActor):
             capex = (cat.capex_fixed_usd + cat.capex_usd_per_unit * basis) * model.capex_mult
             cost = capex * (crf + cat.om_share_of_capex_per_yr) - x @ val.saving_usd.T  # USD/yr
             ok = can & (basis > 0)
-            return np.where(ok, cost, 0.0).sum(axis=0), np.where(ok, ab, 0.0).sum(axis=0), ok
+            return w @ np.where(ok, cost, 0.0), w @ np.where(ok, ab, 0.0), ok
 
         cost, ab, _ = cost_and_abatement(x)
         usd_per_t = np.where(ab > 0, cost / np.where(ab > 0, ab, 1.0), np.inf)
@@ -233,7 +251,7 @@ class ClimateAlliance(ProgrammeActor):
         for k in order:  # potentials in MAC order, each on what the cheaper measures left
             ab_k = np.where(can[:, k], x @ ab_w[:, k], 0.0)
             ab_k = np.where((x @ val.size_basis[k]) > 0, ab_k, 0.0)
-            rows.append((k, float(usd_per_t[k]), float(max(ab_k.sum(), 0.0))))
+            rows.append((k, float(usd_per_t[k]), float(max(w @ ab_k, 0.0))))
             dx = np.einsum("ij,pj->pi", val.state_change[k], x)
             x = np.where(can[:, k:k + 1], x + dx, x)
             x[:, :-1] = np.maximum(x[:, :-1], 0.0)
@@ -244,20 +262,21 @@ class ClimateAlliance(ProgrammeActor):
         members = self.members[ci]
         reporting = members[model.firms.reporting_from_month[members] <= model.month]
         coverage = len(reporting) / max(len(members), 1)
-        scale = 1.0 / coverage if coverage > 0 else 0.0
+        w = self.extrapolation_weights(model, members, reporting)
         done = np.flatnonzero(reg.recorded)
         if len(done):  # base year: the last year in the registry
             y = int(done[-1])
             base_year = int(reg.years[y])
-            e_rep = float((reg.scope1_t[y, reporting].astype(float) + reg.scope2_t[y, reporting]).sum())
+            e_rep = reg.scope1_t[y, reporting].astype(float) + reg.scope2_t[y, reporting]
+            self.base_actual[name] = float((reg.scope1_t[y, members].astype(float) + reg.scope2_t[y, members]).sum())
         else:  # no registry year yet: the reporting members' current emission rates
             base_year = model.year
-            e_rep = float((model.scope1_rate[reporting] + model.scope2_rate[reporting]).sum())
-        base = e_rep * scale
-        rows = self.mac_curve(model, reporting) if len(reporting) else []
+            e_rep = model.scope1_rate[reporting] + model.scope2_rate[reporting]
+            self.base_actual[name] = float((model.scope1_rate[members] + model.scope2_rate[members]).sum())
+        base = float(w @ e_rep)  # stratified estimate of all members' emissions
+        rows = self.mac_curve(model, reporting, w) if len(reporting) else []
         mac, cum, potential = [], 0.0, 0.0
         for k, usd_per_t, pot in rows:
-            pot *= scale
             cum += pot
             inside = usd_per_t <= p.roadmap_max_cost_usd_per_t_co2
             if inside:
@@ -331,14 +350,18 @@ class ClimateAlliance(ProgrammeActor):
                 c["roadmap"] = {
                     "built_month": rm.built_month, "base_year": rm.base_year, "coverage_share": rm.coverage_share,
                     "base_emissions_t_co2": rm.base_emissions_t_co2, "potential_t_co2_per_yr": rm.potential_t_co2_per_yr,
+                    "base_emissions_registry_all_members_t_co2": self.base_actual.get(name),
                     "target_year": self.params.roadmap_target_year, "mac_curve": rm.mac,
                     "target_t_co2_by_year": {str(y): v for y, v in rm.target_t_co2_by_year.items()},
                     "ambition_t_co2_by_year": {str(y): v for y, v in rm.ambition_t_co2_by_year.items()},
                 }
                 last = max(em) if em else None
                 if last is not None and last in rm.target_t_co2_by_year:
-                    headline[f"{name}_emissions_vs_target_{last}"] = em[last] / rm.target_t_co2_by_year[last] if rm.target_t_co2_by_year[last] > 0 else None
-                    headline[f"{name}_cut_vs_base_{last}_share"] = 1.0 - em[last] / rm.base_emissions_t_co2 if rm.base_emissions_t_co2 > 0 else None
+                    tg = rm.target_t_co2_by_year[last]
+                    headline[f"{name}_emissions_vs_target_{last}"] = em[last] / tg if tg > 0 else None
+            if em:
+                first, last = min(em), max(em)
+                headline[f"{name}_cut_{first}_{last}_share"] = 1.0 - em[last] / em[first] if em[first] > 0 else None
             out_clusters[name] = c
         return {"headline": headline, "ambition_reduction_share": self.params.ambition_reduction_share,
                 "ambition_year": self.params.ambition_year, "clusters": out_clusters}
