@@ -349,7 +349,7 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)  # stderr: errors and the bar
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         req = parse_args(argv)

@@ -244,14 +244,15 @@ def count_complete(sweep_dir: Path) -> int:
 class SweepProgress(Callback):
     """A tqdm progress bar of a multirun: runs done/total and ETA (stderr)."""
 
-    def __init__(self, interval_s: float = 0.5, **kwargs: Any) -> None:
+    def __init__(self, interval_s: float = 0.5, total: int | None = None, **kwargs: Any) -> None:
         self.interval_s = interval_s
+        self.total = total  # set by callers that launch an explicit job list (sim.sensitivity)
         self._stop = threading.Event()
         self._thread = None
         self._bar = None
 
     def __getstate__(self):  # launchers pickle the callbacks with the job: ship no thread or bar
-        return {"interval_s": self.interval_s}
+        return {"interval_s": self.interval_s, "total": self.total}
 
     def __setstate__(self, state):
         self.__init__(**state)
@@ -263,7 +264,7 @@ class SweepProgress(Callback):
         task = list(hc.overrides.task)
         params = {str(k): str(v) for k, v in (OmegaConf.select(config, "hydra.sweeper.params") or {}).items()}
         try:
-            total = n_jobs([f"{k}={v}" for k, v in params.items()] + _job_overrides(task))
+            total = self.total or n_jobs([f"{k}={v}" for k, v in params.items()] + _job_overrides(task))
         except Exception:  # noqa: BLE001 - the bar is a convenience; never stop a sweep for it
             total = None
         self._dir = Path(hc.sweep.dir)
