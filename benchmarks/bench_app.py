@@ -145,10 +145,12 @@ def bench_large(url: str, steps: int = 8) -> None:
 
 
 async def _session(i: int, browser, url: str, role: str, room: dict, n_steps: int, out: list) -> None:
+    await asyncio.sleep(0.5 * i)  # people arrive over a few seconds, as in a workshop
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx.set_default_timeout(180_000)
     page = await ctx.new_page()
     t0 = time.perf_counter()
-    await page.goto(url)
+    await page.goto(url, timeout=300_000)
     await page.locator(".sim-step-counter").wait_for(timeout=180_000)
     load_s = time.perf_counter() - t0
     lat = []

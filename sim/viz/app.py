@@ -58,6 +58,20 @@ def _table(rows: list[dict], classes: str = "") -> str:
     return f"<table class='{classes}' style='font-size:13px;border-collapse:collapse'><tr>{head}</tr>{body}</table>"
 
 
+def _fmt_value(v) -> str:
+    if isinstance(v, float) and abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _shown(L: str, v) -> str:
+    if isinstance(v, bool):
+        return t(L, "enabled") if v else t(L, "disabled")
+    return _fmt_value(v)
+
+
 @solara.component
 def Kpis(sim: Simulation, L: str, tick=None):
     m = sim.model
@@ -216,15 +230,17 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
                 if lv.group != group:
                     continue
                 value = pending.value.get(lv.key, current[lv.key])
-                label = t(L, lv.label_key) + (f" [{t(L, lv.unit)}]" if lv.unit and "(" not in t(L, lv.label_key) else "")
+                label = t(L, lv.label_key)  # every lever label names its unit
                 if lv.kind == "bool":
                     solara.Checkbox(label=label, value=bool(value), on_value=setter(lv.key))
-                elif lv.kind == "int":
+                    continue
+                label = f"{label}: {_fmt_value(value)}" + (" •" if lv.key in pending.value else "")
+                if lv.kind == "int":
                     solara.SliderInt(label, value=int(value), min=int(lv.lo), max=int(lv.hi), step=int(lv.step),
-                                     on_value=setter(lv.key), thumb_label="always")
+                                     on_value=setter(lv.key), thumb_label=False)
                 else:
                     solara.SliderFloat(label, value=float(value), min=lv.lo, max=lv.hi, step=lv.step,
-                                       on_value=setter(lv.key), thumb_label="always")
+                                       on_value=setter(lv.key), thumb_label=False)
         label = t(L, "propose") if is_participant else t(L, "apply_levers")
         solara.Button(f"{label} ({len(pending.value)})", on_click=apply, disabled=not pending.value, color="primary")
         if error.value:
@@ -270,8 +286,9 @@ def RoomPanel(own: Simulation, room, member: str, room_code, L: str, room_versio
         else:
             solara.HTML(unsafe_innerHTML=f"<div class='sim-room-code' style='font-size:22px'>"
                                          f"{html.escape(t(L, 'in_room', code=room.code))}</div>")
-            solara.Text(t(L, "role_facilitator") if room.is_facilitator(member) else t(L, "role_participant"))
-            solara.Text(t(L, "room_members", n=room.connected()))
+            role = t(L, "role_facilitator") if room.is_facilitator(member) else t(L, "role_participant")
+            solara.HTML(unsafe_innerHTML=f"<div style='font-size:13px'>{html.escape(role)}</div>"
+                                         f"<div style='font-size:13px'>{html.escape(t(L, 'room_members', n=room.connected()))}</div>")
             solara.Button(t(L, "close_room") if room.is_facilitator(member) else t(L, "leave_room"), on_click=leave, outlined=True)
             Proposals(room, member, L, room_version=room_version, settings=room.sim.settings)
         if message.value:
@@ -289,7 +306,7 @@ def Proposals(room, member: str, L: str, room_version=None, settings=None):
         lv_label = t(L, "lever_group_" + p.key.split(".")[1]) + ": " + t(L, "lever_enabled" if p.key.endswith(".enabled")
                                                                         else "lever_" + p.key.split(".")[-1])
         with solara.Row(classes=["sim-proposal"]):
-            solara.Text(f"{lv_label}: {current.get(p.key)} → {p.value} · {t(L, 'votes', n=len(p.votes))}")
+            solara.Text(f"{lv_label}: {_shown(L, current.get(p.key))} → {_shown(L, p.value)} · {t(L, 'votes', n=len(p.votes))}")
             solara.Button(t(L, "vote"), on_click=lambda p=p: room.vote(member, p.id), text=True)
             if room.is_facilitator(member):
                 solara.Button(t(L, "apply_proposal"), on_click=lambda p=p: room.apply(member, p.id), text=True, color="primary")

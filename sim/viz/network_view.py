@@ -129,7 +129,7 @@ class NetworkPicture:
             ax.text(cx, cy + r + 0.06, label, ha="center", va="bottom", fontsize=8, color="0.2")
         self.dots = ax.scatter(lay.xy[:, 0], lay.xy[:, 1], s=10.0, c="0.8", edgecolors="0.25", linewidths=0.3, zorder=2)
         self.ring = ax.scatter([], [], s=260, facecolors="none", edgecolors="red", linewidths=2.0, zorder=3)
-        ax.set_xlim(lay.xy[:, 0].min() - 0.15, lay.xy[:, 0].max() + 0.15)
+        ax.set_xlim(lay.xy[:, 0].min() - 0.35, lay.xy[:, 0].max() + 0.35)  # room for group labels
         ax.set_ylim(lay.xy[:, 1].min() - 0.1, lay.xy[:, 1].max() + 0.25)
         self.blit = Blitter(fig, [self.dots, self.ring])
 

@@ -1,0 +1,75 @@
+"""Screenshots of the app's main views for the README: ``python -m sim.viz.screenshots [docs]``.
+
+Starts the app, drives Chromium and writes ``app_main.png`` (English, after three years),
+``app_es.png`` (Spanish, firms coloured by sector), ``app_inspector.png`` (the firm
+inspector) and ``app_room.png`` (a participant in a workshop room with a proposal).
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from .serve import AppServer, launch_chromium, open_app
+
+VIEWPORT = {"width": 1600, "height": 1250}
+
+
+def _steps(page, n: int, label: str = "Step") -> None:
+    button = page.get_by_role("button", name=label, exact=True)
+    for _ in range(n):
+        before = page.locator(".sim-step-counter").inner_text()
+        button.click()
+        page.wait_for_function("([b]) => document.querySelector('.sim-step-counter').innerText !== b", arg=[before])
+
+
+def main(out_dir: str = "docs") -> None:
+    from playwright.sync_api import sync_playwright
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with AppServer() as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        ctx = browser.new_context(viewport=VIEWPORT)
+        ctx.set_default_timeout(120_000)
+        page = open_app(ctx, url)
+        speed = page.get_by_role("slider", name=re.compile("Speed"))
+        speed.focus()
+        speed.press("End")
+        page.get_by_role("button", name="Play", exact=True).click()
+        page.locator(".sim-step-counter").filter(has_text=re.compile(r"\b(3[6-9]|[4-9]\d|\d{3})\s+of\s")).wait_for()
+        page.get_by_role("button", name="Pause", exact=True).click()
+        page.get_by_role("button", name="Largest emitter").click()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(out / "app_main.png"))
+        page.locator(".sim-inspector").screenshot(path=str(out / "app_inspector.png"))
+        page.get_by_role("button", name="Español").click()
+        page.get_by_role("button", name="Sector", exact=True).click()
+        page.get_by_role("button", name="Paso", exact=True).wait_for()
+        page.wait_for_timeout(1500)
+        page.locator("h2").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(out / "app_es.png"))
+        page.get_by_role("button", name="English").click()
+
+        # a room: the facilitator (page) and a participant in another browser context
+        page.get_by_role("button", name=re.compile("Open a room")).click()
+        code = re.search(r"Room\s+(\w{5})", page.locator(".sim-room-code").inner_text()).group(1)
+        part = open_app(browser.new_context(viewport=VIEWPORT), url)
+        part.get_by_label("Room code").fill(code)
+        part.get_by_role("button", name="Join", exact=True).click()
+        part.locator(".sim-room-code").wait_for()
+        levers = part.locator(".sim-levers")
+        levers.locator(".v-input--checkbox").nth(5).click()
+        part.get_by_role("button", name=re.compile(r"Propose \(1\)")).click()
+        page.locator(".sim-proposal").first.wait_for()
+        _steps(page, 2)
+        part.wait_for_timeout(1500)
+        part.locator("h2").first.scroll_into_view_if_needed()
+        part.screenshot(path=str(out / "app_room.png"))
+        browser.close()
+    for f in ("app_main", "app_inspector", "app_es", "app_room"):
+        print(out / f"{f}.png")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
