@@ -6,9 +6,10 @@ hydrogen use for a hydrogen network) cannot be bought until it operates. Once a 
 asks every firm that could use one of its measures whether it would **commit** (sign a
 letter of intent / a transport-and-storage agreement): the firm commits when it knows the
 measure, finds it worth it at its own effective discount rate with the network's tariff
-(the same decision terms as ``sim/decision.py``, with the measure treated as available) and
-can finance it. A final investment decision (FID) on a new phase is taken when committed
-flow not yet covered by planned capacity reaches ``min_throughput_per_yr``; the phase is
+(the same decision terms as ``sim/decision.py``, with the measure treated as available and
+the most generous grant on offer) and can finance it. A final investment decision (FID)
+on a new phase is taken when committed flow not yet covered by planned capacity reaches
+``min_throughput_per_yr``; the phase is
 sized to that flow plus ``capacity_headroom_share`` and operates ``lead_time_yr`` years
 later. While spare operating capacity remains, the measures are available to every firm
 (open access); when it is booked, connections wait for the next phase.
@@ -153,9 +154,11 @@ class SharedInfrastructure(ProgrammeActor):
             ft = model.firms
             tm = terms(model, idx)
             k = self.k
-            npv = tm.net_value[:, k] * tm.annuity[:, k] - tm.capex[:, k] - tm.hidden[:, k]
+            # the most generous grant any instrument could pay (e.g. co-funding of heavy measures)
+            grant = np.broadcast_to(model.gov.max_grant_bound(tm.capex), tm.capex.shape)[:, k]
+            npv = tm.net_value[:, k] * tm.annuity[:, k] - tm.capex[:, k] - tm.hidden[:, k] + grant
             ok = ft.aware[idx][:, k] & ft.applicable[idx][:, k] & ~ft.adopted[idx][:, k]
-            ok &= (npv > 0) & (tm.capex[:, k] <= tm.funds[:, None])
+            ok &= (npv > 0) & (tm.capex[:, k] - grant <= tm.funds[:, None])
             flow = model.state32[idx] @ self.W
             firm_flow = np.where(ok, flow, 0.0).max(axis=1)
             self.committed = (firm_flow > 0) & ~self.connected_mask(model)
