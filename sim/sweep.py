@@ -432,3 +432,58 @@ class Experiment(Callback):
               + markdown_table(out) + "\n")
         _atomic_write_bytes(d / "outcomes.md", lambda p: p.write_text(md))
         log.info("experiment %s: %d runs -> %s, %s", self.name, table["run"].nunique(), d / "gathered.parquet", d / "outcomes.md")
+
+
+# -- many seeds per worker process ------------------------------------------------------------
+def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str) -> list[str]:
+    """Run ``seeds`` of one configuration in this process: composed once, then one
+    ``run_model`` per seed (no per-run Hydra composition or process start)."""
+    import logging
+
+    from hydra.core.global_hydra import GlobalHydra
+
+    from .params import to_config
+    from .results import is_complete, write_run
+    from .run import compose, run_model
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    try:
+        cfg = compose([o for o in overrides if not o.startswith("seed=")] + ["seed=0"])
+    finally:
+        GlobalHydra.instance().clear()
+    base = to_config(cfg)
+    done = []
+    for s in seeds:
+        d = Path(out_root) / f"seed={s}"
+        cfg.seed = s
+        resolved = OmegaConf.to_yaml(cfg, resolve=True)
+        if not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved):
+            c = copy.deepcopy(base)
+            c.seed = s
+            write_run(d, run_model(c), resolved)
+        done.append(str(d))
+    return done
+
+
+def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int = 2, chunk: int = 5,
+              progress: bool = True) -> list[Path]:
+    """Run one configuration under many seeds on ``jobs`` local worker processes, ``chunk``
+    seeds per task; each run writes ``<out_root>/seed=<s>`` (complete runs with the same
+    config are kept: resumable). Same folders and results as a Hydra sweep over ``seed``."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm import tqdm
+
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    chunks = [seeds[i:i + chunk] for i in range(0, len(seeds), chunk)]
+    bar = tqdm(total=len(seeds), desc="runs", unit="run", file=sys.stderr, disable=not progress)
+    out: list[Path] = []
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        futs = [ex.submit(_seed_chunk, list(overrides), c, str(out_root)) for c in chunks]
+        for f in as_completed(futs):
+            r = f.result()
+            out += [Path(p) for p in r]
+            bar.update(len(r))
+    bar.close()
+    return sorted(out)

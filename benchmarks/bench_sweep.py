@@ -1,0 +1,137 @@
+"""Sweep throughput: N runs of the 32,174-firm Bajio region over 10 years on the local
+machine (target from issue 4: 1,000 runs in <= 3 minutes on 2 cores).
+
+    python benchmarks/bench_sweep.py                       # 1,000 runs, 2 worker processes
+    python benchmarks/bench_sweep.py --runs 100 --hydra 10 # quicker; also time Hydra's launcher
+
+Prints (1) where one run's time goes (in-process), (2) the wall time of N runs with many runs
+per worker process (sim.sweep.run_seeds: one composition per worker, then one run_model per
+seed; each run writes its folder), (3) optionally the same through Hydra's joblib launcher
+(one composition in the launching process and one task per run), and the figure for 1,000
+runs. Scenario bajio_cpi (n_firms=32174) if present, else mx_cluster with n_firms=32174.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+TARGET_S = 180.0
+
+
+def overrides(years: int) -> list[str]:
+    if (REPO / "configs" / "scenario" / "bajio_cpi.yaml").exists():
+        base = ["scenario=bajio_cpi", "n_firms=32174"]
+    else:
+        base = ["scenario=mx_cluster", "n_firms=32174"]
+    return base + ["start_year=2025", f"end_year={2025 + years - 1}", "write_firm_panel=false"]
+
+
+def breakdown(over: list[str], n: int = 3) -> float:
+    """Median seconds per run in this process, and the main phases of one run."""
+    import cProfile
+    import pstats
+
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.params import to_config
+    from sim.results import write_run
+    from sim.run import compose, run_model
+
+    t = time.perf_counter()
+    cfg = compose(over)
+    GlobalHydra.instance().clear()
+    base = to_config(cfg)
+    t_compose = time.perf_counter() - t
+    times = []
+    tmp = Path(tempfile.mkdtemp())
+    for s in range(n + 1):  # the first run warms imports and caches
+        c = copy.deepcopy(base)
+        c.seed = 1000 + s
+        t = time.perf_counter()
+        write_run(tmp / str(s), run_model(c), "x: 1\n")
+        times.append(time.perf_counter() - t)
+    c = copy.deepcopy(base)
+    c.seed = 99
+    prof = cProfile.Profile()
+    prof.enable()
+    run_model(c)
+    prof.disable()
+    st = pstats.Stats(prof)
+    total = sum(v[3] for k, v in st.stats.items() if k[2] == "run_model")
+    def cum(fn_name, file_part=""):
+        return sum(v[3] for k, v in st.stats.items() if k[2] == fn_name and file_part in k[0])
+    shutil.rmtree(tmp, ignore_errors=True)
+    med = sorted(times[1:])[len(times[1:]) // 2]
+    print(f"one run, in process ({base.scenario.name}, {base.n_firms:,} firms, {base.end_year - base.start_year + 1} years):")
+    print(f"  Hydra composition of a config     {t_compose:6.3f} s (paid once per worker by run_seeds, once per run by a Hydra sweep)")
+    print(f"  run + write (median of {n})         {med:6.3f} s")
+    print(f"    of which (profiled run, {total:.3f} s): model construction {cum('__init__', 'sim/model.py'):.3f} s "
+          f"[Firm agents {cum('<listcomp>', 'sim/model.py'):.3f} s, validate {cum('validate', 'sim/params.py'):.3f} s, "
+          f"programme params {cum('parse_params', 'programmes'):.3f} s], 120 monthly steps {cum('step', 'sim/model.py'):.3f} s, "
+          f"collect {cum('collect', 'sim/results.py'):.3f} s")
+    return med
+
+
+def batched(over: list[str], runs: int, jobs: int, chunk: int) -> float:
+    from sim.sweep import run_seeds
+
+    out = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+    t = time.perf_counter()
+    dirs = run_seeds(over, list(range(runs)), out, jobs=jobs, chunk=chunk)
+    wall = time.perf_counter() - t
+    assert len(dirs) == runs and all((d / "summary.json").exists() for d in dirs)
+    shutil.rmtree(out, ignore_errors=True)
+    return wall
+
+
+def hydra_joblib(over: list[str], runs: int, jobs: int) -> float:
+    out = Path(tempfile.mkdtemp(prefix="bench_hydra_"))
+    cmd = [sys.executable, "-m", "sim.run", "--multirun", *over, f"seed=range(0,{runs})", "hydra/launcher=local",
+           f"hydra.launcher.n_jobs={jobs}", f"hydra.sweep.dir={out}"]
+    t = time.perf_counter()
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(r.stderr[-2000:])
+    assert len(list(out.glob("*/summary.json"))) == runs
+    shutil.rmtree(out, ignore_errors=True)
+    return wall
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=1000)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--chunk", type=int, default=10, help="runs per task sent to a worker")
+    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--hydra", type=int, default=0, help="also time N runs through Hydra's joblib launcher")
+    a = ap.parse_args()
+    over = overrides(a.years)
+    print(f"bench_sweep: {os.cpu_count()} CPUs visible, {a.jobs} worker processes; overrides: {' '.join(over)}\n")
+    per_run = breakdown(over)
+    print(f"  -> ideal for 1,000 runs on {a.jobs} cores (no overhead): {1000 * per_run / a.jobs:.0f} s "
+          f"(the target {TARGET_S:.0f} s needs <= {TARGET_S * a.jobs / 1000:.2f} s per run)\n")
+    wall = batched(over, a.runs, a.jobs, a.chunk)
+    proj = wall * 1000 / a.runs
+    print(f"many runs per worker (sim.sweep.run_seeds): {a.runs} runs in {wall:.1f} s = {a.runs / wall:.2f} runs/s, "
+          f"{wall * a.jobs / a.runs:.3f} core-s per run")
+    print(f"  1,000 runs: {proj:.0f} s {'(measured)' if a.runs == 1000 else '(projected)'}; target <= {TARGET_S:.0f} s: "
+          f"{'PASS' if proj <= TARGET_S else 'FAIL'}")
+    if a.hydra:
+        hw = hydra_joblib(over, a.hydra, a.jobs)
+        print(f"Hydra multirun, joblib launcher: {a.hydra} runs in {hw:.1f} s = {hw / a.hydra:.2f} s per run "
+              f"(1,000 runs ~ {hw * 1000 / a.hydra:.0f} s: per-run composition in the launching process dominates)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
