@@ -215,3 +215,16 @@ def test_with_full_coverage_the_roadmap_base_is_the_registry_total():
     rep = members[::3]
     w = al.extrapolation_weights(m, members, rep)
     assert w.sum() <= len(members) and (w >= 1).all()
+
+
+def test_the_alliance_lowers_its_clusters_emissions_against_no_alliance():
+    from sim.run import run_model
+
+    on = run_model(make_config("scenario=nuevo_leon", "end_year=2028", "n_firms=1500")).summary
+    off = run_model(make_config("scenario=nuevo_leon", "end_year=2028", "n_firms=1500", f"{PROG}.enabled=false")).summary
+    a, b = on["programmes"]["climate_alliance"], off["programmes"]["climate_alliance"]
+    assert b["headline"]["workshop_participants"] == 0 and b["headline"]["roadmaps"] == 0
+    assert set(b["clusters"][CLUSTERS[0]]["by_year"]) == {"2025", "2026", "2027", "2028"}  # still tracked
+    total = lambda s: sum(r["emissions_t_co2"] for c in s["clusters"].values() for r in c["by_year"].values())
+    assert total(a) < total(b)
+    assert on["cumulative_emissions_t_co2"] < off["cumulative_emissions_t_co2"]

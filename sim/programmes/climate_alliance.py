@@ -74,6 +74,9 @@ class ClimateAlliance(ProgrammeActor):
 
     @dataclass
     class Params:
+        #: switch the alliance's workshops and roadmaps off (the counterfactual run; the
+        #: registry readings per cluster are still reported)
+        enabled: bool = True
         #: scenario clusters that sign the alliance ([] = all of them)
         clusters: List[str] = field(default_factory=list)
         #: month (from the start) of the barrier workshops (source: 000_921f8effd5da221e.txt:
@@ -158,6 +161,8 @@ class ClimateAlliance(ProgrammeActor):
     # ---------------------------------------------------------------------------------
     def cluster_activities(self, model) -> None:
         p = self.params
+        if not p.enabled:
+            return
         if model.month == p.workshop_month:
             for ci, name in zip(self.cluster_index, self.cluster_names):
                 self._workshop(model, int(ci), name)
@@ -363,7 +368,7 @@ class ClimateAlliance(ProgrammeActor):
                 first, last = min(em), max(em)
                 headline[f"{name}_cut_{first}_{last}_share"] = 1.0 - em[last] / em[first] if em[first] > 0 else None
             out_clusters[name] = c
-        return {"headline": headline, "ambition_reduction_share": self.params.ambition_reduction_share,
+        return {"headline": headline, "enabled": bool(self.params.enabled), "ambition_reduction_share": self.params.ambition_reduction_share,
                 "ambition_year": self.params.ambition_year, "clusters": out_clusters}
 
 
