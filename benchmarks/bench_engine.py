@@ -42,6 +42,11 @@ TARGET_1M_PEAK_BYTES = 1.5e9
 TARGET_BUILD_S = 1.0  # 32,174 firms
 
 
+#: environment of the measuring subprocesses (``--blas-threads`` sets the BLAS thread count)
+CHILD_ENV = dict(os.environ)
+BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
@@ -123,7 +128,7 @@ def child_naive(n_firms: int, steps: int, seed: int) -> dict:
 def run_child(kind: str, n_firms: int, steps: int, seed: int, phases: bool = False) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--n-firms", str(n_firms),
            "--steps", str(steps), "--seed", str(seed)] + (["--phases"] if phases else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=CHILD_ENV)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise RuntimeError(f"{kind} benchmark at {n_firms} firms failed: {tail}")
@@ -174,6 +179,8 @@ def main(argv=None) -> int:
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                     help="first wait up to SECONDS for the 1-min load average to fall below half the cores")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--blas-threads", type=int, default=0, metavar="N",
+                    help="BLAS threads in the measuring processes (0 = the environment's setting, default)")
     ap.add_argument("--phases", action="store_true",
                     help="also run each size once more with CPU time per step phase (where the time goes)")
     ap.add_argument("--child", choices=["engine", "naive"], help=argparse.SUPPRESS)
@@ -202,10 +209,17 @@ def main(argv=None) -> int:
             time.sleep(5)
         quiet = os.getloadavg()[0] < limit
         print(f"{'quiet' if quiet else 'still busy'}: load average {os.getloadavg()[0]:.2f} (limit {limit:.1f})")
+    if a.blas_threads < 0:
+        print(f"error: --blas-threads={a.blas_threads}: must be >= 0", file=sys.stderr)
+        return 2
+    if a.blas_threads:
+        CHILD_ENV.update({v: str(a.blas_threads) for v in BLAS_VARS})
+    blas = CHILD_ENV.get("OPENBLAS_NUM_THREADS", "library default")
     machine = _machine()
+    machine["openblas_num_threads"] = blas
     print(f"engine benchmark: scenario={SCENARIO} policy={POLICY} (all phases on), {a.steps} monthly steps, seed {a.seed}")
     print(f"machine: {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, numpy {machine['numpy']}, "
-          f"mesa {machine['mesa']}; load average {machine['load_average_1min']:.2f} at start")
+          f"mesa {machine['mesa']}; BLAS threads: {blas}; load average {machine['load_average_1min']:.2f} at start")
     print("each row: a fresh process; times are wall clock, (cpu s) the process's CPU time for the steps; "
           "peak = its RSS high-water mark (imports included)\n")
 
