@@ -199,3 +199,17 @@ def test_cli_bad_value_is_one_line_and_exit_2(tmp_path):
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and "hydrogen_network.min_throughput_per_yr" in lines[0] and "-5" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_mandatory_audits_make_large_firms_know_the_listed_measures():
+    cfg = cfg_of(["scenario=wef_dunkerque", "end_year=2022", "n_firms=600"])
+    m = ClusterModel(cfg)
+    audits = next(p for p in m.programmes if p.programme_name == "energy_audit_obligation")
+    ft = m.firms
+    large = ft.size_class == 3
+    listed = audits.listed
+    assert listed.any() and not listed[m.catalogue.index("carbon_capture")]
+    assert (ft.aware[large][:, listed] | ~ft.applicable[large][:, listed]).all()  # audited last cycle
+    assert len(audits.obliged) == large.sum()
+    m.run()
+    assert audits.audits_by_year[2022] == pytest.approx(large.sum() / 4, abs=1)  # one in four a year
