@@ -213,3 +213,20 @@ def test_mandatory_audits_make_large_firms_know_the_listed_measures():
     assert len(audits.obliged) == large.sum()
     m.run()
     assert audits.audits_by_year[2022] == pytest.approx(large.sum() / 4, abs=1)  # one in four a year
+
+
+def test_performance_standard_cuts_emissions_and_charges_excess_only_under_the_policy_pillar():
+    ov = ("end_year=2034", "n_firms=1000")
+    std = f"{P}wef_pillars.standard_penalty_usd_per_t_co2=150"
+    plain, with_std = run("wef_lfec", *ov), run("wef_lfec", *ov, std)
+    s = with_std.summary["programmes"]["wef_pillars"]
+    assert s["standard_penalties_paid_usd"] > 0
+    assert plain.summary["programmes"]["wef_pillars"]["standard_penalties_paid_usd"] == 0
+    assert with_std.summary["cumulative_emissions_t_co2"] < plain.summary["cumulative_emissions_t_co2"]
+    off = run("wef_lfec", *ov, std, f"{P}wef_pillars.policy=false")
+    assert off.summary["programmes"]["wef_pillars"]["standard_penalties_paid_usd"] == 0
+    cfg = cfg_of(["scenario=wef_lfec"])
+    cfg.scenario.programmes["wef_pillars"]["standard_reduction_share"][2030] = 1.5
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    assert "standard_reduction_share[2030]" in e.value.key

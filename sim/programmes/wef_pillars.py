@@ -20,7 +20,10 @@ policy        carbon pricing and technology credits. The existing carbon price
               (``storage_credit_usd_per_t_co2``, e.g. US 45Q) and per MWh of low-carbon
               hydrogen used (``hydrogen_credit_usd_per_mwh``, e.g. US 45V) are paid. The price
               goes through the engine's carbon-price channel (covered firms value abated
-              scope-1 CO2 at the price); credits are public spending.
+              scope-1 CO2 at the price); credits are public spending. Optionally an
+              emissions performance standard: covered firms pay a penalty on scope-1
+              emissions above a benchmark that falls from their own ``from_year`` level
+              (``standard_reduction_share``, ``standard_penalty_usd_per_t_co2``).
 technology    availability and cost of the heavy technologies (CCS, hydrogen, electrified
               high-temperature heat). The catalogue holds the paths with a technology
               programme (demonstration, RD&D, shared learning). Off: heavy measures arrive
@@ -129,6 +132,12 @@ class WefPillars(ProgrammeActor):
         hydrogen_credit_usd_per_mwh: float = 0.0
         hydrogen_credit_years: float = 10.0
         credit_source: str = ""
+        #: emissions performance standard: covered firms pay ``standard_penalty_usd_per_t_co2`` on
+        #: scope-1 emissions above a benchmark that falls from their own emissions in ``from_year``
+        #: by the required share, {year: share}; penalty 0 = no standard
+        standard_reduction_share: Dict[int, float] = field(default_factory=dict)
+        standard_penalty_usd_per_t_co2: float = 0.0
+        standard_source: str = ""
         # technology --------------------------------------------------------------------
         technology: bool = True
         delay_without_technology_yr: int = 5
@@ -165,7 +174,7 @@ class WefPillars(ProgrammeActor):
                 raise ConfigError(f"{key}.{name}", v, f"must be one of {', '.join(SIZE_CLASSES)}")
         for name in ("extra_partner_links_per_member", "storage_credit_usd_per_t_co2", "storage_credit_years",
                      "hydrogen_credit_usd_per_mwh", "hydrogen_credit_years", "capex_premium_without_technology_share",
-                     "technology_capability_uplift",
+                     "technology_capability_uplift", "standard_penalty_usd_per_t_co2",
                      "green_credit_per_energy_cost", "cost_of_capital_relief_per_yr"):
             v = getattr(params, name)
             if not v >= 0:
@@ -186,6 +195,13 @@ class WefPillars(ProgrammeActor):
         priced = any(getattr(params, n) for n in ("existing_carbon_price_usd_per_t_co2", "policy_carbon_price_usd_per_t_co2"))
         if priced and not params.carbon_price_source.strip():
             raise ConfigError(f"{key}.carbon_price_source", "", "cite the source of the carbon prices")
+        for y, v in params.standard_reduction_share.items():
+            if not 0 <= v <= 1:
+                raise ConfigError(f"{key}.standard_reduction_share[{y}]", v, "must be a share in [0, 1]")
+        if params.standard_penalty_usd_per_t_co2 > 0 and not params.standard_reduction_share:
+            raise ConfigError(f"{key}.standard_reduction_share", {}, "a standard needs {year: required reduction share} points")
+        if params.standard_penalty_usd_per_t_co2 > 0 and not params.standard_source.strip():
+            raise ConfigError(f"{key}.standard_source", "", "cite the source or label the standard an assumption")
         if (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh) and not params.credit_source.strip():
             raise ConfigError(f"{key}.credit_source", "", "cite the source of the credits")
 
@@ -209,6 +225,9 @@ class WefPillars(ProgrammeActor):
         self.green_credit_usd = 0.0
         self.green_credit_firms = 0
         self.capability_firms = 0
+        self.benchmark_base = None  # [N] scope-1 t/yr in from_year (performance standard)
+        self.benchmark = None
+        self.standard_penalties_usd = 0.0
         self.carbon_price_by_year: dict[int, float] = {}
         self.storage_credits = _Spending()
         self.hydrogen_credits = _Spending()
@@ -261,6 +280,10 @@ class WefPillars(ProgrammeActor):
                 self._green_finance(model)
             if p.technology:
                 self._technology_partnerships(model)
+            if p.policy and p.standard_penalty_usd_per_t_co2 > 0:
+                self.benchmark_base = model.scope1_rate.copy()
+        if self.benchmark_base is not None:
+            self.benchmark = self.benchmark_base * (1.0 - _path(p.standard_reduction_share, model.year))
 
     def _densify_partnerships(self, model) -> None:
         """Draw ``extra_partner_links_per_member`` new partnership ties per association member
@@ -343,10 +366,16 @@ class WefPillars(ProgrammeActor):
         premium_h2 = 0.0
         if not p.technology and self.h2_price_frozen is not None:
             premium_h2 = max(self.h2_price_frozen - float(model.price[HYDROGEN]), 0.0)
-        if not (credit_h2 or credit_co2 or premium_h2):
+        standard = self.benchmark is not None
+        if not (credit_h2 or credit_co2 or premium_h2 or standard):
             return None
         x = model.state32[firms]
         out = np.zeros((x.shape[0], model.catalogue.k), dtype=np.float32)
+        if standard:
+            # abatement is worth the penalty up to the firm's excess over its benchmark
+            excess = np.maximum(model.scope1_rate[firms] - self.benchmark[firms], 0.0) * self.covers[firms]
+            abated = x @ model.c32.w_scope1
+            out += np.minimum(abated, excess.astype(np.float32)[:, None]) * np.float32(p.standard_penalty_usd_per_t_co2)
         if credit_h2 or premium_h2:
             h2_added = x @ model.val.state_change[:, HYDROGEN, :].T.astype(np.float32)  # [R, K] MWh/yr
             span = np.minimum(p.hydrogen_credit_years / self.lifetime_yr, 1.0).astype(np.float32)
@@ -366,6 +395,9 @@ class WefPillars(ProgrammeActor):
         if not (p.policy and self.active(model)):
             return
         ft = model.firms
+        if self.benchmark is not None:
+            excess = np.maximum(model.scope1_rate - self.benchmark, 0.0)[self.covers]
+            self.standard_penalties_usd += float(excess.sum()) * p.standard_penalty_usd_per_t_co2 / 12.0
         if p.storage_credit_usd_per_t_co2 and self.capture.any():
             since = np.where(ft.adopted[:, self.capture], ft.adopted_month[:, self.capture], np.iinfo(np.int32).max).min(axis=1)
             ok = (since <= model.month) & (model.month - since < 12 * p.storage_credit_years)
@@ -398,6 +430,7 @@ class WefPillars(ProgrammeActor):
             "carbon_price_usd_per_t_co2_by_year": {str(y): v for y, v in self.carbon_price_by_year.items()},
             "storage_credits_paid_usd": self.storage_credits.spent_usd,
             "hydrogen_credits_paid_usd": self.hydrogen_credits.spent_usd,
+            "standard_penalties_paid_usd": self.standard_penalties_usd,
             "heavy_grant_spent_usd": self.heavy_grant.spent_usd if self.heavy_grant else 0.0,
             "heavy_measure_adopters": {m: int(model.adopter_count[i]) for i, m in enumerate(model.catalogue.names) if self.heavy[i]},
         }
