@@ -106,13 +106,28 @@ def test_step_advances_the_model_and_the_version():
 
 def test_sessions_have_their_own_models():
     a, b = Simulation(small()), Simulation(small())
-    assert a.model is not b.model
+    assert a.model is not b.model and a.model.firms.adopted is not b.model.firms.adopted
+    assert a.model.rng is not b.model.rng
     a.step(5)
     assert b.steps_done == 0
     b.step(5)
     np.testing.assert_array_equal(a.emissions_series()[1], b.emissions_series()[1])  # same seed, same run
     a.apply_levers({"policy.capex_subsidy.subsidy_share": 0.9})
     assert b.settings.levers == ()
+
+
+def test_a_model_from_the_template_cache_equals_a_fresh_build():
+    from sim.model import ClusterModel
+
+    settings = small(seed=7)
+    Simulation(settings).step(5)  # builds the template, steps only its own copy
+    copied = Simulation(settings)
+    built = ClusterModel(build_config(settings))
+    copied.step(12)
+    for _ in range(12):
+        built.step()
+    np.testing.assert_array_equal(copied.model.series["emissions_t_co2"], built.series["emissions_t_co2"])
+    np.testing.assert_array_equal(copied.model.firms.adopted, built.firms.adopted)
 
 
 def test_a_lever_change_changes_the_next_steps():

@@ -103,7 +103,7 @@ class NetworkPicture:
         self.color_by = color_by
         s, ft = lay.sample, m.firms
         fig = Figure(figsize=(6.4, 5.6), dpi=DPI)
-        fig.subplots_adjust(left=0.01, right=0.8 if color_by == "sector" else 0.9, bottom=0.01, top=0.99)
+        fig.subplots_adjust(left=0.01, right=0.7 if color_by == "sector" else 0.9, bottom=0.01, top=0.99)
         ax = fig.add_subplot()
         ax.set_aspect("equal")
         ax.set_axis_off()
@@ -127,7 +127,7 @@ class NetworkPicture:
         for g, cx, cy, r in lay.groups:
             label = name(lang, "cluster", m.clusters[g].name) if g >= 0 else t(lang, "no_cluster")
             ax.text(cx, cy + r + 0.06, label, ha="center", va="bottom", fontsize=8, color="0.2")
-        self.dots = ax.scatter(lay.xy[:, 0], lay.xy[:, 1], s=10.0, c="0.8", edgecolors="0.25", linewidths=0.3, zorder=2)
+        self.dots = ax.scatter(lay.xy[:, 0], lay.xy[:, 1], s=10.0, c="0.8", linewidths=0, zorder=2)
         self.ring = ax.scatter([], [], s=260, facecolors="none", edgecolors="red", linewidths=2.0, zorder=3)
         ax.set_xlim(lay.xy[:, 0].min() - 0.35, lay.xy[:, 0].max() + 0.35)  # room for group labels
         ax.set_ylim(lay.xy[:, 1].min() - 0.1, lay.xy[:, 1].max() + 0.25)

