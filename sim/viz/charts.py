@@ -69,15 +69,38 @@ class Blitter:
         return canvas_png(self.canvas)
 
 
-def roadmap_points(cfg) -> tuple[np.ndarray, np.ndarray] | None:
-    """The scenario's emissions roadmap (years, t CO2/yr) when the scenario gives one as
-    ``scenario.roadmap`` ({year: t CO2/yr} points); None otherwise."""
-    rm = getattr(cfg.scenario, "roadmap", None)
+def roadmap_lines(sim, lang: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Emission paths the scenario provides, as (label, years, t CO2/yr):
+    ``scenario.roadmap`` points if the scenario has them; the clusters' roadmap targets
+    once a programme (e.g. ``climate_alliance``) has built them - the sum over clusters, which
+    covers the member firms only, and is labelled so; a programme's net-zero path
+    (``net_zero_tracker``)."""
+    m = sim.model
+    out = []
+    rm = getattr(sim.cfg.scenario, "roadmap", None)
     pts = getattr(rm, "points", None) if rm is not None else None
-    if not pts:
-        return None
-    years = np.array(sorted(int(y) for y in pts), dtype=float)
-    return years, np.array([float(pts[int(y)]) for y in years])
+    if pts:
+        years = np.array(sorted(int(y) for y in pts), dtype=float)
+        out.append((t(lang, "roadmap"), years, np.array([float(pts[int(y)]) for y in years])))
+    for p in getattr(m, "programmes", []):
+        maps = getattr(p, "roadmaps", None)
+        if maps:
+            total: dict[int, float] = {}
+            for r in maps.values():
+                for y, v in getattr(r, "target_t_co2_by_year", {}).items():
+                    total[int(y)] = total.get(int(y), 0.0) + float(v)
+            if total:
+                ys = np.array(sorted(total), dtype=float)
+                out.append((t(lang, "roadmap_members"), ys, np.array([total[int(y)] for y in ys])))
+        nz = getattr(getattr(p, "params", None), "net_zero_year", None)
+        if nz is not None and hasattr(p, "path_t_co2_per_yr"):
+            ys = np.array([m.start_year, float(nz)])
+            out.append((t(lang, "net_zero_path", year=int(nz)), ys, np.array([p.path_t_co2_per_yr(m, y) for y in ys])))
+    return out
+
+
+def _roadmap_signature(sim) -> tuple:
+    return tuple(len(getattr(p, "roadmaps", None) or ()) for p in getattr(sim.model, "programmes", []))
 
 
 def _months_x(model, n: int) -> np.ndarray:
@@ -99,10 +122,10 @@ class EmissionsChart:
         ax.plot([x0, NET_ZERO_YEAR], [self.start_kt, 0.0], color="0.45", lw=1.2, ls=":", label=t(lang, "path_2050"))
         ax.axvline(NET_ZERO_YEAR, color="0.6", lw=0.8)
         hi = self.start_kt
-        rm = roadmap_points(sim.cfg)
-        if rm is not None:
-            ax.plot(rm[0], rm[1] / 1e3, color="tab:green", lw=1.5, marker="o", ms=3, label=t(lang, "roadmap"))
-            hi = max(hi, float(rm[1].max()) / 1e3)
+        self.roadmaps = _roadmap_signature(sim)
+        for (label, ys, vals), color in zip(roadmap_lines(sim, lang), ("tab:green", "tab:purple", "tab:olive")):
+            ax.plot(ys, vals / 1e3, color=color, lw=1.5, marker="o", ms=3, label=label)
+            hi = max(hi, float(vals.max()) / 1e3)
         if sim.previous is not None and len(sim.previous[0]):
             ax.plot(sim.previous[0], sim.previous[1], color="tab:gray", lw=1.2, ls="--", label=t(lang, "previous_run"))
             hi = max(hi, float(sim.previous[1].max()))
@@ -122,7 +145,7 @@ class EmissionsChart:
 
     def valid_for(self, sim) -> bool:
         _, y = sim.emissions_series()
-        return not len(y) or float(y.max()) <= self.y_max
+        return (not len(y) or float(y.max()) <= self.y_max) and _roadmap_signature(sim) == self.roadmaps
 
     def png(self, sim) -> bytes:
         x, y = sim.emissions_series()
