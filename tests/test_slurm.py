@@ -95,6 +95,11 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
         for d in ("/run/munge", "/var/lib/munge", "/var/log/munge"):
             Path(d).mkdir(parents=True, exist_ok=True)
             os.chown(d, munge.pw_uid, munge.pw_gid)
+        key = Path("/etc/munge/munge.key")
+        if not key.exists():  # the Debian package creates it; a trimmed image may not have
+            subprocess.run(["mungekey", "--create", f"--keyfile={key}"], check=True, timeout=30)
+            os.chown(key, munge.pw_uid, munge.pw_gid)
+            os.chmod(key, 0o600)
         subprocess.run(["runuser", "-u", "munge", "--", "/usr/sbin/munged"], check=True, timeout=30)
         for _ in range(50):
             if subprocess.run(["munge", "-n"], capture_output=True).returncode == 0:
