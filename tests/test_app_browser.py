@@ -148,6 +148,11 @@ def test_two_sessions_in_a_room_see_the_same_step(browser, app_url):
         for page in (fac, part):
             page.locator(".sim-command").filter(has_text="policy.carbon_price.enabled=true").wait_for(timeout=WAIT_MS)
         assert step_counter(part) == step_counter(fac) == 2
+        # closing the room sends the participant back to their own model (stepped once before)
+        fac.get_by_role("button", name="Close room").click()
+        part.get_by_text("The facilitator closed the room").wait_for(timeout=WAIT_MS)
+        wait_step(part, 1)
+        assert not part.get_by_role("button", name="Step", exact=True).is_disabled()
     finally:
         fac_ctx.close()
         part_ctx.close()
