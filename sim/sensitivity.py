@@ -16,7 +16,8 @@ The samples are launched as one Hydra multirun (the chosen launcher's ``launch``
 folder ``<out>/sample_<i>``); complete runs with the same config are reused, so a killed
 analysis resumes. Output in ``<out>``: ``samples.parquet`` (the design and the outcomes),
 ``indices.parquet`` and ``indices.md`` (Morris: mu*, its 95 % interval, sigma; Sobol: S1 and
-ST with 95 % intervals, bootstrap) and ``indices.png`` (bars with the intervals).
+ST with 95 % intervals, bootstrap) and ``indices.png`` (bars with the intervals). Morris
+effects are in outcome units per full range of the parameter (SALib scales inputs to [0, 1]).
 """
 from __future__ import annotations
 
@@ -218,7 +219,7 @@ def plot(indices: pd.DataFrame, method: str, path: Path, title: str) -> Path:
         if method == "morris":
             ax.barh(y, d["mu_star"], xerr=d["mu_star_ci95"], capsize=4, color="C0", alpha=0.85, label="mu* (95 % CI)")
             ax.plot(d["sigma"], y, "kx", label="sigma")
-            ax.set_xlabel(f"elementary effect on {o}")
+            ax.set_xlabel(f"elementary effect on {o}\n(change over the parameter's full range)")
         else:
             h = 0.38
             ax.barh(y - h / 2, d["S1"], h, xerr=d["S1_ci95"], capsize=3, label="S1 (first order)")
