@@ -150,6 +150,9 @@ def test_reset_and_restart():
     assert sim.steps_done == 0
     sim.restart(sim.settings.scenario, "none", 3, 200)
     assert sim.model.n_firms == 200 and sim.cfg.seed == 3 and sim.cfg.policy.name == "none"
+    with pytest.raises(SettingsError, match="n_firms = 5000000"):
+        sim.restart(sim.settings.scenario, "none", 3, 5_000_000)
+    assert sim.model.n_firms == 200  # a refused change leaves the run as it was
 
 
 def test_play_steps_in_the_background_until_paused():

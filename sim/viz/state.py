@@ -25,6 +25,8 @@ _CONFIG_CACHE: "OrderedDict[tuple, Config]" = OrderedDict()
 _CONFIG_CACHE_SIZE = 64
 #: a playing simulation nobody has looked at for this long stops (closed tabs)
 IDLE_STOP_S = 60.0
+#: the largest population the app builds (memory and redraw of one session); larger runs: python -m sim.run
+MAX_APP_FIRMS = 200_000
 MAX_SPEED_STEPS_PER_S = 60.0
 
 
@@ -167,11 +169,15 @@ class Simulation:
         """Start the same settings again from the first month."""
         cfg, model = self._build(self.settings)
         with self.lock:
+            self.playing = False
             self._install(self.settings, cfg, model, keep_previous=False)
 
     def restart(self, scenario: str, policy: str, seed: int, n_firms: int | None) -> None:
         """New scenario, policy package, seed or firm count: a new run from the first month.
         Lever changes are kept when the scenario and the package stay the same."""
+        if n_firms is not None and not 1 <= int(n_firms) <= MAX_APP_FIRMS:
+            raise SettingsError(f"n_firms = {int(n_firms)}: the app runs 1 to {MAX_APP_FIRMS:,} firms "
+                                "(larger populations: python -m sim.run)")
         s = self.settings
         keep = scenario == s.scenario and policy == s.policy
         new = Settings(scenario=scenario, policy=policy, seed=int(seed),
