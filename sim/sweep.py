@@ -103,6 +103,24 @@ def check_launcher(target: str, cfg: DictConfig) -> None:
         parts = [l.split()[0].rstrip("*") for l in r.stdout.splitlines() if l.strip()]
         if part and part not in parts:
             raise InputError(f"hydra.launcher.partition = {part!r}: no such SLURM partition; available: {', '.join(parts)}")
+        # would SLURM accept one task of the array as configured (memory, CPUs, time, QOS...)?
+        # `sbatch --test-only` validates the request without submitting anything
+        lc = OmegaConf.select(cfg, "hydra.launcher") or {}
+        args = ["sbatch", "--test-only", "--wrap=true", "--job-name=sim-preflight", "--output=/dev/null",
+                f"--nodes={lc.get('nodes') or 1}", f"--ntasks-per-node={lc.get('tasks_per_node') or 1}",
+                f"--time={int(lc.get('timeout_min') or 60)}"]
+        for key, flag, unit in (("cpus_per_task", "--cpus-per-task", ""), ("mem_gb", "--mem", "G"), ("partition", "--partition", ""),
+                                ("qos", "--qos", ""), ("account", "--account", ""), ("constraint", "--constraint", ""),
+                                ("gres", "--gres", ""), ("mem_per_cpu", "--mem-per-cpu", "")):
+            if lc.get(key) not in (None, ""):
+                args.append(f"{flag}={lc.get(key)}{unit}")
+        try:
+            t = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise InputError(f"hydra/launcher=slurm: SLURM not reachable (sbatch --test-only: {exc})") from None
+        if t.returncode != 0:
+            msg = " ".join(l.removeprefix("sbatch: error: ").strip() for l in t.stderr.strip().splitlines()[-2:]) or "rejected"
+            raise InputError(f"hydra/launcher=slurm: SLURM would not accept the jobs ({msg}); see hydra.launcher.mem_gb, cpus_per_task, timeout_min, partition")
     elif "ray" in target.lower():
         try:
             import ray  # noqa: F401

@@ -62,11 +62,16 @@ def slurm():
     for sub in ("state", "spool", "log"):
         (base / sub).mkdir()
     conf = base / "slurm.conf"
+    ports = []
+    for _ in range(2):  # free ports: no clash with another SLURM (or another test session) on this machine
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            ports.append(sk.getsockname()[1])
     mem_mb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1]) // 1024
     conf.write_text(f"""ClusterName=simtest
 SlurmctldHost={host}(127.0.0.1)
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort={ports[0]}
+SlurmdPort={ports[1]}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -163,4 +168,17 @@ def test_unknown_partition_stops_the_sweep(slurm, tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
         "error: hydra.launcher.partition = 'gpu_nowhere': no such SLURM partition; available: debug"]
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_request_the_cluster_cannot_satisfy_stops_the_sweep(slurm, tmp_path):
+    out = tmp_path / "x"
+    r = subprocess.run([sys.executable, "-m", "sim.run", "--multirun", *SMALL, "seed=0,1", "hydra/launcher=slurm",
+                        "hydra.launcher.mem_gb=100000", f"hydra.sweep.dir={out}"],
+                       cwd=REPO, capture_output=True, text=True, env=slurm, timeout=120)
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: hydra/launcher=slurm: SLURM would not accept the jobs ("), r.stderr
+    assert "mem" in lines[0].lower()
     assert not out.exists()
