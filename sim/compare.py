@@ -137,38 +137,31 @@ def preflight(req: Request) -> None:
             raise CompareError(_one_line(exc)) from None
 
 
-def _run_one(overrides: list[str], run_dir: str) -> str:
-    """Run (or reuse) one run folder; in a worker process."""
-    from .params import to_config
-    from .results import is_complete, write_run
-    from .run import run_model
-
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    d = Path(run_dir)
-    cfg, resolved = _compose(overrides)
-    if is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved:
-        return "reused"
-    write_run(d, run_model(to_config(cfg)), resolved)
-    return "ran"
-
-
 def run_all(req: Request, out: Path) -> dict[tuple[str, int], Path]:
-    dirs = {(p, s): out / "runs" / p / f"seed={s}" for p in [req.baseline] + req.policies for s in req.seeds}
-    todo = [(_job_overrides(req, p, s), str(d)) for (p, s), d in dirs.items()]
-    t0 = time.perf_counter()
+    """Run (or reuse) every policy x seed; each worker task composes a policy's config once and
+    runs a chunk of its seeds (sim.sweep._seed_chunk: no per-run Hydra composition)."""
+    from concurrent.futures import as_completed
+
     from tqdm import tqdm
 
-    bar = tqdm(total=len(todo), desc="runs", unit="run", file=sys.stderr)
+    from .sweep import _seed_chunk
+
+    pols = [req.baseline] + req.policies
+    dirs = {(p, s): out / "runs" / p / f"seed={s}" for p in pols for s in req.seeds}
+    chunk = max(1, -(-len(req.seeds) // req.jobs))  # every worker busy, one composition per task
+    tasks = [(list(req.overrides) + [f"policy={p}"], req.seeds[i:i + chunk], str(out / "runs" / p))
+             for p in pols for i in range(0, len(req.seeds), chunk)]
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(dirs), desc="runs", unit="run", file=sys.stderr)
     if req.jobs == 1:
-        for o, d in todo:
-            _run_one(o, d)
-            bar.update()
+        for t in tasks:
+            bar.update(len(_seed_chunk(*t)))
     else:
         with ProcessPoolExecutor(max_workers=req.jobs) as ex:
-            for _ in ex.map(_run_one, *zip(*todo)):
-                bar.update()
+            for f in as_completed([ex.submit(_seed_chunk, *t) for t in tasks]):
+                bar.update(len(f.result()))
     bar.close()
-    log.info("%d runs in %.1f s", len(todo), time.perf_counter() - t0)
+    log.info("%d runs in %.1f s", len(dirs), time.perf_counter() - t0)
     return dirs
 
 
