@@ -218,12 +218,20 @@ async def _load(url: str, n_sessions: int, room_size: int) -> list:
     return sorted(out, key=lambda r: r["session"])
 
 
-def bench_load(url: str, n_sessions: int = 20, room_size: int = 5) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_load(url: str, n_sessions: int = 20, room_size: int = 5, server_pid: int | None = None) -> None:
     print(f"== load: {n_sessions} concurrent Chromium sessions on one app process "
           f"({room_size} in one room, {n_sessions - room_size} on their own models) ==")
     t0 = time.perf_counter()
+    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
     rows = asyncio.run(_load(url, n_sessions, room_size))
     wall = time.perf_counter() - t0
+    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else float("nan")
     print(f"{'session':>7} {'role':>11} {'load s':>7} {'steps':>5} {'final':>5} {'ok':>3} "
           f"{'mean ms':>8} {'p95 ms':>7} {'max ms':>7}")
     all_lat = []
@@ -236,12 +244,15 @@ def bench_load(url: str, n_sessions: int = 20, room_size: int = 5) -> None:
     print(f"all sessions ended on their expected step: {all(r['ok'] for r in rows)}   "
           f"step latency over all sessions: median {statistics.median(all_lat) * 1e3:.0f} ms, "
           f"p95 {pct(all_lat, 0.95) * 1e3:.0f} ms   wall {wall:.0f} s")
+    print(f"app server process: {cpu:.0f} s of CPU in {wall:.0f} s ({cpu / wall:.0%} of one core; "
+          "the Chromium tabs on the same cores took the rest)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=["server", "play", "large", "load"])
     ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--server-log", default=None, help="write the app server's output to this file")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start "
           "(other work on the machine slows every figure below)")
@@ -249,13 +260,14 @@ def main() -> None:
         bench_server()
     if args.only == "server":
         return
-    with AppServer() as url:
+    server = AppServer(log_path=args.server_log)
+    with server as url:
         if args.only in (None, "play"):
             bench_play(url)
         if args.only in (None, "large"):
             bench_large(url)
         if args.only in (None, "load"):
-            bench_load(url, args.sessions)
+            bench_load(url, args.sessions, server_pid=server.proc.pid)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,15 @@ from __future__ import annotations
 import html
 import secrets
 
+# Import now, once, what sessions would otherwise import on first use from their own threads:
+# concurrent first imports (e.g. reacton's lazy `pandas.DataFrame` check) raced under load
+# ("partially initialized module 'pandas'") and left pages blank.
+import pandas  # noqa: F401
 import solara
+
+import sim.model  # noqa: F401
+import sim.viz.charts  # noqa: F401
+import sim.viz.network_view  # noqa: F401
 
 from sim.viz.i18n import LANG_NAMES, LANGS, date, t
 from sim.viz.inspector import firm_report, largest_emitter
