@@ -171,3 +171,24 @@ def test_two_sessions_outside_a_room_do_not_affect_each_other(browser, app_url):
     finally:
         a_ctx.close()
         b_ctx.close()
+
+
+def test_clicking_a_firm_in_the_network_opens_it_in_the_inspector(context, app_url):
+    page = open_app(context, app_url)
+    img = page.locator("img.sim-network")
+    box = img.bounding_box()
+    firm_id = page.locator(".sim-inspector").get_by_label("Firm id")
+    assert firm_id.input_value() == "0"
+    chosen = "0"
+    for fy in (0.3, 0.25, 0.35, 0.45, 0.2, 0.8):
+        for fx in (0.5, 0.45, 0.55, 0.4, 0.3, 0.6):
+            img.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+            page.wait_for_timeout(300)
+            chosen = firm_id.input_value()
+            if chosen != "0":
+                break
+        if chosen != "0":
+            break
+    assert chosen != "0", "no click on the network selected a firm"
+    page.locator(".sim-inspector td").filter(has_text=re.compile(rf"^\s*{chosen}\s*$")).first.wait_for(timeout=WAIT_MS)
+

@@ -285,3 +285,16 @@ def test_roadmaps_the_scenario_provides_are_drawn_and_labelled():
     assert lines["Cluster roadmaps: members' targets (sum)"] == ([2026.0, 2030.0], [150.0, 100.0])
     assert lines["Scenario's path to net zero in 2045"] == ([2025.0, 2045.0], [1000.0, 0.0])
     assert roadmap_lines(NS(model=NS(programmes=[], start_year=2025), cfg=NS(scenario=NS())), "es") == []
+
+
+def test_a_click_on_a_firm_in_the_picture_selects_it():
+    from sim.viz.network_view import firm_at, picture
+
+    sim = Simulation(small())
+    sim.render("network", "en")
+    pic = picture(sim, "en", "adoption")
+    w, h = pic.blit.canvas.get_width_height()
+    for i in (0, len(pic.lay.sample) // 2, len(pic.lay.sample) - 1):
+        px, py = pic.ax.transData.transform(pic.lay.xy[i])
+        assert firm_at(sim, "en", "adoption", px / w, 1.0 - py / h) == pic.lay.sample[i]
+    assert firm_at(sim, "en", "adoption", 0.999, 0.999) is None  # a corner: no firm there

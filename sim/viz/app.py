@@ -8,8 +8,10 @@ level); a workshop room shares one simulation between a facilitator and particip
 """
 from __future__ import annotations
 
+import base64
 import html
 import secrets
+from typing import Callable
 
 # Import now, once, what sessions would otherwise import on first use from their own threads:
 # concurrent first imports (e.g. reacton's lazy `pandas.DataFrame` check) raced under load
@@ -20,6 +22,7 @@ import solara
 import sim.model  # noqa: F401
 import sim.viz.charts  # noqa: F401
 import sim.viz.network_view  # noqa: F401
+from sim.viz.network_view import firm_at
 
 from sim.viz.i18n import LANG_NAMES, LANGS, date, t
 from sim.viz.inspector import firm_report, largest_emitter
@@ -320,8 +323,13 @@ def Proposals(room, member: str, L: str, room_version=None, settings=None):
                 solara.Button(t(L, "apply_proposal"), on_click=lambda p=p: room.apply(member, p.id), text=True, color="primary")
 
 
+@solara.component_vue("network_image.vue")
+def NetworkImage(src: str, title: str, event_pick: Callable[[dict], None]):
+    """The network picture; a click reports where it fell (``pick``)."""
+
+
 @solara.component
-def NetworkPanel(sim: Simulation, L: str, selected: int, tick=None):
+def NetworkPanel(sim: Simulation, L: str, selected, tick=None):
     from sim.viz.network_view import MAX_SHOWN
 
     modes = ["adoption", "sector"]
@@ -331,8 +339,16 @@ def NetworkPanel(sim: Simulation, L: str, selected: int, tick=None):
             solara.Text(t(L, "color_by"))
             solara.ToggleButtonsSingle(value=labels[modes.index(color_by.value)], values=labels,
                                        on_value=lambda v: color_by.set(modes[labels.index(v)]))
-        png = sim.render("network", L, color_by=color_by.value, selected=int(selected))
-        solara.Image(png, classes=["sim-network"])
+        sel = selected.value if selected.value is not None else -1
+        png = sim.render("network", L, color_by=color_by.value, selected=int(sel))
+
+        def pick(where: dict):
+            firm = firm_at(sim, L, color_by.value, float(where.get("x", -1)), float(where.get("y", -1)))
+            if firm is not None:
+                selected.set(firm)
+
+        NetworkImage(src="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+                     title=t(L, "network_click"), event_pick=pick)
         n = sim.model.n_firms
         solara.Text(t(L, "network_sample", shown=MAX_SHOWN, total=n) if n > MAX_SHOWN else t(L, "network_all", total=n),
                     style={"font-size": "12px"})
@@ -393,7 +409,7 @@ def Page():
             with solara.Column():
                 Kpis(sim, L, tick=tick)
                 with solara.Columns([1, 1]):
-                    NetworkPanel(sim, L, selected.value if selected.value is not None else -1, tick=tick)
+                    NetworkPanel(sim, L, selected, tick=(tick, selected.value))
                     with solara.Column():
                         with solara.Card():
                             solara.Image(sim.render("emissions", L), classes=["sim-emissions"])

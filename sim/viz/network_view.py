@@ -132,6 +132,16 @@ class NetworkPicture:
         ax.set_xlim(lay.xy[:, 0].min() - 0.35, lay.xy[:, 0].max() + 0.35)  # room for group labels
         ax.set_ylim(lay.xy[:, 1].min() - 0.1, lay.xy[:, 1].max() + 0.25)
         self.blit = Blitter(fig, [self.dots, self.ring])
+        self.fig, self.ax = fig, ax
+
+    def firm_at(self, x_share: float, y_share: float, max_dist: float = 0.06) -> int | None:
+        """The shown firm nearest to a click at (x_share, y_share) of the picture (0-1 from the
+        top-left corner), or None when no firm is within ``max_dist`` layout units."""
+        w, h = self.blit.canvas.get_width_height()
+        x, y = self.ax.transData.inverted().transform((x_share * w, (1.0 - y_share) * h))
+        d = np.hypot(self.lay.xy[:, 0] - x, self.lay.xy[:, 1] - y)
+        i = int(d.argmin())
+        return int(self.lay.sample[i]) if d[i] <= max_dist else None
 
     def png(self, sim, selected: int = -1) -> bytes:
         m = sim.model
@@ -150,10 +160,20 @@ class NetworkPicture:
         return self.blit.png()
 
 
-def render(sim, lang: str, color_by: str = "adoption", selected: int = -1) -> bytes:
-    """PNG of the network for the simulation's current state (call under ``sim.lock``)."""
+def picture(sim, lang: str, color_by: str) -> NetworkPicture:
     key = ("network", lang, color_by)
     pic = sim.extras.get(key)
     if pic is None:
         pic = sim.extras[key] = NetworkPicture(sim, lang, color_by)
-    return pic.png(sim, selected)
+    return pic
+
+
+def render(sim, lang: str, color_by: str = "adoption", selected: int = -1) -> bytes:
+    """PNG of the network for the simulation's current state (call under ``sim.lock``)."""
+    return picture(sim, lang, color_by).png(sim, selected)
+
+
+def firm_at(sim, lang: str, color_by: str, x_share: float, y_share: float) -> int | None:
+    """The firm under a click on the picture (see ``NetworkPicture.firm_at``)."""
+    with sim.lock:
+        return picture(sim, lang, color_by).firm_at(x_share, y_share)
