@@ -248,6 +248,20 @@ def preflight_sweep(overrides: list[str]) -> int:
     return n
 
 
+def release_finished_models() -> int:
+    """Drop finished models from mesa's per-model agent-id counters.
+
+    mesa 3.3.1 keeps ``Agent._ids`` (a class-level dict keyed by model) for ever, so a process
+    that runs many models one after another keeps every finished model alive (~36 MB per
+    32,174-firm run; a long sweep worker runs out of memory). Models still running are kept."""
+    from mesa.agent import Agent
+
+    done = [m for m in list(Agent._ids) if not getattr(m, "running", True)]
+    for m in done:
+        del Agent._ids[m]
+    return len(done)
+
+
 # -- progress -----------------------------------------------------------------------------------
 try:
     from hydra.experimental.callback import Callback
@@ -303,6 +317,9 @@ class SweepProgress(Callback):
     def _poll(self) -> None:
         while not self._stop.wait(self.interval_s):
             self._update()
+
+    def on_job_end(self, config: DictConfig, job_return: Any = None, **kwargs: Any) -> None:
+        release_finished_models()  # in the worker that ran the job (see release_finished_models)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._bar is None:
@@ -479,6 +496,7 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str) -> list[s
             c = copy.deepcopy(base)
             c.seed = s
             write_run(d, run_model(c), resolved)
+            release_finished_models()
         done.append(str(d))
     return done
 

@@ -146,3 +146,28 @@ def test_many_seeds_per_worker_write_the_same_runs_as_hydra(tmp_path):
     mtime = (tmp_path / "seed=0" / "summary.json").stat().st_mtime_ns
     run_seeds(over, [0, 3], tmp_path, jobs=1, progress=False)
     assert (tmp_path / "seed=0" / "summary.json").stat().st_mtime_ns == mtime
+
+
+def test_finished_models_are_released_between_runs_of_a_worker():
+    """mesa 3.3.1 keeps every model in Agent._ids; sweep workers drop the finished ones (a
+    1,000-run sweep of the 32,174-firm region otherwise runs out of memory)."""
+    import gc
+
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.model import ClusterModel
+    from sim.params import to_config
+    from sim.run import compose, run_model
+    from sim.sweep import release_finished_models
+
+    cfg = to_config(compose(["n_firms=100", "end_year=2025", "write_firm_panel=false"]))
+    GlobalHydra.instance().clear()
+    gc.collect()
+    before = {id(o) for o in gc.get_objects() if isinstance(o, ClusterModel)}  # e.g. an app's module-level model
+    live = ClusterModel(cfg)  # not finished: must be kept
+    for _ in range(2):
+        run_model(cfg)
+    release_finished_models()
+    gc.collect()
+    alive = {id(o) for o in gc.get_objects() if isinstance(o, ClusterModel)}
+    assert alive - before == {id(live)}
