@@ -100,6 +100,7 @@ class ClusterModel(mesa.Model):
         self.total_scope1 = self.total_scope2 = 0.0
         self.adoption_log: list[tuple[int, decision.Batch]] = []
         self.series = {}
+        self._series_blocks: list = []
         self.assessed_this_month = np.zeros(0, dtype=np.int64)
         self.workshop_participants = 0
         self.running = True
@@ -230,13 +231,34 @@ class ClusterModel(mesa.Model):
             p.end_month(self)
 
     def collect_data(self) -> None:
-        from .reporters import monthly_row
+        """Monthly reporters into ``self.series`` (name -> [months] column). Vector reporters
+        (per carrier, measure, instrument) are written as one row of a [months, n] block whose
+        columns are the series' arrays."""
+        from .reporters import scalar_row, vector_rows
 
-        for key, value in monthly_row(self).items():
-            col = self.series.get(key)
+        m, series = self.month, self.series
+
+        def put(key, value):
+            col = series.get(key)
             if col is None:
-                col = self.series[key] = np.zeros(self.n_months, dtype=np.asarray(value).dtype)
-            col[self.month] = value
+                col = series[key] = np.zeros(self.n_months, dtype=np.asarray(value).dtype)
+            col[m] = value
+
+        for key, value in scalar_row(self).items():
+            put(key, value)
+        blocks = self._series_blocks
+        for i, (cols, values) in enumerate(vector_rows(self)):
+            if i >= len(blocks) or blocks[i][0] != cols:  # first month (or the columns changed)
+                block = np.zeros((self.n_months, len(cols)))
+                for j, c in enumerate(cols):
+                    if c in series:
+                        block[:, j] = series[c]
+                    series[c] = block[:, j]
+                blocks[i:i + 1] = [(cols, block)]
+            blocks[i][1][m] = values
+        for p in self.programmes:
+            for key, value in p.monthly_row(self).items():
+                put(key, value)
 
     # state helpers --------------------------------------------------------------------
     def state_matrix(self, firms: np.ndarray) -> np.ndarray:

@@ -63,9 +63,9 @@ def registry_coverage_share(model) -> float:
     return float(np.searchsorted(model.reporting_sorted, model.month, side="right") / model.n_firms)
 
 
-def monthly_row(model) -> dict:
-    """One row of ``timeseries.parquet``."""
-    row = {
+def scalar_row(model) -> dict:
+    """The month's scalar reporters (name -> value)."""
+    return {
         "month": model.month,
         "year": model.year,
         "emissions_t_co2": emissions_t_co2_per_month(model),
@@ -80,16 +80,28 @@ def monthly_row(model) -> dict:
         "workshop_participants": model.workshop_participants,
         "assessments": len(model.assessed_this_month),
     }
-    for c, v in zip(CARRIERS, energy_mwh_per_month(model)):
-        row[f"energy_{c}_mwh"] = float(v)
-    share, aware = adoption_share(model), awareness_share(model)
-    for i, m in enumerate(model.catalogue.names):
-        row[f"adopted_share_{m}"] = float(share[i])
-        row[f"aware_share_{m}"] = float(aware[i])
+
+
+def vector_rows(model) -> list[tuple[list[str], np.ndarray]]:
+    """The month's vector reporters: (column names, values) blocks, one column per carrier,
+    measure or instrument."""
+    names = model.catalogue.names
     sp = spending_usd(model)
-    for name, v in sp.items():
-        row[f"spending_{name}_usd"] = float(v)
-    row["spending_total_usd"] = float(sum(sp.values()))
+    spend = np.fromiter(sp.values(), dtype=float, count=len(sp))
+    return [
+        ([f"energy_{c}_mwh" for c in CARRIERS], energy_mwh_per_month(model)),
+        ([f"adopted_share_{m}" for m in names], adoption_share(model)),
+        ([f"aware_share_{m}" for m in names], awareness_share(model)),
+        ([f"spending_{name}_usd" for name in sp] + ["spending_total_usd"], np.append(spend, spend.sum())),
+    ]
+
+
+def monthly_row(model) -> dict:
+    """One row of ``timeseries.parquet`` (the model stores it column-wise, see
+    ``ClusterModel.collect_data``)."""
+    row = scalar_row(model)
+    for cols, values in vector_rows(model):
+        row.update({c: float(v) for c, v in zip(cols, values)})
     for p in model.programmes:
         row.update(p.monthly_row(model))
     return row
