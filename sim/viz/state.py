@@ -96,6 +96,29 @@ def fresh_model(settings: Settings, cfg: Config):
         return copy.deepcopy(template)
 
 
+_FIRST_FRAMES: "OrderedDict[tuple, bytes]" = OrderedDict()
+_FIRST_FRAMES_LOCK = threading.Lock()
+
+
+def _first_frame(sim: "Simulation", key: tuple) -> bytes:
+    """The pictures of a run that has not started are the same for every page with the same
+    settings: drawn once and reused, so twenty pages opening at once cost one drawing."""
+    fkey = (tuple(sim.settings.overrides()),) + key
+    with _FIRST_FRAMES_LOCK:
+        png = _FIRST_FRAMES.get(fkey)
+        if png is None:
+            from . import charts, network_view
+
+            kind, lang, opts = key
+            with sim.lock:
+                png = (network_view.render(sim, lang, **dict(opts)) if kind == "network"
+                       else charts.render(sim, kind, lang))
+            _FIRST_FRAMES[fkey] = png
+            if len(_FIRST_FRAMES) > 256:
+                _FIRST_FRAMES.popitem(last=False)
+        return png
+
+
 class Simulation:
     """One live model and what the app needs around it.
 
@@ -256,6 +279,8 @@ class Simulation:
         from . import charts, network_view
 
         key = (kind, lang, tuple(sorted(opts.items())))
+        if self.steps_done == 0 and self.previous is None:
+            return _first_frame(self, key)
         with self.lock:
             if self._render_version != self.version:
                 self._renders.clear()
