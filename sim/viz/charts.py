@@ -37,12 +37,6 @@ def canvas_png(canvas: FigureCanvasAgg) -> bytes:
     return buf.getvalue()
 
 
-def to_png(fig: Figure) -> bytes:
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return canvas_png(canvas)
-
-
 def new_figure(w_in: float, h_in: float, left=0.11, right=0.97, bottom=0.15, top=0.9) -> tuple[Figure, object]:
     fig = Figure(figsize=(w_in, h_in), dpi=DPI)
     fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)

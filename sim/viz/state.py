@@ -14,6 +14,7 @@ import copy
 import threading
 import time
 from collections import OrderedDict
+
 import numpy as np
 
 from ..params import Config, ConfigError, to_config, validate
