@@ -298,3 +298,16 @@ def test_a_click_on_a_firm_in_the_picture_selects_it():
         px, py = pic.ax.transData.transform(pic.lay.xy[i])
         assert firm_at(sim, "en", "adoption", px / w, 1.0 - py / h) == pic.lay.sample[i]
     assert firm_at(sim, "en", "adoption", 0.999, 0.999) is None  # a corner: no firm there
+
+
+def test_sessions_share_drawers_but_each_sees_its_own_model():
+    a, b = Simulation(small(seed=11)), Simulation(small(seed=11))
+    a.step(6)
+    b.step(2)
+    views = ("network", "emissions", "adoption", "spending")
+    pa = {k: a.render(k, "en") for k in views}
+    pb = {k: b.render(k, "en") for k in views}
+    assert pa["emissions"] != pb["emissions"] and pa["adoption"] != pb["adoption"]
+    b.step(4)  # now in the same state as a (same settings, same seed)
+    assert {k: b.render(k, "en") for k in views} == pa
+    assert a.render("emissions", "en") == pa["emissions"]

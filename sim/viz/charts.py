@@ -9,6 +9,8 @@ the spending chart is redrawn only when spending changed.
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -249,10 +251,45 @@ class SpendingChart:
 CHARTS = {"emissions": EmissionsChart, "adoption": AdoptionChart, "spending": SpendingChart}
 
 
+class Drawers:
+    """Chart and network drawers, shared by the simulations they fit.
+
+    A drawer's static part (axes, reference lines, budgets, layout) depends only on the
+    settings, the language and the previous run shown; every page opens with the same
+    settings, so pages share drawers and only the data artists are per call. Each drawer
+    has a lock: one drawing at a time."""
+
+    def __init__(self, size: int = 96):
+        self.lock = threading.Lock()
+        self.items: "OrderedDict[tuple, tuple[object, threading.Lock]]" = OrderedDict()
+        self.size = size
+
+    def get(self, key: tuple, make, valid) -> tuple[object, threading.Lock]:
+        with self.lock:
+            entry = self.items.get(key)
+            if entry is not None:
+                self.items.move_to_end(key)
+        if entry is None or not valid(entry[0]):
+            entry = (make(), threading.Lock())
+            with self.lock:
+                self.items[key] = entry
+                if len(self.items) > self.size:
+                    self.items.popitem(last=False)
+        return entry
+
+
+DRAWERS = Drawers()
+
+
+def sim_key(sim) -> tuple:
+    """What a drawer's static part depends on, besides kind and language."""
+    prev = None if sim.previous is None else hash(sim.previous[1].tobytes())
+    return (tuple(sim.settings.overrides()), prev)
+
+
 def render(sim, kind: str, lang: str) -> bytes:
     """PNG of chart ``kind`` for the simulation's current state (call under ``sim.lock``)."""
-    key = ("chart", kind, lang)
-    chart = sim.extras.get(key)
-    if chart is None or not chart.valid_for(sim):
-        chart = sim.extras[key] = CHARTS[kind](sim, lang)
-    return chart.png(sim)
+    chart, lock = DRAWERS.get(("chart", kind, lang) + sim_key(sim), lambda: CHARTS[kind](sim, lang),
+                              lambda c: c.valid_for(sim))
+    with lock:
+        return chart.png(sim)

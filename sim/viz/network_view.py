@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from .charts import DPI, Blitter
+from .charts import DPI, DRAWERS, Blitter
 from .i18n import name, t
 
 MAX_SHOWN = 1000
@@ -160,20 +160,23 @@ class NetworkPicture:
         return self.blit.png()
 
 
+def _picture(sim, lang: str, color_by: str):
+    """(picture, lock): shared by simulations with the same settings (same firms, same layout)."""
+    return DRAWERS.get(("network", lang, color_by, tuple(sim.settings.overrides())),
+                       lambda: NetworkPicture(sim, lang, color_by), lambda p: True)
+
+
 def picture(sim, lang: str, color_by: str) -> NetworkPicture:
-    key = ("network", lang, color_by)
-    pic = sim.extras.get(key)
-    if pic is None:
-        pic = sim.extras[key] = NetworkPicture(sim, lang, color_by)
-    return pic
+    return _picture(sim, lang, color_by)[0]
 
 
 def render(sim, lang: str, color_by: str = "adoption", selected: int = -1) -> bytes:
     """PNG of the network for the simulation's current state (call under ``sim.lock``)."""
-    return picture(sim, lang, color_by).png(sim, selected)
+    pic, lock = _picture(sim, lang, color_by)
+    with lock:
+        return pic.png(sim, selected)
 
 
 def firm_at(sim, lang: str, color_by: str, x_share: float, y_share: float) -> int | None:
     """The firm under a click on the picture (see ``NetworkPicture.firm_at``)."""
-    with sim.lock:
-        return picture(sim, lang, color_by).firm_at(x_share, y_share)
+    return picture(sim, lang, color_by).firm_at(x_share, y_share)
