@@ -20,11 +20,20 @@ BASELINE = "none"
 
 
 def load_runs(root: Path) -> list[dict]:
+    """Every complete run under ``root``, labelled by its policy; when two runs of one seed
+    share a policy name (e.g. a programme switched off under policy ``none``), each is
+    labelled by its folder instead, so they are not averaged together."""
     runs = []
     for s in sorted(Path(root).rglob("summary.json")):
         d = json.loads(s.read_text())
         d["_dir"] = s.parent
         runs.append(d)
+    keys = [(r["policy"], r["seed"]) for r in runs]
+    clash = len(set(keys)) < len(keys)
+    for r in runs:
+        r["label"] = str(r["_dir"].relative_to(root)) if clash and r["_dir"] != Path(root) else r["policy"]
+        if clash:
+            r["label"] = r["label"].replace(f"seed={r['seed']}", "").strip("/,") or r["policy"]
     return runs
 
 
@@ -33,7 +42,7 @@ def summary_table(runs: list[dict]) -> pd.DataFrame:
     for r in runs:
         em = {int(k): v for k, v in r["emissions_t_co2_by_year"].items()}
         rows.append({
-            "policy": r["policy"], "seed": r["seed"],
+            "policy": r["label"], "seed": r["seed"],
             "base_year_mt": em[r["start_year"]] / 1e6,
             **{f"{y}_mt": (em[y] / 1e6 if y in em else np.nan) for y in (2030, 2040, 2050)},
             "cumulative_mt": r["cumulative_emissions_t_co2"] / 1e6,
@@ -55,7 +64,7 @@ def summary_table(runs: list[dict]) -> pd.DataFrame:
 def adoption_table(runs: list[dict]) -> pd.DataFrame:
     frames = {}
     for r in runs:
-        frames.setdefault(r["policy"], []).append(pd.Series(r["adoption_share_by_measure"]))
+        frames.setdefault(r["label"], []).append(pd.Series(r["adoption_share_by_measure"]))
     return pd.DataFrame({p: pd.concat(v, axis=1).mean(axis=1) for p, v in frames.items()})
 
 
@@ -70,8 +79,8 @@ def plot(runs: list[dict], out: Path) -> Path:
     for r in runs:
         ts = pd.read_parquet(r["_dir"] / "timeseries.parquet", columns=["year", "month", "emissions_t_co2", "adoptions"])
         annual = ts.groupby("year")["emissions_t_co2"].sum() / 1e6
-        c = colors.setdefault(r["policy"], f"C{len(colors)}")
-        lbl = r["policy"] if r["seed"] == runs[0]["seed"] else None
+        c = colors.setdefault(r["label"], f"C{len(colors)}")
+        lbl = r["label"] if r["seed"] == runs[0]["seed"] else None
         axes[0].plot(annual.index, annual.values, color=c, label=lbl, alpha=0.9)
         axes[1].plot(ts["year"] + (ts["month"] % 12) / 12, ts["adoptions"], color=c, label=lbl, alpha=0.9)
     axes[0].set(title="Emissions (scope 1 + 2)", xlabel="year", ylabel="Mt CO2 / yr")

@@ -48,7 +48,7 @@ def adoptions_table(model) -> pd.DataFrame:
 
     firm = cat_("firm", np.int64)
     measure = cat_("measure", np.int64)
-    return pd.DataFrame({
+    return _with_firm_id(model, pd.DataFrame({
         "month": months.astype(np.int32),
         "year": (model.start_year + months // 12).astype(np.int32),
         "firm": firm,
@@ -65,7 +65,15 @@ def adoptions_table(model) -> pd.DataFrame:
         "npv_usd": cat_("npv_usd"),
         "abatement_t_co2_per_yr": cat_("abatement_t_per_yr"),
         "would_adopt_without_support": cat_("without_support", bool),
-    })
+    }))
+
+
+def _with_firm_id(model, df: pd.DataFrame) -> pd.DataFrame:
+    """Firms loaded from a user's CSV keep the user's ``firm_id`` next to the row index."""
+    ids = getattr(model.firms, "firm_id", None)
+    if ids is not None and len(df):
+        df.insert(df.columns.get_loc("firm") + 1, "firm_id", np.asarray(ids, dtype=object)[df["firm"].to_numpy()].astype(str))
+    return df
 
 
 def firms_table(model) -> pd.DataFrame:
@@ -83,7 +91,7 @@ def firms_table(model) -> pd.DataFrame:
     s2 = reg.scope2_t[years].ravel()
     cl = ft.cluster
     cluster_names = [c.name for c in model.clusters]
-    return pd.DataFrame({
+    return _with_firm_id(model, pd.DataFrame({
         "year": yy.astype(np.int32),
         "firm": firm.astype(np.int64),
         "sector": pd.Categorical.from_codes(np.tile(ft.sector, len(years)), model.sector_names),
@@ -95,7 +103,7 @@ def firms_table(model) -> pd.DataFrame:
         "energy_mwh": reg.energy_mwh[years].ravel(),
         "measures_adopted": n_adopted.astype(np.int16),
         "reporting": np.concatenate([ft.reporting_from_month <= m for m in end_month]),
-    })
+    }))
 
 
 def summary_dict(model, adoptions: pd.DataFrame) -> dict:
