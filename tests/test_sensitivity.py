@@ -39,7 +39,7 @@ def write_space(tmp_path, **changes) -> Path:
 @pytest.mark.slow
 def test_morris_on_real_runs_separates_an_inert_from_an_active_parameter(tmp_path):
     out = tmp_path / "morris"
-    indices, out = run(write_space(tmp_path), "morris", ["hydra/launcher=basic"], out)
+    indices, out = run(write_space(tmp_path), "morris", ["hydra/launcher=local", "hydra.launcher.n_jobs=2"], out)
     assert len(list(out.glob("sample_*/summary.json"))) == (2 + 1) * 4
     em = indices[indices["outcome"] == "cumulative_emissions_t_co2"].set_index("parameter")
     assert em.loc["policy.capex_subsidy.subsidy_share", "mu_star"] == 0
@@ -51,7 +51,7 @@ def test_morris_on_real_runs_separates_an_inert_from_an_active_parameter(tmp_pat
     assert "| morris |" in (out / "indices.md").read_text() and (out / "indices.png").stat().st_size > 0
     # resume: a second call reuses the complete runs and gives the same indices
     mtime = (out / "sample_0" / "summary.json").stat().st_mtime_ns
-    again, _ = run(write_space(tmp_path), "morris", ["hydra/launcher=basic"], out)
+    again, _ = run(write_space(tmp_path), "morris", ["hydra/launcher=local", "hydra.launcher.n_jobs=2"], out)
     assert (out / "sample_0" / "summary.json").stat().st_mtime_ns == mtime
     pd.testing.assert_frame_equal(indices, again)
 
