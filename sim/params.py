@@ -597,8 +597,8 @@ def validate(cfg: Config) -> Config:
 
     from .programmes import parse_params  # programme actors validate their own parameters
 
-    for name, raw in sc.programmes.items():
-        parse_params(name, raw, cfg)
+    #: parsed programme parameters, reused by ``programmes.build`` right after validation
+    cfg._programme_params = {name: parse_params(name, raw, cfg) for name, raw in sc.programmes.items()}
     return cfg
 
 

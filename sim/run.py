@@ -34,13 +34,18 @@ def run_model(config, progress=None):
     from .model import ClusterModel
     from .results import collect
 
-    cfg = validate(to_config(config))
-    model = ClusterModel(cfg)
+    model = ClusterModel(to_config(config))  # validates the config before building anything
     while model.running:
         model.step()
         if progress is not None and model.month % 12 == 11:
             progress(model.year, model)
-    return collect(model)
+    results = collect(model)
+    # mesa 3.3.1 keeps every model alive in a class-level id counter (``Agent._ids``); a
+    # process that runs many models (sweeps, notebooks) would keep all of them in memory
+    from mesa.agent import Agent
+
+    Agent._ids.pop(model, None)
+    return results
 
 
 # -- pre-flight: compose and validate every run before Hydra starts ----------------------------

@@ -100,7 +100,8 @@ def build(model) -> list[ProgrammeActor]:
     """The scenario's programme actors for ``model``."""
     _load_all()
     actors = []
+    parsed = getattr(model.config, "_programme_params", {})  # set by params.validate()
     for name, raw in model.config.scenario.programmes.items():
-        params = parse_params(name, raw, model.config)
+        params = parsed[name] if name in parsed else parse_params(name, raw, model.config)
         actors.append(PROGRAMMES[name](model, params))
     return actors
