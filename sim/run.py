@@ -34,7 +34,8 @@ def run_model(config, progress=None):
     from .model import ClusterModel
     from .results import collect
 
-    model = ClusterModel(to_config(config))  # validates the config before building anything
+    # validates the config before building anything; Firm views are not needed for tables
+    model = ClusterModel(to_config(config), lazy_firm_agents=True)
     while model.running:
         model.step()
         if progress is not None and model.month % 12 == 11:

@@ -220,3 +220,14 @@ def test_firm_agents_are_views_and_explain_names_decisive_terms():
     assert rows and all("measure" in r for r in rows)
     # the network space holds every firm in its node's cell
     assert len(model.space.all_cells) == model.n_firms
+
+
+def test_lazy_firm_agents_give_the_same_run_and_appear_on_first_use():
+    cfg = make_config("n_firms=800", "end_year=2027", "policy=incentive_package")
+    eager, lazy = ClusterModel(cfg), ClusterModel(cfg, lazy_firm_agents=True)
+    assert len(eager.agents) > len(lazy.agents)  # lazy: the Firm views are not built yet
+    eager.run()
+    lazy.run()
+    assert np.array_equal(eager.firms.adopted_month, lazy.firms.adopted_month)
+    assert lazy.firm_agents[5].row == 5 and len(lazy.firm_agents) == 800
+    assert lazy.firm_agents[5].emissions_t_co2_per_yr == pytest.approx(eager.firm_agents[5].emissions_t_co2_per_yr)
