@@ -141,11 +141,23 @@ class Government(mesa.Agent):
         """Names of the adoption log's instrument codes (0 = no grant)."""
         return ("none",) + tuple(g.name for g in self.grant_instruments)
 
-    def max_grant_bound(self, capex: np.ndarray):
-        """An upper bound of the grant any active instrument could pay on each capex (USD)."""
-        bound = 0.0
-        for g in self.grant_instruments:
-            bound = np.maximum(bound, g.max_grant(capex))
+    def grant_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each active grant instrument's bound ``grant_bound()`` as float32 [G, K] arrays
+        (share, cap): its grant on a capex is at most min(share * capex, cap)."""
+        K = self.model.catalogue.k
+        rows = [b for b in (g.grant_bound() for g in self.grant_instruments) if b is not None]
+        share = np.array([np.broadcast_to(np.float32(s), K) for s, _ in rows], np.float32).reshape(-1, K)
+        cap = np.array([np.broadcast_to(np.float32(c), K) for _, c in rows], np.float32).reshape(-1, K)
+        return share, cap
+
+    def max_grant_bound(self, capex: np.ndarray) -> np.ndarray:
+        """An upper bound of the grant any active instrument could pay on each capex ([R, K]
+        float32 USD)."""
+        share, cap = self.grant_bounds()
+        bound = np.zeros(capex.shape, np.float32)
+        for s, c in zip(share, cap):
+            g = np.where(np.isinf(s), c, np.minimum(np.where(np.isinf(s), 0, s) * capex, c))
+            bound = np.maximum(bound, g)
         return bound
 
     def spending_usd(self) -> dict[str, float]:

@@ -6,7 +6,12 @@ A firm adopts a measure when every term below lets it (each term can be switched
 information   it is aware of the measure. Awareness arrives at a monthly rate
               p_k (spontaneous; Bass innovation) + q * peer_share (Bass imitation; neighbours
               and fellow association members who adopted) + customer pressure;
-              workshops and programme pre-assessments add awareness directly.
+              an unaware pair becomes aware at a review with probability
+              1 - exp(-hazard * months since the firm's last review). Peer share = share
+              of the firm's neighbours that adopted the measure (complete graph: of all
+              firms it applies to) + cluster_broker_weight * adopter share of its
+              association's members, capped at 1. Workshops and programme
+              pre-assessments add awareness directly.
 economics     its net present value at the firm's own effective discount rate is positive:
               NPV = (energy cost saving * (1 + non-energy benefits) + carbon price * abated
               scope-1 t - O&M) * annuity(r_eff, lifetime) - PV(firm's share of capex)
@@ -25,6 +30,9 @@ budgets, quotas and credit lines are used up; a candidate that loses its offer i
 re-decided without it, in the same month.
 
 Units: USD, USD/yr, t CO2/yr, shares in [0, 1], rates per year.
+
+The per-pair terms and the candidate pre-filter are evaluated in one compiled pass in
+``screening.py``; the allocation of offers below is numpy over the (few) candidates.
 """
 from __future__ import annotations
 
@@ -119,50 +127,6 @@ class Batch:
         return len(self.firm)
 
 
-def peer_share(model, firms) -> np.ndarray:
-    """[R, K] share of each firm's neighbours that adopted each measure, plus the weighted
-    adopter share of its cluster association (brokered peer exchange), capped at 1."""
-    if model.mean_field:
-        glob = (model.adopter_count / np.maximum(model.applicable_count, 1)).astype(np.float32)
-        share = np.broadcast_to(glob, model.firms.aware[firms].shape).copy()
-    else:
-        share = model.neighbour_adopters[firms] * model.inv_degree[firms][:, None]
-    if len(model.clusters):
-        share += model.behaviour.cluster_broker_weight * model.cluster_share_table()[model.firms.cluster[firms] + 1]
-    return np.minimum(share, 1.0, out=share)
-
-
-def update_awareness(model, firms, draws: np.ndarray):
-    """Information term for the firms under review: each unaware (firm, measure) becomes aware
-    with probability 1 - exp(-hazard * months since the firm's last review), hazard (per
-    month) = info_rate_k (Bass p) + peer_awareness * peer_share (Bass q) + customer pressure.
-    ``draws`` are [R, K] standard exponential variates (drawn for every pair, so the stream
-    does not depend on the state: common random numbers across policies). Returns the peer
-    share, for the rest of the decision."""
-    ft, b = model.firms, model.behaviour
-    applicable, aware = ft.applicable[firms], ft.aware[firms]
-    t = b.terms
-    share = peer_share(model, firms) if (t.peer_risk or t.peer_awareness) else None
-    if not b.terms.information:
-        learn = applicable & ~aware
-    else:
-        if b.terms.peer_awareness:
-            hazard = share * np.float32(b.peer_awareness_per_month)
-            hazard += model.c32.info_rate_per_month
-        else:
-            hazard = np.broadcast_to(model.c32.info_rate_per_month, aware.shape).copy()
-        if b.terms.customer_pressure:
-            hazard += (b.customer_pressure_awareness_per_month * model.customer_pressure[firms]).astype(np.float32)[:, None]
-        months = np.maximum(model.month - ft.last_review_month[firms], 1).astype(np.float32)
-        hazard *= months[:, None]
-        learn = hazard > draws
-        learn &= applicable
-        learn &= ~aware
-    ft.aware[firms] = aware | learn
-    model.aware_count += learn.sum(axis=0)
-    return share
-
-
 @dataclass
 class Terms:
     """Every term of the decision for a block of firms x all measures (dense [R, K] arrays)."""
@@ -179,66 +143,16 @@ class Terms:
     skilled: np.ndarray  # [R, K] bool
 
 
-def terms(model, firms, share=None) -> Terms:
-    """The decision terms (see module docstring) for ``firms`` (slice or index array), as
-    dense float32 [R, K] arrays."""
-    ft, b, c = model.firms, model.behaviour, model.c32
-    t = b.terms
-    x = model.state32[firms]
-    saving = x @ c.w_saving
-    basis = x @ c.w_basis
-    open_ = ft.aware[firms] & ft.applicable[firms]
-    open_ &= ~ft.adopted[firms]
-    open_ &= basis > 0
-    if not model.available.all():
-        open_ &= model.available
-    capex = basis * c.capex_unit_usd
-    capex += c.capex_fixed_usd
-    extra_value = None
-    for prog in model.programmes:
-        factor = prog.capex_factor(model, firms)
-        if factor is not None:
-            capex *= factor
-        ev = prog.extra_value_usd_per_yr(model, firms)
-        if ev is not None:
-            extra_value = ev if extra_value is None else extra_value + ev
-    value = saving.copy()
-    if len(c.neb_cols):  # non-energy benefits on positive savings
-        value[:, c.neb_cols] += np.maximum(saving[:, c.neb_cols], 0) * c.neb_share
-    cp = model.gov.carbon_price_usd_per_t
-    if cp:
-        value += (x @ c.w_scope1) * (np.float32(cp) * model.gov.carbon_price_covers[firms].astype(np.float32))[:, None]
-    net_value = value
-    net_value -= capex * c.om_share
-    if extra_value is not None:
-        net_value += extra_value
-    if share is None:
-        share = peer_share(model, firms) if (t.peer_risk or t.peer_awareness) else np.zeros(capex.shape, np.float32)
-    base_rate = ft.hurdle_rate_per_yr[firms]
-    if t.customer_pressure:
-        base_rate = base_rate - (b.customer_pressure_per_yr * model.customer_pressure[firms]).astype(np.float32)
-    if t.risk:
-        r_eff = share * np.float32(-b.peer_risk_relief_share) if t.peer_risk else np.zeros(capex.shape, np.float32)
-        r_eff += 1.0
-        r_eff *= c.risk_premium_per_yr
-        r_eff *= (ft.risk_aversion[firms] * (1.0 - ft.risk_relief[firms]))[:, None]
-        r_eff += base_rate[:, None]
-    else:
-        r_eff = np.broadcast_to(base_rate[:, None], capex.shape).copy()
-    np.maximum(r_eff, 0.005, out=r_eff)
-    ann = np.log1p(r_eff)
-    ann *= c.neg_lifetime_yr
-    np.expm1(ann, out=ann)
-    np.negative(ann, out=ann)
-    ann /= r_eff
-    if t.hidden_costs:
-        hidden = capex * c.hidden_cost_share
-        hidden *= (1.0 - ft.hidden_cost_relief[firms])[:, None]
-    else:
-        hidden = np.zeros(capex.shape, np.float32)
-    funds = ft.cash_usd_per_yr[firms] + ft.credit_usd[firms]
-    skilled = ft.capability[firms][:, None] >= c.complexity_share if t.skills else np.ones(capex.shape, bool)
-    return Terms(open_, capex, net_value, saving, r_eff, ann, hidden, share, funds, skilled)
+def terms(model, firms) -> Terms:
+    """The decision terms (see module docstring) of the firms ``firms`` (index array) for
+    every measure, as dense float32 [R, K] arrays (evaluated by ``screening``)."""
+    from . import screening as s
+
+    idx = np.arange(model.n_firms)[firms] if isinstance(firms, slice) else np.atleast_1d(np.asarray(firms, np.int64))
+    d = s.dense_terms(model, idx)
+    ft = model.firms
+    return Terms(d[s.D_OPEN] > 0, d[s.D_CAPEX], d[s.D_NET], d[s.D_SAVING], d[s.D_REFF], d[s.D_ANN], d[s.D_HIDDEN],
+                 d[s.D_SHARE], ft.cash_usd_per_yr[idx] + ft.credit_usd[idx], d[s.D_SKILLED] > 0)
 
 
 @dataclass
@@ -254,30 +168,16 @@ class _Pairs:
     skilled: np.ndarray
 
 
-def _candidates(model, firms, idx: np.ndarray, share=None) -> _Pairs | None:
-    """Pairs that could pass with the most generous support any active instrument offers."""
-    tm = terms(model, firms, share)
-    econ, capital = model.behaviour.terms.economics, model.behaviour.terms.capital
-    gov = model.gov
-    g_max = gov.max_grant_bound(tm.capex)
-    loan_max = gov.green_loan.cfg.max_loan_per_firm_usd if gov.green_loan.active else 0.0
-    mask = tm.open
-    if econ:
-        bound = tm.net_value * tm.annuity
-        bound -= tm.capex
-        bound -= tm.hidden
-        bound += g_max
-        if loan_max:
-            bound += np.minimum(tm.capex, np.float32(loan_max))
-        mask &= bound > 0
-    if capital:
-        mask &= tm.capex - g_max <= (tm.funds + loan_max).astype(np.float32)[:, None]
-    r, k = np.nonzero(mask)
-    if len(r) == 0:
+def _candidates(model, idx: np.ndarray, draws) -> _Pairs | None:
+    """Pairs that could pass with the most generous support any active instrument offers
+    (awareness of the firms under review updated first when ``draws`` are given)."""
+    from . import screening as s
+
+    firm, measure, v = s.candidates(model, idx, draws)
+    if len(firm) == 0:
         return None
-    f64 = np.float64
-    return _Pairs(idx[r], k, tm.capex[r, k].astype(f64), tm.net_value[r, k].astype(f64), tm.annuity[r, k].astype(f64),
-                  tm.hidden[r, k].astype(f64), tm.r_eff[r, k].astype(f64), tm.funds[r], tm.skilled[r, k])
+    return _Pairs(firm, measure, v[:, s.C_CAPEX], v[:, s.C_NET], v[:, s.C_ANN], v[:, s.C_HIDDEN], v[:, s.C_REFF],
+                  v[:, s.C_FUNDS], v[:, s.C_SKILLED] > 0)
 
 
 def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray, loan_cfg) -> np.ndarray:
@@ -309,11 +209,13 @@ def _first_per_firm(firm: np.ndarray) -> np.ndarray:
     return np.r_[True, firm[1:] != firm[:-1]] if len(firm) else np.zeros(0, bool)
 
 
-def decide(model, firms, idx: np.ndarray, share=None) -> Batch:
-    """Adoptions of the firms under review (``firms``: a slice or sorted index array into the
-    firm table; ``idx``: the same firms as an index array)."""
+def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
+    """Adoptions of the firms under review (``idx``: sorted index array into the firm table).
+    ``draws`` ([R, K] standard exponential variates, drawn for every pair so the stream does
+    not depend on the state: common random numbers across policies) drive the information
+    term first; None = no awareness update (the initial stock)."""
     terms = model.behaviour.terms
-    p = _candidates(model, firms, idx, share)
+    p = _candidates(model, idx, draws)
     if p is None:
         return Batch.empty()
     gov = model.gov

@@ -129,7 +129,7 @@ class ClusterModel(mesa.Model):
         chunk = 1 << 16  # bounded memory for large populations
         for lo in range(0, self.n_firms, chunk):
             ids = np.arange(lo, min(lo + chunk, self.n_firms))
-            batch = decision.decide(self, slice(ids[0], ids[-1] + 1), ids)
+            batch = decision.decide(self, ids)
             if len(batch):
                 self.apply(batch)
                 self.firms.adopted_month[batch.firm, batch.measure] = -1
@@ -215,12 +215,10 @@ class ClusterModel(mesa.Model):
         programme offer at its next review, within the offer's 12 months."""
         interval = self.behaviour.review_interval_months
         g = self.month % interval
-        group = slice(g, self.n_firms, interval)
         idx = np.arange(g, self.n_firms, interval)
         draws = -np.log1p(-self.aware_rng.random((len(idx), self.catalogue.k), dtype=np.float32))
-        share = decision.update_awareness(self, group, draws)
-        batch = decision.decide(self, group, idx, share)
-        self.firms.last_review_month[group] = self.month
+        batch = decision.decide(self, idx, draws)  # information term first, then the others
+        self.firms.last_review_month[idx] = self.month
         if len(batch):
             self.apply(batch)
         for p in self.programmes:
@@ -280,7 +278,13 @@ class ClusterModel(mesa.Model):
 
         cat, val, f = self.catalogue, self.val, np.float32
         neb_cols = np.flatnonzero(cat.non_energy_benefit_share > 0)
+        per_measure = np.stack([  # rows in the order of sim/screening.py's CAPEX_FIXED ... AVAILABLE
+            cat.capex_fixed_usd * self.capex_mult, cat.capex_usd_per_unit * self.capex_mult,
+            cat.non_energy_benefit_share, cat.om_share_of_capex_per_yr, cat.risk_premium_per_yr, -cat.lifetime_yr,
+            cat.hidden_cost_share, cat.complexity_share, cat.info_rate_per_month, np.ones(cat.k)]).astype(f)
         return SimpleNamespace(
+            per_measure=per_measure,
+            weights=np.ascontiguousarray(np.stack([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T]).astype(f)),
             w_saving=val.saving_usd.T.astype(f).copy(), w_basis=val.size_basis.T.astype(f).copy(),
             w_scope1=val.abated_scope1_t.T.astype(f).copy(),
             capex_fixed_usd=(cat.capex_fixed_usd * self.capex_mult).astype(f),

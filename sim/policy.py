@@ -83,9 +83,11 @@ class GrantInstrument(Instrument):
     def offer(self, model, firm, measure, capex) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def max_grant(self, capex):
-        """Upper bound of the grant on each capex (float32 [R, K]) - a cheap pre-filter."""
-        return 0.0
+    def grant_bound(self):
+        """Upper bound of the grant on a capex, as (share, cap): the grant is at most
+        min(share * capex, cap) USD (share = inf: a fixed grant of cap); scalars or [K]
+        arrays; None = no grant now. A cheap pre-filter of the decision (``screening``)."""
+        return None
 
     def allocate(self, mask, grant):
         return self._allocate_prefix(mask, grant)
@@ -118,10 +120,10 @@ class CapexSubsidy(GrantInstrument):
         ok = self.measure_ok[measure] & self.size_ok[model.firms.size_class[firm]]
         return np.where(ok, np.minimum(self.cfg.subsidy_share * capex, self.cfg.max_grant_per_project_usd), 0.0)
 
-    def max_grant(self, capex):
+    def grant_bound(self):
         if not self.active:
-            return 0.0
-        return np.minimum(np.float32(self.cfg.subsidy_share) * capex, _f32_cap(self.cfg.max_grant_per_project_usd))
+            return None
+        return self.cfg.subsidy_share, _f32_cap(self.cfg.max_grant_per_project_usd)
 
 
 class CostShareProgramme(GrantInstrument):
@@ -208,10 +210,10 @@ class CostShareProgramme(GrantInstrument):
         grant = np.minimum((1.0 - self.cfg.copay_share) * capex, self.cfg.max_grant_per_project_usd)
         return np.where(ok, grant, 0.0)
 
-    def max_grant(self, capex):
+    def grant_bound(self):
         if not self.active or self.quota_left <= 0:
-            return 0.0
-        return np.minimum(np.float32(1.0 - self.cfg.copay_share) * capex, _f32_cap(self.cfg.max_grant_per_project_usd))
+            return None
+        return 1.0 - self.cfg.copay_share, _f32_cap(self.cfg.max_grant_per_project_usd)
 
     def allocate(self, mask, grant):
         got = self._allocate_prefix(mask, grant, count_left=self.quota_left)

@@ -117,8 +117,8 @@ class CleanerProductionProjects(GrantInstrument):
         ok = (c.offer_until[firm] >= model.month) & ~c.project_firm[firm] & c.is_project_measure[measure]
         return np.where(ok, self.grant_usd, 0.0)
 
-    def max_grant(self, capex):
-        return np.float32(self.grant_usd) if self.open_ else 0.0
+    def grant_bound(self):
+        return (np.inf, self.grant_usd) if self.open_ else None
 
     def allocate(self, mask, grant):
         got = np.zeros(len(mask), bool)

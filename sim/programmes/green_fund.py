@@ -61,10 +61,10 @@ class FundGrants(GrantInstrument):
             ok &= grant <= self.p.max_usd_per_t_co2 * t_avoided
         return np.where(ok, grant, 0.0)
 
-    def max_grant(self, capex):
+    def grant_bound(self):
         if not self.open:
-            return 0.0
-        return np.minimum(np.float32(self.p.finance_share) * capex, np.float32(min(self.p.max_per_project_usd, 3e38)))
+            return None
+        return self.p.finance_share, min(self.p.max_per_project_usd, 3e38)
 
     def _pair_country(self, n: int) -> np.ndarray:
         # the decision orders candidate pairs by firm before allocating (sim/decision.py): the

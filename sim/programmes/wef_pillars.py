@@ -92,10 +92,10 @@ class HeavyMeasureGrant(GrantInstrument):
             return np.zeros(len(firm))
         return np.where(self.heavy[measure], np.minimum(self.share * capex, self.cap), 0.0)
 
-    def max_grant(self, capex):
+    def grant_bound(self):
         if not self.active or self.model_year < self.from_year:
-            return 0.0
-        return np.where(self.heavy, np.minimum(np.float32(self.share) * capex, np.float32(min(self.cap, 3e38))), np.float32(0.0))
+            return None
+        return np.where(self.heavy, self.share, 0.0), np.where(self.heavy, min(self.cap, 3e38), 0.0)
 
     model_year = 0
 

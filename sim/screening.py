@@ -1,0 +1,264 @@
+"""Screening: the month's review of every (firm, measure) pair of the firms under review, in
+one compiled pass (numba).
+
+For each pair it updates the information term (awareness) and evaluates the decision terms of
+``decision.py`` (capex, net value, effective rate, annuity, hidden costs, funds, skills); pairs
+that could pass with the most generous support any active instrument offers become the
+month's *candidates*, which ``decision.decide`` then allocates offers to. The formulas are
+the ones documented in ``decision.py``; this module only evaluates them. ``dense_terms``
+returns every term for a few firms (the firm inspector, programme hooks, validation).
+
+Why compiled: a month touches ~R x K pairs (2,681 x 14 in the Bajio region); as numpy it is
+~100 whole-array passes (awareness hazard, peer share, three dot products, the annuity's
+log/exp, the pre-filter), each allocating an [R, K] temporary. One pass that skips a pair as
+soon as a term rules it out (not applicable, unaware, adopted, no money even with the largest
+grant) does the same work in a fraction of the time; the transcendental annuity is evaluated
+only for pairs still open. Arithmetic is float32, in the order numpy used.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+F32 = np.float32
+
+# behaviour switches, in the order of the ``switches`` array
+INFORMATION, PEER_AWARENESS, PEER_RISK, CUSTOMER_PRESSURE, RISK, HIDDEN_COSTS, SKILLS, ECONOMICS, CAPITAL = range(9)
+_SWITCH_NAMES = ("information", "peer_awareness", "peer_risk", "customer_pressure", "risk", "hidden_costs",
+                 "skills", "economics", "capital")
+# per-measure constants, rows of the ``per_measure`` [10, K] float32 table
+(CAPEX_FIXED, CAPEX_UNIT, NEB, OM, RISK_PREMIUM, NEG_LIFETIME, HIDDEN_SHARE, COMPLEXITY, INFO_RATE,
+ AVAILABLE) = range(10)
+# scalar parameters, entries of the ``scalars`` float64 array
+(MONTH, CARBON_PRICE, PEER_AWARENESS_RATE, CP_AWARENESS_RATE, CP_RATE, PEER_RELIEF, BROKER_WEIGHT, LOAN_MAX,
+ MEAN_FIELD, HAS_CLUSTERS) = range(10)
+# candidate float outputs, columns of the [P, 7] float64 table
+C_CAPEX, C_NET, C_ANN, C_HIDDEN, C_REFF, C_FUNDS, C_SKILLED = range(7)
+# dense outputs, planes of the [9, R, K] float32 array
+D_OPEN, D_CAPEX, D_NET, D_SAVING, D_REFF, D_ANN, D_HIDDEN, D_SHARE, D_SKILLED = range(9)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _screen(idx, draws, update_awareness, dense, switches, scalars,
+            x, aware, applicable, adopted, last_review, cpress, hurdle, risk_aversion, risk_relief, hidden_relief,
+            capability, cash, credit, carbon_cover,
+            glob_share, nbr_adopters, inv_degree, cluster, cluster_table,
+            weights, per_measure, g_share, g_cap, capex_factor, extra_value,
+            aware_count, cand_pair, cand_val, dense_out):
+    """Returns the number of candidates written to ``cand_pair`` ([P, 2] int64: row in idx,
+    measure) and ``cand_val`` ([P, 7] float64); with ``dense`` writes every term of every pair
+    to ``dense_out`` instead and returns 0."""
+    R, K = draws.shape[0], per_measure.shape[1]
+    C1 = x.shape[1]
+    G = g_share.shape[0]
+    information, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
+    cust, risk, hidden_on = switches[CUSTOMER_PRESSURE], switches[RISK], switches[HIDDEN_COSTS]
+    skills, economics, capital = switches[SKILLS], switches[ECONOMICS], switches[CAPITAL]
+    month = int(scalars[MONTH])
+    cp = F32(scalars[CARBON_PRICE])
+    peer_aw_rate, cp_aw_rate = F32(scalars[PEER_AWARENESS_RATE]), scalars[CP_AWARENESS_RATE]
+    cp_rate, neg_relief = scalars[CP_RATE], F32(-scalars[PEER_RELIEF])
+    broker = scalars[BROKER_WEIGHT]
+    loan_max = scalars[LOAN_MAX]
+    loan_max32 = F32(loan_max)
+    mean_field, has_clusters = scalars[MEAN_FIELD] > 0, scalars[HAS_CLUSTERS] > 0
+    with_share = peer_aw or peer_risk
+    has_factor, has_extra = capex_factor.shape[0] > 0, extra_value.shape[0] > 0
+    one, zero = F32(1.0), F32(0.0)
+    n_out = 0
+    for r in range(R):
+        f = idx[r]
+        months = F32(max(month - last_review[f], 1))
+        cp_hazard = F32(cp_aw_rate * cpress[f])
+        base_rate = hurdle[f]
+        if cust:
+            base_rate = hurdle[f] - F32(cp_rate * cpress[f])
+        risk_weight = risk_aversion[f] * (one - risk_relief[f])
+        relief = one - hidden_relief[f]
+        funds = cash[f] + credit[f]
+        funds_loan32 = F32(funds + loan_max)
+        cover = cp if carbon_cover[f] else zero  # carbon price * covered
+        for k in range(K):
+            if not applicable[f, k] and not dense:
+                continue
+            share = zero
+            if with_share:
+                if mean_field:
+                    share = glob_share[k]
+                else:
+                    share = nbr_adopters[f, k] * inv_degree[f]
+                if has_clusters:
+                    share += F32(broker * cluster_table[cluster[f] + 1, k])
+                share = min(share, one)
+            # information: awareness arrives at the review ------------------------------
+            if update_awareness and applicable[f, k] and not aware[f, k]:
+                learn = True
+                if information:
+                    hazard = per_measure[INFO_RATE, k]
+                    if peer_aw:
+                        hazard = share * peer_aw_rate + per_measure[INFO_RATE, k]
+                    if cust:
+                        hazard += cp_hazard
+                    learn = hazard * months > draws[r, k]
+                if learn:
+                    aware[f, k] = True
+                    aware_count[k] += 1
+            is_open = aware[f, k] and applicable[f, k] and not adopted[f, k] and per_measure[AVAILABLE, k] > 0
+            if not is_open and not dense:
+                continue
+            basis = zero
+            for c in range(C1):
+                basis += x[f, c] * weights[1, c, k]
+            if basis <= 0:
+                is_open = False
+                if not dense:
+                    continue
+            saving = zero
+            s1 = zero  # scope-1 t/yr abated (for the carbon price)
+            for c in range(C1):
+                saving += x[f, c] * weights[0, c, k]
+                s1 += x[f, c] * weights[2, c, k]
+            capex = basis * per_measure[CAPEX_UNIT, k] + per_measure[CAPEX_FIXED, k]
+            if has_factor:
+                capex *= capex_factor[r, k]
+            value = saving
+            neb = per_measure[NEB, k]
+            if neb > 0:
+                value += max(saving, zero) * neb
+            if cp != 0:
+                value += s1 * cover
+            net = value - capex * per_measure[OM, k]
+            if has_extra:
+                net += extra_value[r, k]
+            hidden = zero
+            if hidden_on:
+                hidden = capex * per_measure[HIDDEN_SHARE, k] * relief
+            skilled = capability[f] >= per_measure[COMPLEXITY, k] if skills else True
+            if not dense:
+                # pre-filter with the most generous support any active instrument offers
+                g_max = zero
+                for i in range(G):
+                    s = g_share[i, k]
+                    g = g_cap[i, k] if s == np.inf else min(s * capex, g_cap[i, k])
+                    g_max = max(g_max, g)
+                if capital and not capex - g_max <= funds_loan32:
+                    continue
+                support = g_max
+                if loan_max != 0:
+                    support_loan = min(capex, loan_max32)
+                else:
+                    support_loan = zero
+            r_eff = base_rate
+            if risk:
+                rr = share * neg_relief if peer_risk else zero
+                rr += one
+                rr *= per_measure[RISK_PREMIUM, k]
+                rr *= risk_weight
+                r_eff = rr + base_rate
+            r_eff = max(r_eff, F32(0.005))
+            if not dense and economics:
+                # first with the annuity's upper bound min(lifetime, 1 / r) (a hair above,
+                # against rounding): a pair failing it fails the exact test too, and the
+                # exact annuity (log and exp) is only needed for the few that pass
+                life = -per_measure[NEG_LIFETIME, k]
+                ann_max = min(life, one / r_eff) * F32(1.0001)
+                upper = (net * ann_max if net > 0 else zero) - capex - hidden + support + support_loan
+                if upper <= 0:
+                    continue
+            ann = -np.expm1(np.log1p(r_eff) * per_measure[NEG_LIFETIME, k]) / r_eff
+            if dense:
+                dense_out[D_OPEN, r, k] = one if is_open else zero
+                dense_out[D_CAPEX, r, k] = capex
+                dense_out[D_NET, r, k] = net
+                dense_out[D_SAVING, r, k] = saving
+                dense_out[D_REFF, r, k] = r_eff
+                dense_out[D_ANN, r, k] = ann
+                dense_out[D_HIDDEN, r, k] = hidden
+                dense_out[D_SHARE, r, k] = share
+                dense_out[D_SKILLED, r, k] = one if skilled else zero
+                continue
+            if economics:
+                bound = net * ann - capex - hidden + support + support_loan
+                if not bound > 0:
+                    continue
+            cand_pair[n_out, 0] = r
+            cand_pair[n_out, 1] = k
+            cand_val[n_out, C_CAPEX] = capex
+            cand_val[n_out, C_NET] = net
+            cand_val[n_out, C_ANN] = ann
+            cand_val[n_out, C_HIDDEN] = hidden
+            cand_val[n_out, C_REFF] = r_eff
+            cand_val[n_out, C_FUNDS] = funds
+            cand_val[n_out, C_SKILLED] = 1.0 if skilled else 0.0
+            n_out += 1
+    return n_out
+
+
+def _inputs(model, idx: np.ndarray):
+    """The model's state as the kernel's arguments (no copies of firm columns)."""
+    ft, b, c, gov = model.firms, model.behaviour, model.c32, model.gov
+    t = b.terms
+    switches = np.array([getattr(t, s) for s in _SWITCH_NAMES], dtype=np.bool_)
+    loan_max = gov.green_loan.cfg.max_loan_per_firm_usd if gov.green_loan.active else 0.0
+    scalars = np.array([model.month, gov.carbon_price_usd_per_t, b.peer_awareness_per_month,
+                        b.customer_pressure_awareness_per_month, b.customer_pressure_per_yr, b.peer_risk_relief_share,
+                        b.cluster_broker_weight, loan_max, float(model.mean_field), float(len(model.clusters) > 0)])
+    if model.mean_field:
+        glob = (model.adopter_count / np.maximum(model.applicable_count, 1)).astype(F32)
+    else:
+        glob = np.zeros(ft.aware.shape[1], F32)
+    cluster_table = model.cluster_share_table() if len(model.clusters) else np.zeros((1, ft.aware.shape[1]), F32)
+    g_share, g_cap = gov.grant_bounds()
+    factor, extra = _programme_terms(model, idx)
+    per_measure = c.per_measure.copy()
+    per_measure[AVAILABLE] = model.available
+    return (switches, scalars, model.state32, ft.aware, ft.applicable, ft.adopted, ft.last_review_month,
+            model.customer_pressure, ft.hurdle_rate_per_yr, ft.risk_aversion, ft.risk_relief, ft.hidden_cost_relief,
+            ft.capability, ft.cash_usd_per_yr, ft.credit_usd, gov.carbon_price_covers,
+            glob, model.neighbour_adopters, model.inv_degree, ft.cluster, cluster_table,
+            c.weights, per_measure, g_share, g_cap, factor, extra)
+
+
+_EMPTY2 = np.zeros((0, 0), F32)
+
+
+def _programme_terms(model, idx):
+    """Programme hooks: a capex factor and extra yearly value per pair ([R, K] or empty)."""
+    factor = extra = None
+    for prog in model.programmes:
+        fac = prog.capex_factor(model, idx)
+        if fac is not None:
+            factor = fac if factor is None else factor * fac
+        ev = prog.extra_value_usd_per_yr(model, idx)
+        if ev is not None:
+            extra = ev if extra is None else extra + ev
+    shape = (len(idx), model.catalogue.k)  # hooks may return anything that broadcasts to [R, K]
+    as32 = lambda a: _EMPTY2 if a is None else np.ascontiguousarray(np.broadcast_to(a, shape), dtype=F32)
+    return as32(factor), as32(extra)
+
+
+def candidates(model, idx: np.ndarray, draws: np.ndarray | None):
+    """Screen the firms ``idx`` (sorted int64): update their awareness with ``draws`` ([R, K]
+    standard exponential variates; None = no awareness update) and return the candidate pairs
+    as (firm [P], measure [P], values [P, 7] float64: columns C_*)."""
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    R, K = len(idx), model.catalogue.k
+    update = draws is not None
+    if draws is None:
+        draws = np.zeros((R, K), F32)
+    pair = np.empty((R * K, 2), np.int64)
+    val = np.empty((R * K, 7))
+    n = _screen(idx, draws, update, False, *_inputs(model, idx), model.aware_count, pair, val,
+                np.zeros((0, 0, 0), F32))
+    return idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n]
+
+
+def dense_terms(model, idx: np.ndarray) -> np.ndarray:
+    """Every decision term of every pair of the firms ``idx`` as a [9, R, K] float32 array
+    (planes D_*), without changing the model."""
+    idx = np.ascontiguousarray(np.atleast_1d(idx), dtype=np.int64)
+    R, K = len(idx), model.catalogue.k
+    out = np.zeros((9, R, K), F32)
+    _screen(idx, np.zeros((R, K), F32), False, True, *_inputs(model, idx), np.zeros(K, np.int64),
+            np.empty((0, 2), np.int64), np.empty((0, 7)), out)
+    return out
