@@ -36,9 +36,10 @@ The per-pair terms and the candidate pre-filter are evaluated in one compiled pa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS
 
@@ -190,23 +191,57 @@ def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray, loan_cfg) -> np.ndarray
 
 
 def _group_prefix_ok(firm: np.ndarray, cost: np.ndarray, limit: np.ndarray) -> np.ndarray:
-    """Within each firm (pairs sorted by firm), True while the running sum of ``cost`` fits ``limit``."""
-    if len(firm) == 0:
-        return np.zeros(0, bool)
-    cs = np.cumsum(cost)
-    start = np.r_[True, firm[1:] != firm[:-1]]
-    base = np.maximum.accumulate(np.where(start, np.arange(len(firm)), 0))
-    prior = cs[base] - cost[base]
-    run = cs - prior
-    ok = run <= limit + 1e-9
-    # once a firm's budget is exceeded, later (less profitable) measures wait
-    bad = ~ok
-    seen_bad = np.maximum.accumulate(np.where(bad, np.arange(len(firm)), -1))
-    return ok & (seen_bad < base)
+    """Within each firm (pairs sorted by firm), True while the running sum of ``cost`` fits
+    ``limit``; once a firm's budget is exceeded, its later (less profitable) measures wait."""
+    firm = np.ascontiguousarray(firm, dtype=np.int64)
+    return _prefix_ok(firm, np.ascontiguousarray(cost, dtype=np.float64),
+                      np.ascontiguousarray(np.broadcast_to(limit, firm.shape), dtype=np.float64))
 
 
-def _first_per_firm(firm: np.ndarray) -> np.ndarray:
-    return np.r_[True, firm[1:] != firm[:-1]] if len(firm) else np.zeros(0, bool)
+@njit(cache=True, nogil=True)
+def _prefix_ok(firm, cost, limit):
+    n = len(firm)
+    out = np.zeros(n, np.bool_)
+    cs = 0.0
+    prior = 0.0
+    bad = False
+    for i in range(n):
+        cs += cost[i]  # the running sum over all pairs (as numpy's cumsum)
+        if i == 0 or firm[i] != firm[i - 1]:
+            prior = cs - cost[i]
+            bad = False
+        ok = cs - prior <= limit[i] + 1e-9
+        out[i] = ok and not bad
+        if not ok:
+            bad = True
+    return out
+
+
+def _order_within_firms(firm: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """``np.lexsort((key, firm))``: by firm, then by ``key`` ascending, ties in input order."""
+    if len(firm) > 1 and (np.any(firm[1:] < firm[:-1]) or np.isnan(key).any()):
+        return np.lexsort((key, firm))
+    return _insertion_order(np.ascontiguousarray(firm, dtype=np.int64), np.ascontiguousarray(key, dtype=np.float64))
+
+
+@njit(cache=True, nogil=True)
+def _insertion_order(firm, key):
+    """Stable sort of each run of equal (sorted) firms by key: runs are a firm's <= K measures."""
+    n = len(firm)
+    order = np.arange(n)
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and firm[end] == firm[start]:
+            end += 1
+        for i in range(start + 1, end):
+            j, v = i, order[i]
+            while j > start and key[order[j - 1]] > key[v]:
+                order[j] = order[j - 1]
+                j -= 1
+            order[j] = v
+        start = end
+    return order
 
 
 def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
@@ -246,7 +281,7 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
 
     # order: by firm, then most profitable first (index of profitability with support)
     npv_s = _npv(p, grant, loan, loan_cfg)
-    order = np.lexsort((-npv_s / np.maximum(p.capex, 1.0), p.firm))
+    order = _order_within_firms(p.firm, -npv_s / np.maximum(p.capex, 1.0))
     f, k = p.firm[order], p.measure[order]
     for name in ("capex", "net_value", "annuity", "hidden", "r_eff", "funds", "skilled"):
         setattr(p, name, getattr(p, name)[order])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from . import decision, firms as firm_table, network as firm_network
+from . import adoption, decision, firms as firm_table, network as firm_network
 from .agents import Cluster, Firm, Government
-from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS, EnergyPaths
+from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths
 from .measures import Catalogue
 from .params import CARRIERS, Config, validate
 from .policy import build_instruments
@@ -355,9 +355,8 @@ class ClusterModel(mesa.Model):
         K = cat.k
         self.adopter_count += np.bincount(k, minlength=K)
         self.adopters_by_sector += np.bincount(ft.sector[f] * K + k, minlength=self.adopters_by_sector.size).reshape(self.adopters_by_sector.shape)
-        owner, nbr = self.network.neighbours(f)
-        # flat 1-D ufunc.at takes numpy's fast path (one sparse scatter per month)
-        np.add.at(self.neighbour_adopters.reshape(-1), nbr * K + k[owner], np.float32(1.0))
+        peers = self.network.peers
+        adoption.count_neighbour_adopters(peers.indptr, peers.indices, f, k, self.neighbour_adopters)
         cl = ft.cluster[f]
         m = cl >= 0
         self.cluster_adopters += np.bincount(cl[m] * K + k[m], minlength=self.cluster_adopters.size).reshape(self.cluster_adopters.shape)
@@ -366,16 +365,8 @@ class ClusterModel(mesa.Model):
         old_s1, old_s2 = self.scope1_rate[firms_u].copy(), self.scope2_rate[firms_u].copy()
         old_e = ft.energy_mwh_per_yr[firms_u].copy()
         # measures act on current energy, so a firm's several adoptions apply in turn
-        rank = np.arange(len(f)) - np.searchsorted(f, f)  # batch is sorted by firm
-        e1 = np.concatenate([np.where(SCOPE1_CARRIERS, self.ef, 0.0), [1.0]])
-        for r in range(int(rank.max()) + 1):
-            sel = rank == r
-            ff, kk = f[sel], k[sel]
-            x = self.state_matrix(ff)
-            dx = np.einsum("pij,pj->pi", self.val.state_change[kk], x)
-            ft.energy_mwh_per_yr[ff] = np.maximum(x[:, :-1] + dx[:, :-1], 0.0)
-            cap = cat.capture_share[kk]
-            ft.capture_share[ff] = np.maximum(ft.capture_share[ff], cap)
+        adoption.change_energy(f, k, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
+                               ft.process_t_co2_per_yr, ft.capture_share)
         self._recompute_rates(firms_u)
         self._refresh_state32(firms_u)
         frac = (12 - self.month % 12) / 12.0

@@ -113,27 +113,9 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                 is_open = False
                 if not dense:
                     continue
-            saving = zero
-            s1 = zero  # scope-1 t/yr abated (for the carbon price)
-            for c in range(C1):
-                saving += x[f, c] * weights[0, c, k]
-                s1 += x[f, c] * weights[2, c, k]
             capex = basis * per_measure[CAPEX_UNIT, k] + per_measure[CAPEX_FIXED, k]
             if has_factor:
                 capex *= capex_factor[r, k]
-            value = saving
-            neb = per_measure[NEB, k]
-            if neb > 0:
-                value += max(saving, zero) * neb
-            if cp != 0:
-                value += s1 * cover
-            net = value - capex * per_measure[OM, k]
-            if has_extra:
-                net += extra_value[r, k]
-            hidden = zero
-            if hidden_on:
-                hidden = capex * per_measure[HIDDEN_SHARE, k] * relief
-            skilled = capability[f] >= per_measure[COMPLEXITY, k] if skills else True
             if not dense:
                 # pre-filter with the most generous support any active instrument offers
                 g_max = zero
@@ -148,6 +130,24 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                     support_loan = min(capex, loan_max32)
                 else:
                     support_loan = zero
+            saving = zero
+            s1 = zero  # scope-1 t/yr abated (for the carbon price)
+            for c in range(C1):
+                saving += x[f, c] * weights[0, c, k]
+                s1 += x[f, c] * weights[2, c, k]
+            value = saving
+            neb = per_measure[NEB, k]
+            if neb > 0:
+                value += max(saving, zero) * neb
+            if cp != 0:
+                value += s1 * cover
+            net = value - capex * per_measure[OM, k]
+            if has_extra:
+                net += extra_value[r, k]
+            hidden = zero
+            if hidden_on:
+                hidden = capex * per_measure[HIDDEN_SHARE, k] * relief
+            skilled = capability[f] >= per_measure[COMPLEXITY, k] if skills else True
             r_eff = base_rate
             if risk:
                 rr = share * neg_relief if peer_risk else zero
