@@ -146,8 +146,10 @@ class Government(mesa.Agent):
         (share, cap): its grant on a capex is at most min(share * capex, cap)."""
         K = self.model.catalogue.k
         rows = [b for b in (g.grant_bound() for g in self.grant_instruments) if b is not None]
-        share = np.array([np.broadcast_to(np.float32(s), K) for s, _ in rows], np.float32).reshape(-1, K)
-        cap = np.array([np.broadcast_to(np.float32(c), K) for _, c in rows], np.float32).reshape(-1, K)
+        share = np.empty((len(rows), K), np.float32)
+        cap = np.empty((len(rows), K), np.float32)
+        for i, (s, c) in enumerate(rows):
+            share[i], cap[i] = s, c
         return share, cap
 
     def max_grant_bound(self, capex: np.ndarray) -> np.ndarray:

@@ -167,6 +167,8 @@ class _Pairs:
     r_eff: np.ndarray
     funds: np.ndarray
     skilled: np.ndarray
+    #: PV of a green loan's repayments per USD borrowed, at the firm's own rate (set on first use)
+    loan_ratio: np.ndarray | None = None
 
 
 def _candidates(model, idx: np.ndarray, draws) -> _Pairs | None:
@@ -185,8 +187,10 @@ def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray, loan_cfg) -> np.ndarray
     firm_cost = p.capex - grant
     pv_cost = firm_cost
     if loan_cfg is not None and loan.any():
-        ratio = annuity_factor(p.r_eff, loan_cfg.term_yr) / annuity_factor(np.full_like(p.r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
-        pv_cost = firm_cost - loan + loan * ratio
+        if p.loan_ratio is None:
+            p.loan_ratio = annuity_factor(p.r_eff, loan_cfg.term_yr) / annuity_factor(
+                np.full_like(p.r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
+        pv_cost = firm_cost - loan + loan * p.loan_ratio
     return p.net_value * p.annuity - pv_cost - p.hidden
 
 
@@ -283,8 +287,9 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     npv_s = _npv(p, grant, loan, loan_cfg)
     order = _order_within_firms(p.firm, -npv_s / np.maximum(p.capex, 1.0))
     f, k = p.firm[order], p.measure[order]
-    for name in ("capex", "net_value", "annuity", "hidden", "r_eff", "funds", "skilled"):
-        setattr(p, name, getattr(p, name)[order])
+    for name in ("capex", "net_value", "annuity", "hidden", "r_eff", "funds", "skilled", "loan_ratio"):
+        if getattr(p, name) is not None:
+            setattr(p, name, getattr(p, name)[order])
     p.firm, p.measure = f, k
     grant, instrument, loan = grant[order], instrument[order], loan[order]
     ok_support, ok_plain, npv_plain, npv_s = ok_support[order], ok_plain[order], npv_plain[order], npv_s[order]

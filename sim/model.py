@@ -182,7 +182,7 @@ class ClusterModel(mesa.Model):
             self.total_scope2 = float(self.scope2_rate.sum())
             self.annual_scope1[:] = self.scope1_rate
             self.annual_scope2[:] = self.scope2_rate
-            self.annual_energy[:] = self.firms.energy_mwh_per_yr.sum(axis=1)
+            self.annual_energy[:] = self.firms.energy_mwh_per_yr @ np.ones(len(CARRIERS))  # (a row sum; BLAS is faster)
 
     def cluster_activities(self) -> None:
         for p in self.programmes:
@@ -216,7 +216,10 @@ class ClusterModel(mesa.Model):
         interval = self.behaviour.review_interval_months
         g = self.month % interval
         idx = np.arange(g, self.n_firms, interval)
-        draws = -np.log1p(-self.aware_rng.random((len(idx), self.catalogue.k), dtype=np.float32))
+        draws = self.aware_rng.random((len(idx), self.catalogue.k), dtype=np.float32)
+        np.negative(draws, out=draws)
+        np.log1p(draws, out=draws)
+        np.negative(draws, out=draws)  # -log(1 - u): standard exponential variates
         batch = decision.decide(self, idx, draws)  # information term first, then the others
         self.firms.last_review_month[idx] = self.month
         if len(batch):
@@ -250,7 +253,7 @@ class ClusterModel(mesa.Model):
             put(key, value)
         blocks = self._series_blocks
         for i, (cols, values) in enumerate(vector_rows(self)):
-            if i >= len(blocks) or blocks[i][0] != cols:  # first month (or the columns changed)
+            if i >= len(blocks) or (blocks[i][0] is not cols and blocks[i][0] != cols):  # first month (or new columns)
                 block = np.zeros((self.n_months, len(cols)))
                 for j, c in enumerate(cols):
                     if c in series:
@@ -284,7 +287,8 @@ class ClusterModel(mesa.Model):
             cat.hidden_cost_share, cat.complexity_share, cat.info_rate_per_month, np.ones(cat.k)]).astype(f)
         return SimpleNamespace(
             per_measure=per_measure,
-            weights=np.ascontiguousarray(np.stack([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T]).astype(f)),
+            # [C+1, 3K]: saving | size basis | scope-1 abatement; state32[firms] @ weights in one matmul
+            weights=np.ascontiguousarray(np.concatenate([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T], axis=1).astype(f)),
             w_saving=val.saving_usd.T.astype(f).copy(), w_basis=val.size_basis.T.astype(f).copy(),
             w_scope1=val.abated_scope1_t.T.astype(f).copy(),
             capex_fixed_usd=(cat.capex_fixed_usd * self.capex_mult).astype(f),
@@ -361,7 +365,9 @@ class ClusterModel(mesa.Model):
         m = cl >= 0
         self.cluster_adopters += np.bincount(cl[m] * K + k[m], minlength=self.cluster_adopters.size).reshape(self.cluster_adopters.shape)
 
-        firms_u = f[np.r_[True, f[1:] != f[:-1]]]  # batch is sorted by firm
+        first = np.ones(len(f), bool)
+        np.not_equal(f[1:], f[:-1], out=first[1:])
+        firms_u = f[first]  # batch is sorted by firm
         old_s1, old_s2 = self.scope1_rate[firms_u].copy(), self.scope2_rate[firms_u].copy()
         old_e = ft.energy_mwh_per_yr[firms_u].copy()
         # measures act on current energy, so a firm's several adoptions apply in turn

@@ -3,6 +3,8 @@ series, the summary, the app and the tests. Each is O(measures) or O(carriers) p
 the model keeps running totals, so reporting never loops over firms."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .params import CARRIERS
@@ -82,17 +84,25 @@ def scalar_row(model) -> dict:
     }
 
 
-def vector_rows(model) -> list[tuple[list[str], np.ndarray]]:
+@lru_cache(maxsize=256)
+def _columns(prefix: str, names: tuple, suffix: str, total: str | None = None) -> tuple[str, ...]:
+    """Column names of a vector reporter (built once per set of names)."""
+    return tuple(f"{prefix}{n}{suffix}" for n in names) + ((total,) if total else ())
+
+
+def vector_rows(model) -> list[tuple[tuple[str, ...], np.ndarray]]:
     """The month's vector reporters: (column names, values) blocks, one column per carrier,
     measure or instrument."""
-    names = model.catalogue.names
+    names = tuple(model.catalogue.names)
     sp = spending_usd(model)
-    spend = np.fromiter(sp.values(), dtype=float, count=len(sp))
+    spend = np.empty(len(sp) + 1)
+    spend[:-1] = list(sp.values())
+    spend[-1] = spend[:-1].sum()  # the total
     return [
-        ([f"energy_{c}_mwh" for c in CARRIERS], energy_mwh_per_month(model)),
-        ([f"adopted_share_{m}" for m in names], adoption_share(model)),
-        ([f"aware_share_{m}" for m in names], awareness_share(model)),
-        ([f"spending_{name}_usd" for name in sp] + ["spending_total_usd"], np.append(spend, spend.sum())),
+        (_columns("energy_", tuple(CARRIERS), "_mwh"), energy_mwh_per_month(model)),
+        (_columns("adopted_share_", names, ""), adoption_share(model)),
+        (_columns("aware_share_", names, ""), awareness_share(model)),
+        (_columns("spending_", tuple(sp), "_usd", "spending_total_usd"), spend),
     ]
 
 

@@ -8,12 +8,14 @@ month's *candidates*, which ``decision.decide`` then allocates offers to. The fo
 the ones documented in ``decision.py``; this module only evaluates them. ``dense_terms``
 returns every term for a few firms (the firm inspector, programme hooks, validation).
 
-Why compiled: a month touches ~R x K pairs (2,681 x 14 in the Bajio region); as numpy it is
-~100 whole-array passes (awareness hazard, peer share, three dot products, the annuity's
-log/exp, the pre-filter), each allocating an [R, K] temporary. One pass that skips a pair as
-soon as a term rules it out (not applicable, unaware, adopted, no money even with the largest
-grant) does the same work in a fraction of the time; the transcendental annuity is evaluated
-only for pairs still open. Arithmetic is float32, in the order numpy used.
+Why compiled: a month touches ~R x K pairs (2,681 x 14 in the Bajio region); as numpy it was
+~100 whole-array passes (awareness hazard, peer share, the annuity's log/exp, the
+pre-filter), each allocating an [R, K] temporary. One pass skips a pair as soon as a term
+rules it out (not applicable, unaware, adopted, no money even with the largest grant) and
+bounds the annuity by min(lifetime, 1 / r) before evaluating its log and exp, which only the
+few pairs that could pass need. The firms' state times the year's per-measure weights (energy
+cost saving, size basis, scope-1 abatement) is one matrix product before the pass. Arithmetic
+is float32, in the order the numpy version used: runs are identical to it.
 """
 from __future__ import annotations
 
@@ -38,18 +40,18 @@ C_CAPEX, C_NET, C_ANN, C_HIDDEN, C_REFF, C_FUNDS, C_SKILLED = range(7)
 D_OPEN, D_CAPEX, D_NET, D_SAVING, D_REFF, D_ANN, D_HIDDEN, D_SHARE, D_SKILLED = range(9)
 
 
-@njit(cache=True, nogil=True, boundscheck=False)
+@njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 def _screen(idx, draws, update_awareness, dense, switches, scalars,
-            x, aware, applicable, adopted, last_review, cpress, hurdle, risk_aversion, risk_relief, hidden_relief,
+            aware, applicable, adopted, last_review, cpress, hurdle, risk_aversion, risk_relief, hidden_relief,
             capability, cash, credit, carbon_cover,
             glob_share, nbr_adopters, inv_degree, cluster, cluster_table,
-            weights, per_measure, g_share, g_cap, capex_factor, extra_value,
+            dots, per_measure, g_share, g_cap, capex_factor, extra_value,
             aware_count, cand_pair, cand_val, dense_out):
     """Returns the number of candidates written to ``cand_pair`` ([P, 2] int64: row in idx,
     measure) and ``cand_val`` ([P, 7] float64); with ``dense`` writes every term of every pair
-    to ``dense_out`` instead and returns 0."""
+    to ``dense_out`` instead and returns 0. ``dots`` ([R, 3K]) are the firms' state times the
+    year's per-measure weights: energy cost saving | size basis | scope-1 abatement."""
     R, K = draws.shape[0], per_measure.shape[1]
-    C1 = x.shape[1]
     G = g_share.shape[0]
     information, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
     cust, risk, hidden_on = switches[CUSTOMER_PRESSURE], switches[RISK], switches[HIDDEN_COSTS]
@@ -106,9 +108,7 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
             is_open = aware[f, k] and applicable[f, k] and not adopted[f, k] and per_measure[AVAILABLE, k] > 0
             if not is_open and not dense:
                 continue
-            basis = zero
-            for c in range(C1):
-                basis += x[f, c] * weights[1, c, k]
+            basis = dots[r, K + k]
             if basis <= 0:
                 is_open = False
                 if not dense:
@@ -130,11 +130,8 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                     support_loan = min(capex, loan_max32)
                 else:
                     support_loan = zero
-            saving = zero
-            s1 = zero  # scope-1 t/yr abated (for the carbon price)
-            for c in range(C1):
-                saving += x[f, c] * weights[0, c, k]
-                s1 += x[f, c] * weights[2, c, k]
+            saving = dots[r, k]
+            s1 = dots[r, 2 * K + k]  # scope-1 t/yr abated (for the carbon price)
             value = saving
             neb = per_measure[NEB, k]
             if neb > 0:
@@ -212,11 +209,11 @@ def _inputs(model, idx: np.ndarray):
     factor, extra = _programme_terms(model, idx)
     per_measure = c.per_measure.copy()
     per_measure[AVAILABLE] = model.available
-    return (switches, scalars, model.state32, ft.aware, ft.applicable, ft.adopted, ft.last_review_month,
+    return (switches, scalars, ft.aware, ft.applicable, ft.adopted, ft.last_review_month,
             model.customer_pressure, ft.hurdle_rate_per_yr, ft.risk_aversion, ft.risk_relief, ft.hidden_cost_relief,
             ft.capability, ft.cash_usd_per_yr, ft.credit_usd, gov.carbon_price_covers,
             glob, model.neighbour_adopters, model.inv_degree, ft.cluster, cluster_table,
-            c.weights, per_measure, g_share, g_cap, factor, extra)
+            model.state32[idx] @ c.weights, per_measure, g_share, g_cap, factor, extra)
 
 
 _EMPTY2 = np.zeros((0, 0), F32)
