@@ -14,6 +14,7 @@ from .measures import Catalogue
 from .params import CARRIERS, SIZE_CLASSES, ScenarioConfig
 
 NEVER = np.iinfo(np.int32).max  # month sentinel: "not (yet)"
+NEVER16 = np.iinfo(np.int16).max  # the same in int16 month columns (months of a run < 32,767)
 
 
 @dataclass
@@ -31,7 +32,7 @@ class FirmTable:
     capability: np.ndarray  # [N] 0-1 in-house technical capability
     aware: np.ndarray  # [N, K] bool: knows the measure
     adopted: np.ndarray  # [N, K] bool: has adopted the measure
-    adopted_month: np.ndarray  # [N, K] int32: month of adoption (NEVER if not)
+    adopted_month: np.ndarray  # [N, K] int16: month of adoption (-1: before the run; NEVER16 if not)
     applicable: np.ndarray  # [N, K] bool: measure fits the firm's sector and size
     review_phase: np.ndarray  # [N] int16: month (mod review interval) of the firm's investment review
     last_review_month: np.ndarray  # [N] int32
@@ -130,7 +131,7 @@ def generate(
         capability=capability,
         aware=aware,
         adopted=np.zeros((n, K), dtype=bool),
-        adopted_month=np.full((n, K), NEVER, dtype=np.int32),
+        adopted_month=np.full((n, K), NEVER16, dtype=np.int16),
         applicable=applicable,
         review_phase=phase,
         last_review_month=(phase.astype(np.int32) - review_interval_months),

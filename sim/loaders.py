@@ -244,7 +244,7 @@ def check_files(cfg) -> None:
 def load_firm_table(cfg, catalogue, energy, rng: np.random.Generator):
     """The firm table of the scenario's firms CSV; what the file does not give is drawn from
     the scenario's distributions (as :func:`sim.firms.generate`) with ``rng``."""
-    from .firms import NEVER, FirmTable, _beta_from_mean
+    from .firms import NEVER, NEVER16, FirmTable, _beta_from_mean
 
     sc = cfg.scenario
     p = ParsedFirms(cfg)
@@ -294,7 +294,7 @@ def load_firm_table(cfg, catalogue, energy, rng: np.random.Generator):
         sector=sector, size_class=size, cluster=cluster, energy_mwh_per_yr=energy_mwh,
         process_t_co2_per_yr=process.astype(float), capture_share=np.zeros(n), cash_usd_per_yr=cash,
         credit_usd=credit, hurdle_rate_per_yr=hurdle, risk_aversion=risk_aversion, capability=capability,
-        aware=aware, adopted=np.zeros((n, K), dtype=bool), adopted_month=np.full((n, K), NEVER, dtype=np.int32),
+        aware=aware, adopted=np.zeros((n, K), dtype=bool), adopted_month=np.full((n, K), NEVER16, dtype=np.int16),
         applicable=applicable, review_phase=phase, last_review_month=(phase.astype(np.int32) - interval),
         hidden_cost_relief=np.zeros(n, dtype=np.float32), risk_relief=np.zeros(n, dtype=np.float32),
         reporting_from_month=reporting, sets_supplier_target=target, offer_until_month=np.full(n, -1, dtype=np.int32),

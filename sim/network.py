@@ -22,7 +22,7 @@ class FirmNetwork:
     src: np.ndarray  # [E] int32 (for supply: the supplier)
     dst: np.ndarray  # [E] int32 (for supply: the customer)
     kind: np.ndarray  # [E] int8 index into EDGE_KINDS
-    peers: sp.csr_matrix  # [N, N] symmetric 0/1: any tie (peer effects)
+    peers: sp.csr_matrix  # [N, N] symmetric, boolean: any tie (peer effects)
     customers: sp.csr_matrix  # [N, N] supplier -> customer
 
     @property
@@ -65,7 +65,7 @@ def from_edges(n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> Fi
     src, dst, kind = _dedupe(np.asarray(src, np.int64), np.asarray(dst, np.int64), np.asarray(kind, np.int8), n)
     ones = np.ones(len(src), dtype=np.float32)
     a = sp.coo_matrix((ones, (src, dst)), shape=(n, n)).tocsr()
-    peers = ((a + a.T) > 0).astype(np.float32).tocsr()
+    peers = ((a + a.T) > 0).tocsr()  # boolean: 1 byte per tie
     peers.sort_indices()
     sup = kind == EDGE_KINDS.index("supply")
     customers = sp.coo_matrix((ones[sup], (src[sup], dst[sup])), shape=(n, n)).tocsr()

@@ -410,6 +410,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("start_year", cfg.start_year, "must be a year between 1900 and 2200")
     if cfg.end_year < cfg.start_year:
         raise ConfigError("end_year", cfg.end_year, f"must be >= start_year ({cfg.start_year})")
+    if cfg.end_year > 2300:  # months of a run are stored as int16
+        raise ConfigError("end_year", cfg.end_year, "must be a year <= 2300")
 
     sc = cfg.scenario
     if not sc.sectors:

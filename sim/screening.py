@@ -240,6 +240,10 @@ def candidates(model, idx: np.ndarray, draws: np.ndarray | None):
     as (firm [P], measure [P], values [P, 7] float64: columns C_*)."""
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     R, K = len(idx), model.catalogue.k
+    if R > CHUNK_FIRMS:  # bounded temporaries for large populations (same result)
+        parts = [candidates(model, idx[lo:lo + CHUNK_FIRMS], None if draws is None else draws[lo:lo + CHUNK_FIRMS])
+                 for lo in range(0, R, CHUNK_FIRMS)]
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
     update = draws is not None
     if draws is None:
         draws = np.zeros((R, K), F32)
@@ -248,6 +252,10 @@ def candidates(model, idx: np.ndarray, draws: np.ndarray | None):
     n = _screen(idx, draws, update, False, *_inputs(model, idx), model.aware_count, pair, val,
                 np.zeros((0, 0, 0), F32))
     return idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n]
+
+
+#: firms screened per kernel call (a month of the Bajio region is 2,681)
+CHUNK_FIRMS = 16384
 
 
 def dense_terms(model, idx: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ BAD = [
     ("measures.catalogue.0.sectors=[spaceships]", "measures.catalogue[motors_vsd].sectors", "unknown name"),
     ("policy.capex_subsidy.measures=[teleporter]", "policy.capex_subsidy.measures", "unknown name"),
     ("end_year=2020", "end_year", "start_year"),
+    ("end_year=2400", "end_year", "2300"),
     ("measures.catalogue.0.source=''", "measures.catalogue[motors_vsd].source", "cite"),
     ("scenario=atlantis", "scenario=atlantis", "unknown scenario"),
     ("policy=free_money", "policy=free_money", "unknown policy"),
