@@ -64,7 +64,7 @@ class Valuation:
     abated_scope2_t: np.ndarray  # scope-2 t CO2/yr avoided
     size_basis: np.ndarray  # MWh/yr removed or t/yr captured (capex basis)
     state_change: np.ndarray  # [K, C+1, C+1] change of x on adoption
-    stacked: np.ndarray  # [C+1, 3K]: saving | abated scope 1 | size basis, for one matmul
+    abated_t: np.ndarray  # scope 1 + 2 t CO2/yr avoided
 
 
 def valuation(cat, shift: np.ndarray, price: np.ndarray, ef: np.ndarray) -> Valuation:
@@ -85,8 +85,7 @@ def valuation(cat, shift: np.ndarray, price: np.ndarray, ef: np.ndarray) -> Valu
     basis = np.zeros((K, C + 1))
     basis[:, :C] = cat.removes_share
     basis += cap[:, None] * e1[None, :]
-    stacked = np.ascontiguousarray(np.concatenate([saving, abated1, basis], axis=0).T)
-    return Valuation(saving, abated1, abated2, basis, D, stacked)
+    return Valuation(saving, abated1, abated2, basis, D, abated1 + abated2)
 
 
 @dataclass
@@ -360,13 +359,16 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     )
 
 
+@njit(cache=True, nogil=True)
 def _first_in_firm_among(firm: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """True at the first position of each firm among positions where ``mask`` holds."""
-    out = np.zeros(len(firm), bool)
-    idx = np.flatnonzero(mask)
-    if len(idx):
-        ff = firm[idx]
-        out[idx[np.r_[True, ff[1:] != ff[:-1]]]] = True
+    """True at the first position of each firm among positions where ``mask`` holds (pairs
+    sorted by firm)."""
+    out = np.zeros(len(firm), np.bool_)
+    last, have = 0, False
+    for i in range(len(firm)):
+        if mask[i] and (not have or firm[i] != last):
+            out[i] = True
+            last, have = firm[i], True
     return out
 
 

@@ -341,7 +341,7 @@ class ClusterModel(mesa.Model):
     def abatement_t_per_yr(self, firms: np.ndarray, measures: np.ndarray) -> np.ndarray:
         """Scope 1+2 t CO2/yr each (firm, measure) would avoid if adopted now."""
         x = self.state_matrix(firms)
-        return np.einsum("pc,pc->p", x, self.val.abated_scope1_t[measures] + self.val.abated_scope2_t[measures])
+        return np.einsum("pc,pc->p", x, self.val.abated_t[measures])
 
     def _recompute_rates(self, firms) -> None:
         ft = self.firms
