@@ -1,6 +1,7 @@
 """What an adoption changes, compiled (numba): the adopting firm's energy use by carrier and
-its captured share of scope-1 CO2, and its neighbours' count of adopters of the measure (the
-peer term of ``decision.py``). Called once a month by ``ClusterModel.apply`` with the month's
+its captured share of scope-1 CO2; the adoption counters (by measure, by sector, by
+association) and its neighbours' count of adopters of the measure (the peer term of
+``decision.py``). Called once a month by ``ClusterModel.apply`` with the month's
 adoptions, sorted by firm; a firm's several adoptions act in turn on its current energy.
 """
 from __future__ import annotations
@@ -29,9 +30,17 @@ def change_energy(firm, measure, state_change, capture_share_by_measure, energy,
 
 
 @njit(cache=True, nogil=True)
-def count_neighbour_adopters(indptr, indices, firm, measure, neighbour_adopters):
-    """Every neighbour of each adopting firm counts one more adopter of the measure."""
+def record(firm, measure, month, sector, cluster, indptr, indices, adopted, adopted_month, adopter_count,
+           adopters_by_sector, cluster_adopters, neighbour_adopters):
+    """Mark each (firm, measure) adopted in ``month`` and count it: by measure, by the firm's
+    sector, by its association (cluster >= 0), and for every neighbour of the firm."""
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
+        adopted[f, k] = True
+        adopted_month[f, k] = month
+        adopter_count[k] += 1
+        adopters_by_sector[sector[f], k] += 1
+        if cluster[f] >= 0:
+            cluster_adopters[cluster[f], k] += 1
         for p in range(indptr[f], indptr[f + 1]):
             neighbour_adopters[indices[p], k] += 1

@@ -32,7 +32,8 @@ re-decided without it, in the same month.
 Units: USD, USD/yr, t CO2/yr, shares in [0, 1], rates per year.
 
 The per-pair terms and the candidate pre-filter are evaluated in one compiled pass in
-``screening.py``; the allocation of offers below is numpy over the (few) candidates.
+``screening.py``; the candidates' best offers, NPVs, order and budget prefix in another
+(``_rank``); the instruments' own ``allocate``/``release`` then hand out budgets and quotas.
 """
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ import numpy as np
 from numba import njit
 
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS
+from .screening import C_ANN, C_CAPEX, C_FUNDS, C_HIDDEN, C_NET, C_REFF, C_SKILLED
+
+_EMPTY = np.zeros(0)
 
 #: instrument code of an adoption without a grant (grant instruments are 1, 2, ... in the
 #: order of ``model.gov.grant_instruments``; names in ``model.gov.instrument_names``)
@@ -170,18 +174,6 @@ class _Pairs:
     loan_ratio: np.ndarray | None = None
 
 
-def _candidates(model, idx: np.ndarray, draws) -> _Pairs | None:
-    """Pairs that could pass with the most generous support any active instrument offers
-    (awareness of the firms under review updated first when ``draws`` are given)."""
-    from . import screening as s
-
-    firm, measure, v = s.candidates(model, idx, draws)
-    if len(firm) == 0:
-        return None
-    return _Pairs(firm, measure, v[:, s.C_CAPEX], v[:, s.C_NET], v[:, s.C_ANN], v[:, s.C_HIDDEN], v[:, s.C_REFF],
-                  v[:, s.C_FUNDS], v[:, s.C_SKILLED] > 0)
-
-
 def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray, loan_cfg) -> np.ndarray:
     firm_cost = p.capex - grant
     pv_cost = firm_cost
@@ -221,25 +213,32 @@ def _prefix_ok(firm, cost, limit):
 
 
 def _order_within_firms(firm: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """``np.lexsort((key, firm))``: by firm, then by ``key`` ascending, ties in input order."""
-    if len(firm) > 1 and (np.any(firm[1:] < firm[:-1]) or np.isnan(key).any()):
-        return np.lexsort((key, firm))
-    return _insertion_order(np.ascontiguousarray(firm, dtype=np.int64), np.ascontiguousarray(key, dtype=np.float64))
+    """``np.lexsort((key, firm))``: by firm, then by ``key`` ascending (NaN last), ties in input order."""
+    return _lex_order(np.ascontiguousarray(firm, dtype=np.int64), np.ascontiguousarray(key, dtype=np.float64))
 
 
 @njit(cache=True, nogil=True)
-def _insertion_order(firm, key):
-    """Stable sort of each run of equal (sorted) firms by key: runs are a firm's <= K measures."""
+def _lex_order(firm, key):
+    """Stable sort by firm, then an insertion sort of each firm's run by key (a run is a
+    firm's <= K measures; candidates arrive sorted by firm, so the first sort is skipped)."""
     n = len(firm)
     order = np.arange(n)
+    for i in range(1, n):
+        if firm[i] < firm[i - 1]:
+            order = np.argsort(firm, kind="mergesort")
+            break
     start = 0
     while start < n:
         end = start + 1
-        while end < n and firm[end] == firm[start]:
+        while end < n and firm[order[end]] == firm[order[start]]:
             end += 1
         for i in range(start + 1, end):
             j, v = i, order[i]
-            while j > start and key[order[j - 1]] > key[v]:
+            kv = key[v]
+            while j > start:
+                ku = key[order[j - 1]]
+                if not (ku > kv or (np.isnan(ku) and not np.isnan(kv))):
+                    break
                 order[j] = order[j - 1]
                 j -= 1
             order[j] = v
@@ -247,52 +246,120 @@ def _insertion_order(firm, key):
     return order
 
 
+# rows of the float [11, P] and bool [4, P] tables of ``_rank``
+(R_CAPEX, R_NET, R_ANN, R_HIDDEN, R_REFF, R_FUNDS, R_LOAN_RATIO, R_GRANT, R_LOAN, R_NPV_S, R_NPV_PLAIN) = range(11)
+B_SKILLED, B_OK_PLAIN, B_TA, B_WANT = range(4)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rank(firm, measure, v, offers, with_ta, loan, loan_on, loan_ratio, economic, capital, consultants_free):
+    """The candidates' best grant offer (largest of ``offers`` [G, P]; ``loan``: the green-loan
+    offer on the rest of the capex), NPV with and without support, and whether they pass with support (``with_ta``: the
+    instrument brings technical assistance; ``consultants_free``: trained consultants are
+    available) and without; then ordered by firm, most profitable (NPV with support per USD
+    of capex) first, and each firm's wanted measures funded in that order until its budget is
+    spent. Returns the order, firm, measure, instrument and the [11, P] float and [4, P] bool
+    tables (rows R_*, B_*) in that order. The arithmetic is the numpy formulation's."""
+    n, G = len(firm), offers.shape[0]
+    grant = np.zeros(n)
+    inst = np.zeros(n, np.int64)
+    any_loan = False
+    for i in range(n):
+        if G > 0:
+            g, b = offers[0, i], 0
+            for j in range(1, G):
+                if offers[j, i] > g:
+                    g, b = offers[j, i], j
+            grant[i] = g
+            inst[i] = b + 1 if g > 0 else NONE
+        any_loan = any_loan or loan[i] != 0
+    use_ratio = loan_on and any_loan
+    npv_s = np.empty(n)
+    key = np.empty(n)
+    ok_s = np.empty(n, np.bool_)
+    for i in range(n):
+        capex, value = v[i, C_CAPEX], v[i, C_NET] * v[i, C_ANN]
+        pv_cost = capex - grant[i]
+        if use_ratio:
+            pv_cost = pv_cost - loan[i] + loan[i] * loan_ratio[i]
+        npv_s[i] = value - pv_cost - v[i, C_HIDDEN]
+        key[i] = -npv_s[i] / max(capex, 1.0)
+        ok = npv_s[i] > 0 if economic else True
+        if capital:
+            ok = ok and capex - grant[i] <= v[i, C_FUNDS] + loan[i]
+        ok_s[i] = ok and (v[i, C_SKILLED] > 0 or with_ta[inst[i]] or consultants_free)
+    order = _lex_order(firm, key)
+    fl = np.empty((11, n))
+    bo = np.empty((4, n), np.bool_)
+    f_o = np.empty(n, np.int64)
+    k_o = np.empty(n, np.int64)
+    i_o = np.empty(n, np.int64)
+    cost = np.empty(n)
+    for o in range(n):
+        i = order[o]
+        capex, value, hidden, funds = v[i, C_CAPEX], v[i, C_NET] * v[i, C_ANN], v[i, C_HIDDEN], v[i, C_FUNDS]
+        skilled = v[i, C_SKILLED] > 0
+        npv_plain = value - capex - hidden
+        f_o[o], k_o[o], i_o[o] = firm[i], measure[i], inst[i]
+        fl[R_CAPEX, o], fl[R_NET, o], fl[R_ANN, o], fl[R_HIDDEN, o] = capex, v[i, C_NET], v[i, C_ANN], hidden
+        fl[R_REFF, o], fl[R_FUNDS, o] = v[i, C_REFF], funds
+        fl[R_LOAN_RATIO, o] = loan_ratio[i] if loan_on else 0.0
+        fl[R_GRANT, o], fl[R_LOAN, o], fl[R_NPV_S, o], fl[R_NPV_PLAIN, o] = grant[i], loan[i], npv_s[i], npv_plain
+        ok_plain = npv_plain > 0 if economic else True
+        if capital:
+            ok_plain = ok_plain and capex <= funds
+        bo[B_SKILLED, o] = skilled
+        bo[B_OK_PLAIN, o] = ok_plain and skilled
+        bo[B_TA, o] = with_ta[inst[i]]
+        bo[B_WANT, o] = ok_s[i]
+        cost[o] = (capex - grant[i]) - loan[i] if ok_s[i] else 0.0
+    if capital:
+        fits = _prefix_ok(f_o, cost, fl[R_FUNDS])
+        for o in range(n):
+            bo[B_WANT, o] = bo[B_WANT, o] and fits[o]
+    return order, f_o, k_o, i_o, fl, bo
+
+
 def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     """Adoptions of the firms under review (``idx``: sorted index array into the firm table).
     ``draws`` ([R, K] standard exponential variates, drawn for every pair so the stream does
     not depend on the state: common random numbers across policies) drive the information
     term first; None = no awareness update (the initial stock)."""
+    from . import screening
+
     terms = model.behaviour.terms
-    p = _candidates(model, idx, draws)
-    if p is None:
+    firm, measure, v = screening.candidates(model, idx, draws)
+    n = len(firm)
+    if n == 0:
         return Batch.empty()
     gov = model.gov
-    n = len(p.firm)
-    zero = np.zeros(n)
     economic = terms.economics
     capital = terms.capital
 
-    # offers: the most generous grant any instrument offers, plus a green loan ----------
+    # offers: the most generous grant any instrument offers, plus a green loan; then the
+    # candidates ordered by firm, most profitable first, and funded until budgets are spent
     grants = gov.grant_instruments
-    offers = np.stack([g.offer(model, p.firm, p.measure, p.capex) for g in grants]) if grants else np.zeros((0, n))
-    best = offers.argmax(axis=0) if grants else np.zeros(n, np.int64)
-    grant = offers.max(axis=0) if grants else zero.copy()
-    instrument = np.where(grant > 0, best + 1, NONE)
+    capex = v[:, C_CAPEX]
+    offers = np.stack([g.offer(model, firm, measure, capex) for g in grants]) if grants else np.zeros((0, n))
     with_ta = np.array([False] + [g.technical_assistance for g in grants])
     loan_cfg = gov.green_loan.cfg if gov.green_loan.active else None
-    loan = gov.green_loan.offer(model, p.firm, p.capex - grant, p.r_eff)
+    r_eff = v[:, C_REFF]
+    loan = gov.green_loan.offer(model, firm, capex - offers.max(axis=0) if grants else capex, r_eff)
+    ratio = _EMPTY
+    if loan_cfg is not None:  # PV of a green loan's repayments per USD borrowed, at the firm's own rate
+        ratio = annuity_factor(r_eff, loan_cfg.term_yr) / annuity_factor(
+            np.full_like(r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
+    _, f, k, instrument, fl, bo = _rank(firm, measure, v, offers, with_ta, loan, loan_cfg is not None, ratio,
+                                        economic, capital, gov.training.capacity > 0)
+    p = _Pairs(f, k, fl[R_CAPEX], fl[R_NET], fl[R_ANN], fl[R_HIDDEN], fl[R_REFF], fl[R_FUNDS], bo[B_SKILLED],
+               fl[R_LOAN_RATIO] if loan_cfg is not None else None)
+    grant, loan, npv_s = fl[R_GRANT], fl[R_LOAN], fl[R_NPV_S]
+    ok_plain, programme_ta, want = bo[B_OK_PLAIN], bo[B_TA], bo[B_WANT]
 
     def passes(grant, loan, consultant_ok):
         worth = _npv(p, grant, loan, loan_cfg) > 0 if economic else np.ones(n, bool)
         fits = (p.capex - grant <= p.funds + loan) if capital else np.ones(n, bool)
         return worth & fits & (p.skilled | consultant_ok)
-
-    programme_ta = with_ta[instrument]  # programme projects come with technical assistance
-    ok_support = passes(grant, loan, programme_ta | (gov.training.capacity > 0))
-    npv_plain = _npv(p, zero, zero, None)
-    ok_plain = (npv_plain > 0 if economic else np.ones(n, bool)) & ((p.capex <= p.funds) if capital else True) & p.skilled
-
-    # order: by firm, then most profitable first (index of profitability with support)
-    npv_s = _npv(p, grant, loan, loan_cfg)
-    order = _order_within_firms(p.firm, -npv_s / np.maximum(p.capex, 1.0))
-    f, k = p.firm[order], p.measure[order]
-    for name in ("capex", "net_value", "annuity", "hidden", "r_eff", "funds", "skilled", "loan_ratio"):
-        if getattr(p, name) is not None:
-            setattr(p, name, getattr(p, name)[order])
-    p.firm, p.measure = f, k
-    grant, instrument, loan = grant[order], instrument[order], loan[order]
-    ok_support, ok_plain, npv_plain, npv_s = ok_support[order], ok_plain[order], npv_plain[order], npv_s[order]
-    programme_ta = programme_ta[order]
 
     firm_cost = p.capex - grant
 
@@ -302,8 +369,6 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
             return want
         cost = np.where(want, firm_cost - loan, 0.0)
         return want & _group_prefix_ok(f, cost, p.funds)
-
-    want = affordable(ok_support, firm_cost, loan)
 
     # allocate each grant instrument's budget/quota in candidate order; a candidate refused
     # for lack of money is re-decided without the offer

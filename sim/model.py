@@ -16,6 +16,7 @@ from .measures import Catalogue
 from .params import CARRIERS, Config, validate
 from .policy import build_instruments
 from .registry import Registry
+from .reporters import scalar_row, vector_rows
 
 
 class ClusterModel(mesa.Model):
@@ -239,8 +240,6 @@ class ClusterModel(mesa.Model):
         """Monthly reporters into ``self.series`` (name -> [months] column). Vector reporters
         (per carrier, measure, instrument) are written as one row of a [months, n] block whose
         columns are the series' arrays."""
-        from .reporters import scalar_row, vector_rows
-
         m, series = self.month, self.series
 
         def put(key, value):
@@ -354,16 +353,10 @@ class ClusterModel(mesa.Model):
         """Put a month's adoptions into effect: energy, capture, peers, instruments, log."""
         ft, cat = self.firms, self.catalogue
         f, k = b.firm, b.measure
-        ft.adopted[f, k] = True
-        ft.adopted_month[f, k] = self.month
-        K = cat.k
-        self.adopter_count += np.bincount(k, minlength=K)
-        self.adopters_by_sector += np.bincount(ft.sector[f] * K + k, minlength=self.adopters_by_sector.size).reshape(self.adopters_by_sector.shape)
         peers = self.network.peers
-        adoption.count_neighbour_adopters(peers.indptr, peers.indices, f, k, self.neighbour_adopters)
-        cl = ft.cluster[f]
-        m = cl >= 0
-        self.cluster_adopters += np.bincount(cl[m] * K + k[m], minlength=self.cluster_adopters.size).reshape(self.cluster_adopters.shape)
+        adoption.record(f, k, self.month, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
+                        ft.adopted_month, self.adopter_count, self.adopters_by_sector, self.cluster_adopters,
+                        self.neighbour_adopters)
 
         first = np.ones(len(f), bool)
         np.not_equal(f[1:], f[:-1], out=first[1:])

@@ -68,6 +68,14 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
     has_factor, has_extra = capex_factor.shape[0] > 0, extra_value.shape[0] > 0
     one, zero = F32(1.0), F32(0.0)
     n_out = 0
+    # gather the firms' rows first (a pass of independent loads: the review group is strided)
+    st = np.empty((R, K), np.uint8)
+    nb = np.empty((R, K), F32)
+    for r in range(R):
+        f = idx[r]
+        for k in range(K):
+            st[r, k] = np.uint8(applicable[f, k]) | (np.uint8(aware[f, k]) << 1) | (np.uint8(adopted[f, k]) << 2)
+            nb[r, k] = nbr_adopters[f, k]
     for r in range(R):
         f = idx[r]
         months = F32(max(month - last_review[f], 1))
@@ -81,19 +89,21 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
         funds_loan32 = F32(funds + loan_max)
         cover = cp if carbon_cover[f] else zero  # carbon price * covered
         for k in range(K):
-            if not applicable[f, k] and not dense:
+            app = (st[r, k] & 1) != 0
+            if not app and not dense:
                 continue
             share = zero
             if with_share:
                 if mean_field:
                     share = glob_share[k]
                 else:
-                    share = nbr_adopters[f, k] * inv_degree[f]
+                    share = nb[r, k] * inv_degree[f]
                 if has_clusters:
                     share += F32(broker * cluster_table[cluster[f] + 1, k])
                 share = min(share, one)
             # information: awareness arrives at the review ------------------------------
-            if update_awareness and applicable[f, k] and not aware[f, k]:
+            aw = (st[r, k] & 2) != 0
+            if update_awareness and app and not aw:
                 learn = True
                 if information:
                     hazard = per_measure[INFO_RATE, k]
@@ -104,8 +114,9 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                     learn = hazard * months > draws[r, k]
                 if learn:
                     aware[f, k] = True
+                    aw = True
                     aware_count[k] += 1
-            is_open = aware[f, k] and applicable[f, k] and not adopted[f, k] and per_measure[AVAILABLE, k] > 0
+            is_open = aw and app and (st[r, k] & 4) == 0 and per_measure[AVAILABLE, k] > 0
             if not is_open and not dense:
                 continue
             basis = dots[r, K + k]

@@ -28,11 +28,78 @@ def test_budget_prefix_and_ordering_match_numpy(seed):
     np.testing.assert_array_equal(decision._group_prefix_ok(firm, cost, limit), _prefix_ok_numpy(firm, cost, limit))
     key = rng.choice([-2.0, -1.0, 0.0, 0.5], 400)  # many ties: the order must be stable
     np.testing.assert_array_equal(decision._order_within_firms(firm, key), np.lexsort((key, firm)))
-    shuffled = rng.permutation(firm)  # unsorted firms fall back to lexsort
+    shuffled = rng.permutation(firm)  # unsorted firms are sorted first
+    np.testing.assert_array_equal(decision._order_within_firms(shuffled, key), np.lexsort((key, shuffled)))
+    key[rng.random(400) < 0.1] = np.nan  # NaN last, as lexsort
     np.testing.assert_array_equal(decision._order_within_firms(shuffled, key), np.lexsort((key, shuffled)))
 
 
-def test_energy_change_and_neighbour_counts_match_numpy():
+def _rank_numpy(firm, v, offers, with_ta, loan, loan_ratio, economic, capital, consultants_free):
+    """The numpy formulation of ``decision._rank``."""
+    from sim.screening import C_ANN, C_CAPEX, C_FUNDS, C_HIDDEN, C_NET, C_SKILLED
+
+    capex, net, ann, hidden, funds = (v[:, c] for c in (C_CAPEX, C_NET, C_ANN, C_HIDDEN, C_FUNDS))
+    skilled = v[:, C_SKILLED] > 0
+    grant = offers.max(axis=0)
+    instrument = np.where(grant > 0, offers.argmax(axis=0) + 1, 0)
+    pv = capex - grant
+    if loan_ratio is not None and loan.any():
+        pv = pv - loan + loan * loan_ratio
+    npv_s = net * ann - pv - hidden
+    ta = with_ta[instrument]
+    ok = (npv_s > 0 if economic else True) & ((capex - grant <= funds + loan) if capital else True)
+    ok &= skilled | ta | consultants_free
+    npv_plain = net * ann - capex - hidden
+    ok_plain = (npv_plain > 0 if economic else True) & ((capex <= funds) if capital else True) & skilled
+    order = np.lexsort((-npv_s / np.maximum(capex, 1.0), firm))
+    f = firm[order]
+    want = ok[order]
+    if capital:
+        want &= _prefix_ok_numpy(f, np.where(want, (capex - grant - loan)[order], 0.0), funds[order])
+    return order, instrument[order], grant[order], npv_s[order], ok_plain[order], ta[order], want
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_offer_ranking_matches_numpy(seed):
+    from sim.screening import C_ANN, C_CAPEX, C_FUNDS, C_HIDDEN, C_NET, C_REFF, C_SKILLED
+
+    rng = np.random.default_rng(seed)
+    n, G = 300, 2
+    firm = np.sort(rng.integers(0, 80, n))
+    measure = rng.integers(0, 14, n)
+    v = np.zeros((n, 7))
+    v[:, C_CAPEX] = rng.choice([500.0, 2e4, 3e5], n) * rng.random(n)
+    v[:, C_NET] = rng.normal(2e3, 4e3, n)
+    v[:, C_ANN] = rng.uniform(2, 9, n)
+    v[:, C_HIDDEN] = 0.1 * v[:, C_CAPEX]
+    v[:, C_REFF] = rng.uniform(0.05, 0.4, n)
+    v[:, C_FUNDS] = rng.choice([0.0, 1e4, 1e5], 80)[firm]
+    v[:, C_SKILLED] = rng.random(n) < 0.6
+    offers = np.stack([np.where(rng.random(n) < 0.5, 0.3 * v[:, C_CAPEX], 0.0),
+                       np.where(rng.random(n) < 0.3, np.minimum(0.5 * v[:, C_CAPEX], 8e3), 0.0)])
+    with_ta = np.array([False, False, True])
+    loan = np.where(rng.random(n) < 0.4, np.minimum(v[:, C_CAPEX] - offers.max(axis=0), 5e4), 0.0)
+    ratio = rng.uniform(0.8, 1.2, n)
+    for economic, capital, free, use_loan in [(True, True, False, True), (True, True, True, False),
+                                              (False, True, False, True), (True, False, False, True)]:
+        ln = loan if use_loan else np.zeros(n)
+        got = decision._rank(firm, measure, v, offers, with_ta, ln, use_loan, ratio if use_loan else np.zeros(0),
+                             economic, capital, free)
+        order, f, k, inst, fl, bo = got
+        ref = _rank_numpy(firm, v, offers, with_ta, ln, ratio if use_loan else None, economic, capital, free)
+        np.testing.assert_array_equal(order, ref[0])
+        np.testing.assert_array_equal(f, firm[ref[0]])
+        np.testing.assert_array_equal(k, measure[ref[0]])
+        np.testing.assert_array_equal(inst, ref[1])
+        np.testing.assert_array_equal(fl[decision.R_GRANT], ref[2])
+        np.testing.assert_array_equal(fl[decision.R_NPV_S], ref[3])
+        np.testing.assert_array_equal(bo[decision.B_OK_PLAIN], ref[4])
+        np.testing.assert_array_equal(bo[decision.B_TA], ref[5])
+        np.testing.assert_array_equal(bo[decision.B_WANT], ref[6])
+        assert 0 < ref[6].sum() < n  # the case decides something either way
+
+
+def test_energy_change_and_adoption_counters_match_numpy():
     rng = np.random.default_rng(3)
     n, C, K = 50, 8, 6
     energy = rng.random((n, C)) * 100
@@ -53,9 +120,20 @@ def test_energy_change_and_neighbour_counts_match_numpy():
 
     a = sp.random(n, n, density=0.1, random_state=4, format="csr")
     peers = ((a + a.T) > 0).astype(np.float32).tocsr()
+    sector = rng.integers(0, 3, n).astype(np.int16)
+    cluster = rng.integers(-1, 2, n).astype(np.int16)  # -1: no association
+    adopted, month_of = np.zeros((n, K), bool), np.full((n, K), 999, np.int16)
+    count, by_sector, by_cluster = np.zeros(K, np.int64), np.zeros((3, K), np.int64), np.zeros((2, K))
     counts = np.zeros((n, K), np.float32)
-    adoption.count_neighbour_adopters(peers.indptr, peers.indices, firm, measure, counts)
+    adoption.record(firm, measure, 7, sector, cluster, peers.indptr, peers.indices, adopted, month_of, count,
+                    by_sector, by_cluster, counts)
     expected = np.zeros((n, K), np.float32)
     for f, k in zip(firm, measure):
         expected[peers.indices[peers.indptr[f]:peers.indptr[f + 1]], k] += 1
     np.testing.assert_array_equal(counts, expected)
+    assert adopted[firm, measure].all() and adopted.sum() == len(set(zip(firm, measure)))
+    assert (month_of[firm, measure] == 7).all() and (month_of[~adopted] == 999).all()
+    np.testing.assert_array_equal(count, np.bincount(measure, minlength=K))
+    np.testing.assert_array_equal(by_sector, np.bincount(sector[firm] * K + measure, minlength=3 * K).reshape(3, K))
+    m = cluster[firm] >= 0
+    np.testing.assert_array_equal(by_cluster, np.bincount(cluster[firm][m] * K + measure[m], minlength=2 * K).reshape(2, K))
