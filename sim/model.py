@@ -11,6 +11,7 @@ import numpy as np
 
 from . import adoption, decision, firms as firm_table, network as firm_network
 from .agents import Cluster, Firm, Government
+from .draws import AwarenessDraws
 from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths
 from .measures import Catalogue
 from .params import CARRIERS, Config, validate
@@ -60,6 +61,7 @@ class ClusterModel(mesa.Model):
         n, K = ft.n, cat.k
         self.n_firms = n
         self.aware_rng = r_aware  # awareness draws: a fixed block per review group and month
+        self.awareness_draws = AwarenessDraws(r_aware)
 
         # network and peer-effect state ---------------------------------------------
         kind = sc.network.kind
@@ -217,10 +219,7 @@ class ClusterModel(mesa.Model):
         interval = self.behaviour.review_interval_months
         g = self.month % interval
         idx = np.arange(g, self.n_firms, interval)
-        draws = self.aware_rng.random((len(idx), self.catalogue.k), dtype=np.float32)
-        np.negative(draws, out=draws)
-        np.log1p(draws, out=draws)
-        np.negative(draws, out=draws)  # -log(1 - u): standard exponential variates
+        draws = self.awareness_draws.exponential((len(idx), self.catalogue.k))
         batch = decision.decide(self, idx, draws)  # information term first, then the others
         self.firms.last_review_month[idx] = self.month
         if len(batch):
