@@ -360,8 +360,8 @@ class ClusterModel(mesa.Model):
         first = np.ones(len(f), bool)
         np.not_equal(f[1:], f[:-1], out=first[1:])
         firms_u = f[first]  # batch is sorted by firm
-        old_s1, old_s2 = self.scope1_rate[firms_u].copy(), self.scope2_rate[firms_u].copy()
-        old_e = ft.energy_mwh_per_yr[firms_u].copy()
+        old_s1, old_s2 = self.scope1_rate[firms_u], self.scope2_rate[firms_u]  # (copies: fancy indexing)
+        old_e = ft.energy_mwh_per_yr[firms_u]
         # measures act on current energy, so a firm's several adoptions apply in turn
         adoption.change_energy(f, k, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
                                ft.process_t_co2_per_yr, ft.capture_share)
