@@ -409,12 +409,12 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
 
     sel = np.flatnonzero(want)
     return Batch(
-        firm=f[sel].astype(np.int64),
-        measure=k[sel].astype(np.int64),
+        firm=f[sel],
+        measure=k[sel],
         capex_usd=p.capex[sel],
         firm_cost_usd=firm_cost[sel],
         grant_usd=grant[sel],
-        instrument=instrument[sel].astype(np.int64),
+        instrument=instrument[sel],
         loan_usd=loan[sel],
         loan_grant_equivalent_usd=gov.green_loan.grant_equivalent(loan[sel]),
         consultant=consultant[sel],
