@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS
+from . import screening
 from .screening import C_ANN, C_CAPEX, C_FUNDS, C_HIDDEN, C_NET, C_REFF, C_SKILLED
 
 _EMPTY = np.zeros(0)
@@ -150,13 +151,12 @@ class Terms:
 def terms(model, firms) -> Terms:
     """The decision terms (see module docstring) of the firms ``firms`` (index array) for
     every measure, as dense float32 [R, K] arrays (evaluated by ``screening``)."""
-    from . import screening as s
-
     idx = np.arange(model.n_firms)[firms] if isinstance(firms, slice) else np.atleast_1d(np.asarray(firms, np.int64))
-    d = s.dense_terms(model, idx)
+    # planes in the order of screening.D_OPEN ... D_SKILLED
+    is_open, capex, net, saving, r_eff, ann, hidden, share, skilled = screening.dense_terms(model, idx)
     ft = model.firms
-    return Terms(d[s.D_OPEN] > 0, d[s.D_CAPEX], d[s.D_NET], d[s.D_SAVING], d[s.D_REFF], d[s.D_ANN], d[s.D_HIDDEN],
-                 d[s.D_SHARE], ft.cash_usd_per_yr[idx] + ft.credit_usd[idx], d[s.D_SKILLED] > 0)
+    return Terms(is_open > 0, capex, net, saving, r_eff, ann, hidden, share,
+                 ft.cash_usd_per_yr[idx] + ft.credit_usd[idx], skilled > 0)
 
 
 @dataclass
@@ -170,18 +170,15 @@ class _Pairs:
     r_eff: np.ndarray
     funds: np.ndarray
     skilled: np.ndarray
-    #: PV of a green loan's repayments per USD borrowed, at the firm's own rate (set on first use)
-    loan_ratio: np.ndarray | None = None
+    #: PV of a green loan's repayments per USD borrowed, at the firm's own rate (None: no loans)
+    loan_ratio: np.ndarray | None
 
 
-def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray, loan_cfg) -> np.ndarray:
-    firm_cost = p.capex - grant
-    pv_cost = firm_cost
-    if loan_cfg is not None and loan.any():
-        if p.loan_ratio is None:
-            p.loan_ratio = annuity_factor(p.r_eff, loan_cfg.term_yr) / annuity_factor(
-                np.full_like(p.r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
-        pv_cost = firm_cost - loan + loan * p.loan_ratio
+def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray) -> np.ndarray:
+    """NPV with a grant and a green loan (the numpy formulation of ``_rank``'s)."""
+    pv_cost = p.capex - grant
+    if p.loan_ratio is not None and loan.any():
+        pv_cost = pv_cost - loan + loan * p.loan_ratio
     return p.net_value * p.annuity - pv_cost - p.hidden
 
 
@@ -254,9 +251,9 @@ B_SKILLED, B_OK_PLAIN, B_TA, B_WANT = range(4)
 @njit(cache=True, nogil=True, error_model="numpy")
 def _rank(firm, measure, v, offers, with_ta, loan, loan_on, loan_ratio, economic, capital, consultants_free):
     """The candidates' best grant offer (largest of ``offers`` [G, P]; ``loan``: the green-loan
-    offer on the rest of the capex), NPV with and without support, and whether they pass with support (``with_ta``: the
-    instrument brings technical assistance; ``consultants_free``: trained consultants are
-    available) and without; then ordered by firm, most profitable (NPV with support per USD
+    offer on the rest of the capex), NPV with and without support, and whether they pass with
+    support (``with_ta``: the instrument brings technical assistance; ``consultants_free``:
+    trained consultants are available) and without; then ordered by firm, most profitable (NPV with support per USD
     of capex) first, and each firm's wanted measures funded in that order until its budget is
     spent. Returns the order, firm, measure, instrument and the [11, P] float and [4, P] bool
     tables (rows R_*, B_*) in that order. The arithmetic is the numpy formulation's."""
@@ -325,8 +322,6 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     ``draws`` ([R, K] standard exponential variates, drawn for every pair so the stream does
     not depend on the state: common random numbers across policies) drive the information
     term first; None = no awareness update (the initial stock)."""
-    from . import screening
-
     terms = model.behaviour.terms
     firm, measure, v = screening.candidates(model, idx, draws)
     n = len(firm)
@@ -357,7 +352,7 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     ok_plain, programme_ta, want = bo[B_OK_PLAIN], bo[B_TA], bo[B_WANT]
 
     def passes(grant, loan, consultant_ok):
-        worth = _npv(p, grant, loan, loan_cfg) > 0 if economic else np.ones(n, bool)
+        worth = _npv(p, grant, loan) > 0 if economic else np.ones(n, bool)
         fits = (p.capex - grant <= p.funds + loan) if capital else np.ones(n, bool)
         return worth & fits & (p.skilled | consultant_ok)
 

@@ -60,8 +60,7 @@ class ClusterModel(mesa.Model):
             sc, cat, self.energy, cfg.n_firms, r_firms, cfg.behaviour.review_interval_months)
         n, K = ft.n, cat.k
         self.n_firms = n
-        self.aware_rng = r_aware  # awareness draws: a fixed block per review group and month
-        self.awareness_draws = AwarenessDraws(r_aware)
+        self.awareness_draws = AwarenessDraws(r_aware)  # a fixed block per review group and month
 
         # network and peer-effect state ---------------------------------------------
         kind = sc.network.kind

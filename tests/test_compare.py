@@ -41,8 +41,8 @@ def test_same_seed_same_firms_network_and_awareness_draws_under_different_polici
     for _ in range(12):
         a.step()
         b.step()
-    assert a.aware_rng.bit_generator.state == b.aware_rng.bit_generator.state
-    assert a.aware_rng.random(8).tolist() == b.aware_rng.random(8).tolist()
+    assert a.awareness_draws.rng.bit_generator.state == b.awareness_draws.rng.bit_generator.state
+    assert a.awareness_draws.rng.random(8).tolist() == b.awareness_draws.rng.random(8).tolist()
     assert a.adopter_count.sum() != b.adopter_count.sum()  # ... and the policy did change something
 
 
