@@ -255,8 +255,8 @@ def _rank(firm, measure, v, offers, with_ta, loan, loan_on, loan_ratio, economic
     support (``with_ta``: the instrument brings technical assistance; ``consultants_free``:
     trained consultants are available) and without; then ordered by firm, most profitable (NPV with support per USD
     of capex) first, and each firm's wanted measures funded in that order until its budget is
-    spent. Returns the order, firm, measure, instrument and the [11, P] float and [4, P] bool
-    tables (rows R_*, B_*) in that order. The arithmetic is the numpy formulation's."""
+    spent. Returns firm, measure, instrument and the [11, P] float and [4, P] bool tables
+    (rows R_*, B_*), in that order. The arithmetic is the numpy formulation's."""
     n, G = len(firm), offers.shape[0]
     grant = np.zeros(n)
     inst = np.zeros(n, np.int64)
@@ -314,7 +314,7 @@ def _rank(firm, measure, v, offers, with_ta, loan, loan_on, loan_ratio, economic
         fits = _prefix_ok(f_o, cost, fl[R_FUNDS])
         for o in range(n):
             bo[B_WANT, o] = bo[B_WANT, o] and fits[o]
-    return order, f_o, k_o, i_o, fl, bo
+    return f_o, k_o, i_o, fl, bo
 
 
 def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
@@ -344,7 +344,7 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     if loan_cfg is not None:  # PV of a green loan's repayments per USD borrowed, at the firm's own rate
         ratio = annuity_factor(r_eff, loan_cfg.term_yr) / annuity_factor(
             np.full_like(r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
-    _, f, k, instrument, fl, bo = _rank(firm, measure, v, offers, with_ta, loan, loan_cfg is not None, ratio,
+    f, k, instrument, fl, bo = _rank(firm, measure, v, offers, with_ta, loan, loan_cfg is not None, ratio,
                                         economic, capital, gov.training.capacity > 0)
     p = _Pairs(f, k, fl[R_CAPEX], fl[R_NET], fl[R_ANN], fl[R_HIDDEN], fl[R_REFF], fl[R_FUNDS], bo[B_SKILLED],
                fl[R_LOAN_RATIO] if loan_cfg is not None else None)

@@ -276,24 +276,21 @@ class ClusterModel(mesa.Model):
         """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
         from types import SimpleNamespace
 
-        cat, val, f = self.catalogue, self.val, np.float32
-        neb_cols = np.flatnonzero(cat.non_energy_benefit_share > 0)
+        from .screening import CAPEX_FIXED, CAPEX_UNIT
+
+        cat, val, f, K = self.catalogue, self.val, np.float32, self.catalogue.k
         per_measure = np.stack([  # rows in the order of sim/screening.py's CAPEX_FIXED ... AVAILABLE
             cat.capex_fixed_usd * self.capex_mult, cat.capex_usd_per_unit * self.capex_mult,
             cat.non_energy_benefit_share, cat.om_share_of_capex_per_yr, cat.risk_premium_per_yr, -cat.lifetime_yr,
             cat.hidden_cost_share, cat.complexity_share, cat.info_rate_per_month, np.ones(cat.k)]).astype(f)
+        # [C+1, 3K]: saving | size basis | scope-1 abatement; state32[firms] @ weights in one matmul
+        weights = np.ascontiguousarray(
+            np.concatenate([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T], axis=1).astype(f))
         return SimpleNamespace(
-            per_measure=per_measure,
-            # [C+1, 3K]: saving | size basis | scope-1 abatement; state32[firms] @ weights in one matmul
-            weights=np.ascontiguousarray(np.concatenate([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T], axis=1).astype(f)),
-            w_saving=val.saving_usd.T.astype(f).copy(), w_basis=val.size_basis.T.astype(f).copy(),
-            w_scope1=val.abated_scope1_t.T.astype(f).copy(),
-            capex_fixed_usd=(cat.capex_fixed_usd * self.capex_mult).astype(f),
-            capex_unit_usd=(cat.capex_usd_per_unit * self.capex_mult).astype(f),
-            neb_cols=neb_cols, neb_share=cat.non_energy_benefit_share[neb_cols].astype(f),
-            om_share=cat.om_share_of_capex_per_yr.astype(f), risk_premium_per_yr=cat.risk_premium_per_yr.astype(f),
-            neg_lifetime_yr=(-cat.lifetime_yr).astype(f), hidden_cost_share=cat.hidden_cost_share.astype(f),
-            complexity_share=cat.complexity_share.astype(f), info_rate_per_month=cat.info_rate_per_month.astype(f),
+            per_measure=per_measure, weights=weights,
+            # views for the programmes' own terms
+            w_basis=weights[:, K:2 * K], w_scope1=weights[:, 2 * K:],
+            capex_fixed_usd=per_measure[CAPEX_FIXED], capex_unit_usd=per_measure[CAPEX_UNIT],
         )
 
     def _calibrate_emissions(self, target_t_co2: float) -> None:
