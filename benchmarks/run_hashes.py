@@ -1,0 +1,61 @@
+"""Fingerprints of the run tables of every scenario under its policies: refactors must keep
+them identical (adoption for adoption), so compare this script's output before and after.
+
+    python benchmarks/run_hashes.py > before.txt
+    ... change the engine ...
+    python benchmarks/run_hashes.py > after.txt && diff before.txt after.txt
+
+Each line: scenario, policy, and a SHA-256 prefix of each table's values (adoptions,
+timeseries, firm panel) and of the summary, at the scenarios' own sizes and years.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+POLICIES = ("none", "incentive_package", "carbon_price")
+
+
+def _digest(df) -> str:
+    import pandas as pd
+
+    h = hashlib.sha256(pd.util.hash_pandas_object(df.reset_index(drop=True), index=False).values.tobytes())
+    h.update(",".join(map(str, df.columns)).encode())
+    return h.hexdigest()[:12]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", nargs="*", default=None, help="scenario names")
+    args = ap.parse_args()
+    import logging
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    from sim.run import compose, run_model
+    from sim.scenarios import available
+    from hydra.core.global_hydra import GlobalHydra
+
+    for info in available():
+        if args.only and info.name not in args.only:
+            continue
+        for policy in POLICIES:
+            ov = [f"scenario={info.name}", f"policy={policy}"]
+            try:
+                cfg = compose(ov)
+            finally:
+                GlobalHydra.instance().clear()
+            res = run_model(cfg)
+            s = json.dumps(res.summary, sort_keys=True, default=str)
+            print(info.name, policy, "adoptions", len(res.adoptions), _digest(res.adoptions),
+                  "ts", _digest(res.timeseries), "firms", _digest(res.firms),
+                  "summary", hashlib.sha256(s.encode()).hexdigest()[:12], flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
