@@ -78,63 +78,48 @@ class Firm(mesa.Agent):
 
 
 class Cluster(mesa.Agent):
-    """A cluster association: gathers information from members for the registry, hosts
-    awareness workshops for members, and brokers peer exchange (members hear of each
-    other's adoptions; see ``behaviour.cluster_broker_weight``)."""
+    """A cluster association: its members host awareness workshops in turn and hear of each
+    other's adoptions (peer brokerage, ``behaviour.cluster_broker_weight``)."""
 
     def __init__(self, model, index: int, name: str, members: np.ndarray):
         super().__init__(model)
         self.index = index
         self.name = name
         self.members = members
-        self.workshops_held = 0
 
-    def collect_information(self) -> float:
-        """Share of members reporting to the registry this month."""
-        if len(self.members) == 0:
-            return 0.0
-        return float((self.model.firms.reporting_from_month[self.members] <= self.model.month).mean())
 
-    def host_workshop(self) -> np.ndarray:
-        part = self.model.gov.workshops.run(self.model, self.members, host=self.index)
-        if len(part):
-            self.workshops_held += 1
-        return part
-
-    def adopter_share(self) -> np.ndarray:
-        """[K] share of members that adopted each measure."""
-        return self.model.cluster_adopters[self.index] / max(len(self.members), 1)
+#: the engine's instruments, first in the spending reporters (then other grant channels and
+#: the mechanisms' own spending, in the order they were added)
+SPENDING_ORDER = ("capex_subsidy", "cost_share", "green_loan", "workshops", "training")
 
 
 class Government(mesa.Agent):
-    """Holds the policy instruments and their budgets, and keeps the emissions registry."""
+    """The public side of the cluster: the mechanisms' grant channels (asked for offers in
+    the order they were added), the carbon price by source, public spending by name, and
+    the emissions registry."""
 
-    def __init__(self, model, instruments: dict, registry):
+    def __init__(self, model, registry):
         super().__init__(model)
-        self.instruments = instruments
-        self.capex_subsidy = instruments["capex_subsidy"]
-        self.cost_share = instruments["cost_share"]
-        self.green_loan = instruments["green_loan"]
-        self.workshops = instruments["workshops"]
-        self.training = instruments["training"]
-        self.carbon_price = instruments["carbon_price"]
         self.registry = registry
-        #: instruments that pay part of capex, asked for offers in this order
-        self.grant_instruments = [self.cost_share, self.capex_subsidy]
-        #: other budgets programme actors spend (name -> object with ``spent_usd``)
+        #: channels that pay part of capex, asked for offers in this order
+        self.grant_instruments: list = []
+        #: public spending by name (objects with ``spent_usd``), in reporting order
         self.other_spending: dict[str, object] = {}
+        self._carbon_prices: dict[str, tuple[float, np.ndarray]] = {}
         self.carbon_price_usd_per_t = 0.0
-        covered = SIZE_CLASSES.index(self.carbon_price.cfg.min_size_class)
-        self.carbon_price_covers = model.firms.size_class >= covered
+        self.carbon_price_covers = np.zeros(model.n_firms, bool)
 
-    def new_year(self, year: int) -> None:
-        self.carbon_price_usd_per_t = self.carbon_price.price(year)
-        self.cost_share.new_year(year)
-        self.training.new_year()
-
-    def new_month(self, month: int) -> None:
-        for inst in self.instruments.values():
-            inst._month = month
+    def set_carbon_price(self, source: str, usd_per_t: float, covers: np.ndarray) -> None:
+        """Prices of several sources add up; a firm is covered if a source with a positive
+        price covers it."""
+        self._carbon_prices[source] = (float(usd_per_t), covers)
+        total, cov = 0.0, None
+        for price, c in self._carbon_prices.values():
+            total += price
+            if price > 0:
+                cov = c if cov is None else cov | c
+        self.carbon_price_usd_per_t = total
+        self.carbon_price_covers = cov if cov is not None else np.zeros(len(covers), bool)
 
     @property
     def instrument_names(self) -> tuple[str, ...]:
@@ -142,7 +127,7 @@ class Government(mesa.Agent):
         return ("none",) + tuple(g.name for g in self.grant_instruments)
 
     def grant_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each active grant instrument's bound ``grant_bound()`` as float32 [G, K] arrays
+        """Each active grant channel's bound ``grant_bound()`` as float32 [G, K] arrays
         (share, cap): its grant on a capex is at most min(share * capex, cap)."""
         K = self.model.catalogue.k
         rows = [b for b in (g.grant_bound() for g in self.grant_instruments) if b is not None]
@@ -152,25 +137,10 @@ class Government(mesa.Agent):
             share[i], cap[i] = s, c
         return share, cap
 
-    def max_grant_bound(self, capex: np.ndarray) -> np.ndarray:
-        """An upper bound of the grant any active instrument could pay on each capex ([R, K]
-        float32 USD)."""
-        share, cap = self.grant_bounds()
-        bound = np.zeros(capex.shape, np.float32)
-        for s, c in zip(share, cap):
-            g = np.where(np.isinf(s), c, np.minimum(np.where(np.isinf(s), 0, s) * capex, c))
-            bound = np.maximum(bound, g)
-        return bound
-
     def spending_usd(self) -> dict[str, float]:
-        """Public money spent so far, by instrument (green loans: grant equivalent)."""
-        out = {
-            "capex_subsidy": self.capex_subsidy.spent_usd,
-            "cost_share": self.cost_share.spent_usd,
-            "green_loan": self.green_loan.public_cost_usd,
-            "workshops": self.workshops.spent_usd,
-            "training": self.training.spent_usd,
-        }
+        """Public money spent so far, by name (green loans: grant equivalent)."""
+        mech = {m.name: m for m in self.model.mechanisms}
+        out = {name: mech[name].public_spending_usd for name in SPENDING_ORDER}
         for g in self.grant_instruments:
             out.setdefault(g.name, g.spent_usd)
         for name, obj in self.other_spending.items():
@@ -178,8 +148,9 @@ class Government(mesa.Agent):
         return out
 
     def budgeted_instruments(self) -> dict:
-        """Every instrument with a budget (for exhaustion reporting)."""
-        out = {k: v for k, v in self.instruments.items() if hasattr(v, "exhausted_month")}
+        """Every mechanism with a budget (for exhaustion reporting)."""
+        mech = {m.name: m for m in self.model.mechanisms}
+        out = {name: mech[name] for name in SPENDING_ORDER}
         for g in self.grant_instruments:
             out.setdefault(g.name, g)
         return out

@@ -44,6 +44,7 @@ from numba import njit
 
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS
 from . import screening
+from .barriers.economics import annuity_factor
 from .screening import C_ANN, C_CAPEX, C_FUNDS, C_HIDDEN, C_NET, C_REFF, C_SKILLED
 
 _EMPTY = np.zeros(0)
@@ -51,12 +52,6 @@ _EMPTY = np.zeros(0)
 #: instrument code of an adoption without a grant (grant instruments are 1, 2, ... in the
 #: order of ``model.gov.grant_instruments``; names in ``model.gov.instrument_names``)
 NONE = 0
-
-
-def annuity_factor(rate, years):
-    """Present value of 1 USD/yr for ``years`` years at ``rate`` per year."""
-    rate = np.maximum(rate, 1e-6)
-    return -np.expm1(-years * np.log1p(rate)) / rate
 
 
 @dataclass(frozen=True)
@@ -327,7 +322,8 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     n = len(firm)
     if n == 0:
         return Batch.empty()
-    gov = model.gov
+    gov, engine, pool = model.gov, model.engine, model.consultants
+    green_loan = model.instruments["green_loan"]
     economic = terms.economics
     capital = terms.capital
 
@@ -335,17 +331,17 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     # candidates ordered by firm, most profitable first, and funded until budgets are spent
     grants = gov.grant_instruments
     capex = v[:, C_CAPEX]
-    offers = np.stack([g.offer(model, firm, measure, capex) for g in grants]) if grants else np.zeros((0, n))
+    offers = np.stack([g.offer(engine, firm, measure, capex) for g in grants]) if grants else np.zeros((0, n))
     with_ta = np.array([False] + [g.technical_assistance for g in grants])
-    loan_cfg = gov.green_loan.cfg if gov.green_loan.active else None
+    loan_cfg = green_loan.params if green_loan.active else None
     r_eff = v[:, C_REFF]
-    loan = gov.green_loan.offer(model, firm, capex - offers.max(axis=0) if grants else capex, r_eff)
+    loan = green_loan.offer(engine, firm, capex - offers.max(axis=0) if grants else capex, r_eff)
     ratio = _EMPTY
     if loan_cfg is not None:  # PV of a green loan's repayments per USD borrowed, at the firm's own rate
         ratio = annuity_factor(r_eff, loan_cfg.term_yr) / annuity_factor(
             np.full_like(r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
     f, k, instrument, fl, bo = _rank(firm, measure, v, offers, with_ta, loan, loan_cfg is not None, ratio,
-                                        economic, capital, gov.training.capacity > 0)
+                                        economic, capital, pool.available)
     p = _Pairs(f, k, fl[R_CAPEX], fl[R_NET], fl[R_ANN], fl[R_HIDDEN], fl[R_REFF], fl[R_FUNDS], bo[B_SKILLED],
                fl[R_LOAN_RATIO] if loan_cfg is not None else None)
     grant, loan, npv_s = fl[R_GRANT], fl[R_LOAN], fl[R_NPV_S]
@@ -381,24 +377,24 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     instrument = np.where(lost, NONE, instrument)
     programme_ta &= ~lost
     firm_cost = p.capex - grant
-    loan = np.where(lost, gov.green_loan.offer(model, f, firm_cost, p.r_eff), loan)
-    got_loan = gov.green_loan.allocate(want & (loan > 0), loan)
+    loan = np.where(lost, green_loan.offer(engine, f, firm_cost, p.r_eff), loan)
+    got_loan = green_loan.allocate(want & (loan > 0), loan)
     lost_loan = want & (loan > 0) & ~got_loan
     loan = np.where(got_loan, loan, 0.0)
     redo = lost | lost_loan
     if redo.any():
-        want = np.where(redo, passes(grant, loan, programme_ta | (gov.training.capacity > 0)), want)
+        want = np.where(redo, passes(grant, loan, programme_ta | pool.available), want)
 
     # skills: a trained consultant for firms that lack the capability (programme projects
     # come with the programme's technical assistance)
-    consultant = gov.training.allocate(want & ~p.skilled & ~programme_ta)
+    consultant = pool.allocate(want & ~p.skilled & ~programme_ta)
     want &= p.skilled | programme_ta | consultant
     want = affordable(want, firm_cost, loan)
     # give back what dropped candidates had been allocated
     for g, gi in zip(grants, got_by):
         g.release(gi & ~want, grant)
-    gov.green_loan.release(got_loan & ~want, loan)
-    gov.training.release(consultant & ~want)
+    green_loan.release(got_loan & ~want, loan)
+    pool.release(consultant & ~want)
     consultant &= want
     grant = np.where(want, grant, 0.0)
 
@@ -411,7 +407,7 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
         grant_usd=grant[sel],
         instrument=instrument[sel],
         loan_usd=loan[sel],
-        loan_grant_equivalent_usd=gov.green_loan.grant_equivalent(loan[sel]),
+        loan_grant_equivalent_usd=green_loan.grant_equivalent(loan[sel]),
         consultant=consultant[sel],
         npv_usd=npv_s[sel],
         abatement_t_per_yr=model.abatement_t_per_yr(f[sel], k[sel]),

@@ -14,8 +14,10 @@ from .agents import Cluster, Firm, Government
 from .draws import AwarenessDraws
 from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths
 from .measures import Catalogue
+from .barriers.skills import ConsultantPool
+from .engine import Engine
+from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanisms
 from .params import CARRIERS, Config, validate
-from .policy import build_instruments
 from .registry import Registry
 from .reporters import scalar_row, vector_rows
 
@@ -78,17 +80,25 @@ class ClusterModel(mesa.Model):
         self.cluster_size = np.bincount(ft.cluster[ft.cluster >= 0], minlength=L).astype(float)
         self.cluster_adopters = np.zeros((L, K))
 
-        # agents ------------------------------------------------------------------------
+        # agents and mechanisms --------------------------------------------------------------
         self.registry = Registry(n, self.energy.years)
-        instruments = build_instruments(cfg.policy, cat.names, self.sector_names, n, cfg.start_year, r_policy)
-        self.gov = Government(self, instruments, self.registry)
+        self.gov = Government(self, self.registry)
         self.clusters = [Cluster(self, i, c.name, np.flatnonzero(ft.cluster == i)) for i, c in enumerate(sc.clusters)]
         self._firm_agents = None if lazy_firm_agents else [Firm(self, i) for i in range(n)]
         self._space = None
+        self._graph = None
         self.calibration_factor = 1.0
-        from . import programmes
-
-        self.programmes = programmes.build(self)
+        #: the skills barrier's pool of trained consultants (``barriers/skills.py``)
+        self.consultants = ConsultantPool(cfg.policy.training.projects_per_consultant_per_yr)
+        #: the policy instruments' own child streams (``Engine.spawn_stream``)
+        self.policy_streams = dict(zip(("workshops", "cost_share"), r_policy.spawn(2)))
+        self.setting_up = True
+        self.engine = Engine(self)
+        self.mechanisms = build_mechanisms(self.engine, cfg)
+        #: the engine's own instruments by name (reporters)
+        self.instruments = {m.name: m for m in self.mechanisms if m.name in POLICY_INSTRUMENTS + POLICY_LAST}
+        self.assessments_this_month = 0
+        self.engine.subscribe("assessment", self._count_assessments)
 
         # bookkeeping ---------------------------------------------------------------------
         self.applicable_count = ft.applicable.sum(axis=0)
@@ -107,8 +117,6 @@ class ClusterModel(mesa.Model):
         self.adoption_log: list[tuple[int, decision.Batch]] = []
         self.series = {}
         self._series_blocks: list = []
-        self.assessed_this_month = np.zeros(0, dtype=np.int64)
-        self.workshop_participants = 0
         self.running = True
         self.state32 = np.zeros((n, len(CARRIERS) + 1), dtype=np.float32)
         self._refresh_state32(slice(None))
@@ -116,18 +124,14 @@ class ClusterModel(mesa.Model):
 
     def _initial_stock(self) -> None:
         """Measures firms already have in the start year: every firm that knows a measure and
-        finds it worth it and affordable at start-year prices, without any policy, has adopted
-        it before the run starts (``adopted_month`` = -1). Without this, the first review would
-        release a backlog of old, profitable measures and credit it to the first year."""
-        self.update_policy()
-        for p in self.programmes:  # programme limits (e.g. infrastructure not yet built) hold too
-            a = p.available(self)
-            if a is not None:
-                self.available = self.available & a
-        insts = [i for i in self.gov.instruments.values() if hasattr(i, "enabled")]
-        saved = [i.enabled for i in insts]
-        for i in insts:
-            i.enabled = False
+        finds it worth it and affordable at start-year prices, without any grant or loan, has
+        adopted it before the run starts (``adopted_month`` = -1). Without this, the first
+        review would release a backlog of old, profitable measures and credit it to the first
+        year. Mechanisms' ``setup`` runs first (what already holds in the start year: prices,
+        infrastructure, credits)."""
+        self.month, self.year = 0, self.start_year
+        self._open_year(lambda m: m.setup(self.engine))
+        self._update_availability()
         chunk = 1 << 16  # bounded memory for large populations
         for lo in range(0, self.n_firms, chunk):
             ids = np.arange(lo, min(lo + chunk, self.n_firms))
@@ -136,10 +140,9 @@ class ClusterModel(mesa.Model):
                 self.apply(batch)
                 self.firms.adopted_month[batch.firm, batch.measure] = -1
         self.adoption_log.clear()
-        for i, e in zip(insts, saved):
-            i.enabled = e
         if self.config.scenario.base_year_emissions_t_co2 > 0:
             self._calibrate_emissions(self.config.scenario.base_year_emissions_t_co2)
+        self.setting_up = False
         self.initial_adopters = self.adopter_count.copy()
         self.base_energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)
         self.energy_total = self.base_energy_total.copy()
@@ -150,9 +153,9 @@ class ClusterModel(mesa.Model):
         """One month (does nothing once the end year is over)."""
         if not self.running:
             return
-        self.update_policy()  # new year: prices, grid factor, carbon price, quotas
-        self.cluster_activities()  # information collection, workshops, peer brokerage
-        self.programme_activities()  # pre-assessments, training courses
+        self.advance_month()  # the clock; in January: prices, grid factor, mechanisms' new year
+        self.cluster_activities()  # workshops, peer brokerage, information collection
+        self.programme_activities()  # pre-assessments, training courses, programme projects
         self.firm_decisions()  # vectorised adoption decision of firms under review
         self.account_emissions()  # energy and emissions by carrier; registry at year end
         self.collect_data()  # monthly reporters
@@ -164,52 +167,54 @@ class ClusterModel(mesa.Model):
             self.step()
 
     # phases ------------------------------------------------------------------------------
-    def update_policy(self) -> None:
+    def advance_month(self) -> None:
         self.month += 1
         self.year = self.start_year + self.month // 12
-        self.gov.new_month(self.month)
         if self.month % 12 == 0:
-            y = self.year - self.start_year
-            self.price = self.energy.price_usd_per_mwh[y]
-            self.ef = self.energy.ef_t_co2_per_mwh[y]
-            self.val = decision.valuation(self.catalogue, self.shift, self.price, self.ef)
-            self.capex_mult = self.catalogue.capex_multiplier(y)
-            self.available = self.catalogue.available_from_year <= self.year
-            self.c32 = self._float32_terms()
-            self.gov.new_year(self.year)
-            for p in self.programmes:
-                p.new_year(self)
-            self._recompute_rates(slice(None))
-            self.total_scope1 = float(self.scope1_rate.sum())
-            self.total_scope2 = float(self.scope2_rate.sum())
-            self.annual_scope1[:] = self.scope1_rate
-            self.annual_scope2[:] = self.scope2_rate
-            self.annual_energy[:] = self.firms.energy_mwh_per_yr @ np.ones(len(CARRIERS))  # (a row sum; BLAS is faster)
+            self._open_year(lambda m: m.new_year(self.engine))
 
-    def cluster_activities(self) -> None:
-        for p in self.programmes:
-            p.cluster_activities(self)
-        self.workshop_participants = 0
-        due = self.gov.workshops.due(self)
-        for i in range(due):
-            if self.clusters:
-                host = self.clusters[(self.gov.workshops.held + i) % len(self.clusters)]
-                part = host.host_workshop()
-            else:
-                part = self.gov.workshops.run(self, np.arange(self.n_firms))
-            self.workshop_participants += len(part)
+    def _open_year(self, hook) -> None:
+        """A new year: this year's prices, emission factors and valuation, then each
+        mechanism's ``hook`` (``setup`` or ``new_year``), then the year's emission rates."""
+        y = self.year - self.start_year
+        self.price = self.energy.price_usd_per_mwh[y]
+        self.ef = self.energy.ef_t_co2_per_mwh[y]
+        self.val = decision.valuation(self.catalogue, self.shift, self.price, self.ef)
+        self.capex_mult = self.catalogue.capex_multiplier(y)
+        self.available = self.catalogue.available_from_year <= self.year
+        self.c32 = self._float32_terms()
+        for m in self.mechanisms:
+            hook(m)
+        self._recompute_rates(slice(None))
+        self.total_scope1 = float(self.scope1_rate.sum())
+        self.total_scope2 = float(self.scope2_rate.sum())
+        self.annual_scope1[:] = self.scope1_rate
+        self.annual_scope2[:] = self.scope2_rate
+        self.annual_energy[:] = self.firms.energy_mwh_per_yr @ np.ones(len(CARRIERS))  # (a row sum; BLAS is faster)
 
-    def programme_activities(self) -> None:
-        self.assessed_this_month = self.gov.cost_share.assess(self)
-        self.gov.training.monthly(self)
-        for p in self.programmes:
-            p.programme_activities(self)
+    def _update_availability(self) -> None:
+        """Measures that can be bought now: the catalogue's years and every mechanism's limits
+        (e.g. infrastructure not yet built)."""
         avail = self.catalogue.available_from_year <= self.year
-        for p in self.programmes:
-            a = p.available(self)
+        for m in self.mechanisms:
+            a = m.available(self.engine)
             if a is not None:
                 avail = avail & a
         self.available = avail
+
+    def _count_assessments(self, month, firms, source) -> None:
+        if source == "cost_share":
+            self.assessments_this_month += len(firms)
+
+    def cluster_activities(self) -> None:
+        for m in self.mechanisms:
+            m.cluster_activities(self.engine)
+
+    def programme_activities(self) -> None:
+        self.assessments_this_month = 0
+        for m in self.mechanisms:
+            m.programme_activities(self.engine)
+        self._update_availability()
 
     def firm_decisions(self) -> None:
         """Firms whose investment review falls in this month decide (firm i reviews in the
@@ -223,16 +228,17 @@ class ClusterModel(mesa.Model):
         self.firms.last_review_month[idx] = self.month
         if len(batch):
             self.apply(batch)
-        for p in self.programmes:
-            p.after_adoptions(self, batch)
+        for m in self.mechanisms:
+            m.after_adoptions(self.engine, batch)
 
     def account_emissions(self) -> None:
         if self.month % 12 == 11:
             y = self.year - self.start_year
             reporting = self.firms.reporting_from_month <= self.month
             self.registry.record(y, self.annual_scope1, self.annual_scope2, self.annual_energy, reporting)
-        for p in self.programmes:
-            p.end_month(self)
+            self.engine.publish("year_closed", year=self.year)
+        for m in self.mechanisms:
+            m.end_month(self.engine)
 
     def collect_data(self) -> None:
         """Monthly reporters into ``self.series`` (name -> [months] column). Vector reporters
@@ -258,8 +264,8 @@ class ClusterModel(mesa.Model):
                     series[c] = block[:, j]
                 blocks[i:i + 1] = [(cols, block)]
             blocks[i][1][m] = values
-        for p in self.programmes:
-            for key, value in p.monthly_row(self).items():
+        for m in self.mechanisms:
+            for key, value in m.monthly_row(self.engine).items():
                 put(key, value)
 
     # state helpers --------------------------------------------------------------------
@@ -374,20 +380,28 @@ class ClusterModel(mesa.Model):
         self.total_scope2 += float(d2.sum())
         self.energy_total += de.sum(axis=0)
 
-        gov = self.gov
-        for code, g in enumerate(gov.grant_instruments, start=1):
+        for code, g in enumerate(self.gov.grant_instruments, start=1):
             sel = b.instrument == code
             if sel.any():
-                g.record(self, f[sel])
-        gov.green_loan.lent_usd += float(b.loan_usd.sum())
-        gov.green_loan.public_cost_usd += float(b.loan_grant_equivalent_usd.sum())
+                g.record(self.engine, f[sel])
         self.adoption_log.append((self.month, b))
+        if not self.setting_up:
+            self.engine.publish("adoption", month=self.month, batch=b)
+
+    def set_network(self, network) -> None:
+        """Replace the firm network and rebuild the peer state the decision reads."""
+        self.network = network
+        self.degree = network.degree.astype(np.float32)
+        self.inv_degree = (1.0 / np.maximum(self.degree, 1.0)).astype(np.float32)
+        self.neighbour_adopters = (network.peers @ self.firms.adopted.astype(np.float32)).astype(np.float32)
+        self._graph = None
+        self._space = None
 
     # views -----------------------------------------------------------------------------
     @property
     def graph(self):
         """The firm network as a NetworkX graph (built on first use)."""
-        if getattr(self, "_graph", None) is None:
+        if self._graph is None:
             self._graph = self.network.to_networkx()
         return self._graph
 

@@ -597,7 +597,7 @@ def validate(cfg: Config) -> Config:
 
         check_files(cfg)
 
-    from .programmes import parse_params  # programme actors validate their own parameters
+    from .mechanisms import parse_params  # programme actors validate their own parameters
 
     #: parsed programme parameters, reused by ``programmes.build`` right after validation
     cfg._programme_params = {name: parse_params(name, raw, cfg) for name, raw in sc.programmes.items()}

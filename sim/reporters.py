@@ -78,9 +78,9 @@ def scalar_row(model) -> dict:
         "carbon_revenue_usd": carbon_revenue_usd_per_month(model),
         "registry_coverage_share": registry_coverage_share(model),
         "adoptions": int(model.adopter_count.sum()),
-        "consultants": model.gov.training.consultants,
-        "workshop_participants": model.workshop_participants,
-        "assessments": len(model.assessed_this_month),
+        "consultants": model.consultants.consultants,
+        "workshop_participants": model.instruments["workshops"].participants_this_month,
+        "assessments": model.assessments_this_month,
     }
 
 
@@ -104,14 +104,3 @@ def vector_rows(model) -> list[tuple[tuple[str, ...], np.ndarray]]:
         (_columns("aware_share_", names, ""), awareness_share(model)),
         (_columns("spending_", tuple(sp), "_usd", "spending_total_usd"), spend),
     ]
-
-
-def monthly_row(model) -> dict:
-    """One row of ``timeseries.parquet`` (the model stores it column-wise, see
-    ``ClusterModel.collect_data``)."""
-    row = scalar_row(model)
-    for cols, values in vector_rows(model):
-        row.update({c: float(v) for c, v in zip(cols, values)})
-    for p in model.programmes:
-        row.update(p.monthly_row(model))
-    return row

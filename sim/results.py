@@ -145,14 +145,14 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
             for name, inst in model.gov.budgeted_instruments().items()},
         "supported_adoptions": n_supported,
         "free_rider_share": (free_riders / n_supported) if n_supported else None,
-        "green_loans_usd": float(model.gov.green_loan.lent_usd),
-        "cost_share_projects_by_year": {str(k): v for k, v in model.gov.cost_share.projects_by_year.items()},
-        "assessments": int(model.gov.cost_share.assessments),
-        "workshops_held": int(model.gov.workshops.held),
-        "consultants_trained": int(model.gov.training.consultants),
+        "green_loans_usd": float(model.instruments["green_loan"].lent_usd),
+        "cost_share_projects_by_year": {str(k): v for k, v in model.instruments["cost_share"].projects_by_year.items()},
+        "assessments": int(model.instruments["cost_share"].assessments),
+        "workshops_held": int(model.instruments["workshops"].held),
+        "consultants_trained": int(model.consultants.consultants),
         "energy_cost_saving_usd": float(ts["energy_cost_saving_usd"][:n].sum()) if n else 0.0,
         "carbon_revenue_usd": float(ts["carbon_revenue_usd"][:n].sum()) if n else 0.0,
-        "programmes": {p.programme_name: p.summary(model) for p in model.programmes},
+        "programmes": {m.name: m.summary(model.engine) for m in model.mechanisms if m.name not in model.instruments},
     }
     return s
 

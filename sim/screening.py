@@ -207,7 +207,8 @@ def _inputs(model, idx: np.ndarray):
     ft, b, c, gov = model.firms, model.behaviour, model.c32, model.gov
     t = b.terms
     switches = np.array([getattr(t, s) for s in _SWITCH_NAMES], dtype=np.bool_)
-    loan_max = gov.green_loan.cfg.max_loan_per_firm_usd if gov.green_loan.active else 0.0
+    green_loan = model.instruments["green_loan"]
+    loan_max = green_loan.params.max_loan_per_firm_usd if green_loan.active else 0.0
     scalars = np.array([model.month, gov.carbon_price_usd_per_t, b.peer_awareness_per_month,
                         b.customer_pressure_awareness_per_month, b.customer_pressure_per_yr, b.peer_risk_relief_share,
                         b.cluster_broker_weight, loan_max, float(model.mean_field), float(len(model.clusters) > 0)])
@@ -251,13 +252,14 @@ def _progression_step(idx):
 
 
 def _programme_terms(model, idx):
-    """Programme hooks: a capex factor and extra yearly value per pair ([R, K] or empty)."""
+    """Mechanisms' hooks: a capex factor and extra yearly value per pair ([R, K] or empty)."""
     factor = extra = None
-    for prog in model.programmes:
-        fac = prog.capex_factor(model, idx)
+    engine = model.engine
+    for mech in model.mechanisms:
+        fac = mech.capex_factor(engine, idx)
         if fac is not None:
             factor = fac if factor is None else factor * fac
-        ev = prog.extra_value_usd_per_yr(model, idx)
+        ev = mech.extra_value_usd_per_yr(engine, idx)
         if ev is not None:
             extra = ev if extra is None else extra + ev
     shape = (len(idx), model.catalogue.k)  # hooks may return anything that broadcasts to [R, K]

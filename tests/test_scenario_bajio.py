@@ -191,7 +191,7 @@ def test_cli_run_writes_the_programme_indicators(tmp_path):
     assert set(cpc["spending_usd_by_funder"]) == set(FUNDERS)
     printed = p.stdout + p.stderr
     assert "cleaner_production_centre" in printed and "pre_assessments" in printed
-    from sim.programmes import cleaner_production_centre
+    from sim.mechanisms import cleaner_production_centre
 
     png = tmp_path / "bajio.png"
     assert cleaner_production_centre.main([str(out), str(png)]) == 0 and png.stat().st_size > 10000

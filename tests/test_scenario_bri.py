@@ -170,7 +170,7 @@ def test_bad_parameters_are_one_line_errors(base_config, override, start):
 
 
 def test_plot_from_a_run_folder(result, tmp_path):
-    from sim.programmes.technology_alliance import plot
+    from sim.mechanisms.technology_alliance import plot
     from sim.results import write_run
 
     write_run(tmp_path / "run", result, "scenario: bri_alliance\n")

@@ -185,7 +185,7 @@ def test_cli_run_reports_each_clusters_emissions_against_its_roadmap(tmp_path):
     assert "climate_alliance: clusters=3" in p.stdout + p.stderr
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert ts["alliance_roadmaps"].iloc[-1] == 3
-    from sim.programmes import climate_alliance
+    from sim.mechanisms import climate_alliance
 
     png = tmp_path / "nl.png"
     assert climate_alliance.main([str(out), str(png)]) == 0 and png.stat().st_size > 10000

@@ -10,7 +10,7 @@ import pytest
 
 from sim.model import ClusterModel
 from sim.params import CARRIERS, ConfigError, validate
-from sim.programmes.charging_network import ev_displaced_diesel_mwh
+from sim.mechanisms.charging_network import ev_displaced_diesel_mwh
 from sim.run import run_model
 
 from conftest import make_config
@@ -139,7 +139,7 @@ def test_bad_parameters_are_one_line_errors(base_config, override, start):
 
 
 def test_plot_from_a_run_folder(result, tmp_path):
-    from sim.programmes.charging_network import plot
+    from sim.mechanisms.charging_network import plot
     from sim.results import write_run
 
     write_run(tmp_path / "run", result, "scenario: us_mx_ev\n")

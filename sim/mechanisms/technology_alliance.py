@@ -33,7 +33,7 @@ import mesa
 import numpy as np
 
 from ..params import ConfigError
-from . import ProgrammeActor, register
+from . import Mechanism, register
 
 ROLES = ("chair", "co_chair", "member")
 
@@ -77,7 +77,7 @@ def country_of_rows(n: int, shares: np.ndarray) -> np.ndarray:
 
 
 @register("technology_alliance")
-class TechnologyAlliance(ProgrammeActor):
+class TechnologyAlliance(Mechanism):
     @dataclass
     class Params:
         #: member countries and the share of the cluster's firms in each
@@ -289,7 +289,7 @@ class TechnologyAlliance(ProgrammeActor):
 def plot(run_dirs: dict, out_png: str, technology: str = "rooftop_pv") -> None:
     """Figure of bri_alliance runs (``{label: run folder}``): a technology's projects and
     cost factor per country at the end, its alliance-average cost over time, and fund use.
-    Command line: ``python -m sim.programmes.technology_alliance OUT.png LABEL=RUN_DIR ...``"""
+    Command line: ``python -m sim.mechanisms.technology_alliance OUT.png LABEL=RUN_DIR ...``"""
     import json
     from pathlib import Path
 
@@ -334,6 +334,6 @@ if __name__ == "__main__":
     import sys
 
     if len(sys.argv) < 3 or any("=" not in a for a in sys.argv[2:]):
-        print("usage: python -m sim.programmes.technology_alliance OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]", file=sys.stderr)
+        print("usage: python -m sim.mechanisms.technology_alliance OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]", file=sys.stderr)
         sys.exit(2)
     plot(dict(a.split("=", 1) for a in sys.argv[2:]), sys.argv[1])

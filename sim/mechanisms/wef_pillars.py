@@ -53,8 +53,8 @@ import numpy as np
 from ..energy import SCOPE1_CARRIERS
 from ..network import EDGE_KINDS, from_edges
 from ..params import CARRIERS, SIZE_CLASSES, ConfigError
-from ..policy import GrantInstrument
-from . import ProgrammeActor, register
+from .budget import GrantInstrument
+from . import Mechanism, register
 
 HYDROGEN = CARRIERS.index("hydrogen")
 
@@ -101,7 +101,7 @@ class HeavyMeasureGrant(GrantInstrument):
 
 
 @register("wef_pillars")
-class WefPillars(ProgrammeActor):
+class WefPillars(Mechanism):
     """The WEF four-pillar programme of a transitioning industrial cluster (see module doc)."""
 
     @dataclass

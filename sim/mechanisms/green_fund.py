@@ -27,8 +27,8 @@ import numpy as np
 
 from ..decision import _group_prefix_ok
 from ..params import ConfigError
-from ..policy import GrantInstrument
-from . import ProgrammeActor, register
+from .budget import GrantInstrument
+from . import Mechanism, register
 
 RULES = ("first_come", "country_envelopes", "cost_effectiveness")
 
@@ -113,7 +113,7 @@ class FundGrants(GrantInstrument):
 
 
 @register("green_fund")
-class GreenFund(ProgrammeActor):
+class GreenFund(Mechanism):
     @dataclass
     class Params:
         #: money in the fund when it opens, USD
@@ -168,7 +168,7 @@ class GreenFund(ProgrammeActor):
 
     def _setup(self, model) -> None:
         """Link to the alliance's countries (built in the same scenario) on first use."""
-        alliance = next(a for a in model.programmes if a.programme_name == "technology_alliance")
+        alliance = next(a for a in model.programmes if a.name == "technology_alliance")
         p = self.params
         self.countries = alliance.countries
         self.country = alliance.country

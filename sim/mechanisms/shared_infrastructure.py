@@ -33,12 +33,12 @@ import numpy as np
 
 from ..energy import SCOPE1_CARRIERS
 from ..params import CARRIERS, ConfigError
-from . import ProgrammeActor, register
+from . import Mechanism, register
 
 HYDROGEN = CARRIERS.index("hydrogen")
 
 
-class SharedInfrastructure(ProgrammeActor):
+class SharedInfrastructure(Mechanism):
     """Base class: a network whose availability depends on enough firms committing."""
 
     carries = "co2"
@@ -204,7 +204,7 @@ class SharedInfrastructure(ProgrammeActor):
         return out
 
     def monthly_row(self, model) -> dict:
-        name = self.programme_name
+        name = self.name
         return {
             f"{name}_operating": int(self.operating(model.year)),
             f"{name}_capacity_{self.unit}": float(self.capacity(model.year)),

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..energy import interpolate
 from ..params import CARRIERS, ConfigError, TrajectoryConfig
-from . import ProgrammeActor, register
+from . import Mechanism, register
 from .charging_network import check_countries, check_ev_measure, ev_displaced_diesel_mwh, firm_country
 
 DIESEL = CARRIERS.index("diesel")
@@ -36,7 +36,7 @@ ELECTRICITY = CARRIERS.index("electricity")
 
 
 @register("lcfs_credit")
-class LcfsCredit(ProgrammeActor):
+class LcfsCredit(Mechanism):
     @dataclass
     class Params:
         #: all country codes of the scenario (sector suffixes); credits only in ``covered_countries``

@@ -34,7 +34,7 @@ from typing import Dict, List
 import numpy as np
 
 from ..params import CARRIERS, ConfigError
-from . import ProgrammeActor, register
+from . import Mechanism, register
 
 DIESEL = CARRIERS.index("diesel")
 
@@ -90,7 +90,7 @@ class ChargerClass:
 
 
 @register("charging_network")
-class ChargingNetwork(ProgrammeActor):
+class ChargingNetwork(Mechanism):
     """Public chargers by country and location class, deployed by government and industry;
     their coverage lowers the cost of fleet electrification (network externality)."""
 
@@ -306,7 +306,7 @@ class ChargingNetwork(ProgrammeActor):
 def plot(run_dirs: dict, out_png: str) -> None:
     """Figure of us_mx_ev runs (``{label: run folder}``): fleet EV share by country, public
     chargers, emissions and LCFS credit payments. Command line:
-    ``python -m sim.programmes.charging_network OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]``"""
+    ``python -m sim.mechanisms.charging_network OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]``"""
     import json
     from pathlib import Path
 
@@ -350,6 +350,6 @@ if __name__ == "__main__":
     import sys
 
     if len(sys.argv) < 3 or any("=" not in a for a in sys.argv[2:]):
-        print("usage: python -m sim.programmes.charging_network OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]", file=sys.stderr)
+        print("usage: python -m sim.mechanisms.charging_network OUT.png LABEL=RUN_DIR [LABEL=RUN_DIR ...]", file=sys.stderr)
         sys.exit(2)
     plot(dict(a.split("=", 1) for a in sys.argv[2:]), sys.argv[1])

@@ -22,11 +22,11 @@ from typing import List
 import numpy as np
 
 from ..params import SIZE_CLASSES, ConfigError
-from . import ProgrammeActor, register
+from . import Mechanism, register
 
 
 @register("energy_audit_obligation")
-class EnergyAuditObligation(ProgrammeActor):
+class EnergyAuditObligation(Mechanism):
     """Periodic mandatory energy audits of firms from ``min_size_class`` up (see module doc)."""
 
     @dataclass

@@ -43,8 +43,8 @@ from typing import Dict, List
 import numpy as np
 
 from ..params import SIZE_CLASSES, ConfigError
-from ..policy import GrantInstrument
-from . import ProgrammeActor, register
+from .budget import GrantInstrument
+from . import Mechanism, register
 
 #: expense categories of the centre
 CATEGORIES = ("staff", "awareness", "training", "pre_assessment", "project", "evaluation")
@@ -146,7 +146,7 @@ class CleanerProductionProjects(GrantInstrument):
 
 
 @register("cleaner_production_centre")
-class CleanerProductionCentre(ProgrammeActor):
+class CleanerProductionCentre(Mechanism):
     """A Cleaner Production Centre with a small staff running awareness, training and
     implementation projects for SMEs of target sectors, on a budget by funder."""
 
@@ -695,13 +695,13 @@ def plot(run_dir, out, baseline_dir=None) -> None:
 
 
 def main(argv=None) -> int:
-    """python -m sim.programmes.cleaner_production_centre <run dir> <out.png> [<run dir without the programme>]"""
+    """python -m sim.mechanisms.cleaner_production_centre <run dir> <out.png> [<run dir without the programme>]"""
     import sys
     from pathlib import Path
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) not in (2, 3):
-        print("usage: python -m sim.programmes.cleaner_production_centre <run dir> <out.png> [<run dir without the programme>]", file=sys.stderr)
+        print("usage: python -m sim.mechanisms.cleaner_production_centre <run dir> <out.png> [<run dir without the programme>]", file=sys.stderr)
         return 2
     for d in [argv[0]] + argv[2:]:
         if not (Path(d) / "summary.json").exists():

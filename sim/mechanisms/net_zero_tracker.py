@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import ConfigError
-from . import ProgrammeActor, register
+from . import Mechanism, register
 
 
 @register("net_zero_tracker")
-class NetZeroTracker(ProgrammeActor):
+class NetZeroTracker(Mechanism):
     """Emissions path to net zero and the cluster's jobs/GDP indicators (see module doc)."""
 
     @dataclass

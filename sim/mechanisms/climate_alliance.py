@@ -47,7 +47,7 @@ import numpy as np
 
 from ..decision import annuity_factor, terms as decision_terms
 from ..params import SIZE_CLASSES, ConfigError
-from . import ProgrammeActor, register
+from . import Mechanism, register
 
 BARRIERS = ("information", "economics", "capital", "skills")
 
@@ -68,7 +68,7 @@ class Roadmap:
 
 
 @register("climate_alliance")
-class ClimateAlliance(ProgrammeActor):
+class ClimateAlliance(Mechanism):
     """The state-cluster climate alliance: barrier workshops, cluster roadmaps (MAC curves
     and targets), and tracking of each cluster's emissions in the state registry."""
 
@@ -427,14 +427,14 @@ def plot(summary: dict, out, title: str = "") -> None:
 
 
 def main(argv=None) -> int:
-    """python -m sim.programmes.climate_alliance <run dir> <out.png>"""
+    """python -m sim.mechanisms.climate_alliance <run dir> <out.png>"""
     import json
     import sys
     from pathlib import Path
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        print("usage: python -m sim.programmes.climate_alliance <run dir> <out.png>", file=sys.stderr)
+        print("usage: python -m sim.mechanisms.climate_alliance <run dir> <out.png>", file=sys.stderr)
         return 2
     f = Path(argv[0]) / "summary.json"
     if not f.exists():

@@ -19,11 +19,11 @@ from typing import List
 import numpy as np
 
 from ..params import ConfigError
-from . import ProgrammeActor, register
+from . import Mechanism, register
 
 
 @register("oem_supplier_targets")
-class OemSupplierTargets(ProgrammeActor):
+class OemSupplierTargets(Mechanism):
     @dataclass
     class Params:
         oem_sectors: List[str] = field(default_factory=list)

@@ -1,0 +1,339 @@
+"""What a mechanism may see and do: the narrow interface between the engine and its plug-ins.
+
+Every mechanism (``sim/mechanisms``: the government's instruments and the scenarios'
+programme and finance actors) receives an :class:`Engine` in its hooks. Through it a
+mechanism reads the cluster's state as **read-only** arrays and acts only through named
+actions that keep the engine's bookkeeping right:
+
+read      the clock (``year``, ``month``, ``setting_up``), the catalogue, sectors,
+          associations, the firm table (``firms``: read-only views), this year's prices and
+          emission factors, emission rates, adopter counts, the network, the month's review
+          group, the decision terms of chosen firms (:meth:`terms`, with the one NPV)
+act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier's relief
+          share), :meth:`raise_capability` (skills), :meth:`extend_credit` and
+          :meth:`lower_hurdle_rate` (capital / cost of capital), :meth:`train_consultants`
+          (the skills barrier's consultant pool), :meth:`set_carbon_price`,
+          :meth:`set_customer_pressure`, :meth:`set_supplier_targets`, :meth:`add_ties`,
+          :meth:`add_grants` (a grant channel the decision asks for offers),
+          :meth:`report_spending` (public money, by name)
+events    :meth:`subscribe` to ``adoption`` (month, batch), ``assessment`` (month, firms,
+          source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
+
+The model owns the arrays; nothing here copies a firm column.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+import numpy as np
+
+#: the events the engine publishes, with their keyword arguments
+EVENTS = {
+    "adoption": ("month", "batch"),
+    "assessment": ("month", "firms", "source"),
+    "budget_exhausted": ("month", "name"),
+    "year_closed": ("year",),
+}
+
+#: barriers whose relief is a share of the barrier removed (per firm, the largest wins)
+RELIEF_COLUMNS = {"hidden_costs": "hidden_cost_relief", "risk": "risk_relief"}
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+class ReadOnlyTable:
+    """Read-only views of a table's array attributes (``table.sector`` etc.); scalars and
+    methods pass through."""
+
+    def __init__(self, table):
+        object.__setattr__(self, "_table", table)
+
+    def __getattr__(self, name):
+        value = getattr(self._table, name)
+        return _read_only(value) if isinstance(value, np.ndarray) else value
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{name}: the firm table is read-only for mechanisms; use an Engine action")
+
+
+class Engine:
+    """The engine as its mechanisms see it (one per model)."""
+
+    def __init__(self, model):
+        self._m = model
+        self._subscribers: dict[str, list[Callable]] = defaultdict(list)
+        self.firms = ReadOnlyTable(model.firms)
+
+    # -- Mesa -----------------------------------------------------------------------------
+    @property
+    def mesa_model(self):
+        """The Mesa model, for Mesa's agent registry only (``mesa.Agent.__init__``)."""
+        return self._m
+
+    # -- clock and fixed facts -----------------------------------------------------------
+    @property
+    def year(self) -> int:
+        return self._m.year
+
+    @property
+    def month(self) -> int:
+        """Months since the start (0 = January of the start year)."""
+        return self._m.month
+
+    @property
+    def start_year(self) -> int:
+        return self._m.start_year
+
+    @property
+    def end_year(self) -> int:
+        return self._m.end_year
+
+    @property
+    def n_months(self) -> int:
+        return self._m.n_months
+
+    @property
+    def n_firms(self) -> int:
+        return self._m.n_firms
+
+    @property
+    def setting_up(self) -> bool:
+        """True while the engine builds the initial stock (measures in place before the run)."""
+        return self._m.setting_up
+
+    @property
+    def config(self):
+        return self._m.config
+
+    @property
+    def behaviour(self):
+        return self._m.behaviour
+
+    @property
+    def catalogue(self):
+        return self._m.catalogue
+
+    @property
+    def sector_names(self) -> list[str]:
+        return self._m.sector_names
+
+    @property
+    def clusters(self):
+        """The cluster associations (``name``, ``index``, ``members``)."""
+        return self._m.clusters
+
+    @property
+    def energy(self):
+        """The scenario's price and emission-factor paths (``sim.energy.EnergyPaths``)."""
+        return self._m.energy
+
+    def spawn_stream(self, name: str = "") -> np.random.Generator:
+        """A mechanism's own child stream. The policy's instruments draw from children of
+        the policy stream (policies compared on one seed meet the same firms and draws);
+        other mechanisms get a new child of the model's generator."""
+        s = self._m.policy_streams.pop(name, None)
+        return s if s is not None else self._m.rng.spawn(1)[0]
+
+    # -- this year's economy ---------------------------------------------------------------
+    @property
+    def price(self) -> np.ndarray:
+        """[C] energy prices this year, USD/MWh."""
+        return _read_only(self._m.price)
+
+    @property
+    def ef(self) -> np.ndarray:
+        """[C] emission factors this year, t CO2/MWh."""
+        return _read_only(self._m.ef)
+
+    @property
+    def valuation(self):
+        """This year's per-measure valuation maps (``sim.decision.Valuation``)."""
+        return self._m.val
+
+    @property
+    def capex_multiplier(self) -> np.ndarray:
+        """[K] this year's catalogue capex trend (technology learning)."""
+        return _read_only(self._m.capex_mult)
+
+    @property
+    def carbon_price_usd_per_t(self) -> float:
+        return self._m.gov.carbon_price_usd_per_t
+
+    # -- state (read-only) ------------------------------------------------------------------
+    @property
+    def scope1_rate(self) -> np.ndarray:
+        """[N] scope-1 emissions at the current state, t CO2/yr."""
+        return _read_only(self._m.scope1_rate)
+
+    @property
+    def scope2_rate(self) -> np.ndarray:
+        return _read_only(self._m.scope2_rate)
+
+    @property
+    def total_scope1(self) -> float:
+        return self._m.total_scope1
+
+    @property
+    def total_scope2(self) -> float:
+        return self._m.total_scope2
+
+    @property
+    def adopter_count(self) -> np.ndarray:
+        return _read_only(self._m.adopter_count)
+
+    @property
+    def applicable_count(self) -> np.ndarray:
+        return _read_only(self._m.applicable_count)
+
+    @property
+    def aware_count(self) -> np.ndarray:
+        return _read_only(self._m.aware_count)
+
+    @property
+    def adopters_by_sector(self) -> np.ndarray:
+        return _read_only(self._m.adopters_by_sector)
+
+    @property
+    def energy_total(self) -> np.ndarray:
+        return _read_only(self._m.energy_total)
+
+    @property
+    def customer_pressure(self) -> np.ndarray:
+        return _read_only(self._m.customer_pressure)
+
+    @property
+    def network(self):
+        """The firm network (``sim.network.FirmNetwork``)."""
+        return self._m.network
+
+    @property
+    def degree(self) -> np.ndarray:
+        return _read_only(self._m.degree)
+
+    @property
+    def registry(self):
+        return self._m.registry
+
+    @property
+    def consultants(self):
+        """The trained consultants who relieve the skills barrier (``barriers.skills``)."""
+        return self._m.consultants
+
+    def review_group(self) -> np.ndarray:
+        """The firms whose investment review falls in this month (sorted)."""
+        interval = self._m.behaviour.review_interval_months
+        return np.arange(self._m.month % interval, self._m.n_firms, interval)
+
+    def state_matrix(self, firms) -> np.ndarray:
+        """[R, C+1] energy by carrier (MWh/yr) and process CO2 (t/yr) of ``firms``."""
+        return self._m.state_matrix(firms)
+
+    def abatement_t_per_yr(self, firms, measures) -> np.ndarray:
+        """Scope 1+2 t CO2/yr each (firm, measure) would avoid if adopted now."""
+        return self._m.abatement_t_per_yr(firms, measures)
+
+    def base_capex_usd(self, firms, measures) -> np.ndarray:
+        """[R, len(measures)] float32 catalogue capex of ``measures`` for ``firms`` at this
+        year's prices, before any mechanism's capex factor."""
+        c = self._m.c32
+        x = self._m.state32[firms]
+        return x @ c.w_basis[:, measures] * c.capex_unit_usd[measures] + c.capex_fixed_usd[measures]
+
+    def terms(self, firms):
+        """The decision terms of ``firms`` for every measure (``decision.Terms``; ``npv()``)."""
+        from .decision import terms
+
+        return terms(self._m, firms)
+
+    # -- actions ------------------------------------------------------------------------------
+    def inform(self, firms, learn=None, source: str = "") -> np.ndarray:
+        """Make ``firms`` aware of measures: ``learn`` ([R, K] bool, or [K] for every firm;
+        None = every applicable measure); only applicable measures they did not know count.
+        Returns the [R, K] pairs that became aware."""
+        ft = self._m.firms
+        firms = _rows(firms)
+        app = ft.applicable[firms]
+        new = app & ~ft.aware[firms]
+        if learn is not None:
+            new &= learn
+        ft.aware[firms] = ft.aware[firms] | new
+        self._m.aware_count += new.sum(axis=0)
+        return new
+
+    def relieve(self, barrier: str, firms, share: float) -> None:
+        """Remove ``share`` of a barrier (``hidden_costs`` or ``risk``) for ``firms``; a firm
+        keeps the largest relief it was given."""
+        col = getattr(self._m.firms, RELIEF_COLUMNS[barrier])
+        firms = _rows(firms)
+        col[firms] = np.maximum(col[firms], share)
+
+    def raise_capability(self, firms, by: float) -> None:
+        """Skills: ``firms`` gain ``by`` of technical capability (capped at 1)."""
+        cap = self._m.firms.capability
+        cap[firms] = np.minimum(cap[firms] + np.float32(by), np.float32(1.0))
+
+    def extend_credit(self, firms, usd) -> None:
+        """Capital: ``firms`` get ``usd`` more credit."""
+        self._m.firms.credit_usd[firms] += usd
+
+    def lower_hurdle_rate(self, firms, by_per_yr: float, floor_per_yr: float) -> None:
+        """Cost of capital: ``firms``' hurdle rates fall by ``by_per_yr``, not below ``floor_per_yr``."""
+        h = self._m.firms.hurdle_rate_per_yr
+        h[firms] = np.maximum(h[firms] - np.float32(by_per_yr), np.float32(floor_per_yr))
+
+    def train_consultants(self, n: int, months_left: float) -> None:
+        """``n`` newly trained consultants join the skills barrier's pool; they support
+        projects for the ``months_left`` twelfths of this year that remain."""
+        self._m.consultants.add(n, months_left)
+
+    def set_carbon_price(self, source: str, usd_per_t: float, covers: np.ndarray) -> None:
+        """The carbon price ``source`` puts on the scope-1 CO2 of the firms ``covers`` ([N]
+        bool) this year. Prices of several sources add up; a firm is covered if a source
+        with a positive price covers it."""
+        self._m.gov.set_carbon_price(source, usd_per_t, covers)
+
+    def set_supplier_targets(self, firms_mask: np.ndarray) -> None:
+        """These firms ([N] bool) ask their suppliers to cut emissions (customer pressure)."""
+        self._m.firms.sets_supplier_target |= firms_mask
+
+    def set_customer_pressure(self, pressure: np.ndarray) -> None:
+        """[N] share of each firm's customers that set supplier targets."""
+        self._m.customer_pressure = pressure
+
+    def add_ties(self, network) -> None:
+        """Replace the firm network by ``network`` (which holds the old ties and new ones)."""
+        self._m.set_network(network)
+
+    def add_grants(self, channel) -> None:
+        """Add a grant channel (``sim.mechanisms.budget.GrantInstrument``): the decision asks
+        it for offers after the channels added before it."""
+        self._m.gov.grant_instruments.append(channel)
+
+    def grant_code(self, channel) -> int:
+        """The adoption log's instrument code of ``channel`` (-1: not offering grants)."""
+        gi = self._m.gov.grant_instruments
+        return gi.index(channel) + 1 if channel in gi else -1
+
+    def report_spending(self, name: str, ledger) -> None:
+        """Public money spent under ``name``: ``ledger.spent_usd`` is read when reporting."""
+        self._m.gov.other_spending[name] = ledger
+
+    # -- events -------------------------------------------------------------------------------
+    def subscribe(self, event: str, fn: Callable) -> None:
+        """Call ``fn(**payload)`` whenever the engine publishes ``event`` (see ``EVENTS``)."""
+        if event not in EVENTS:
+            raise ValueError(f"unknown event {event!r}; events: {', '.join(EVENTS)}")
+        self._subscribers[event].append(fn)
+
+    def publish(self, event: str, **payload) -> None:
+        for fn in self._subscribers.get(event, ()):
+            fn(**payload)
+
+
+def _rows(firms):
+    return firms if isinstance(firms, slice) else np.asarray(firms)
