@@ -34,14 +34,11 @@ class FirmTable:
     adopted: np.ndarray  # [N, K] bool: has adopted the measure
     adopted_month: np.ndarray  # [N, K] int16: month of adoption (-1: before the run; NEVER16 if not)
     applicable: np.ndarray  # [N, K] bool: measure fits the firm's sector and size
-    review_phase: np.ndarray  # [N] int16: month (mod review interval) of the firm's investment review
     last_review_month: np.ndarray  # [N] int32
     hidden_cost_relief: np.ndarray  # [N] share of hidden costs removed (workshops, assessments)
     risk_relief: np.ndarray  # [N] share of risk premium removed (workshops)
     reporting_from_month: np.ndarray  # [N] int32: month the firm starts reporting to the registry
     sets_supplier_target: np.ndarray  # [N] bool: the firm asks its suppliers to cut emissions
-    offer_until_month: np.ndarray  # [N] int32: last month of a cost-share programme offer (-1: none)
-    programme_projects: np.ndarray  # [N] int16: cost-share projects the firm has done
 
     @property
     def n(self) -> int:
@@ -133,12 +130,9 @@ def generate(
         adopted=np.zeros((n, K), dtype=bool),
         adopted_month=np.full((n, K), NEVER16, dtype=np.int16),
         applicable=applicable,
-        review_phase=phase,
         last_review_month=(phase.astype(np.int32) - review_interval_months),
         hidden_cost_relief=np.zeros(n, dtype=np.float32),
         risk_relief=np.zeros(n, dtype=np.float32),
         reporting_from_month=reporting,
         sets_supplier_target=target,
-        offer_until_month=np.full(n, -1, dtype=np.int32),
-        programme_projects=np.zeros(n, dtype=np.int16),
     )

@@ -295,10 +295,9 @@ def load_firm_table(cfg, catalogue, energy, rng: np.random.Generator):
         process_t_co2_per_yr=process.astype(float), capture_share=np.zeros(n), cash_usd_per_yr=cash,
         credit_usd=credit, hurdle_rate_per_yr=hurdle, risk_aversion=risk_aversion, capability=capability,
         aware=aware, adopted=np.zeros((n, K), dtype=bool), adopted_month=np.full((n, K), NEVER16, dtype=np.int16),
-        applicable=applicable, review_phase=phase, last_review_month=(phase.astype(np.int32) - interval),
+        applicable=applicable, last_review_month=(phase.astype(np.int32) - interval),
         hidden_cost_relief=np.zeros(n, dtype=np.float32), risk_relief=np.zeros(n, dtype=np.float32),
-        reporting_from_month=reporting, sets_supplier_target=target, offer_until_month=np.full(n, -1, dtype=np.int32),
-        programme_projects=np.zeros(n, dtype=np.int16),
+        reporting_from_month=reporting, sets_supplier_target=target,
     )
     ft.firm_id = p.ids  # the user's identifiers, row by row (not a dataclass field)
     return ft

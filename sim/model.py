@@ -28,15 +28,13 @@ class ClusterModel(mesa.Model):
     Args:
         config: a validated :class:`sim.params.Config` (see ``configs/``); ``config.seed``
             seeds the one Generator everything random derives from.
-        network: optional prebuilt :class:`sim.network.FirmNetwork` (e.g. a user's edge list).
-        firm_table: optional prebuilt :class:`sim.firms.FirmTable` (e.g. a user's firm CSV).
         lazy_firm_agents: create the ``Firm`` agents (thin views; the monthly computation
             never uses them) on first access of ``firm_agents`` or ``space`` instead of at
             build time. Headless batch runs (``run_model``, sweeps) use it: registering
             32,174 Mesa agents is about half of building the Bajío region.
     """
 
-    def __init__(self, config: Config, network=None, firm_table_override=None, lazy_firm_agents: bool = False):
+    def __init__(self, config: Config, lazy_firm_agents: bool = False):
         validate(config)
         super().__init__(rng=config.seed)
         self.config = cfg = config
@@ -52,14 +50,16 @@ class ClusterModel(mesa.Model):
         self.energy = EnergyPaths.from_scenario(sc, cfg.start_year, cfg.end_year)
         self.catalogue = cat = Catalogue.from_config(cfg.measures, self.sector_names)
         self.shift = cat.shift_matrix()
-        if firm_table_override is None and sc.firms_csv:
+        network = None
+        if sc.firms_csv:  # a user's own firms (and ties)
             from . import loaders
 
-            firm_table_override = loaders.load_firm_table(cfg, cat, self.energy, r_firms)
-            if network is None and sc.edges_csv:
-                network = loaders.load_network(cfg, firm_table_override.n)
-        self.firms = ft = firm_table_override or firm_table.generate(
-            sc, cat, self.energy, cfg.n_firms, r_firms, cfg.behaviour.review_interval_months)
+            self.firms = ft = loaders.load_firm_table(cfg, cat, self.energy, r_firms)
+            if sc.edges_csv:
+                network = loaders.load_network(cfg, ft.n)
+        else:
+            self.firms = ft = firm_table.generate(
+                sc, cat, self.energy, cfg.n_firms, r_firms, cfg.behaviour.review_interval_months)
         n, K = ft.n, cat.k
         self.n_firms = n
         self.awareness_draws = AwarenessDraws(r_aware)  # a fixed block per review group and month

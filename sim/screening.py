@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .barriers import capital, economics, hidden_costs, information, risk, skills
+
 F32 = np.float32
 
 # behaviour switches, in the order of the ``switches`` array
@@ -53,9 +55,9 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
     year's per-measure weights: energy cost saving | size basis | scope-1 abatement."""
     R, K = draws.shape[0], per_measure.shape[1]
     G = g_share.shape[0]
-    information, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
-    cust, risk, hidden_on = switches[CUSTOMER_PRESSURE], switches[RISK], switches[HIDDEN_COSTS]
-    skills, economics, capital = switches[SKILLS], switches[ECONOMICS], switches[CAPITAL]
+    info_on, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
+    cust, risk_on, hidden_on = switches[CUSTOMER_PRESSURE], switches[RISK], switches[HIDDEN_COSTS]
+    skills_on, economics_on, capital_on = switches[SKILLS], switches[ECONOMICS], switches[CAPITAL]
     month = int(scalars[MONTH])
     cp = F32(scalars[CARBON_PRICE])
     peer_aw_rate, cp_aw_rate = F32(scalars[PEER_AWARENESS_RATE]), scalars[CP_AWARENESS_RATE]
@@ -80,12 +82,10 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
         f = idx[r]
         months = F32(max(month - last_review[f], 1))
         cp_hazard = F32(cp_aw_rate * cpress[f])
-        base_rate = hurdle[f]
-        if cust:
-            base_rate = hurdle[f] - F32(cp_rate * cpress[f])
+        base = risk.base_rate(cust, hurdle[f], cp_rate, cpress[f])
         risk_weight = risk_aversion[f] * (one - risk_relief[f])
         relief = one - hidden_relief[f]
-        funds = cash[f] + credit[f]
+        funds = capital.funds_usd(cash[f], credit[f])
         funds_loan32 = F32(funds + loan_max)
         cover = cp if carbon_cover[f] else zero  # carbon price * covered
         for k in range(K):
@@ -94,25 +94,13 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                 continue
             share = zero
             if with_share:
-                if mean_field:
-                    share = glob_share[k]
-                else:
-                    share = nb[r, k] * inv_degree[f]
-                if has_clusters:
-                    share += F32(broker * cluster_table[cluster[f] + 1, k])
-                share = min(share, one)
+                share = information.peer_share(mean_field, glob_share[k], nb[r, k], inv_degree[f], has_clusters, broker,
+                                               cluster_table[cluster[f] + 1, k])
             # information: awareness arrives at the review ------------------------------
             aw = (st[r, k] & 2) != 0
             if update_awareness and app and not aw:
-                learn = True
-                if information:
-                    hazard = per_measure[INFO_RATE, k]
-                    if peer_aw:
-                        hazard = share * peer_aw_rate + per_measure[INFO_RATE, k]
-                    if cust:
-                        hazard += cp_hazard
-                    learn = hazard * months > draws[r, k]
-                if learn:
+                if information.learns(info_on, peer_aw, cust, per_measure[INFO_RATE, k], share, peer_aw_rate, cp_hazard,
+                                      months, draws[r, k]):
                     aware[f, k] = True
                     aw = True
                     aware_count[k] += 1
@@ -134,7 +122,7 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                     s = g_share[i, k]
                     g = g_cap[i, k] if s == np.inf else min(s * capex, g_cap[i, k])
                     g_max = max(g_max, g)
-                if capital and not capex - g_max <= funds_loan32:
+                if capital_on and not capex - g_max <= funds_loan32:
                     continue
                 support = g_max
                 if loan_max != 0:
@@ -152,19 +140,11 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
             net = value - capex * per_measure[OM, k]
             if has_extra:
                 net += extra_value[r, k]
-            hidden = zero
-            if hidden_on:
-                hidden = capex * per_measure[HIDDEN_SHARE, k] * relief
-            skilled = capability[f] >= per_measure[COMPLEXITY, k] if skills else True
-            r_eff = base_rate
-            if risk:
-                rr = share * neg_relief if peer_risk else zero
-                rr += one
-                rr *= per_measure[RISK_PREMIUM, k]
-                rr *= risk_weight
-                r_eff = rr + base_rate
-            r_eff = max(r_eff, F32(0.005))
-            if not dense and economics:
+            hidden = hidden_costs.hidden_cost(hidden_on, capex, per_measure[HIDDEN_SHARE, k], relief)
+            skilled = skills.skilled(skills_on, capability[f], per_measure[COMPLEXITY, k])
+            r_eff = risk.effective_rate(risk_on, peer_risk, base, share, neg_relief, per_measure[RISK_PREMIUM, k],
+                                        risk_weight)
+            if not dense and economics_on:
                 # first with the annuity's upper bound min(lifetime, 1 / r) (a hair above,
                 # against rounding): a pair failing it fails the exact test too, and the
                 # exact annuity (log and exp) is only needed for the few that pass
@@ -173,7 +153,7 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                 upper = (net * ann_max if net > 0 else zero) - capex - hidden + support + support_loan
                 if upper <= 0:
                     continue
-            ann = -np.expm1(np.log1p(r_eff) * per_measure[NEG_LIFETIME, k]) / r_eff
+            ann = economics.annuity(r_eff, per_measure[NEG_LIFETIME, k])
             if dense:
                 dense_out[D_OPEN, r, k] = one if is_open else zero
                 dense_out[D_CAPEX, r, k] = capex
@@ -185,7 +165,7 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                 dense_out[D_SHARE, r, k] = share
                 dense_out[D_SKILLED, r, k] = one if skilled else zero
                 continue
-            if economics:
+            if economics_on:
                 bound = net * ann - capex - hidden + support + support_loan
                 if not bound > 0:
                     continue

@@ -31,7 +31,7 @@ def test_same_seed_same_firms_network_and_awareness_draws_under_different_polici
     b = model("n_firms=400", "seed=3", "policy=incentive_package")
     c = model("n_firms=400", "seed=4", "policy=none")
     for col in ("sector", "size_class", "cluster", "hurdle_rate_per_yr", "capability", "risk_aversion",
-                "energy_mwh_per_yr", "cash_usd_per_yr", "credit_usd", "aware", "review_phase", "sets_supplier_target"):
+                "energy_mwh_per_yr", "cash_usd_per_yr", "credit_usd", "aware", "last_review_month", "sets_supplier_target"):
         assert np.array_equal(getattr(a.firms, col), getattr(b.firms, col)), col
     assert not np.array_equal(a.firms.hurdle_rate_per_yr, c.firms.hurdle_rate_per_yr)  # another seed, other firms
     for col in ("src", "dst", "kind"):

@@ -10,6 +10,13 @@ Centre's courses (same pool), technology partnerships (``engine.raise_capability
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+
+
+@njit(inline="always")
+def skilled(on, capability, complexity):
+    """The firm can implement the measure itself."""
+    return capability >= complexity if on else True
 
 
 class ConsultantPool:

@@ -1,0 +1,53 @@
+"""Information: a firm adopts only measures it knows. Switch: ``behaviour.terms.information``
+(off: every pair under review becomes aware).
+
+Awareness arrives at a monthly hazard
+
+    hazard = p_k + q * peer_share + customer-pressure awareness * customer pressure
+
+(Bass: ``info_rate_per_month`` p_k of the measure = innovation; ``behaviour.peer_awareness_per_month``
+q = imitation, switch ``peer_awareness``; ``behaviour.customer_pressure_awareness_per_month``,
+switch ``customer_pressure``). An unaware applicable pair becomes aware at a review when
+hazard * months since the firm's last review exceeds its standard exponential draw
+(probability 1 - exp(-hazard * months)); the draws are made for every pair, so policies
+compared on one seed meet the same draws.
+
+Peer share = share of the firm's neighbours that adopted the measure (complete graph: of
+all firms it applies to) + ``behaviour.cluster_broker_weight`` x adopter share of its
+association's members, capped at 1. It also relieves the risk barrier (``risk.py``).
+
+Relieved by: workshops, pre-assessments (cost-share programmes, the Cleaner Production
+Centre), the climate alliance's diagnoses, roadmaps, audit obligations, technology
+partnerships — every one through ``Engine.inform`` (which keeps the awareness counters).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+F32 = np.float32
+
+
+@njit(inline="always")
+def peer_share(mean_field, glob_share_k, neighbour_adopters, inv_degree, has_clusters, broker, cluster_share_k):
+    """Peer share of one (firm, measure) pair (float32, capped at 1)."""
+    if mean_field:
+        share = glob_share_k
+    else:
+        share = neighbour_adopters * inv_degree
+    if has_clusters:
+        share += F32(broker * cluster_share_k)
+    return min(share, F32(1.0))
+
+
+@njit(inline="always")
+def learns(information, peer_on, customer_on, info_rate, share, peer_rate, customer_hazard, months, draw):
+    """Whether an unaware applicable pair becomes aware at this review."""
+    if not information:
+        return True
+    hazard = info_rate
+    if peer_on:
+        hazard = share * peer_rate + info_rate
+    if customer_on:
+        hazard += customer_hazard
+    return hazard * months > draw
