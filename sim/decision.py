@@ -1,31 +1,34 @@
 """The adoption decision, vectorised over all (firm, measure) pairs under review this month.
 
 A firm adopts a measure when every term below lets it (each term can be switched off in
-``behaviour.terms``; off = the barrier is absent):
+``behaviour.terms``; off = the barrier is absent). Each barrier has one home in
+``sim/barriers/<name>.py``: its formula, parameters, switch and the mechanisms that relieve it.
 
-information   it is aware of the measure. Awareness arrives at a monthly rate
+information   it is aware of the measure. Awareness arrives at a monthly hazard
               p_k (spontaneous; Bass innovation) + q * peer_share (Bass imitation; neighbours
               and fellow association members who adopted) + customer pressure;
               an unaware pair becomes aware at a review with probability
               1 - exp(-hazard * months since the firm's last review). Peer share = share
               of the firm's neighbours that adopted the measure (complete graph: of all
               firms it applies to) + cluster_broker_weight * adopter share of its
-              association's members, capped at 1. Workshops and programme
-              pre-assessments add awareness directly.
+              association's members, capped at 1. Mechanisms add awareness directly
+              (workshops, pre-assessments: ``Engine.inform``).
 economics     its net present value at the firm's own effective discount rate is positive:
               NPV = (energy cost saving * (1 + non-energy benefits) + carbon price * abated
-              scope-1 t - O&M) * annuity(r_eff, lifetime) - PV(firm's share of capex)
-              - hidden costs.
-risk          r_eff = hurdle rate + risk_aversion * risk premium_k * (1 - workshop relief)
-              * (1 - peer relief * peer_share) - customer pressure (USD-free, per year).
+              scope-1 t - O&M + mechanisms' extra value) * annuity(r_eff, lifetime)
+              - (capex - grant) [- loan + PV of the loan's repayments at r_eff] - hidden costs.
+risk          r_eff = max(hurdle rate - customer_pressure_per_yr * customer pressure
+              + risk_aversion * (1 - risk relief) * risk premium_k
+              * (1 - peer_risk_relief_share * peer_share), 0.005) per year.
 hidden_costs  hidden_cost_share_k * capex * (1 - relief from workshops/assessments), USD.
 capital       the firm's share of capex fits its investment budget (cash + credit) plus any
               green loan; measures are funded in order of profitability until it is spent.
-skills        its capability >= the measure's complexity, or a trained consultant (training
-              courses) or a cost-share programme's technical assistance is available.
+skills        its capability >= the measure's complexity, or a trained consultant (the
+              consultant pool) or a grant channel's technical assistance is available.
 
-Incentives enter as offers: a cost-share grant (programme quota and budget), a capex
-subsidy (budget), a green loan (credit line). Offers are allocated in candidate order until
+Incentives enter as offers: every grant channel a mechanism added (``Engine.add_grants``:
+cost-share projects, capex subsidies, green funds ...) offers a grant; the largest wins; a
+green loan covers the rest of the capex. Offers are allocated in candidate order until
 budgets, quotas and credit lines are used up; a candidate that loses its offer is
 re-decided without it, in the same month.
 
@@ -33,7 +36,7 @@ Units: USD, USD/yr, t CO2/yr, shares in [0, 1], rates per year.
 
 The per-pair terms and the candidate pre-filter are evaluated in one compiled pass in
 ``screening.py``; the candidates' best offers, NPVs, order and budget prefix in another
-(``_rank``); the instruments' own ``allocate``/``release`` then hand out budgets and quotas.
+(``_rank``); the grant channels' own ``allocate``/``release`` then hand out budgets and quotas.
 """
 from __future__ import annotations
 
