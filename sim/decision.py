@@ -320,81 +320,22 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     ``draws`` ([R, K] standard exponential variates, drawn for every pair so the stream does
     not depend on the state: common random numbers across policies) drive the information
     term first; None = no awareness update (the initial stock)."""
-    terms = model.behaviour.terms
     firm, measure, v = screening.candidates(model, idx, draws)
-    n = len(firm)
-    if n == 0:
+    if len(firm) == 0:
         return Batch.empty()
-    gov, engine, pool = model.gov, model.engine, model.consultants
-    green_loan = model.instruments["green_loan"]
-    economic = terms.economics
-    capital = terms.capital
-
-    # offers: the most generous grant any instrument offers, plus a green loan; then the
-    # candidates ordered by firm, most profitable first, and funded until budgets are spent
-    grants = gov.grant_instruments
-    capex = v[:, C_CAPEX]
-    offers = np.stack([g.offer(engine, firm, measure, capex) for g in grants]) if grants else np.zeros((0, n))
-    with_ta = np.array([False] + [g.technical_assistance for g in grants])
-    loan_cfg = green_loan.params if green_loan.active else None
-    r_eff = v[:, C_REFF]
-    loan = green_loan.offer(engine, firm, capex - offers.max(axis=0) if grants else capex, r_eff)
-    ratio = _EMPTY
-    if loan_cfg is not None:  # PV of a green loan's repayments per USD borrowed, at the firm's own rate
-        ratio = annuity_factor(r_eff, loan_cfg.term_yr) / annuity_factor(
-            np.full_like(r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
-    f, k, instrument, fl, bo = _rank(firm, measure, v, offers, with_ta, loan, loan_cfg is not None, ratio,
-                                        economic, capital, pool.available)
-    p = _Pairs(f, k, fl[R_CAPEX], fl[R_NET], fl[R_ANN], fl[R_HIDDEN], fl[R_REFF], fl[R_FUNDS], bo[B_SKILLED],
-               fl[R_LOAN_RATIO] if loan_cfg is not None else None)
-    grant, loan, npv_s = fl[R_GRANT], fl[R_LOAN], fl[R_NPV_S]
-    ok_plain, programme_ta, want = bo[B_OK_PLAIN], bo[B_TA], bo[B_WANT]
-
-    def passes(grant, loan, consultant_ok):
-        worth = _npv(p, grant, loan) > 0 if economic else np.ones(n, bool)
-        fits = (p.capex - grant <= p.funds + loan) if capital else np.ones(n, bool)
-        return worth & fits & (p.skilled | consultant_ok)
-
+    green_loan, pool, switches = model.instruments["green_loan"], model.consultants, model.behaviour.terms
+    p, instrument, grant, loan, npv_s, ok_plain, programme_ta, want = _ranked(model, firm, measure, v)
+    instrument, grant, loan, programme_ta, want, got_by, got_loan = _allocate_offers(
+        model, p, instrument, grant, loan, programme_ta, want)
     firm_cost = p.capex - grant
-
-    def affordable(want, firm_cost, loan):
-        """Each firm funds its chosen measures, most profitable first, until its budget is spent."""
-        if not capital:
-            return want
-        cost = np.where(want, firm_cost - loan, 0.0)
-        return want & _group_prefix_ok(f, cost, p.funds)
-
-    # allocate each grant instrument's budget/quota in candidate order; a candidate refused
-    # for lack of money is re-decided without the offer
-    got_by = []
-    got = np.zeros(n, bool)
-    for code, g in enumerate(grants, start=1):
-        mask = want & (instrument == code)
-        if g.one_per_firm:
-            mask = _first_in_firm_among(f, mask)
-        gi = g.allocate(mask, grant)
-        got_by.append(gi)
-        got |= gi
-    lost = want & (instrument != NONE) & ~got
-    grant = np.where(lost, 0.0, grant)
-    instrument = np.where(lost, NONE, instrument)
-    programme_ta &= ~lost
-    firm_cost = p.capex - grant
-    loan = np.where(lost, green_loan.offer(engine, f, firm_cost, p.r_eff), loan)
-    got_loan = green_loan.allocate(want & (loan > 0), loan)
-    lost_loan = want & (loan > 0) & ~got_loan
-    loan = np.where(got_loan, loan, 0.0)
-    redo = lost | lost_loan
-    if redo.any():
-        want = np.where(redo, passes(grant, loan, programme_ta | pool.available), want)
-
     # skills: a trained consultant for firms that lack the capability (programme projects
     # come with the programme's technical assistance)
     consultant = pool.allocate(want & ~p.skilled & ~programme_ta)
     want &= p.skilled | programme_ta | consultant
-    want = affordable(want, firm_cost, loan)
+    if switches.capital:  # each firm funds its chosen measures, most profitable first, until its budget is spent
+        want = want & _group_prefix_ok(p.firm, np.where(want, firm_cost - loan, 0.0), p.funds)
     # give back what dropped candidates had been allocated
-    for g, gi in zip(grants, got_by):
+    for g, gi in zip(model.gov.grant_instruments, got_by):
         g.release(gi & ~want, grant)
     green_loan.release(got_loan & ~want, loan)
     pool.release(consultant & ~want)
@@ -402,9 +343,10 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     grant = np.where(want, grant, 0.0)
 
     sel = np.flatnonzero(want)
+    f, k = p.firm[sel], p.measure[sel]
     return Batch(
-        firm=f[sel],
-        measure=k[sel],
+        firm=f,
+        measure=k,
         capex_usd=p.capex[sel],
         firm_cost_usd=firm_cost[sel],
         grant_usd=grant[sel],
@@ -413,9 +355,67 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
         loan_grant_equivalent_usd=green_loan.grant_equivalent(loan[sel]),
         consultant=consultant[sel],
         npv_usd=npv_s[sel],
-        abatement_t_per_yr=model.abatement_t_per_yr(f[sel], k[sel]),
+        abatement_t_per_yr=model.abatement_t_per_yr(f, k),
         without_support=ok_plain[sel],
     )
+
+
+def _ranked(model, firm, measure, v):
+    """Offers: the most generous grant any channel offers, plus a green loan on the rest;
+    then the candidates ordered by firm, most profitable first, with what each wants at
+    those offers (``_rank``)."""
+    grants, engine, green_loan = model.gov.grant_instruments, model.engine, model.instruments["green_loan"]
+    n, capex, r_eff = len(firm), v[:, C_CAPEX], v[:, C_REFF]
+    offers = np.stack([g.offer(engine, firm, measure, capex) for g in grants]) if grants else np.zeros((0, n))
+    with_ta = np.array([False] + [g.technical_assistance for g in grants])
+    loan_cfg = green_loan.params if green_loan.active else None
+    loan = green_loan.offer(engine, firm, capex - offers.max(axis=0) if grants else capex, r_eff)
+    ratio = _EMPTY
+    if loan_cfg is not None:  # PV of a green loan's repayments per USD borrowed, at the firm's own rate
+        ratio = annuity_factor(r_eff, loan_cfg.term_yr) / annuity_factor(
+            np.full_like(r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
+    switches = model.behaviour.terms
+    f, k, instrument, fl, bo = _rank(firm, measure, v, offers, with_ta, loan, loan_cfg is not None, ratio,
+                                     switches.economics, switches.capital, model.consultants.available)
+    p = _Pairs(f, k, fl[R_CAPEX], fl[R_NET], fl[R_ANN], fl[R_HIDDEN], fl[R_REFF], fl[R_FUNDS], bo[B_SKILLED],
+               fl[R_LOAN_RATIO] if loan_cfg is not None else None)
+    return p, instrument, fl[R_GRANT], fl[R_LOAN], fl[R_NPV_S], bo[B_OK_PLAIN], bo[B_TA], bo[B_WANT]
+
+
+def _allocate_offers(model, p, instrument, grant, loan, programme_ta, want):
+    """Each grant channel's budget/quota, then the credit line, in candidate order; a
+    candidate refused for lack of money is re-decided without the offer."""
+    grants, engine, green_loan = model.gov.grant_instruments, model.engine, model.instruments["green_loan"]
+    got_by = []
+    got = np.zeros(len(want), bool)
+    for code, g in enumerate(grants, start=1):
+        mask = want & (instrument == code)
+        if g.one_per_firm:
+            mask = _first_in_firm_among(p.firm, mask)
+        gi = g.allocate(mask, grant)
+        got_by.append(gi)
+        got |= gi
+    lost = want & (instrument != NONE) & ~got
+    grant = np.where(lost, 0.0, grant)
+    instrument = np.where(lost, NONE, instrument)
+    programme_ta &= ~lost
+    loan = np.where(lost, green_loan.offer(engine, p.firm, p.capex - grant, p.r_eff), loan)
+    got_loan = green_loan.allocate(want & (loan > 0), loan)
+    lost_loan = want & (loan > 0) & ~got_loan
+    loan = np.where(got_loan, loan, 0.0)
+    redo = lost | lost_loan
+    if redo.any():
+        again = _passes(p, model.behaviour.terms, grant, loan, programme_ta | model.consultants.available)
+        want = np.where(redo, again, want)
+    return instrument, grant, loan, programme_ta, want, got_by, got_loan
+
+
+def _passes(p: _Pairs, switches, grant, loan, consultant_ok) -> np.ndarray:
+    """Worth it, affordable and feasible at these offers (the re-decision of ``_rank``'s test)."""
+    n = len(p.firm)
+    worth = _npv(p, grant, loan) > 0 if switches.economics else np.ones(n, bool)
+    fits = (p.capex - grant <= p.funds + loan) if switches.capital else np.ones(n, bool)
+    return worth & fits & (p.skilled | consultant_ok)
 
 
 @njit(cache=True, nogil=True)

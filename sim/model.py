@@ -39,40 +39,48 @@ class ClusterModel(mesa.Model):
         super().__init__(rng=config.seed)
         self.config = cfg = config
         self.behaviour = cfg.behaviour
-        r_firms, r_net, r_policy, r_aware = self.rng.spawn(4)
-        sc = cfg.scenario
-        self.sector_names = [s.name for s in sc.sectors]
+        r_firms, r_net, r_policy, r_aware = self.rng.spawn(4)  # child streams, one per component
+        self.sector_names = [s.name for s in cfg.scenario.sectors]
         self.start_year, self.end_year = cfg.start_year, cfg.end_year
         self.n_months = 12 * (cfg.end_year - cfg.start_year + 1)
         self.month = -1  # advanced at the start of each step
         self.year = cfg.start_year
+        self.energy = EnergyPaths.from_scenario(cfg.scenario, cfg.start_year, cfg.end_year)
+        self.catalogue = Catalogue.from_config(cfg.measures, self.sector_names)
+        self.shift = self.catalogue.shift_matrix()
+        network = self._build_firms(r_firms)
+        self.awareness_draws = AwarenessDraws(r_aware)  # a fixed block per review group and month
+        self._build_peer_state(network if network is not None else self._build_network(cfg.scenario, self.firms, r_net))
+        self._build_agents(r_policy, lazy_firm_agents)
+        self._build_bookkeeping()
+        self._initial_stock()
 
-        self.energy = EnergyPaths.from_scenario(sc, cfg.start_year, cfg.end_year)
-        self.catalogue = cat = Catalogue.from_config(cfg.measures, self.sector_names)
-        self.shift = cat.shift_matrix()
+    def _build_firms(self, rng):
+        """The firm table: a user's own firms (CSV) or a synthetic population. Returns the
+        user's network (edge list) if given, else None."""
+        cfg, sc = self.config, self.config.scenario
         network = None
-        if sc.firms_csv:  # a user's own firms (and ties)
+        if sc.firms_csv:
             from . import loaders
 
-            self.firms = ft = loaders.load_firm_table(cfg, cat, self.energy, r_firms)
+            self.firms = loaders.load_firm_table(cfg, self.catalogue, self.energy, rng)
             if sc.edges_csv:
-                network = loaders.load_network(cfg, ft.n)
+                network = loaders.load_network(cfg, self.firms.n)
         else:
-            self.firms = ft = firm_table.generate(
-                sc, cat, self.energy, cfg.n_firms, r_firms, cfg.behaviour.review_interval_months)
-        n, K = ft.n, cat.k
-        self.n_firms = n
-        self.awareness_draws = AwarenessDraws(r_aware)  # a fixed block per review group and month
+            self.firms = firm_table.generate(
+                sc, self.catalogue, self.energy, cfg.n_firms, rng, cfg.behaviour.review_interval_months)
+        self.n_firms = self.firms.n
+        return network
 
-        # network and peer-effect state ---------------------------------------------
-        kind = sc.network.kind
-        self.mean_field = kind == "complete"  # peers = all firms: adopter share of the population
-        if network is None:
-            network = self._build_network(sc, ft, r_net)
+    def _build_peer_state(self, network) -> None:
+        """The network and what the peer effects read: degrees, neighbours' adopters,
+        customer pressure, associations' adopters."""
+        ft, K, sc = self.firms, self.catalogue.k, self.config.scenario
+        self.mean_field = sc.network.kind == "complete"  # peers = all firms: adopter share of the population
         self.network = network
         self.degree = network.degree.astype(np.float32)
         self.inv_degree = (1.0 / np.maximum(self.degree, 1.0)).astype(np.float32)
-        self.neighbour_adopters = np.zeros((n, K), dtype=np.float32)
+        self.neighbour_adopters = np.zeros((ft.n, K), dtype=np.float32)
         n_customers = np.diff(network.customers.indptr)
         self.customer_pressure = np.where(
             n_customers > 0, network.customers @ ft.sets_supplier_target.astype(np.float32) / np.maximum(n_customers, 1), 0.0)
@@ -80,18 +88,20 @@ class ClusterModel(mesa.Model):
         self.cluster_size = np.bincount(ft.cluster[ft.cluster >= 0], minlength=L).astype(float)
         self.cluster_adopters = np.zeros((L, K))
 
-        # agents and mechanisms --------------------------------------------------------------
-        self.registry = Registry(n, self.energy.years)
+    def _build_agents(self, policy_rng, lazy_firm_agents: bool) -> None:
+        """The Mesa agents: government, associations, firm views, and every mechanism."""
+        cfg, ft = self.config, self.firms
+        self.registry = Registry(ft.n, self.energy.years)
         self.gov = Government(self, self.registry)
-        self.clusters = [Cluster(self, i, c.name, np.flatnonzero(ft.cluster == i)) for i, c in enumerate(sc.clusters)]
-        self._firm_agents = None if lazy_firm_agents else [Firm(self, i) for i in range(n)]
+        self.clusters = [Cluster(self, i, c.name, np.flatnonzero(ft.cluster == i)) for i, c in enumerate(cfg.scenario.clusters)]
+        self._firm_agents = None if lazy_firm_agents else [Firm(self, i) for i in range(ft.n)]
         self._space = None
         self._graph = None
         self.calibration_factor = 1.0
         #: the skills barrier's pool of trained consultants (``barriers/skills.py``)
         self.consultants = ConsultantPool(cfg.policy.training.projects_per_consultant_per_yr)
         #: the policy instruments' own child streams (``Engine.spawn_stream``)
-        self.policy_streams = dict(zip(("workshops", "cost_share"), r_policy.spawn(2)))
+        self.policy_streams = dict(zip(("workshops", "cost_share"), policy_rng.spawn(2)))
         self.setting_up = True
         self.engine = Engine(self)
         self.mechanisms = build_mechanisms(self.engine, cfg)
@@ -100,11 +110,13 @@ class ClusterModel(mesa.Model):
         self.assessments_this_month = 0
         self.engine.subscribe("assessment", self._count_assessments)
 
-        # bookkeeping ---------------------------------------------------------------------
+    def _build_bookkeeping(self) -> None:
+        """Running totals the reporters read (so reporting never loops over firms)."""
+        ft, K, n = self.firms, self.catalogue.k, self.firms.n
         self.applicable_count = ft.applicable.sum(axis=0)
         self.aware_count = ft.aware.sum(axis=0).astype(np.int64)
         self.adopter_count = np.zeros(K, dtype=np.int64)
-        self.adopters_by_sector = np.zeros((len(sc.sectors), K), dtype=np.int64)
+        self.adopters_by_sector = np.zeros((len(self.sector_names), K), dtype=np.int64)
         self.base_energy_total = ft.energy_mwh_per_yr.sum(axis=0)
         self.energy_total = self.base_energy_total.copy()
         self.scope1_rate = np.zeros(n)
@@ -120,7 +132,6 @@ class ClusterModel(mesa.Model):
         self.running = True
         self.state32 = np.zeros((n, len(CARRIERS) + 1), dtype=np.float32)
         self._refresh_state32(slice(None))
-        self._initial_stock()
 
     def _initial_stock(self) -> None:
         """Measures firms already have in the start year: every firm that knows a measure and
