@@ -58,7 +58,7 @@ def _config(n_firms: int, seed: int):
     return to_config(compose([f"scenario={SCENARIO}", f"policy={POLICY}", f"n_firms={n_firms}", f"seed={seed}"]))
 
 
-PHASES = ("update_policy", "cluster_activities", "programme_activities", "firm_decisions", "account_emissions",
+PHASES = ("advance_month", "cluster_activities", "programme_activities", "firm_decisions", "account_emissions",
           "collect_data")
 
 

@@ -54,6 +54,8 @@ class ReadOnlyTable:
         object.__setattr__(self, "_table", table)
 
     def __getattr__(self, name):
+        if name.startswith("__") or name == "_table":  # copies and pickles build the object bare
+            raise AttributeError(name)
         value = getattr(self._table, name)
         return _read_only(value) if isinstance(value, np.ndarray) else value
 

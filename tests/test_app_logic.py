@@ -280,11 +280,11 @@ def test_roadmaps_the_scenario_provides_are_drawn_and_labelled():
     alliance = NS(roadmaps={"a": NS(target_t_co2_by_year={2026: 100.0, 2030: 60.0}),
                             "b": NS(target_t_co2_by_year={2026: 50.0, 2030: 40.0})})
     tracker = NS(params=NS(net_zero_year=2045), path_t_co2_per_yr=lambda model, y: 1000.0 * (2045 - y) / 20)
-    sim = NS(model=NS(programmes=[alliance, tracker], start_year=2025), cfg=NS(scenario=NS()))
+    sim = NS(model=NS(mechanisms=[alliance, tracker], start_year=2025, engine=None), cfg=NS(scenario=NS()))
     lines = {label: (list(x), list(v)) for label, x, v in roadmap_lines(sim, "en")}
     assert lines["Cluster roadmaps: members' targets (sum)"] == ([2026.0, 2030.0], [150.0, 100.0])
     assert lines["Scenario's path to net zero in 2045"] == ([2025.0, 2045.0], [1000.0, 0.0])
-    assert roadmap_lines(NS(model=NS(programmes=[], start_year=2025), cfg=NS(scenario=NS())), "es") == []
+    assert roadmap_lines(NS(model=NS(mechanisms=[], start_year=2025, engine=None), cfg=NS(scenario=NS())), "es") == []
 
 
 def test_a_click_on_a_firm_in_the_picture_selects_it():

@@ -78,7 +78,7 @@ def roadmap_lines(sim, lang: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
     if pts:
         years = np.array(sorted(int(y) for y in pts), dtype=float)
         out.append((t(lang, "roadmap"), years, np.array([float(pts[int(y)]) for y in years])))
-    for p in getattr(m, "programmes", []):
+    for p in getattr(m, "mechanisms", []):
         maps = getattr(p, "roadmaps", None)
         if maps:
             total: dict[int, float] = {}
@@ -91,12 +91,12 @@ def roadmap_lines(sim, lang: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
         nz = getattr(getattr(p, "params", None), "net_zero_year", None)
         if nz is not None and hasattr(p, "path_t_co2_per_yr"):
             ys = np.array([m.start_year, float(nz)])
-            out.append((t(lang, "net_zero_path", year=int(nz)), ys, np.array([p.path_t_co2_per_yr(m, y) for y in ys])))
+            out.append((t(lang, "net_zero_path", year=int(nz)), ys, np.array([p.path_t_co2_per_yr(m.engine, y) for y in ys])))
     return out
 
 
 def _roadmap_signature(sim) -> tuple:
-    return tuple(len(getattr(p, "roadmaps", None) or ()) for p in getattr(sim.model, "programmes", []))
+    return tuple(len(getattr(p, "roadmaps", None) or ()) for p in getattr(sim.model, "mechanisms", []))
 
 
 def _months_x(model, n: int) -> np.ndarray:
@@ -193,7 +193,7 @@ def spending_table(model) -> list[tuple[str, float, float | None]]:
     for key, spent in gov.spending_usd().items():
         inst = budgeted.get(key)
         if key == "green_loan":
-            gl = gov.green_loan
+            gl = model.instruments["green_loan"]
             if gl.enabled or gl.lent_usd > 0:
                 rows.append((key, float(gl.lent_usd), float(gl.budget_usd)))
             continue
