@@ -145,6 +145,13 @@ class Terms:
     funds: np.ndarray  # [R] USD
     skilled: np.ndarray  # [R, K] bool
 
+    def npv(self, grant_usd=0.0) -> np.ndarray:
+        """[R, K] NPV of each measure, USD (module docstring, economics): value over the
+        lifetime at the firm's effective rate, minus the firm's share of capex after a grant
+        of ``grant_usd`` (scalar or [R, K]), minus hidden costs. Float32, in the decision's
+        order of operations."""
+        return self.net_value * self.annuity - (self.capex - grant_usd) - self.hidden
+
 
 def terms(model, firms) -> Terms:
     """The decision terms (see module docstring) of the firms ``firms`` (index array) for
@@ -437,6 +444,7 @@ def explain(model, firm: int) -> list[dict]:
     ft, cat, b = model.firms, model.catalogue, model.behaviour
     idx = np.array([firm])
     tm = terms(model, idx)
+    npvs = tm.npv()
     ab = model.abatement_t_per_yr(np.repeat(idx, cat.k), np.arange(cat.k))
     rows = []
     for k, name in enumerate(cat.names):
@@ -445,7 +453,7 @@ def explain(model, firm: int) -> list[dict]:
                "adopted": bool(ft.adopted[firm, k])}
         if row["applicable"] and row["available"]:
             capex = float(tm.capex[0, k])
-            npv = float(tm.net_value[0, k] * tm.annuity[0, k] - capex - tm.hidden[0, k])
+            npv = float(npvs[0, k])
             funds = float(tm.funds[0])
             row.update(
                 capex_usd=capex, saving_usd_per_yr=float(tm.saving[0, k]), abatement_t_per_yr=float(ab[k]),

@@ -336,6 +336,14 @@ class Engine:
         for fn in self._subscribers.get(event, ()):
             fn(**payload)
 
+    # -- usmx --
+    @property
+    def available(self) -> np.ndarray:
+        """[K] bool: measures firms can buy now (the catalogue's first years and every
+        mechanism's ``available`` limits, e.g. infrastructure not yet built), as the decision
+        sees them this month."""
+        return _read_only(self._m.available)
+
 
 def _rows(firms):
     return firms if isinstance(firms, slice) else np.asarray(firms)

@@ -25,7 +25,7 @@ def _model(*overrides):
 
 
 def _alliance(m):
-    return next(p for p in m.programmes if p.programme_name == "climate_alliance")
+    return next(p for p in m.mechanisms if p.name == "climate_alliance")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_workshops_of_21_firms_per_cluster_report_barriers(run):
 
 def test_a_workshop_lifts_awareness_and_relieves_only_its_participants():
     m = _model("end_year=2025", "n_firms=1500")
-    m.update_policy()
+    m.advance_month()  # month 0: the start year opens
     aware0 = m.firms.aware.copy()
     m.cluster_activities()  # month 0: the workshops
     risk = m.firms.risk_relief
@@ -108,7 +108,7 @@ def test_cheaper_first_potentials_do_not_double_count():
         m.step()
     al = _alliance(m)
     members = al.members[2]
-    rows = al.mac_curve(m, members)
+    rows = al.mac_curve(m.engine, members)
     x0 = m.state_matrix(members)
     before = (m.scope1_rate[members] + m.scope2_rate[members]).sum()
     stacked = sum(r[2] for r in rows)
@@ -213,7 +213,7 @@ def test_with_full_coverage_the_roadmap_base_is_the_registry_total():
     ci = 2
     members = al.members[ci]
     rep = members[::3]
-    w = al.extrapolation_weights(m, members, rep)
+    w = al.extrapolation_weights(m.engine, members, rep)
     assert w.sum() <= len(members) and (w >= 1).all()
 
 

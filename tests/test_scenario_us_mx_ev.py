@@ -19,7 +19,7 @@ SHORT = ("scenario=us_mx_ev", "n_firms=800", "end_year=2029")
 
 
 def _prog(model, name):
-    return next(p for p in model.programmes if p.programme_name == name)
+    return next(p for p in model.mechanisms if p.name == name)
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +57,14 @@ def test_charging_access_lowers_the_cost_of_electrifying():
     m = ClusterModel(make_config(*SHORT))
     cn = _prog(m, "charging_network")
     mx = np.flatnonzero(cn.country == cn.countries.index("mx"))[:50]
-    before = cn.capex_factor(m, mx)[:, cn.k].copy()
+    before = cn.capex_factor(m.engine, mx)[:, cn.k].copy()
     other = np.delete(np.arange(m.catalogue.k), cn.k)
-    assert (cn.capex_factor(m, mx)[:, other] == 1).all()
+    assert (cn.capex_factor(m.engine, mx)[:, other] == 1).all()
     expected = 1 + cn.params.charging_gap_capex_share * (1 - cn.access[cn.countries.index("mx")])
     np.testing.assert_allclose(before, expected, rtol=1e-6)
     cn.chargers[cn.countries.index("mx")] *= 20  # a big charger build-out in Mexico
     cn._update_access()
-    after = cn.capex_factor(m, mx)[:, cn.k]
+    after = cn.capex_factor(m.engine, mx)[:, cn.k]
     assert (after < before).all() and (after >= 1).all()
 
 
@@ -84,14 +84,14 @@ def test_lcfs_credit_value_and_monthly_credits_follow_the_formula():
     m.step()
     lc = _prog(m, "lcfs_credit")
     per_mwh = max(lc.benchmark - lc.elec_per_diesel * float(m.ef[CARRIERS.index("electricity")]), 0.0)
-    assert lc.credit_t_per_mwh_displaced(m) == pytest.approx(per_mwh)
+    assert lc.credit_t_per_mwh_displaced(m.engine) == pytest.approx(per_mwh)
     assert lc.benchmark == pytest.approx(0.262) and lc.price == pytest.approx(70.0)
     firms = np.arange(40)
-    ev = lc.extra_value_usd_per_yr(m, firms)
+    ev = lc.extra_value_usd_per_yr(m.engine, firms)
     diesel = m.state32[firms, CARRIERS.index("diesel")]
     np.testing.assert_allclose(ev[:, lc.k], diesel * lc.removes * per_mwh * 70.0 * 0.5, rtol=1e-5)
     assert (np.delete(ev, lc.k, axis=1) == 0).all()
-    d = ev_displaced_diesel_mwh(m, lc.k)
+    d = ev_displaced_diesel_mwh(m.engine, lc.k)
     assert lc.month_credits_t.sum() == pytest.approx(d[lc.covered].sum() * per_mwh / 12)
 
 

@@ -6,7 +6,7 @@ urban DC fast, freight-corridor truck chargers), each class with its installed c
 number of electric vehicles one charger can serve. Every year:
 
 1. **government** deploys its yearly programme of chargers per country and class while its
-   budget lasts (public spending, ``gov.other_spending``);
+   budget lasts (public spending, reported with ``engine.report_spending``);
 2. **industry** (charge-point operators, utilities, OEMs) deploys chargers where the
    electric fleet makes them pay: it adds chargers of a class until each serves no more
    than ``industry_evs_per_charger`` vehicles, growing the stock by at most
@@ -39,11 +39,11 @@ from . import Mechanism, register
 DIESEL = CARRIERS.index("diesel")
 
 
-def firm_country(model, countries: list[str]) -> np.ndarray:
+def firm_country(engine, countries: list[str]) -> np.ndarray:
     """[N] index into ``countries`` of each firm's country (sector name suffix ``_<country>``), -1 if none."""
     sec_country = np.array([next((i for i, c in enumerate(countries) if s.endswith(f"_{c}")), -1)
-                            for s in model.sector_names], dtype=np.int64)
-    return sec_country[model.firms.sector]
+                            for s in engine.sector_names], dtype=np.int64)
+    return sec_country[engine.firms.sector]
 
 
 def check_countries(countries, sector_names, key: str) -> None:
@@ -63,12 +63,12 @@ def check_ev_measure(cfg, name: str, key: str) -> None:
         raise ConfigError(f"{key}.ev_measure", name, "must remove a share in (0, 1) of diesel and add electricity")
 
 
-def ev_displaced_diesel_mwh(model, k_ev: int) -> np.ndarray:
+def ev_displaced_diesel_mwh(engine, k_ev: int) -> np.ndarray:
     """[N] diesel MWh/yr each firm no longer burns because it electrified (0 if it did not).
     The measure removed a share r of diesel, so the displaced amount is r / (1 - r) of what
-    the firm burns now."""
-    r = float(model.catalogue.removes_share[k_ev, DIESEL])
-    ft = model.firms
+    the firm burns now. ``engine``: the :class:`sim.engine.Engine` (read-only firm table)."""
+    r = float(engine.catalogue.removes_share[k_ev, DIESEL])
+    ft = engine.firms
     return np.where(ft.adopted[:, k_ev], ft.energy_mwh_per_yr[:, DIESEL] * (r / (1.0 - r)), 0.0)
 
 
@@ -149,14 +149,14 @@ class ChargingNetwork(Mechanism):
             raise ConfigError(f"{key}.diesel_mwh_per_vehicle_yr/half_access_share", 0, "must be numbers > 0")
 
     class _Budget:
-        """Public money for chargers (``spent_usd`` read by ``Government.spending_usd``)."""
+        """Public money for chargers (``spent_usd``, reported with ``engine.report_spending``)."""
 
         def __init__(self, budgets):
             self.budget_usd = budgets
             self.spent_usd = 0.0
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
         p = params
         self.countries = list(p.countries)
         self.class_names = list(p.classes)
@@ -178,18 +178,17 @@ class ChargingNetwork(Mechanism):
         self.gov_spent = np.zeros(C)
         self.industry_invest = np.zeros(C)
         self.budget = self._Budget(float(self.gov_budget.sum()))
-        model.gov.other_spending["chargers_government"] = self.budget
+        engine.report_spending("chargers_government", self.budget)
 
-        self.k = model.catalogue.index(p.ev_measure)
-        self.country = firm_country(model, self.countries)  # [N]
-        ft = model.firms
-        r = float(model.catalogue.removes_share[self.k, DIESEL])
+        self.k = engine.catalogue.index(p.ev_measure)
+        self.country = firm_country(engine, self.countries)  # [N]
+        ft = engine.firms
+        r = float(engine.catalogue.removes_share[self.k, DIESEL])
         # potential electric fleet: vehicles that the measure could electrify in each country
         potential = np.where(ft.applicable[:, self.k] & (self.country >= 0), r * ft.energy_mwh_per_yr[:, DIESEL], 0.0)
         self.potential_vehicles = np.bincount(np.maximum(self.country, 0), weights=potential * (self.country >= 0),
                                               minlength=C) / p.diesel_mwh_per_vehicle_yr
         self.evs = np.zeros(C)
-        self.done_years: set[int] = set()
         self.history: dict[int, dict] = {}
         self._update_access()
 
@@ -205,24 +204,21 @@ class ChargingNetwork(Mechanism):
         # index -1 (firms outside the countries) -> access 1: no charging gap
         self._access_ext = np.append(self.access, 1.0).astype(np.float32)
 
-    def electric_vehicles(self, model) -> np.ndarray:
+    def electric_vehicles(self, engine) -> np.ndarray:
         """[C] vehicles electrified so far by country."""
-        d = ev_displaced_diesel_mwh(model, self.k)
+        d = ev_displaced_diesel_mwh(engine, self.k)
         inside = self.country >= 0
         return np.bincount(self.country[inside], weights=d[inside], minlength=len(self.countries)) / self.params.diesel_mwh_per_vehicle_yr
 
-    def ev_share(self, model) -> np.ndarray:
+    def ev_share(self, engine) -> np.ndarray:
         """[C] electrified share of the potential electric fleet."""
-        return self.electric_vehicles(model) / np.maximum(self.potential_vehicles, 1e-9)
+        return self.electric_vehicles(engine) / np.maximum(self.potential_vehicles, 1e-9)
 
     # hooks ------------------------------------------------------------------------------
-    def new_year(self, model) -> None:
-        year = model.year
-        if not hasattr(model, "initial_adopters"):
-            return  # the model's set-up values the measures already in place: start from the initial state
-        if year in self.done_years:  # the model's set-up also opens the start year
-            return
-        self.done_years.add(year)
+    def new_year(self, engine) -> None:
+        """The year's build-out (from the start year on; the measures already in place are
+        valued on the initial stock of chargers, so ``setup`` has nothing to do)."""
+        year = engine.year
         p = self.params
         # 1. government programme, while each country's budget lasts
         want = self.gov_per_yr
@@ -239,7 +235,7 @@ class ChargingNetwork(Mechanism):
         self.gov_built += built
         self.chargers += built
         # 2. industry builds where the electric fleet makes chargers pay
-        self.evs = self.electric_vehicles(model)
+        self.evs = self.electric_vehicles(engine)
         need = np.ceil(self.evs[:, None] / self.industry_evs[None, :])
         cap = np.ceil(np.maximum(self.chargers, 1.0) * p.industry_max_growth_share)
         add = np.clip(need - self.chargers, 0.0, cap)
@@ -256,16 +252,16 @@ class ChargingNetwork(Mechanism):
             "fleet_ev_share": {c: float(v) for c, v in zip(self.countries, self.evs / np.maximum(self.potential_vehicles, 1e-9))},
         }
 
-    def capex_factor(self, model, firms):
-        R = model.state32[firms].shape[0]
-        out = np.ones((R, model.catalogue.k), dtype=np.float32)
+    def capex_factor(self, engine, firms):
+        R = len(self.country[firms])
+        out = np.ones((R, engine.catalogue.k), dtype=np.float32)
         gap = np.float32(self.params.charging_gap_capex_share)
         out[:, self.k] = 1.0 + gap * (1.0 - self._access_ext[self.country[firms]])
         return out
 
-    def monthly_row(self, model) -> dict:
+    def monthly_row(self, engine) -> dict:
         row = {}
-        evs = self.electric_vehicles(model)
+        evs = self.electric_vehicles(engine)
         share = evs / np.maximum(self.potential_vehicles, 1e-9)
         for i, c in enumerate(self.countries):
             row[f"chargers_{c}"] = float(self.chargers[i].sum())
@@ -275,8 +271,8 @@ class ChargingNetwork(Mechanism):
         row["fleet_ev_share"] = float(evs.sum() / max(self.potential_vehicles.sum(), 1e-9))
         return row
 
-    def summary(self, model) -> dict:
-        evs = self.electric_vehicles(model)
+    def summary(self, engine) -> dict:
+        evs = self.electric_vehicles(engine)
         share = evs / np.maximum(self.potential_vehicles, 1e-9)
         headline = {f"fleet_ev_share_{c}": float(v) for c, v in zip(self.countries, share)}
         headline["fleet_ev_share"] = float(evs.sum() / max(self.potential_vehicles.sum(), 1e-9))

@@ -45,7 +45,7 @@ from typing import List
 
 import numpy as np
 
-from ..decision import annuity_factor, terms as decision_terms
+from ..barriers.economics import annuity_factor
 from ..params import SIZE_CLASSES, ConfigError
 from . import Mechanism, register
 
@@ -137,17 +137,17 @@ class ClimateAlliance(Mechanism):
                 raise ConfigError(f"{key}.{name}", v, f"must be a year after start_year ({cfg.start_year})")
 
     # ---------------------------------------------------------------------------------
-    def __init__(self, model, params):
-        super().__init__(model, params)
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
         p = params
-        self.stream = model.rng.spawn(1)[0]  # the alliance's own child stream
-        all_names = [c.name for c in model.clusters]
+        self.stream = engine.spawn_stream(self.name)  # the alliance's own child stream
+        all_names = [c.name for c in engine.clusters]
         chosen = p.clusters or all_names
         self.cluster_index = np.array([all_names.index(c) for c in chosen], dtype=np.int64)
         self.cluster_names = list(chosen)
         L = len(all_names)
-        Y = len(model.energy.years)
-        self.members = [np.flatnonzero(model.firms.cluster == i) for i in range(L)]
+        Y = len(engine.energy.years)
+        self.members = [np.flatnonzero(engine.firms.cluster == i) for i in range(L)]
         self.roadmaps: dict[str, Roadmap] = {}
         #: all members' base-year emissions in the registry (what the cluster estimates), t CO2
         self.base_actual: dict[str, float] = {}
@@ -159,21 +159,21 @@ class ClimateAlliance(Mechanism):
         self.coverage = np.full((Y, L), np.nan)
 
     # ---------------------------------------------------------------------------------
-    def cluster_activities(self, model) -> None:
+    def cluster_activities(self, engine) -> None:
         p = self.params
         if not p.enabled:
             return
-        if model.month == p.workshop_month:
+        if engine.month == p.workshop_month:
             for ci, name in zip(self.cluster_index, self.cluster_names):
-                self._workshop(model, int(ci), name)
-        if model.month == p.roadmap_month:
+                self._workshop(engine, int(ci), name)
+        if engine.month == p.roadmap_month:
             for ci, name in zip(self.cluster_index, self.cluster_names):
                 members = self.members[int(ci)]
-                if (model.firms.reporting_from_month[members] <= model.month).any():
-                    self.roadmaps[name] = self._roadmap(model, int(ci), name)
+                if (engine.firms.reporting_from_month[members] <= engine.month).any():
+                    self.roadmaps[name] = self._roadmap(engine, int(ci), name)
                 # a cluster without any reporting member has no information to build a roadmap on
 
-    def _workshop(self, model, ci: int, name: str) -> None:
+    def _workshop(self, engine, ci: int, name: str) -> None:
         p = self.params
         pool = self.members[ci]
         n = min(p.firms_per_workshop, len(pool))
@@ -181,26 +181,23 @@ class ClimateAlliance(Mechanism):
             self.workshop_participants[name] = 0
             return
         part = np.sort(self.stream.choice(pool, size=n, replace=False))
-        self.barriers[name] = self._diagnose(model, part)
-        ft, K = model.firms, model.catalogue.k
-        learn = (self.stream.random((n, K)) < p.awareness_lift_share) & ft.applicable[part] & ~ft.aware[part]
-        ft.aware[part] |= learn
-        model.aware_count += learn.sum(axis=0)
-        ft.hidden_cost_relief[part] = np.maximum(ft.hidden_cost_relief[part], p.hidden_cost_relief_share)
-        ft.risk_relief[part] = np.maximum(ft.risk_relief[part], p.risk_relief_share)
+        self.barriers[name] = self._diagnose(engine, part)
+        engine.inform(part, self.stream.random((n, engine.catalogue.k)) < p.awareness_lift_share, source=self.name)
+        engine.relieve("hidden_costs", part, p.hidden_cost_relief_share)
+        engine.relieve("risk", part, p.risk_relief_share)
         self.workshop_participants[name] = n
 
     @staticmethod
-    def _diagnose(model, part: np.ndarray) -> dict:
+    def _diagnose(engine, part: np.ndarray) -> dict:
         """Share of the participants' open (firm, measure) pairs each barrier blocks, and the
         share no barrier blocks (measures the firm would take up)."""
-        ft = model.firms
-        tm = decision_terms(model, part)
-        open_ = ft.applicable[part] & ~ft.adopted[part] & model.available[None, :]
+        ft = engine.firms
+        tm = engine.terms(part)
+        open_ = ft.applicable[part] & ~ft.adopted[part] & engine.available[None, :]
         n_open = int(open_.sum())
         if n_open == 0:
             return {"open_pairs": 0}
-        npv = tm.net_value * tm.annuity - tm.capex - tm.hidden
+        npv = tm.npv()
         blocked = {
             "information": ~ft.aware[part],
             "economics": npv <= 0,
@@ -217,11 +214,11 @@ class ClimateAlliance(Mechanism):
 
     # ---------------------------------------------------------------------------------
     @staticmethod
-    def extrapolation_weights(model, members: np.ndarray, reporting: np.ndarray) -> np.ndarray:
+    def extrapolation_weights(engine, members: np.ndarray, reporting: np.ndarray) -> np.ndarray:
         """[len(reporting)] how many members each reporting member stands for: members over
         reporting members of its stratum (sector x size class, which an association knows of
         every member). A stratum without any reporting member is unknown and gets no weight."""
-        ft = model.firms
+        ft = engine.firms
         S = len(SIZE_CLASSES)
         st_m = ft.sector[members].astype(np.int64) * S + ft.size_class[members]
         st_r = ft.sector[reporting].astype(np.int64) * S + ft.size_class[reporting]
@@ -229,22 +226,28 @@ class ClimateAlliance(Mechanism):
         cm, cr = np.bincount(st_m, minlength=n), np.bincount(st_r, minlength=n)
         return cm[st_r] / np.maximum(cr[st_r], 1)
 
-    def mac_curve(self, model, firms: np.ndarray, weights: np.ndarray | None = None):
+    def mac_curve(self, engine, firms: np.ndarray, weights: np.ndarray | None = None):
         """The MAC curve of ``firms`` at this year's prices: measures sorted by cost per tonne,
         each with its potential (t CO2/yr) on the state the cheaper measures leave; each firm
-        counts ``weights`` times (default once). Returns (measure index, USD/t, t/yr) rows."""
-        p, cat, val = self.params, model.catalogue, model.val
-        ft = model.firms
+        counts ``weights`` times (default once). Returns (measure index, USD/t, t/yr) rows.
+
+        The cost per tonne is the analyst's (a social cost, not a firm's NPV): catalogue capex
+        annualised at ``discount_rate_per_yr`` plus O&M minus energy-cost savings, per tonne
+        of scope 1+2 CO2, without the firms' hurdle rates, hidden costs or non-energy
+        benefits (those are the decision's, ``engine.terms``)."""
+        p, cat, val = self.params, engine.catalogue, engine.valuation
+        ft = engine.firms
         w = np.ones(len(firms)) if weights is None else np.asarray(weights, dtype=float)
-        x = model.state_matrix(firms)  # [M, C+1] energy by carrier and process CO2
+        x = engine.state_matrix(firms)  # [M, C+1] energy by carrier and process CO2
         ab_w = (val.abated_scope1_t + val.abated_scope2_t).T  # [C+1, K]
-        can = ft.applicable[firms] & ~ft.adopted[firms] & model.available[None, :]
+        can = ft.applicable[firms] & ~ft.adopted[firms] & engine.available[None, :]
         crf = 1.0 / annuity_factor(np.full(cat.k, p.discount_rate_per_yr), cat.lifetime_yr)  # [K] capital recovery
+        capex_mult = engine.capex_multiplier
 
         def cost_and_abatement(x):
             ab = x @ ab_w
             basis = x @ val.size_basis.T
-            capex = (cat.capex_fixed_usd + cat.capex_usd_per_unit * basis) * model.capex_mult
+            capex = (cat.capex_fixed_usd + cat.capex_usd_per_unit * basis) * capex_mult
             cost = capex * (crf + cat.om_share_of_capex_per_yr) - x @ val.saving_usd.T  # USD/yr
             ok = can & (basis > 0)
             return w @ np.where(ok, cost, 0.0), w @ np.where(ok, ab, 0.0), ok
@@ -262,12 +265,12 @@ class ClimateAlliance(Mechanism):
             x[:, :-1] = np.maximum(x[:, :-1], 0.0)
         return rows
 
-    def _roadmap(self, model, ci: int, name: str) -> Roadmap:
-        p, reg = self.params, model.registry
+    def _roadmap(self, engine, ci: int, name: str) -> Roadmap:
+        p, reg = self.params, engine.registry
         members = self.members[ci]
-        reporting = members[model.firms.reporting_from_month[members] <= model.month]
+        reporting = members[engine.firms.reporting_from_month[members] <= engine.month]
         coverage = len(reporting) / max(len(members), 1)
-        w = self.extrapolation_weights(model, members, reporting)
+        w = self.extrapolation_weights(engine, members, reporting)
         done = np.flatnonzero(reg.recorded)
         if len(done):  # base year: the last year in the registry
             y = int(done[-1])
@@ -275,61 +278,58 @@ class ClimateAlliance(Mechanism):
             e_rep = reg.scope1_t[y, reporting].astype(float) + reg.scope2_t[y, reporting]
             self.base_actual[name] = float((reg.scope1_t[y, members].astype(float) + reg.scope2_t[y, members]).sum())
         else:  # no registry year yet: the reporting members' current emission rates
-            base_year = model.year
-            e_rep = model.scope1_rate[reporting] + model.scope2_rate[reporting]
-            self.base_actual[name] = float((model.scope1_rate[members] + model.scope2_rate[members]).sum())
+            base_year = engine.year
+            e_rep = engine.scope1_rate[reporting] + engine.scope2_rate[reporting]
+            self.base_actual[name] = float((engine.scope1_rate[members] + engine.scope2_rate[members]).sum())
         base = float(w @ e_rep)  # stratified estimate of all members' emissions
-        rows = self.mac_curve(model, reporting, w) if len(reporting) else []
+        rows = self.mac_curve(engine, reporting, w) if len(reporting) else []
         mac, cum, potential = [], 0.0, 0.0
         for k, usd_per_t, pot in rows:
             cum += pot
             inside = usd_per_t <= p.roadmap_max_cost_usd_per_t_co2
             if inside:
                 potential += pot
-            mac.append({"measure": model.catalogue.names[k], "cost_usd_per_t_co2": usd_per_t,
+            mac.append({"measure": engine.catalogue.names[k], "cost_usd_per_t_co2": usd_per_t,
                         "potential_t_co2_per_yr": pot, "cumulative_t_co2_per_yr": cum, "in_roadmap": bool(inside)})
         potential = min(potential, base)
         # the plan runs to the target year even when the simulation stops earlier
-        years = list(range(base_year, max(int(model.energy.years[-1]), p.roadmap_target_year) + 1))
+        years = list(range(base_year, max(int(engine.energy.years[-1]), p.roadmap_target_year) + 1))
         span = max(p.roadmap_target_year - base_year, 1)
         a_span = max(p.ambition_year - base_year, 1)
         target = {y: base - potential * min(1.0, (y - base_year) / span) for y in years}
         ambition = {y: base * (1.0 - p.ambition_reduction_share * min(1.0, (y - base_year) / a_span)) for y in years}
         # publish: members learn the roadmap's measures
-        in_rm = np.zeros(model.catalogue.k, bool)
+        in_rm = np.zeros(engine.catalogue.k, bool)
         for r in mac:
             if r["in_roadmap"]:
-                in_rm[model.catalogue.index(r["measure"])] = True
+                in_rm[engine.catalogue.index(r["measure"])] = True
         if in_rm.any() and len(members):
-            ft = model.firms
-            learn = (self.stream.random((len(members), model.catalogue.k)) < p.roadmap_awareness_share)
-            learn &= in_rm[None, :] & ft.applicable[members] & ~ft.aware[members]
-            ft.aware[members] |= learn
-            model.aware_count += learn.sum(axis=0)
-        return Roadmap(name, model.month, base_year, coverage, base, mac, potential, target, ambition)
+            learn = (self.stream.random((len(members), engine.catalogue.k)) < p.roadmap_awareness_share)
+            engine.inform(members, learn & in_rm[None, :], source=self.name)
+        return Roadmap(name, engine.month, base_year, coverage, base, mac, potential, target, ambition)
 
     # ---------------------------------------------------------------------------------
-    def end_month(self, model) -> None:
+    def end_month(self, engine) -> None:
         """Each December (after the registry recorded the year): every cluster's emissions."""
-        if model.month % 12 != 11:
+        if engine.month % 12 != 11:
             return
-        y = model.year - model.start_year
-        reg, ft = model.registry, model.firms
+        y = engine.year - engine.start_year
+        reg, ft = engine.registry, engine.firms
         L = len(self.members)
         em = (reg.scope1_t[y].astype(float) + reg.scope2_t[y])
-        reporting = ft.reporting_from_month <= model.month
+        reporting = ft.reporting_from_month <= engine.month
         ok = ft.cluster >= 0
         self.emissions_t[y] = np.bincount(ft.cluster[ok], weights=em[ok], minlength=L)
         self.reported_t[y] = np.bincount(ft.cluster[ok], weights=(em * reporting)[ok], minlength=L)
         self.coverage[y] = np.bincount(ft.cluster[ok], weights=reporting[ok].astype(float), minlength=L) / np.maximum(
             np.bincount(ft.cluster[ok], minlength=L), 1)
 
-    def monthly_row(self, model) -> dict:
+    def monthly_row(self, engine) -> dict:
         return {"alliance_workshop_participants": int(sum(self.workshop_participants.values())),
                 "alliance_roadmaps": len(self.roadmaps)}
 
-    def summary(self, model) -> dict:
-        years = model.energy.years
+    def summary(self, engine) -> dict:
+        years = engine.energy.years
         rec = ~np.isnan(self.emissions_t[:, 0]) if self.emissions_t.shape[1] else np.zeros(len(years), bool)
         out_clusters = {}
         headline = {"clusters": len(self.cluster_names),
@@ -340,7 +340,7 @@ class ClimateAlliance(Mechanism):
             em = {int(y): float(self.emissions_t[i, ci]) for i, y in enumerate(years) if rec[i]}
             rows = {}
             for y, e in em.items():
-                i = y - model.start_year
+                i = y - engine.start_year
                 row = {"emissions_t_co2": e, "reported_t_co2": float(self.reported_t[i, ci]),
                        "registry_coverage_share": float(self.coverage[i, ci])}
                 if rm is not None and y in rm.target_t_co2_by_year:

@@ -71,76 +71,77 @@ class LcfsCredit(Mechanism):
         if not 0 <= p.revenue_counted_share <= 1:
             raise ConfigError(f"{key}.revenue_counted_share", p.revenue_counted_share, "must be a share in [0, 1]")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
         p = params
         self.countries = list(p.countries)
-        self.k = model.catalogue.index(p.ev_measure)
-        self.country = firm_country(model, self.countries)
+        self.k = engine.catalogue.index(p.ev_measure)
+        self.country = firm_country(engine, self.countries)
         covered_c = np.array([c in p.covered_countries for c in self.countries] + [False])
         self.covered = covered_c[self.country]  # [N] (country -1 -> last entry, False)
-        years = model.energy.years
+        years = engine.energy.years
         self.price_path = interpolate(p.credit_price_usd_per_t_co2, years)
         self.benchmark_path = interpolate(p.benchmark_t_co2_per_mwh, years)
-        r = float(model.catalogue.removes_share[self.k, DIESEL])
+        r = float(engine.catalogue.removes_share[self.k, DIESEL])
         self.removes = r
-        self.elec_per_diesel = float(model.catalogue.adds_mwh_per_mwh_removed[self.k])
+        self.elec_per_diesel = float(engine.catalogue.adds_mwh_per_mwh_removed[self.k])
         C = len(self.countries)
         self.credits_t = np.zeros(C)
         self.payments_usd = np.zeros(C)
         self.by_year: dict[int, dict] = {}
         self.month_credits_t = np.zeros(C)
         self.month_payments_usd = np.zeros(C)
-        self._set_year(model.start_year)
+        self._set_year(engine.start_year)  # the start year's credit counts in the initial stock too
 
     def _set_year(self, year: int) -> None:
-        y = year - self.model.start_year
+        y = year - self.engine.start_year
         on = year >= self.params.start_year
         self.price = float(self.price_path[y]) if on else 0.0
         self.benchmark = float(self.benchmark_path[y])
 
-    def credit_t_per_mwh_displaced(self, model) -> float:
+    def credit_t_per_mwh_displaced(self, engine) -> float:
         """Credits per MWh of diesel displaced this year, t CO2e (>= 0)."""
-        return max(self.benchmark - self.elec_per_diesel * float(model.ef[ELECTRICITY]), 0.0)
+        return max(self.benchmark - self.elec_per_diesel * float(engine.ef[ELECTRICITY]), 0.0)
 
     # hooks ------------------------------------------------------------------------------
-    def new_year(self, model) -> None:
-        self._set_year(model.year)
+    def new_year(self, engine) -> None:
+        self._set_year(engine.year)
 
-    def extra_value_usd_per_yr(self, model, firms):
+    def extra_value_usd_per_yr(self, engine, firms):
         if self.price <= 0 or not self.covered.any():
             return None
-        x = model.state32[firms]
-        out = np.zeros((x.shape[0], model.catalogue.k), dtype=np.float32)
-        per_mwh = self.credit_t_per_mwh_displaced(model) * self.price * self.params.revenue_counted_share
-        out[:, self.k] = x[:, DIESEL] * np.float32(self.removes * per_mwh) * self.covered[firms]
+        # the firms' diesel use as the decision's float32 state holds it
+        diesel = engine.firms.energy_mwh_per_yr[firms, DIESEL].astype(np.float32)
+        out = np.zeros((len(diesel), engine.catalogue.k), dtype=np.float32)
+        per_mwh = self.credit_t_per_mwh_displaced(engine) * self.price * self.params.revenue_counted_share
+        out[:, self.k] = diesel * np.float32(self.removes * per_mwh) * self.covered[firms]
         return out
 
-    def end_month(self, model) -> None:
+    def end_month(self, engine) -> None:
         C = len(self.countries)
         if self.price <= 0:
             self.month_credits_t = np.zeros(C)
             self.month_payments_usd = np.zeros(C)
             return
-        d = ev_displaced_diesel_mwh(model, self.k)
+        d = ev_displaced_diesel_mwh(engine, self.k)
         sel = self.covered & (d > 0)
-        credits = np.bincount(self.country[sel], weights=d[sel], minlength=C) * self.credit_t_per_mwh_displaced(model) / 12.0
+        credits = np.bincount(self.country[sel], weights=d[sel], minlength=C) * self.credit_t_per_mwh_displaced(engine) / 12.0
         self.month_credits_t = credits
         self.month_payments_usd = credits * self.price
         self.credits_t += credits
         self.payments_usd += self.month_payments_usd
-        h = self.by_year.setdefault(model.year, {"credits_t_co2": np.zeros(C), "payments_usd": np.zeros(C)})
+        h = self.by_year.setdefault(engine.year, {"credits_t_co2": np.zeros(C), "payments_usd": np.zeros(C)})
         h["credits_t_co2"] += credits
         h["payments_usd"] += self.month_payments_usd
 
-    def monthly_row(self, model) -> dict:
+    def monthly_row(self, engine) -> dict:
         row = {"lcfs_credit_price_usd_per_t_co2": self.price}
         for i, c in enumerate(self.countries):
             row[f"lcfs_credits_t_co2_{c}"] = float(self.month_credits_t[i])
             row[f"lcfs_payments_usd_{c}"] = float(self.month_payments_usd[i])
         return row
 
-    def summary(self, model) -> dict:
+    def summary(self, engine) -> dict:
         cs = self.countries
         headline = {f"credits_t_co2_{c}": float(v) for c, v in zip(cs, self.credits_t)}
         headline.update({f"payments_usd_{c}": float(v) for c, v in zip(cs, self.payments_usd)})

@@ -9,7 +9,7 @@ to its own suppliers with probability ``flow_down_share_per_yr`` (tier 1 -> tier
 A firm's customer pressure is the share of its customers (supply edges) that set supplier
 targets; the engine's decision turns it into awareness and a lower effective hurdle rate
 (``behaviour.customer_pressure_per_yr``, ``customer_pressure_awareness_per_month``). This
-actor recomputes it once a year with one sparse product.
+mechanism recomputes it once a year with one sparse product (``engine.set_customer_pressure``).
 """
 from __future__ import annotations
 
@@ -49,57 +49,55 @@ class OemSupplierTargets(Mechanism):
             if not 0 <= v <= 1:
                 raise ConfigError(f"{key}.{name}", v, "must be a share in [0, 1]")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
-        self.target_rng = model.rng.spawn(1)[0]
-        ft = model.firms
-        oem_idx = [model.sector_names.index(s) for s in params.oem_sectors]
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
+        self.target_rng = engine.spawn_stream(self.name)
+        ft = engine.firms
+        oem_idx = [engine.sector_names.index(s) for s in params.oem_sectors]
         self.is_oem = np.isin(ft.sector, oem_idx)
         # which OEM plants' makers set targets (drawn once), and the flow-down draws' stream
         self.oem_sets = self.is_oem & (self.target_rng.random(ft.n) < params.oem_target_share)
         self.initial_targets = ft.sets_supplier_target.copy()
-        self.n_customers = np.diff(model.network.customers.indptr)
+        self.n_customers = np.diff(engine.network.customers.indptr)
         self.is_supplier = self.n_customers > 0
-        self.done_years: set[int] = set()
         self.history: dict[int, dict] = {}
 
-    def _recompute_pressure(self, model) -> None:
-        t = model.firms.sets_supplier_target.astype(np.float32)
-        model.customer_pressure = np.where(self.n_customers > 0, model.network.customers @ t / np.maximum(self.n_customers, 1), 0.0)
+    def _recompute_pressure(self, engine) -> None:
+        t = engine.firms.sets_supplier_target.astype(np.float32)
+        engine.set_customer_pressure(
+            np.where(self.n_customers > 0, engine.network.customers @ t / np.maximum(self.n_customers, 1), 0.0))
 
-    def new_year(self, model) -> None:
-        year = model.year
-        if not hasattr(model, "initial_adopters"):
-            return  # the model's set-up values the measures already in place: start from the initial state
-        if year in self.done_years:
-            return
-        self.done_years.add(year)
-        ft = model.firms
+    def new_year(self, engine) -> None:
+        """From ``start_year``: the OEMs' targets, then each year the flow-down (the targets
+        start in the run, so the initial stock is valued without them: no ``setup``)."""
+        year = engine.year
+        ft = engine.firms
         if year < self.params.start_year:
             return
         flowed = 0
         if year == self.params.start_year or not self.history:
-            ft.sets_supplier_target |= self.oem_sets
+            engine.set_supplier_targets(self.oem_sets)
         else:
-            pressed = (model.customer_pressure >= self.params.flow_down_threshold_share) & ~ft.sets_supplier_target
+            pressed = (engine.customer_pressure >= self.params.flow_down_threshold_share) & ~ft.sets_supplier_target
             go = pressed & (self.target_rng.random(ft.n) < self.params.flow_down_share_per_yr)
-            ft.sets_supplier_target |= go
+            engine.set_supplier_targets(go)
             flowed = int(go.sum())
-        self._recompute_pressure(model)
+        self._recompute_pressure(engine)
+        pressure = engine.customer_pressure
         self.history[year] = {
             "firms_setting_supplier_targets": int(ft.sets_supplier_target.sum()),
             "oem_plants_setting_targets": int((ft.sets_supplier_target & self.is_oem).sum()),
             "suppliers_passing_targets_on": flowed,
-            "suppliers_under_pressure": int((model.customer_pressure > 0).sum()),
-            "supplier_share_under_pressure": float((model.customer_pressure[self.is_supplier] > 0).mean()) if self.is_supplier.any() else 0.0,
+            "suppliers_under_pressure": int((pressure > 0).sum()),
+            "supplier_share_under_pressure": float((pressure[self.is_supplier] > 0).mean()) if self.is_supplier.any() else 0.0,
         }
 
-    def monthly_row(self, model) -> dict:
-        return {"firms_setting_supplier_targets": int(model.firms.sets_supplier_target.sum()),
-                "suppliers_under_pressure": int((model.customer_pressure > 0).sum())}
+    def monthly_row(self, engine) -> dict:
+        return {"firms_setting_supplier_targets": int(engine.firms.sets_supplier_target.sum()),
+                "suppliers_under_pressure": int((engine.customer_pressure > 0).sum())}
 
-    def summary(self, model) -> dict:
-        ft = model.firms
+    def summary(self, engine) -> dict:
+        ft = engine.firms
         return {
             "oem_plants": int(self.is_oem.sum()),
             "oem_plants_setting_targets": int((ft.sets_supplier_target & self.is_oem).sum()),
