@@ -177,7 +177,7 @@ def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray) -> np.ndarray:
     return p.net_value * p.annuity - pv_cost - p.hidden
 
 
-def _group_prefix_ok(firm: np.ndarray, cost: np.ndarray, limit: np.ndarray) -> np.ndarray:
+def group_prefix_ok(firm: np.ndarray, cost: np.ndarray, limit: np.ndarray) -> np.ndarray:
     """Within each firm (pairs sorted by firm), True while the running sum of ``cost`` fits
     ``limit``; once a firm's budget is exceeded, its later (less profitable) measures wait."""
     firm = np.ascontiguousarray(firm, dtype=np.int64)
@@ -359,7 +359,7 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
         if not capital:
             return want
         cost = np.where(want, firm_cost - loan, 0.0)
-        return want & _group_prefix_ok(f, cost, p.funds)
+        return want & group_prefix_ok(f, cost, p.funds)
 
     # allocate each grant instrument's budget/quota in candidate order; a candidate refused
     # for lack of money is re-decided without the offer
