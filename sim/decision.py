@@ -187,7 +187,7 @@ def _npv(p: _Pairs, grant: np.ndarray, loan: np.ndarray) -> np.ndarray:
     return p.net_value * p.annuity - pv_cost - p.hidden
 
 
-def _group_prefix_ok(firm: np.ndarray, cost: np.ndarray, limit: np.ndarray) -> np.ndarray:
+def group_prefix_ok(firm: np.ndarray, cost: np.ndarray, limit: np.ndarray) -> np.ndarray:
     """Within each firm (pairs sorted by firm), True while the running sum of ``cost`` fits
     ``limit``; once a firm's budget is exceeded, its later (less profitable) measures wait."""
     firm = np.ascontiguousarray(firm, dtype=np.int64)
@@ -340,7 +340,7 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     consultant = pool.allocate(want & ~p.skilled & ~programme_ta)
     want &= p.skilled | programme_ta | consultant
     if switches.capital:  # each firm funds its chosen measures, most profitable first, until its budget is spent
-        want = want & _group_prefix_ok(p.firm, np.where(want, firm_cost - loan, 0.0), p.funds)
+        want = want & group_prefix_ok(p.firm, np.where(want, firm_cost - loan, 0.0), p.funds)
     # give back what dropped candidates had been allocated
     for g, gi in zip(model.gov.grant_instruments, got_by):
         g.release(gi & ~want, grant)

@@ -344,6 +344,32 @@ class Engine:
         sees them this month."""
         return _read_only(self._m.available)
 
+    # -- bri --
+    def define_regions(self, level: str, names, of_firm: np.ndarray) -> None:
+        """Declare where the firms are at a geographic ``level`` (e.g. ``"country"``): the
+        region ``names`` and ``of_firm`` ([N] int, each firm's index into ``names``). A
+        mechanism that models geography (a multi-country alliance) declares it in its
+        constructor; any mechanism then reads it with :meth:`regions` (from ``setup`` on),
+        without knowing who declared it. A level is one partition: declaring it again with
+        other regions is an error."""
+        store = self.__dict__.setdefault("_regions", {})
+        names, of_firm = list(names), np.asarray(of_firm, dtype=np.int64)
+        if of_firm.shape != (self._m.n_firms,) or (len(of_firm) and not 0 <= of_firm.min() <= of_firm.max() < len(names)):
+            raise ValueError(f"regions {level!r}: need one index into the {len(names)} names per firm")
+        old = store.get(level)
+        if old is not None and (old[0] != names or not np.array_equal(old[1], of_firm)):
+            raise ValueError(f"regions {level!r} are already declared, with other regions")
+        store[level] = (names, _read_only(of_firm))
+
+    def regions(self, level: str) -> tuple[list[str], np.ndarray]:
+        """The regions declared at ``level`` (:meth:`define_regions`): (names, [N] read-only
+        region index of each firm)."""
+        store = self.__dict__.get("_regions", {})
+        if level not in store:
+            raise KeyError(f"no mechanism declared regions {level!r}; declared: {', '.join(store) or 'none'}")
+        names, of_firm = store[level]
+        return list(names), of_firm
+
 
 def _rows(firms):
     return firms if isinstance(firms, slice) else np.asarray(firms)

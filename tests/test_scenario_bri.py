@@ -18,7 +18,7 @@ SHORT = ("scenario=bri_alliance", "n_firms=660", "end_year=2029")
 
 
 def _prog(model, name):
-    return next(p for p in model.programmes if p.programme_name == name)
+    return next(p for p in model.mechanisms if p.name == name)
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,12 @@ def test_learning_curve_and_spillover_follow_the_alliance_graph():
     china, germany, nz = C.index("china"), C.index("germany"), C.index("new_zealand")
     assert ta.partners[nz, china] and not ta.partners[nz, germany]  # chairs tie to everyone; regions to each other
     assert ta.partners[germany, C.index("hungary")]
+    # the firms' countries are a fact the engine offers: the fund reads them there, not from the alliance
+    names, of_firm = m.engine.regions("country")
+    gf = _prog(m, "green_fund")
+    assert names == C == gf.countries and np.array_equal(of_firm, ta.country) and np.array_equal(gf.country, ta.country)
+    with pytest.raises(ValueError):
+        m.engine.define_regions("country", C[::-1], ta.country)  # one partition per level
     j = ta.tech_names.index("rooftop_pv")
     ta.projects[:] = 0
     ta.projects[germany, j] = 30  # three doublings of Germany's initial 10 projects' worth of experience (10 + 30 = 40)
@@ -78,7 +84,7 @@ def test_learning_curve_and_spillover_follow_the_alliance_graph():
     for _ in range(2):
         m.step()
     rows = np.flatnonzero(ta.country == germany)[:5]
-    f = ta.capex_factor(m, rows)[:, ta.k[j]]
+    f = ta.capex_factor(m.engine, rows)[:, ta.k[j]]
     mult = m.capex_mult[ta.k[j]]
     np.testing.assert_allclose(f, ((1 - s) * mult + s * ta.cost_factor[germany, j]) / mult, rtol=1e-6)
 
@@ -90,13 +96,13 @@ def test_awareness_spreads_only_from_partner_countries():
         C = ta.countries
         j = ta.tech_names.index("heat_pump_low_temp")
         k = ta.k[j]
-        m.step()  # counts the initial adopters
+        m.step()  # the start year's new_year counts the initial adopters
         ta.adopters[:, j] = 0
         ta.adopters[C.index("germany"), j] = ta.applicable[C.index("germany"), j]  # every German firm adopted
         ft = m.firms
         before = ft.aware[:, k].copy()
         for _ in range(12):
-            ta.cluster_activities(m)
+            ta.cluster_activities(m.engine)
             m.month += 1
         gain = ft.aware[:, k] & ~before
         by_country = np.bincount(ta.country[gain], minlength=len(C))
@@ -136,7 +142,7 @@ def test_cost_effectiveness_rule_refuses_expensive_tonnes():
     firms = np.arange(200)
     meas = np.full(200, k)
     capex = np.full(200, 100000.0)
-    offer = gf.grants.offer(m, firms, meas, capex)
+    offer = gf.grants.offer(m.engine, firms, meas, capex)
     t = m.abatement_t_per_yr(firms, meas) * m.catalogue.lifetime_yr[k]
     grant = 0.3 * capex
     np.testing.assert_allclose(offer, np.where(grant <= 5 * t, grant, 0.0))

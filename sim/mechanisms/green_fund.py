@@ -14,8 +14,10 @@ from ``start_year``. Commitments never exceed the money the fund has. The alloca
                         measure's lifetime is at most ``max_usd_per_t_co2`` are offered money,
                         then first come.
 
-The fund is a Mesa agent (``GreenFund``) holding a grant instrument the decision asks for
-offers (``sim.policy.GrantInstrument``), like a capex subsidy with its own rule.
+The fund is a Mesa agent (``GreenFund``) holding a grant channel the decision asks for
+offers (``sim.mechanisms.budget.GrantInstrument``), like a capex subsidy with its own rule.
+The member countries and each firm's country are the regions at level ``"country"`` that the
+engine offers (``Engine.regions``; declared by the ``technology_alliance``).
 Reported: money committed by country and technology, projects, pool left, t CO2 avoided.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from ..decision import _group_prefix_ok
+from ..decision import group_prefix_ok
 from ..params import ConfigError
 from .budget import GrantInstrument
 from . import Mechanism, register
@@ -38,9 +40,9 @@ class FundGrants(GrantInstrument):
 
     name = "green_fund"
 
-    def __init__(self, fund, params, measure_ok: np.ndarray, country: np.ndarray, country_ok: np.ndarray):
-        super().__init__(True, params.capital_pool_usd)
-        self.fund, self.p = fund, params
+    def __init__(self, engine, params, measure_ok: np.ndarray, country: np.ndarray, country_ok: np.ndarray):
+        self.open_budget(engine, self.name, True, params.capital_pool_usd)
+        self.p = params
         self.measure_ok, self.country, self.country_ok = measure_ok, country, country_ok
         C = len(country_ok)
         self.envelope = np.full(C, np.inf)  # this year's money per country (country_envelopes)
@@ -49,15 +51,15 @@ class FundGrants(GrantInstrument):
         self._firm = np.zeros(0, dtype=np.int64)
         self.open = False
 
-    def offer(self, model, firm, measure, capex):
+    def offer(self, engine, firm, measure, capex):
         self._firm = np.asarray(firm)
         if not self.open:
             return np.zeros(len(firm))
         ok = self.measure_ok[measure] & self.country_ok[self.country[firm]]
         grant = np.minimum(self.p.finance_share * capex, self.p.max_per_project_usd)
         if self.p.rule == "cost_effectiveness":
-            life = model.catalogue.lifetime_yr[measure]
-            t_avoided = model.abatement_t_per_yr(np.asarray(firm), np.asarray(measure)) * life
+            life = engine.catalogue.lifetime_yr[measure]
+            t_avoided = engine.abatement_t_per_yr(np.asarray(firm), np.asarray(measure)) * life
             ok &= grant <= self.p.max_usd_per_t_co2 * t_avoided
         return np.where(ok, grant, 0.0)
 
@@ -85,7 +87,7 @@ class FundGrants(GrantInstrument):
         c_s, amt = c[order], grant[idx][order]
         if self.p.rule == "country_envelopes":
             left = np.maximum(self.envelope - self.committed_year, 0.0)
-            ok = _group_prefix_ok(c_s, amt, left[c_s])  # prefix within each country's envelope ...
+            ok = group_prefix_ok(c_s, amt, left[c_s])  # prefix within each country's envelope ...
             # ... and within the pool
             ok &= np.cumsum(np.where(ok, amt, 0.0)) <= self.remaining_usd + 1e-6
         else:
@@ -160,36 +162,33 @@ class GreenFund(Mechanism):
             if not w >= 0:
                 raise ConfigError(f"{key}.country_weights.{c}", w, "must be a number >= 0")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
         self.grants = None
         self.by_year: dict[int, dict] = {}
         self.projects = None
 
-    def _setup(self, model) -> None:
-        """Link to the alliance's countries (built in the same scenario) on first use."""
-        alliance = next(a for a in model.programmes if a.name == "technology_alliance")
+    def setup(self, engine) -> None:
+        """The member countries (the engine's regions at level ``country``) and the grant
+        channel, closed until ``start_year``: the initial stock is bought without the fund."""
         p = self.params
-        self.countries = alliance.countries
-        self.country = alliance.country
-        cat = model.catalogue
+        self.countries, self.country = engine.regions("country")
+        cat = engine.catalogue
         measure_ok = np.array(["all" in p.technologies or m in p.technologies for m in cat.names])
         country_ok = np.array([not p.countries or c in p.countries for c in self.countries])
-        self.grants = FundGrants(self, p, measure_ok, self.country, country_ok)
-        model.gov.grant_instruments.append(self.grants)
-        self.code = len(model.gov.grant_instruments)  # instrument code in adoption batches
+        self.grants = FundGrants(engine, p, measure_ok, self.country, country_ok)
+        engine.add_grants(self.grants)
+        self.code = engine.grant_code(self.grants)  # instrument code in adoption batches
         C, K = len(self.countries), cat.k
         self.projects = np.zeros((C, K), dtype=np.int64)
         self.grant_usd = np.zeros((C, K))
         self.t_co2_per_yr = 0.0
         self.contributed_usd = p.capital_pool_usd
 
-    def new_year(self, model) -> None:
-        if self.grants is None:
-            self._setup(model)
+    def new_year(self, engine) -> None:
         g, p = self.grants, self.params
-        ready = hasattr(model, "initial_adopters") and model.year >= p.start_year
-        if ready and model.year > p.start_year and model.year not in self.by_year:
+        ready = engine.year >= p.start_year
+        if ready and engine.year > p.start_year:
             g.budget_usd += p.contributions_usd_per_yr
             self.contributed_usd += p.contributions_usd_per_yr
         g.open = ready and g.remaining_usd > 0
@@ -198,10 +197,10 @@ class GreenFund(Mechanism):
             w = np.array([p.country_weights.get(c, 1.0) for c in self.countries]) * g.country_ok
             g.envelope = g.remaining_usd * w / max(w.sum(), 1e-12)
         if ready:
-            self.by_year.setdefault(model.year, {"committed_usd": np.zeros(len(self.countries)), "projects": 0})
+            self.by_year.setdefault(engine.year, {"committed_usd": np.zeros(len(self.countries)), "projects": 0})
 
-    def after_adoptions(self, model, batch) -> None:
-        if self.grants is None or len(batch) == 0:
+    def after_adoptions(self, engine, batch) -> None:
+        if len(batch) == 0:
             return
         sel = batch.instrument == self.code
         if not sel.any():
@@ -211,19 +210,17 @@ class GreenFund(Mechanism):
         np.add.at(self.projects, (c, k), 1)
         np.add.at(self.grant_usd, (c, k), gr)
         self.t_co2_per_yr += float(batch.abatement_t_per_yr[sel].sum())
-        h = self.by_year[model.year]
+        h = self.by_year[engine.year]
         h["committed_usd"] += np.bincount(c, weights=gr, minlength=len(self.countries))
         h["projects"] += int(sel.sum())
 
-    def monthly_row(self, model) -> dict:
-        if self.grants is None:
-            return {}
+    def monthly_row(self, engine) -> dict:
         return {"green_fund_committed_usd": float(self.grants.spent_usd),
                 "green_fund_pool_left_usd": float(self.grants.remaining_usd),
                 "green_fund_projects": int(self.projects.sum())}
 
-    def summary(self, model) -> dict:
-        cat = model.catalogue
+    def summary(self, engine) -> dict:
+        cat = engine.catalogue
         g = self.grants
         nz = lambda a, fmt: {c: {cat.names[k]: fmt(a[i, k]) for k in np.flatnonzero(a[i])} for i, c in enumerate(self.countries) if a[i].any()}  # noqa: E731
         return {

@@ -134,15 +134,17 @@ class TechnologyAlliance(Mechanism):
             if not 0 <= v <= 1:
                 raise ConfigError(f"{key}.{name}", v, "must be a share in [0, 1]")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
         p = params
-        self.draw_rng = model.rng.spawn(1)[0]
+        self.draw_rng = engine.spawn_stream(self.name)
         self.countries = list(p.countries)
         C = len(self.countries)
-        self.country = country_of_rows(model.n_firms, np.array([p.countries[c] for c in self.countries], dtype=float))
+        self.country = country_of_rows(engine.n_firms, np.array([p.countries[c] for c in self.countries], dtype=float))
+        # the firms' countries are a fact of the cluster other mechanisms may read (a fund's envelopes)
+        engine.define_regions("country", self.countries, self.country)
         # members (Mesa agents) and the alliance graph ---------------------------------
-        self.members = [AllianceMember(model, m.name, m.country, m.role, m.region) for m in p.members]
+        self.members = [AllianceMember(engine.mesa_model, m.name, m.country, m.role, m.region) for m in p.members]
         M = len(self.members)
         hub = np.array([m.role in ("chair", "co_chair") for m in self.members])
         region = np.array([m.region or m.country for m in self.members])
@@ -156,7 +158,7 @@ class TechnologyAlliance(Mechanism):
         for i, m in enumerate(self.members):
             m.partners = [self.members[j].name for j in np.flatnonzero(tie[i])]
         # technologies -----------------------------------------------------------------
-        cat = model.catalogue
+        cat = engine.catalogue
         self.tech_names = list(p.technologies)
         self.k = np.array([cat.index(t) for t in self.tech_names], dtype=np.int64)
         specs = [p.technologies[t] for t in self.tech_names]
@@ -165,12 +167,11 @@ class TechnologyAlliance(Mechanism):
         T = len(specs)
         self.initial_exp = np.array([s.initial_experience_projects for s in specs])[None, :].repeat(C, 0)  # [C, T]
         self.projects = np.zeros((C, T))  # deployed in the run, by country
-        ft = model.firms
+        ft = engine.firms
         self.applicable = np.stack([np.bincount(self.country, weights=ft.applicable[:, k].astype(float), minlength=C) for k in self.k], axis=1)
         self.adopters = np.zeros((C, T))  # all adopters (incl. those before the run)
         self.cost_factor = np.ones((C, T))
         self.history: dict[int, dict] = {}
-        self._counted_initial = False
         self.learned_this_month = 0
 
     # mechanics ----------------------------------------------------------------------------
@@ -187,67 +188,61 @@ class TechnologyAlliance(Mechanism):
         P = self.partners.astype(float)
         return (P @ self.adopters) / np.maximum(P @ self.applicable, 1.0)
 
-    def _count_initial(self, model) -> None:
-        ft = model.firms
+    def _count_adopters(self, engine) -> None:
+        ft = engine.firms
         self.adopters = np.stack([np.bincount(self.country, weights=ft.adopted[:, k].astype(float), minlength=len(self.countries)) for k in self.k], axis=1)
-        self._counted_initial = True
 
     # hooks --------------------------------------------------------------------------------
-    def capex_factor(self, model, firms):
-        R = model.state32[firms].shape[0]
-        out = np.ones((R, model.catalogue.k), dtype=np.float32)
-        if not hasattr(model, "initial_adopters"):
-            return out  # set-up: measures in place before the run are valued at catalogue cost
-        mult = model.capex_mult[self.k]  # the catalogue's yearly trend (global learning)
+    def capex_factor(self, engine, firms):
+        if engine.setting_up:
+            return None  # measures in place before the run are valued at catalogue cost
+        out = np.ones((len(firms), engine.catalogue.k), dtype=np.float32)
+        mult = engine.capex_multiplier[self.k]  # the catalogue's yearly trend (global learning)
         f = ((1.0 - self.local) * mult + self.local * self.cost_factor) / np.maximum(mult, 1e-12)  # [C, T]
         out[:, self.k] = f[self.country[firms]]
         return out
 
-    def cluster_activities(self, model) -> None:
-        if not self._counted_initial:
-            self._count_initial(model)
-        if model.year < self.params.start_year or self.params.awareness_per_month <= 0:
+    def cluster_activities(self, engine) -> None:
+        if engine.year < self.params.start_year or self.params.awareness_per_month <= 0:
             return
-        interval = model.behaviour.review_interval_months
-        g = model.month % interval
-        rows = slice(g, model.n_firms, interval)  # the firms whose review is this month
-        ft = model.firms
+        interval = engine.behaviour.review_interval_months
+        rows = engine.review_group()  # the firms whose review is this month
+        ft = engine.firms
         hazard = self.params.awareness_per_month * self.partner_adopter_share()[self.country[rows]]  # [R, T]
         p_learn = -np.expm1(-hazard * interval)
         u = self.draw_rng.random(p_learn.shape)
         aware = ft.aware[rows][:, self.k]
         learn = (u < p_learn) & ft.applicable[rows][:, self.k] & ~aware
         if learn.any():
-            sub = ft.aware[rows]
-            sub[:, self.k] |= learn
-            ft.aware[rows] = sub
-            model.aware_count[self.k] += learn.sum(axis=0)
+            mask = np.zeros((len(rows), engine.catalogue.k), dtype=bool)
+            mask[:, self.k] = learn
+            engine.inform(rows, mask, source=self.name)
         self.learned_this_month = int(learn.sum())
 
-    def after_adoptions(self, model, batch) -> None:
+    def after_adoptions(self, engine, batch) -> None:
         if len(batch) == 0:
             return
         T, C = len(self.k), len(self.countries)
-        pos = np.full(model.catalogue.k, -1)
+        pos = np.full(engine.catalogue.k, -1)
         pos[self.k] = np.arange(T)
         t = pos[batch.measure]
         sel = t >= 0
         if sel.any():
             add = np.bincount(self.country[batch.firm[sel]] * T + t[sel], minlength=C * T).reshape(C, T)
             self.adopters += add
-            if model.year >= self.params.start_year:
+            if engine.year >= self.params.start_year:
                 self.projects += add
 
-    def new_year(self, model) -> None:
-        if not hasattr(model, "initial_adopters"):
-            return
+    def new_year(self, engine) -> None:
+        if engine.year == engine.start_year:
+            self._count_adopters(engine)  # the initial stock: adopters before the run
         self._update_cost()
-        self.history[model.year] = {
+        self.history[engine.year] = {
             "projects": self.projects.copy(),
             "cost_factor": self.cost_factor.copy(),
         }
 
-    def monthly_row(self, model) -> dict:
+    def monthly_row(self, engine) -> dict:
         row = {}
         w = np.maximum(self.applicable, 1e-9)
         for j, t in enumerate(self.tech_names):
@@ -256,7 +251,7 @@ class TechnologyAlliance(Mechanism):
             row[f"alliance_cost_factor_{t}"] = float((self.cost_factor[:, j] * w[:, j]).sum() / w[:, j].sum())
         return row
 
-    def summary(self, model) -> dict:
+    def summary(self, engine) -> dict:
         self._update_cost()
 
         def table(a):
