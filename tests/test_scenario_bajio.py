@@ -25,7 +25,9 @@ def _run(*overrides):
     from sim.results import collect
 
     m = ClusterModel(make_config("scenario=bajio_cpi", *overrides))
-    centre = next(p for p in m.programmes if p.programme_name == "cleaner_production_centre")
+    centre = next(p for p in m.mechanisms if p.name == "cleaner_production_centre")
+    m.assessment_events = []  # the engine's assessment events, as a subscriber sees them
+    m.engine.subscribe("assessment", lambda month, firms, source: m.assessment_events.append((month, np.array(firms), source)))
     spent = []
     while m.running:
         m.step()
@@ -107,7 +109,7 @@ def test_components_run_at_their_planned_rate(base):
     s = res.summary["programmes"]["cleaner_production_centre"]
     assert all(v >= 50 for v in s["pre_assessments_by_programme_year"].values())  # source: 004 (>= 50 a year)
     assert s["courses_completed"] == 3 and s["headline"]["consultants_trained"] == 3 * 15  # one course a year
-    assert m.gov.training.consultants == 45  # graduates join the region's consultant pool
+    assert m.consultants.consultants == 45  # graduates join the region's consultant pool
     assert s["evaluations_held"] == 3  # evaluations after years 2 and 3, final audit
     assert s["closed_month"] is None and s["headline"]["awareness_events"] >= 3
     assert s["headline"]["project_abatement_t_co2_per_yr"] > 0
@@ -116,6 +118,13 @@ def test_components_run_at_their_planned_rate(base):
     assessed = np.flatnonzero(centre.assessed)
     assert len(assessed) == sum(s["pre_assessments_by_programme_year"].values())
     assert centre.eligible[assessed].all()
+    # each month's pre-assessments are one cost-share "assessment" event of the centre's projects
+    ev = [(t, f) for t, f, src in m.assessment_events if src == "cp_projects"]
+    assert np.array_equal(np.sort(np.concatenate([f for _, f in ev])), assessed)
+    assert len({t for t, _ in ev}) == len(ev) and max(t for t, _ in ev) < 32
+    # an assessed firm knows every applicable measure
+    ft = m.firms
+    assert (ft.aware[assessed] | ~ft.applicable[assessed]).all()
     ts = res.timeseries
     assert ts["cpc_projects"].iloc[-1] == 30 and ts["cpc_pre_assessments"].is_monotonic_increasing
 

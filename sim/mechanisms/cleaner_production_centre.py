@@ -10,11 +10,13 @@ the programme's months it runs the programme's three components:
    each learns each cleaner-production (project) measure with probability
    ``awareness_lift_share``. Aware firms apply first for pre-assessments (demand).
 2. Training: one course a year of about two months; when it ends, its graduates join the
-   region's pool of trained consultants (``model.gov.training``), who relax the skills
-   barrier of any firm that lacks the capability for a measure.
+   region's pool of trained consultants (``engine.train_consultants``), who relax the
+   skills barrier of any firm that lacks the capability for a measure.
 3. Implementation: pre-assessments of target-sector SMEs (the priority sector first in
-   programme year 1). An assessed firm learns every applicable measure, sheds part of its
-   hidden costs and holds, for ``offer_months``, an offer of a cleaner-production project:
+   programme year 1). The projects are a cost-share programme
+   (:class:`CleanerProductionProjects` subclasses ``cost_share.CostShareProgramme``) and a
+   pre-assessment is its ``assess``: the firm learns every applicable measure, sheds part of
+   its hidden costs and holds, for ``offer_months``, an offer of a cleaner-production project:
    a package costing ``project_cost_usd`` that implements the project measure, of which the
    firm pays ``copay_share`` and the programme the rest. The firm takes it at its next
    investment review if it is worth it at the firm's own hurdle rate (``decision.py``).
@@ -43,8 +45,8 @@ from typing import Dict, List
 import numpy as np
 
 from ..params import SIZE_CLASSES, ConfigError
-from .budget import GrantInstrument
 from . import Mechanism, register
+from .cost_share import CostShareProgramme
 
 #: expense categories of the centre
 CATEGORIES = ("staff", "awareness", "training", "pre_assessment", "project", "evaluation")
@@ -87,34 +89,45 @@ class FunderLedger:
         return float(sum(self.spent_usd.values()))
 
 
-class CleanerProductionProjects(GrantInstrument):
-    """The centre's implementation projects as a grant instrument: the programme pays
-    (1 - copay_share) x project_cost_usd of a project-measure investment by a firm holding
-    an open offer, one project per firm, with technical assistance; under the programme
-    year's quota, the month's staff capacity and the money the funders have left."""
+class CleanerProductionProjects(CostShareProgramme):
+    """The centre's implementation projects, a cost-share programme: a pre-assessment is
+    :meth:`CostShareProgramme.assess` (the firm learns every applicable measure, sheds part of
+    its hidden costs, holds a project offer; an ``assessment`` event with source
+    ``cp_projects``). The programme pays (1 - copay_share) x project_cost_usd of a
+    project-measure investment by a firm holding an open offer, one project per firm, with
+    technical assistance; under the programme year's quota, the month's staff capacity and
+    the money the funders have left. The centre chooses whom to assess and when (its staff,
+    priorities and funders), so this channel has no schedule of its own."""
 
     name = "cp_projects"
-    technical_assistance = True
-    one_per_firm = True
 
-    def __init__(self, centre: "CleanerProductionCentre"):
-        super().__init__(True, float("inf"))
+    def __init__(self, engine, centre: "CleanerProductionCentre"):
+        # not CostShareProgramme.__init__: the centre owns the stream, the eligibility and the
+        # money (its funders' ledger); the channel's own budget is unbounded
+        Mechanism.__init__(self, engine, centre.params)
+        self.open_budget(engine, self.name, True, float("inf"))
         self.centre = centre
         p = centre.params
         self.grant_usd = (1.0 - p.copay_share) * p.project_cost_usd
+        #: [N] last month of the firm's project offer (-1: none)
+        self.offer_until_month = np.full(engine.n_firms, -1, dtype=np.int32)
         self.quota_left = 0
         self.month_capacity = 0
+
+    # the centre schedules assessments and sets the quota
+    def new_year(self, engine) -> None: ...
+    def programme_activities(self, engine) -> None: ...
 
     @property
     def open_(self) -> bool:
         c = self.centre
         return c.in_programme and not c.closed and min(self.quota_left, self.month_capacity) > 0
 
-    def offer(self, model, firm, measure, capex):
+    def offer(self, engine, firm, measure, capex):
         c = self.centre
         if not self.open_:
             return np.zeros(len(firm))
-        ok = (c.offer_until[firm] >= model.month) & ~c.project_firm[firm] & c.is_project_measure[measure]
+        ok = (self.offer_until_month[firm] >= engine.month) & ~c.project_firm[firm] & c.is_project_measure[measure]
         return np.where(ok, self.grant_usd, 0.0)
 
     def grant_bound(self):
@@ -137,12 +150,12 @@ class CleanerProductionProjects(GrantInstrument):
         self.quota_left += n
         self.month_capacity += n
 
-    def record(self, model, firms: np.ndarray) -> None:
+    def record(self, engine, firms: np.ndarray) -> None:
         # allocate checked the money in this same phase: the charge always fits
         ok = self.centre.ledger.charge("project", self.grant_usd * len(firms))
         assert ok, "project grants exceed the funders' money"
         self.spent_usd += self.grant_usd * len(firms)
-        self.centre.book_projects(model, firms)
+        self.centre.book_projects(engine, firms)
 
 
 @register("cleaner_production_centre")
@@ -288,21 +301,21 @@ class CleanerProductionCentre(Mechanism):
                 raise ConfigError(f"{key}.funding_order.{c}", [], "every expense category needs at least one funder")
 
     # ---------------------------------------------------------------------------------
-    def __init__(self, model, params):
-        super().__init__(model, params)
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
         p = params
-        ft = model.firms
+        ft = engine.firms
         n = ft.n
-        self.stream = model.rng.spawn(1)[0]  # the centre's own child stream
+        self.stream = engine.spawn_stream(self.name)  # the centre's own child stream
         self.ledger = FunderLedger(p.funders_usd, p.funding_order)
-        names = model.sector_names
+        names = engine.sector_names
         self.target_sector = np.isin(np.arange(len(names)), [names.index(s) for s in p.target_sectors])
         self.priority_sector = names.index(p.priority_sector_year1) if p.priority_sector_year1 else -1
         size_ok = np.isin(np.arange(len(SIZE_CLASSES)), [SIZE_CLASSES.index(s) for s in p.size_classes])
         #: [N] firm is a target-sector SME (eligible for pre-assessments and projects)
         self.eligible = self.target_sector[ft.sector] & size_ok[ft.size_class]
-        self.is_project_measure = np.isin(np.arange(model.catalogue.k), [model.catalogue.index(m) for m in p.project_measures])
-        self.offer_until = np.full(n, -1, dtype=np.int32)
+        cat = engine.catalogue
+        self.is_project_measure = np.isin(np.arange(cat.k), [cat.index(m) for m in p.project_measures])
         self.assessed = np.zeros(n, bool)
         self.project_firm = np.zeros(n, bool)
         self.project_month = np.full(n, -1, dtype=np.int32)
@@ -334,27 +347,26 @@ class CleanerProductionCentre(Mechanism):
         self.spill_energy_saving_mwh_per_yr = 0.0
         self.copiers = 0
         self._pre_state = None
-        self.projects = CleanerProductionProjects(self)
+        self.projects = CleanerProductionProjects(engine, self)
         if p.enabled:
-            model.gov.grant_instruments.append(self.projects)
-            model.gov.other_spending["cp_centre_operations"] = self
+            engine.add_grants(self.projects)
+            engine.report_spending("cp_centre_operations", self)
 
-    # spending of the centre other than project grants (Government.other_spending)
+    # spending of the centre other than project grants (``engine.report_spending``)
     @property
     def spent_usd(self) -> float:
         return self.ledger.total_spent_usd - self.projects.spent_usd
 
-    def programme_month(self, model) -> int:
-        return model.month - self.params.start_month
+    def programme_month(self, engine) -> int:
+        return engine.month - self.params.start_month
 
     # ---------------------------------------------------------------------------------
-    def programme_activities(self, model) -> None:
+    def programme_activities(self, engine) -> None:
         p = self.params
         # state of the month's review group before decisions (for energy savings)
-        interval = model.behaviour.review_interval_months
-        self._group = (model.month % interval, interval)
-        self._pre_state = model.state_matrix(np.arange(model.month % interval, model.n_firms, interval))
-        pm = self.programme_month(model)
+        self._group = engine.review_group()
+        self._pre_state = engine.state_matrix(self._group)
+        pm = self.programme_month(engine)
         self.in_programme = p.enabled and 0 <= pm <= p.duration_months - 1 and not self.closed
         self.projects.month_capacity = 0
         if not self.in_programme:
@@ -365,29 +377,29 @@ class CleanerProductionCentre(Mechanism):
             q = p.projects_per_yr
             self.projects.quota_left = int(q[min(py, len(q) - 1)])
         if not self.ledger.charge("staff", p.staff_cost_usd_per_month):
-            self._close(model)
+            self._close(engine)
             return
         days = p.staff * p.staff_days_per_month
         self.staff_days_available += days
-        days -= self._training(model, pm, m)
-        days -= self._awareness(model, pm, m, days)
-        days -= self._evaluation(model, pm)
+        days -= self._training(engine, pm, m)
+        days -= self._awareness(engine, pm, m, days)
+        days -= self._evaluation(pm)
         # reserve staff time for contracting this month's projects
         want_projects = min(self.projects.quota_left, int(np.ceil(self.projects.quota_left / max(months - m, 1))) + 1)
         per_project = p.staff_days_per_project
         n_proj = want_projects if per_project == 0 else int(min(want_projects, max(days, 0) // per_project))
         self.projects.month_capacity = n_proj
         days -= n_proj * per_project
-        days -= self._pre_assessments(model, py, m, months, days)
+        days -= self._pre_assessments(engine, py, m, months, days)
         self.staff_days_used += p.staff * p.staff_days_per_month - days
 
-    def _close(self, model) -> None:
+    def _close(self, engine) -> None:
         self.closed = True
-        self.closed_month = model.month
+        self.closed_month = engine.month
         self.in_programme = False
-        self.offer_until[:] = -1
+        self.projects.offer_until_month[:] = -1
 
-    def _training(self, model, pm: int, m: int) -> float:
+    def _training(self, engine, pm: int, m: int) -> float:
         """Courses: start, run (staff time), graduate consultants into the region's pool."""
         p = self.params
         used = 0.0
@@ -401,26 +413,24 @@ class CleanerProductionCentre(Mechanism):
                 break  # a course that cannot finish within the programme is not started
             if self.ledger.charge("training", p.cost_per_course_usd):
                 self.courses_started += 1
-                self._course_end.append(model.month + p.course_months)
+                self._course_end.append(engine.month + p.course_months)
         # a course started in month t0 runs t0 .. t0 + course_months - 1; it graduates at the end
-        running = [e for e in self._course_end if e > model.month]
+        running = [e for e in self._course_end if e > engine.month]
         used += len(running) * p.staff_days_per_course_month
-        for e in [e for e in running if e == model.month + 1]:
-            self._graduate(model)
+        for e in [e for e in running if e == engine.month + 1]:
+            self._graduate(engine)
             self._course_end.remove(e)
         return used
 
-    def _graduate(self, model) -> None:
-        p = self.params
-        tr = model.gov.training
-        n = p.consultants_per_course
-        tr.consultants += n
-        remaining = 11 - model.month % 12  # months left in this calendar year
-        tr.capacity += int(n * tr.cfg.projects_per_consultant_per_yr * remaining / 12)
+    def _graduate(self, engine) -> None:
+        n = self.params.consultants_per_course
+        # they join the region's pool for the months left in this calendar year (the course
+        # ends at the end of this month)
+        engine.train_consultants(n, 11 - engine.month % 12)
         self.courses_completed += 1
         self.consultants_trained += n
 
-    def _awareness(self, model, pm: int, m: int, days: float) -> float:
+    def _awareness(self, engine, pm: int, m: int, days: float) -> float:
         """Launch event (programme month 0), awareness events spread over each year, final
         conference (last programme month)."""
         p = self.params
@@ -431,7 +441,7 @@ class CleanerProductionCentre(Mechanism):
         if pm == p.duration_months - 1:
             n_events += 1  # final conference
         used = 0.0
-        pool = np.flatnonzero(self.target_sector[model.firms.sector])
+        pool = np.flatnonzero(self.target_sector[engine.firms.sector])
         for _ in range(n_events):
             if days - used < p.staff_days_per_awareness_event:
                 self.ledger.refused["awareness"] += 1
@@ -444,15 +454,12 @@ class CleanerProductionCentre(Mechanism):
             if n == 0:
                 continue
             reached = np.sort(self.stream.choice(pool, size=n, replace=False))
-            ft = model.firms
-            u = self.stream.random((n, model.catalogue.k))
-            learn = (u < p.awareness_lift_share) & self.is_project_measure[None, :] & ft.applicable[reached] & ~ft.aware[reached]
-            ft.aware[reached] |= learn
-            model.aware_count += learn.sum(axis=0)
+            u = self.stream.random((n, engine.catalogue.k))
+            engine.inform(reached, (u < p.awareness_lift_share) & self.is_project_measure[None, :], source=self.name)
             self.firms_reached += n
         return used
 
-    def _evaluation(self, model, pm: int) -> float:
+    def _evaluation(self, pm: int) -> float:
         """Independent evaluations at the end of programme years 2 and 3, audit in the final
         month (source: 004_422d327f12c6e0c3.txt)."""
         p = self.params
@@ -463,7 +470,7 @@ class CleanerProductionCentre(Mechanism):
                 self.evaluations_held += 1
         return 0.0
 
-    def _pre_assessments(self, model, py: int, m: int, months: int, days: float) -> float:
+    def _pre_assessments(self, engine, py: int, m: int, months: int, days: float) -> float:
         """This month's share of the year's pre-assessments (spread over the programme year's
         ``months``), capped by staff time and money.
         Candidates: eligible firms not yet assessed; the priority sector first in programme
@@ -481,7 +488,7 @@ class CleanerProductionCentre(Mechanism):
             n_now = min(n_now, afford)
         if n_now <= 0:
             return 0.0
-        ft = model.firms
+        ft = engine.firms
         cand = np.flatnonzero(self.eligible & ~self.assessed)
         if len(cand) == 0:
             return 0.0
@@ -493,49 +500,41 @@ class CleanerProductionCentre(Mechanism):
         n = len(chosen)
         self.ledger.charge("pre_assessment", n * p.cost_per_pre_assessment_usd)
         self.assessed[chosen] = True
-        self.offer_until[chosen] = min(model.month + p.offer_months - 1, self.last_month)
-        new = ft.applicable[chosen] & ~ft.aware[chosen]
-        ft.aware[chosen] |= ft.applicable[chosen]
-        model.aware_count += new.sum(axis=0)
-        ft.hidden_cost_relief[chosen] = np.maximum(ft.hidden_cost_relief[chosen], p.hidden_cost_relief_share)
+        # the cost-share programme's assessment: inform, relieve hidden costs, offer, event
+        self.projects.assess(engine, chosen, min(engine.month + p.offer_months - 1, self.last_month), p.hidden_cost_relief_share)
         self.pre_assessments_by_py[py] += n
         self.pre_assessments_by_sector += np.bincount(ft.sector[chosen], minlength=len(self.pre_assessments_by_sector))
         return n * p.staff_days_per_pre_assessment
 
     # ---------------------------------------------------------------------------------
-    def capex_factor(self, model, firms):
+    def capex_factor(self, engine, firms):
         """A firm holding an open offer sees the project measure at the project's price."""
         if not self.projects.open_:
             return None
-        rows = np.flatnonzero((self.offer_until[firms] >= model.month) & ~self.project_firm[firms])
+        rows = np.flatnonzero((self.projects.offer_until_month[firms] >= engine.month) & ~self.project_firm[firms])
         if len(rows) == 0:
             return None
-        c = model.c32
         cols = np.flatnonzero(self.is_project_measure)
-        x = model.state32[firms][rows]
-        capex = x @ c.w_basis[:, cols] * c.capex_unit_usd[cols] + c.capex_fixed_usd[cols]
-        factor = np.ones((len(model.firms.sector[firms]), model.catalogue.k), dtype=np.float32)
+        capex = engine.base_capex_usd(np.asarray(firms)[rows], cols)  # float32, before capex factors
+        factor = np.ones((len(engine.firms.sector[firms]), engine.catalogue.k), dtype=np.float32)
         factor[np.ix_(rows, cols)] = np.float32(self.params.project_cost_usd) / np.maximum(capex, np.float32(1.0))
         return factor
 
-    def book_projects(self, model, firms: np.ndarray) -> None:
-        pm = self.programme_month(model)
+    def book_projects(self, engine, firms: np.ndarray) -> None:
+        pm = self.programme_month(engine)
         self.project_firm[firms] = True
-        self.project_month[firms] = model.month
-        self.projects_by_sector_py[:, pm // 12] += np.bincount(model.firms.sector[firms], minlength=self.projects_by_sector_py.shape[0])
+        self.project_month[firms] = engine.month
+        self.projects_by_sector_py[:, pm // 12] += np.bincount(engine.firms.sector[firms], minlength=self.projects_by_sector_py.shape[0])
 
-    def after_adoptions(self, model, batch) -> None:
+    def after_adoptions(self, engine, batch) -> None:
         if len(batch) == 0 or self._pre_state is None:
             return
-        g, interval = self._group
-        rows = (batch.firm - g) // interval
-        x = self._pre_state[rows]
+        x = self._pre_state[np.searchsorted(self._group, batch.firm)]  # the deciders are the review group
         C = x.shape[1] - 1
-        dx = np.einsum("pij,pj->pi", model.val.state_change[batch.measure], x)[:, :C]
+        dx = np.einsum("pij,pj->pi", engine.valuation.state_change[batch.measure], x)[:, :C]
         saving_mwh = -dx.sum(axis=1)
-        saving_usd = -(dx @ model.price)
-        code = model.gov.grant_instruments.index(self.projects) + 1 if self.projects in model.gov.grant_instruments else -1
-        proj = batch.instrument == code
+        saving_usd = -(dx @ engine.price)
+        proj = batch.instrument == engine.grant_code(self.projects)
         self.project_abatement_t_per_yr += float(batch.abatement_t_per_yr[proj].sum())
         self.project_energy_saving_mwh_per_yr += float(saving_mwh[proj].sum())
         self.project_energy_cost_saving_usd_per_yr += float(saving_usd[proj].sum())
@@ -544,8 +543,8 @@ class CleanerProductionCentre(Mechanism):
         cand = ~proj & self.is_project_measure[batch.measure] & ~self.project_firm[batch.firm]
         if cand.any() and self.project_firm.any():
             pos = np.flatnonzero(cand)
-            owner, nbr = model.network.neighbours(batch.firm[pos])
-            src = self.project_firm[nbr] & (self.project_month[nbr] < model.month)
+            owner, nbr = engine.network.neighbours(batch.firm[pos])
+            src = self.project_firm[nbr] & (self.project_month[nbr] < engine.month)
             has = np.bincount(owner, weights=src, minlength=len(pos)) > 0
             hit = pos[has]
             self.spill_abatement_t_per_yr += float(batch.abatement_t_per_yr[hit].sum())
@@ -555,7 +554,7 @@ class CleanerProductionCentre(Mechanism):
             self.copier[batch.firm[hit]] = True
 
     # ---------------------------------------------------------------------------------
-    def monthly_row(self, model) -> dict:
+    def monthly_row(self, engine) -> dict:
         row = {
             "cpc_pre_assessments": int(self.pre_assessments_by_py.sum()),
             "cpc_projects": int(self.projects_by_sector_py.sum()),
@@ -567,9 +566,9 @@ class CleanerProductionCentre(Mechanism):
             row[f"cpc_spent_{f}_usd"] = v
         return row
 
-    def summary(self, model) -> dict:
+    def summary(self, engine) -> dict:
         p = self.params
-        names = model.sector_names
+        names = engine.sector_names
         n_py = len(self.pre_assessments_by_py)
         quota = [int(p.projects_per_yr[min(i, len(p.projects_per_yr) - 1)]) for i in range(n_py)]
         projects_py = self.projects_by_sector_py.sum(axis=0)

@@ -151,7 +151,7 @@ def budget_runs(n_firms: int, years: int) -> list[dict]:
     for name, extra in cases.items():
         ov = base(n_firms, years) + extra
         m = _run(ov)
-        inst = m.gov.budgeted_instruments()[name]
+        inst = m.instruments[name]
         code = list(m.gov.instrument_names).index(name) if name in m.gov.instrument_names else -1
         months, grants = [], []
         for month, b in m.adoption_log:
@@ -165,9 +165,9 @@ def budget_runs(n_firms: int, years: int) -> list[dict]:
         paid_after = int((months > ex).sum()) if ex is not None else 0
         ledger = float(grants.sum())
         if name == "cost_share":
-            ledger += inst.assessments * inst.cfg.cost_per_assessment_usd
+            ledger += inst.assessments * inst.params.cost_per_assessment_usd
         elif name == "workshops":
-            ledger = inst.held * inst.cfg.cost_per_workshop_usd
+            ledger = inst.held * inst.params.cost_per_workshop_usd
         spent, budget = inst.spent_usd, inst.budget_usd
         cum = np.zeros(m.n_months)
         key = f"spending_{name}_usd"

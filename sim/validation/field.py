@@ -99,27 +99,26 @@ def overrides(n_firms: int, years: int, hurdle_multiplier: float = 1.0, seed: in
 def assessed_pairs(ov: list[str]) -> dict:
     """Run the engine; for every firm assessed, the decision terms of its open pairs at the
     assessment and whether the pair was adopted within 12 months."""
-    from .. import decision
     from ..decision import annuity_factor
     from ..model import ClusterModel
 
     m = ClusterModel(compose_config(ov))
     rec: list[dict] = []
-    phase = m.programme_activities
 
-    def programme_activities_and_record():
-        phase()
-        a = np.asarray(m.assessed_this_month, dtype=np.int64)
-        if len(a) == 0:
+    def record(month, firms, source):
+        """The terms of the pairs open to the firms the cost-share programme has just assessed
+        (in its own month's step, before any firm decides)."""
+        if source != "cost_share" or len(firms) == 0:
             return
-        tm = decision.terms(m, a)
+        a = np.asarray(firms, dtype=np.int64)
+        tm = m.engine.terms(a)
         r, k = np.nonzero(tm.open)
-        rec.append(dict(firm=a[r], measure=k, month=np.full(len(r), m.month), capex=tm.capex[r, k].astype(float),
+        rec.append(dict(firm=a[r], measure=k, month=np.full(len(r), month), capex=tm.capex[r, k].astype(float),
                         saving=tm.saving[r, k].astype(float), net_value=tm.net_value[r, k].astype(float),
                         npv_own=(tm.net_value[r, k] * tm.annuity[r, k] - tm.capex[r, k] - tm.hidden[r, k]).astype(float),
                         funds=tm.funds[r].astype(float), skilled=tm.skilled[r, k]))
 
-    m.programme_activities = programme_activities_and_record  # the model's own step() calls it
+    m.engine.subscribe("assessment", record)
     m.run()
     if not rec:
         raise RuntimeError("no assessments happened: check policy.cost_share")
@@ -137,7 +136,7 @@ def assessed_pairs(ov: list[str]) -> dict:
     d["fails_economics"] = d["npv_own"] <= 0
     d["fails_other"] = ~d["fails_economics"] & ((d["capex"] > d["funds"]) | ~d["skilled"])
     d["names"] = m.catalogue.names
-    d["n_assessed"] = int(m.gov.cost_share.assessments)
+    d["n_assessed"] = int(m.instruments["cost_share"].assessments)
     return d
 
 
