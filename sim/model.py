@@ -264,8 +264,8 @@ class ClusterModel(mesa.Model):
                     series[c] = block[:, j]
                 blocks[i:i + 1] = [(cols, block)]
             blocks[i][1][m] = values
-        for m in self.mechanisms:
-            for key, value in m.monthly_row(self.engine).items():
+        for mech in self.mechanisms:
+            for key, value in mech.monthly_row(self.engine).items():
                 put(key, value)
 
     # state helpers --------------------------------------------------------------------
