@@ -50,51 +50,90 @@ def _beta_from_mean(rng: np.random.Generator, mean: np.ndarray, concentration: f
     return rng.beta(mean * concentration, (1.0 - mean) * concentration)
 
 
-def generate(
-    sc: ScenarioConfig,
-    cat: Catalogue,
-    energy: EnergyPaths,
-    n: int,
-    rng: np.random.Generator,
-    review_interval_months: int,
-) -> FirmTable:
-    """Draw a synthetic population of ``n`` firms from the scenario's distributions."""
-    S, K, C = len(sc.sectors), cat.k, len(CARRIERS)
+def _draw_sectors(sc: ScenarioConfig, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Each firm's sector, in proportion to the sectors' shares of firms."""
     sector_share = np.array([s.share_of_firms for s in sc.sectors])
-    sector = rng.choice(S, size=n, p=sector_share / sector_share.sum()).astype(np.int16)
+    return rng.choice(len(sc.sectors), size=n, p=sector_share / sector_share.sum()).astype(np.int16)
+
+
+def _draw_size_classes(sc: ScenarioConfig, sector: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Each firm's size class from the scenario's size mix; sectors with a size mix of their
+    own then redraw their firms' sizes from it (one draw per such sector, in sector order)."""
     size_share = np.asarray(sc.size_share, dtype=float)
     size = rng.choice(len(SIZE_CLASSES), size=n, p=size_share / size_share.sum()).astype(np.int8)
-    for s, spec in enumerate(sc.sectors):  # sectors with their own size mix (one draw per sector)
+    for s, spec in enumerate(sc.sectors):
         if spec.size_share:
             sel = np.flatnonzero(sector == s)
             p = np.asarray(spec.size_share, dtype=float)
             size[sel] = rng.choice(len(SIZE_CLASSES), size=len(sel), p=p / p.sum())
+    return size
 
+
+def _draw_total_energy(sc: ScenarioConfig, sector: np.ndarray, size: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Total final energy use (MWh/yr): the size class's median scaled by the sector's
+    intensity, with log-normal spread."""
     intensity = np.array([s.energy_intensity_factor for s in sc.sectors])
     median = np.asarray(sc.energy_median_mwh_per_yr, dtype=float)
-    total = median[size] * intensity[sector] * np.exp(sc.energy_sigma_log * rng.standard_normal(n))
-    mix = np.zeros((S, C))
+    return median[size] * intensity[sector] * np.exp(sc.energy_sigma_log * rng.standard_normal(n))
+
+
+def _draw_carrier_mix(sc: ScenarioConfig, sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each firm's shares of energy by carrier: a Dirichlet draw (normalised gammas) around its
+    sector's carrier mix; carriers the sector does not use stay at zero."""
+    mix = np.zeros((len(sc.sectors), len(CARRIERS)))
     for s, spec in enumerate(sc.sectors):
         for c, v in spec.carrier_mix_share.items():
             mix[s, CARRIERS.index(c)] = v
     shape = mix[sector] * sc.carrier_mix_concentration
     g = rng.gamma(np.where(shape > 0, shape, 1.0)) * (shape > 0)
-    firm_mix = g / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
-    energy_mwh = total[:, None] * firm_mix
-    process_rate = np.array([s.process_t_co2_per_mwh for s in sc.sectors])
-    process = total * process_rate[sector]
+    return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
 
+
+def _draw_energy_use(
+    sc: ScenarioConfig, sector: np.ndarray, size: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Energy use by carrier [N, C] and process CO2 [N] (proportional to total energy)."""
+    total = _draw_total_energy(sc, sector, size, n, rng)
+    energy_mwh = total[:, None] * _draw_carrier_mix(sc, sector, rng)
+    process_rate = np.array([s.process_t_co2_per_mwh for s in sc.sectors])
+    return energy_mwh, total * process_rate[sector]
+
+
+def _draw_finance(
+    sc: ScenarioConfig, energy: EnergyPaths, energy_mwh: np.ndarray, size: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Internal cash and bank credit (both scaled by the start-year energy bill) and the
+    hurdle rate (log-normal around the size class's median)."""
     bill = energy_mwh @ energy.price_usd_per_mwh[0]
     cash = bill * sc.cash_per_energy_cost * np.exp(0.5 * rng.standard_normal(n))
     credit = bill * np.asarray(sc.credit_per_energy_cost, dtype=float)[size]
-    f32 = np.float32
-    hurdle = (np.asarray(sc.hurdle_rate_median_per_yr)[size] * np.exp(sc.hurdle_rate_sigma_log * rng.standard_normal(n))).astype(f32)
-    capability = _beta_from_mean(rng, np.asarray(sc.capability_mean)[size], 6.0).astype(f32)
-    risk_aversion = _beta_from_mean(rng, np.full(n, sc.risk_aversion_mean), 4.0).astype(f32)
+    hurdle = (np.asarray(sc.hurdle_rate_median_per_yr)[size] * np.exp(sc.hurdle_rate_sigma_log * rng.standard_normal(n))).astype(np.float32)
+    return cash, credit, hurdle
 
+
+def _draw_behaviour(sc: ScenarioConfig, size: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """In-house technical capability (beta around the size class's mean) and risk aversion."""
+    capability = _beta_from_mean(rng, np.asarray(sc.capability_mean)[size], 6.0).astype(np.float32)
+    risk_aversion = _beta_from_mean(rng, np.full(n, sc.risk_aversion_mean), 4.0).astype(np.float32)
+    return capability, risk_aversion
+
+
+def _draw_awareness(
+    cat: Catalogue, sector: np.ndarray, size: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which measures fit each firm (sector and minimum size), and which of those it already
+    knows at the start (each with the measure's initial awareness share)."""
     applicable = cat.applies_to_sector[sector] & (size[:, None] >= cat.min_size_class[None, :])
-    aware = (rng.random((n, K), dtype=np.float32) < cat.initial_awareness_share[None, :].astype(np.float32)) & applicable
+    aware = (rng.random((n, cat.k), dtype=np.float32) < cat.initial_awareness_share[None, :].astype(np.float32)) & applicable
+    return applicable, aware
 
+
+def _draw_cluster_membership(
+    sc: ScenarioConfig, sector: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's cluster association (-1: none; a firm joins the first association of its
+    sector whose membership share its uniform draw falls under) and the month a member starts
+    reporting to the registry (geometric waiting time; NEVER for non-members)."""
     cluster = np.full(n, -1, dtype=np.int16)
     reporting = np.full(n, NEVER, dtype=np.int32)
     names = [s.name for s in sc.sectors]
@@ -103,16 +142,47 @@ def generate(
         in_sectors = np.isin(sector, [names.index(s) for s in cl.sectors if s in names])
         join = in_sectors & (cluster < 0) & (u_member < cl.membership_share)
         cluster[join] = ci
-        # month a member starts reporting to the registry: geometric waiting time
         if cl.info_collection_rate_per_month > 0:
             wait = rng.geometric(cl.info_collection_rate_per_month, size=int(join.sum())) - 1
             reporting[join] = np.minimum(wait, NEVER - 1).astype(np.int32)
+    return cluster, reporting
 
+
+def _draw_supplier_targets(sc: ScenarioConfig, size: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Large firms that ask their suppliers to cut emissions (a share of the large firms)."""
     large = SIZE_CLASSES.index("large")
-    target = (size == large) & (rng.random(n) < sc.network.supplier_target_share_of_large)
-    # firm i reviews its investments in the months t with t % interval == i % interval; rows
-    # are i.i.d. draws, so this staggers reviews evenly and keeps each month's group a slice
-    phase = (np.arange(n) % review_interval_months).astype(np.int16)
+    return (size == large) & (rng.random(n) < sc.network.supplier_target_share_of_large)
+
+
+def _review_phase(n: int, review_interval_months: int) -> np.ndarray:
+    """Firm i reviews its investments in the months t with t % interval == i % interval; rows
+    are i.i.d. draws, so this staggers reviews evenly and keeps each month's group a slice."""
+    return (np.arange(n) % review_interval_months).astype(np.int16)
+
+
+def generate(
+    sc: ScenarioConfig,
+    cat: Catalogue,
+    energy: EnergyPaths,
+    n: int,
+    rng: np.random.Generator,
+    review_interval_months: int,
+) -> FirmTable:
+    """Draw a synthetic population of ``n`` firms from the scenario's distributions.
+
+    The draws from ``rng`` happen in this order (changing it changes every run): sectors,
+    sizes, energy, finance, behaviour, awareness, cluster membership, supplier targets.
+    """
+    K = cat.k
+    sector = _draw_sectors(sc, n, rng)
+    size = _draw_size_classes(sc, sector, n, rng)
+    energy_mwh, process = _draw_energy_use(sc, sector, size, n, rng)
+    cash, credit, hurdle = _draw_finance(sc, energy, energy_mwh, size, n, rng)
+    capability, risk_aversion = _draw_behaviour(sc, size, n, rng)
+    applicable, aware = _draw_awareness(cat, sector, size, n, rng)
+    cluster, reporting = _draw_cluster_membership(sc, sector, n, rng)
+    target = _draw_supplier_targets(sc, size, n, rng)
+    phase = _review_phase(n, review_interval_months)
 
     return FirmTable(
         sector=sector,

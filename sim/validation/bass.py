@@ -103,76 +103,96 @@ def t_at(share: float, t: np.ndarray, F: np.ndarray) -> float:
     return float(t[i - 1] + (share - F[i - 1]) / (F[i] - F[i - 1]) * (t[i] - t[i - 1]))
 
 
-def check(n_firms: int = 100_000, years: int = 25, n_firms_sparse: int | None = None, out_dir: Path | None = None) -> list[Check]:
+PAIRS = ((META_P, META_Q), *OTHER_PAIRS)
+GRAPHS = ("complete", "small_world", "scale_free")
+COLORS = ("C0", "C1", "C2")
+
+
+def compare_with_bass(p: float, q: float, n_firms: int, years: int, sd_tol: float) -> tuple[dict, np.ndarray, np.ndarray]:
+    """One (p, q) pair on the complete graph: the engine's curve against the closed form and
+    the exact discrete recursion, the fitted (p, q) and the times to 50 %. Returns the table
+    row, the engine curve and the closed form."""
+    months = 12 * years
+    t = np.arange(1, months + 1) / 12.0
+    sim = simulate(p, q, n_firms, years)
+    closed = bass_F(t, p, q)
+    rec = discrete_recursion(p, q, months)
+    dev_closed = float(np.max(np.abs(sim - closed)))
+    dev_rec = float(np.max(np.abs(sim - rec)))
+    disc_gap = float(np.max(np.abs(rec - closed)))
+    p_hat, q_hat = fit_pq(t, sim)
+    ok = dev_closed <= CLOSED_FORM_TOL + sd_tol and dev_rec <= sd_tol
+    row = dict(p=p, q=q, dev_closed=dev_closed, dev_rec=dev_rec, disc_gap=disc_gap, p_hat=p_hat, q_hat=q_hat,
+               t_peak_bass=float(np.log(q / p) / (p + q)), t50_sim=t_at(0.5, t, sim), t50_bass=t_at(0.5, t, closed), ok=ok)
+    return row, sim, closed
+
+
+def sparse_graph_curves(complete_curve: np.ndarray | None, n_firms: int, years: int) -> tuple[dict, dict]:
+    """The meta-analysis (p, q) with peers = a firm's network neighbours, on each graph kind:
+    adopter-share curves and times to 50 % adoption. ``complete_curve`` (the mean-field run,
+    if it has the same population) is reused for the complete graph."""
+    t = np.arange(1, 12 * years + 1) / 12.0
+    curves, t50 = {}, {}
+    for kind in GRAPHS:
+        sim = complete_curve if kind == "complete" and complete_curve is not None else simulate(META_P, META_Q, n_firms, years, kind)
+        curves[kind] = sim
+        t50[kind] = t_at(0.5, t, sim)
+    return curves, t50
+
+
+def draw_mean_field(a, t: np.ndarray, curves: dict, n_firms: int) -> None:
+    for (p, q), c in zip(PAIRS, COLORS):
+        sim, closed = curves[(p, q)]
+        a.plot(t, closed, color=c, lw=2.5, alpha=0.45, label=f"Bass closed form p={p}, q={q}")
+        a.plot(t, sim, color=c, lw=1.0, ls="--", label=f"engine, N={n_firms:,}")
+    a.set(xlabel="years", ylabel="adopter share F(t)", title="Mean field (complete graph) vs Bass (1969)")
+    a.legend(fontsize=7, loc="lower right")
+    a.grid(alpha=0.3)
+
+
+def draw_graphs(a, t: np.ndarray, graph_curves: dict, t50: dict, n_firms: int) -> None:
+    a.plot(t, bass_F(t, META_P, META_Q), color="k", lw=2.5, alpha=0.35, label="Bass closed form")
+    for kind, c in zip(graph_curves, COLORS):
+        a.plot(t, graph_curves[kind], color=c, lw=1.3, label=f"{kind} (t50 = {t50[kind]:.1f} yr)")
+    a.set(xlabel="years", ylabel="adopter share", title=f"Network structure, p={META_P}, q={META_Q}, N={n_firms:,}")
+    a.legend(fontsize=8, loc="lower right")
+    a.grid(alpha=0.3)
+
+
+def draw_figures(t: np.ndarray, curves: dict, n_firms: int, graph_curves: dict, t50: dict, n_sparse: int,
+                 out_dir: Path | None) -> tuple[str, str]:
+    """One figure per check and both panels side by side (for the README); returns the two
+    checks' figure names."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    months = 12 * years
-    t = np.arange(1, months + 1) / 12.0
-    sd_tol = 8 * 0.5 / np.sqrt(n_firms)
-    pairs = [(META_P, META_Q), *OTHER_PAIRS]
-    rows, curves, ok_all = [], {}, True
-    for p, q in pairs:
-        sim = simulate(p, q, n_firms, years)
-        closed = bass_F(t, p, q)
-        rec = discrete_recursion(p, q, months)
-        dev_closed = float(np.max(np.abs(sim - closed)))
-        dev_rec = float(np.max(np.abs(sim - rec)))
-        disc_gap = float(np.max(np.abs(rec - closed)))
-        p_hat, q_hat = fit_pq(t, sim)
-        ok = dev_closed <= CLOSED_FORM_TOL + sd_tol and dev_rec <= sd_tol
-        ok_all &= ok
-        curves[(p, q)] = (sim, closed)
-        rows.append(dict(p=p, q=q, dev_closed=dev_closed, dev_rec=dev_rec, disc_gap=disc_gap, p_hat=p_hat, q_hat=q_hat,
-                         t_peak_bass=float(np.log(q / p) / (p + q)), t50_sim=t_at(0.5, t, sim), t50_bass=t_at(0.5, t, closed), ok=ok))
-
-    # sparse graphs: the same (p, q) with peers = a firm's network neighbours
-    ns = n_firms_sparse or n_firms
-    t50 = {}
-    graph_curves = {}
-    for kind in ("complete", "small_world", "scale_free"):
-        sim = curves[(META_P, META_Q)][0] if (kind == "complete" and ns == n_firms) else simulate(META_P, META_Q, ns, years, kind)
-        graph_curves[kind] = sim
-        t50[kind] = t_at(0.5, t, sim)
-    slower = all(t50[k] > t50["complete"] for k in ("small_world", "scale_free"))
-
-    colors = ("C0", "C1", "C2")
-
-    def draw_mean_field(a):
-        for (p, q), c in zip(pairs, colors):
-            sim, closed = curves[(p, q)]
-            a.plot(t, closed, color=c, lw=2.5, alpha=0.45, label=f"Bass closed form p={p}, q={q}")
-            a.plot(t, sim, color=c, lw=1.0, ls="--", label=f"engine, N={n_firms:,}")
-        a.set(xlabel="years", ylabel="adopter share F(t)", title="Mean field (complete graph) vs Bass (1969)")
-        a.legend(fontsize=7, loc="lower right")
-        a.grid(alpha=0.3)
-
-    def draw_graphs(a):
-        a.plot(t, bass_F(t, META_P, META_Q), color="k", lw=2.5, alpha=0.35, label="Bass closed form")
-        for kind, c in zip(graph_curves, colors):
-            a.plot(t, graph_curves[kind], color=c, lw=1.3, label=f"{kind} (t50 = {t50[kind]:.1f} yr)")
-        a.set(xlabel="years", ylabel="adopter share", title=f"Network structure, p={META_P}, q={META_Q}, N={ns:,}")
-        a.legend(fontsize=8, loc="lower right")
-        a.grid(alpha=0.3)
-
     fig, ax = plt.subplots(figsize=(6.5, 4.6))
-    draw_mean_field(ax)
+    draw_mean_field(ax, t, curves, n_firms)
     fig_mean = savefig(fig, out_dir, "bass_mean_field")
     fig, ax = plt.subplots(figsize=(6.5, 4.6))
-    draw_graphs(ax)
+    draw_graphs(ax, t, graph_curves, t50, n_sparse)
     fig_graphs = savefig(fig, out_dir, "bass_sparse_graphs")
-    fig, ax = plt.subplots(1, 2, figsize=(12, 4.6))  # both panels, for the README
-    draw_mean_field(ax[0])
-    draw_graphs(ax[1])
+    fig, ax = plt.subplots(1, 2, figsize=(12, 4.6))
+    draw_mean_field(ax[0], t, curves, n_firms)
+    draw_graphs(ax[1], t, graph_curves, t50, n_sparse)
     savefig(fig, out_dir, "bass_diffusion")
+    return fig_mean, fig_graphs
 
+
+def mean_field_table(rows: list[dict]) -> str:
     table = ["| p /yr | q /yr | max abs dev. vs closed form | discretisation part (recursion vs closed form) | max abs dev. vs discrete recursion | fitted p | fitted q | t50 engine (yr) | t50 Bass (yr) | pass |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         table.append(f"| {r['p']} | {r['q']} | {r['dev_closed']:.4f} | {r['disc_gap']:.4f} | {r['dev_rec']:.4f} | {r['p_hat']:.4f} | {r['q_hat']:.3f} | "
                      f"{r['t50_sim']:.2f} | {r['t50_bass']:.2f} | {'yes' if r['ok'] else 'NO'} |")
+    return "\n".join(table)
+
+
+def mean_field_check(rows: list[dict], ok_all: bool, n_firms: int, years: int, sd_tol: float, figure: str) -> Check:
+    """The engine on the complete graph follows the Bass closed form (within the monthly-step
+    allowance) and the discrete recursion (within sampling noise), for every pair."""
     meta = rows[0]
     fit_err = max(max(abs(r["p_hat"] / r["p"] - 1), abs(r["q_hat"] / r["q"] - 1)) for r in rows)
     notes = (
@@ -187,7 +207,7 @@ def check(n_firms: int = 100_000, years: int = 25, n_firms_sparse: int | None = 
         "and a firm never adopts it twice.")
     others = ", ".join(f"{r['dev_closed']:.4f}" for r in rows[1:])
     vs_rec = ", ".join(f"{r['dev_rec']:.4f}" for r in rows)
-    c1 = Check(
+    return Check(
         name="bass_mean_field",
         title="Bass diffusion: mean field vs the closed form",
         passed=ok_all,
@@ -196,16 +216,21 @@ def check(n_firms: int = 100_000, years: int = 25, n_firms_sparse: int | None = 
         tolerance=(f"<= {CLOSED_FORM_TOL} + {sd_tol:.4f} vs closed form (monthly-step allowance + 8 sd at N={n_firms:,}) "
                    f"and <= {sd_tol:.4f} vs the discrete recursion, every pair"),
         config=overrides(META_P, META_Q, n_firms, years),
-        figure=fig_mean, notes=notes, table="\n".join(table), data={"rows": rows},
+        figure=figure, notes=notes, table=mean_field_table(rows), data={"rows": rows},
     )
-    c2 = Check(
+
+
+def sparse_graph_check(t50: dict, n_firms: int, years: int, figure: str) -> Check:
+    """Diffusion is slower on the sparse graphs than on the complete graph (mean field)."""
+    slower = all(t50[k] > t50["complete"] for k in ("small_world", "scale_free"))
+    return Check(
         name="bass_sparse_graphs",
         title="Bass diffusion slows on sparse graphs",
         passed=bool(slower),
         measured="time to 50 % adoption: " + ", ".join(f"{k} {v:.2f} yr" for k, v in t50.items()),
         tolerance="t50(small_world) > t50(complete) and t50(scale_free) > t50(complete)",
-        config=overrides(META_P, META_Q, ns, years, "small_world"),
-        figure=fig_graphs,
+        config=overrides(META_P, META_Q, n_firms, years, "small_world"),
+        figure=figure,
         notes=("On a sparse graph a firm's peer share is the adopter share of its own few neighbours, and adoptions "
                "cluster: neighbours of adopters are already adopters, so imitation pressure on the remaining firms "
                "is lower than the population share (the mean field over-estimates it). The small world keeps most ties "
@@ -214,4 +239,20 @@ def check(n_firms: int = 100_000, years: int = 25, n_firms_sparse: int | None = 
                "rewire_share=0.1 and scale_free_m=3 are the schema defaults)."),
         data={"t50": t50},
     )
-    return [c1, c2]
+
+
+def check(n_firms: int = 100_000, years: int = 25, n_firms_sparse: int | None = None, out_dir: Path | None = None) -> list[Check]:
+    t = np.arange(1, 12 * years + 1) / 12.0
+    sd_tol = 8 * 0.5 / np.sqrt(n_firms)
+    rows, curves, ok_all = [], {}, True
+    for p, q in PAIRS:
+        row, sim, closed = compare_with_bass(p, q, n_firms, years, sd_tol)
+        ok_all &= row["ok"]
+        rows.append(row)
+        curves[(p, q)] = (sim, closed)
+
+    ns = n_firms_sparse or n_firms
+    graph_curves, t50 = sparse_graph_curves(curves[(META_P, META_Q)][0] if ns == n_firms else None, ns, years)
+    fig_mean, fig_graphs = draw_figures(t, curves, n_firms, graph_curves, t50, ns, out_dir)
+    return [mean_field_check(rows, ok_all, n_firms, years, sd_tol, fig_mean),
+            sparse_graph_check(t50, ns, years, fig_graphs)]

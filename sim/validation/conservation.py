@@ -82,65 +82,75 @@ def replay_energy(model, e0: np.ndarray, p0: np.ndarray, cap0: np.ndarray) -> np
     return e
 
 
-def check(n_firms: int = 3000, years: int = 10, out_dir: Path | None = None) -> list[Check]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..energy import ELECTRICITY, SCOPE1_CARRIERS
-    from ..model import ClusterModel
-    from ..params import CARRIERS
-    from ..results import collect
-    from .common import compose_config
-
-    ov = overrides(n_firms, years)
-    m = ClusterModel(compose_config(ov))
+def energy_identities(m, replay: np.ndarray) -> dict[str, float]:
+    """Energy by carrier: the running total and an independent replay of the adoption log
+    both equal the firm table."""
     ft = m.firms
-    e0, p0, cap0 = ft.energy_mwh_per_yr.copy(), ft.process_t_co2_per_yr.copy(), ft.capture_share.copy()
-    m.run()
-    res = collect(m)
-    y_last = m.year - m.start_year
-    ef = m.energy.ef_t_co2_per_mwh[y_last]
+    return {
+        "energy by carrier: running total = firm table": _rel(m.energy_total, ft.energy_mwh_per_yr.sum(axis=0)),
+        "energy by carrier: replay of adoption log = firm table (every firm)": _rel(replay, ft.energy_mwh_per_yr),
+    }
 
-    ident: dict[str, float] = {}
-    # energy by carrier
-    table_e = ft.energy_mwh_per_yr.sum(axis=0)
-    replay = replay_energy(m, e0, p0, cap0)
-    ident["energy by carrier: running total = firm table"] = _rel(m.energy_total, table_e)
-    ident["energy by carrier: replay of adoption log = firm table (every firm)"] = _rel(replay, ft.energy_mwh_per_yr)
-    # emissions by carrier
-    s1_by_carrier = (ft.energy_mwh_per_yr * (1.0 - ft.capture_share)[:, None]).sum(axis=0) * np.where(SCOPE1_CARRIERS, ef, 0.0)
+
+def emission_identities(m, replay: np.ndarray) -> dict[str, float]:
+    """Emissions by carrier: scope 1 = energy x emission factor (+ process CO2), less capture;
+    scope 2 = electricity x grid factor; each equals the running total (end-year factors)."""
+    from ..energy import ELECTRICITY, SCOPE1_CARRIERS
+
+    ft = m.firms
+    ef = m.energy.ef_t_co2_per_mwh[m.year - m.start_year]
+    scope1_factor = np.where(SCOPE1_CARRIERS, ef, 0.0)
+    s1_by_carrier = (ft.energy_mwh_per_yr * (1.0 - ft.capture_share)[:, None]).sum(axis=0) * scope1_factor
     s1 = s1_by_carrier.sum() + float((ft.process_t_co2_per_yr * (1.0 - ft.capture_share)).sum())
     s2 = float(ft.energy_mwh_per_yr[:, ELECTRICITY].sum() * ef[ELECTRICITY])
-    ident["scope 1: running total = sum over carriers (energy x factor) + process, less capture"] = _rel(m.total_scope1, s1)
-    s1_replay = (replay * (1.0 - ft.capture_share)[:, None]).sum(axis=0) * np.where(SCOPE1_CARRIERS, ef, 0.0)
-    ident["scope 1 by carrier: replayed energy x factor = firm table (each carrier)"] = _rel(s1_replay, s1_by_carrier)
-    ident["scope 2: running total = electricity x grid factor"] = _rel(m.total_scope2, s2)
-    # registry
+    s1_replay = (replay * (1.0 - ft.capture_share)[:, None]).sum(axis=0) * scope1_factor
+    return {
+        "scope 1: running total = sum over carriers (energy x factor) + process, less capture": _rel(m.total_scope1, s1),
+        "scope 1 by carrier: replayed energy x factor = firm table (each carrier)": _rel(s1_replay, s1_by_carrier),
+        "scope 2: running total = electricity x grid factor": _rel(m.total_scope2, s2),
+    }
+
+
+def registry_identities(m, res) -> tuple[dict[str, float], dict[str, float]]:
+    """Registry: each recorded year's total = the monthly time series (float64 identities)
+    and = the per-firm panel of the run tables (float32 panel, second dict)."""
     reg = m.registry
     rec = np.flatnonzero(reg.recorded)
-    ts = res.timeseries
-    ts_year = ts.groupby("year")[["scope1_t_co2", "scope2_t_co2"]].sum()
-    ident["registry: yearly total = sum of monthly time series (scope 1)"] = _rel(ts_year["scope1_t_co2"].to_numpy(), reg.total_scope1_t[rec])
-    ident["registry: yearly total = sum of monthly time series (scope 2)"] = _rel(ts_year["scope2_t_co2"].to_numpy(), reg.total_scope2_t[rec])
+    ts_year = res.timeseries.groupby("year")[["scope1_t_co2", "scope2_t_co2"]].sum()
+    ident = {
+        "registry: yearly total = sum of monthly time series (scope 1)": _rel(ts_year["scope1_t_co2"].to_numpy(), reg.total_scope1_t[rec]),
+        "registry: yearly total = sum of monthly time series (scope 2)": _rel(ts_year["scope2_t_co2"].to_numpy(), reg.total_scope2_t[rec]),
+    }
     panel = res.firms.groupby("year", observed=True)["emissions_t_co2"].sum().to_numpy(dtype=float)
     f32 = {"registry: yearly total = sum of per-firm panel (firms.parquet)": _rel(panel, reg.totals()[rec])}
-    # adoptions
+    return ident, f32
+
+
+def adoption_identities(m, res) -> dict[str, float]:
+    """Adoptions: no (firm, measure) twice and none of the start-year stock in the log;
+    adopted flags = counters = start-year stock + log = sum over sectors."""
+    ft = m.firms
     ad = res.adoptions
     pairs = ad["firm"].to_numpy() * m.catalogue.k + ad["measure"].cat.codes.to_numpy()
     stock = (ft.adopted_month == -1).sum(axis=0)
     logged = np.bincount(ad["measure"].cat.codes.to_numpy(), minlength=m.catalogue.k)
-    dup = len(pairs) - len(np.unique(pairs))
-    ident["adoptions: duplicate (firm, measure) in the log"] = float(dup)
-    ident["adoptions: adopted flags = counter"] = _rel(ft.adopted.sum(axis=0), m.adopter_count)
-    ident["adoptions: counter = start-year stock + log"] = _rel(stock + logged, m.adopter_count)
-    ident["adoptions: counter = sum over sectors"] = _rel(m.adopters_by_sector.sum(axis=0), m.adopter_count)
     stock_in_log = int(np.isin(pairs, np.flatnonzero((ft.adopted_month == -1).ravel())).sum())
-    ident["adoptions: start-year stock also in the log"] = float(stock_in_log)
-    # spending
+    return {
+        "adoptions: duplicate (firm, measure) in the log": float(len(pairs) - len(np.unique(pairs))),
+        "adoptions: adopted flags = counter": _rel(ft.adopted.sum(axis=0), m.adopter_count),
+        "adoptions: counter = start-year stock + log": _rel(stock + logged, m.adopter_count),
+        "adoptions: counter = sum over sectors": _rel(m.adopters_by_sector.sum(axis=0), m.adopter_count),
+        "adoptions: start-year stock also in the log": float(stock_in_log),
+    }
+
+
+def spending_identities(m, res) -> tuple[dict[str, float], dict[str, float]]:
+    """Spending: each instrument's spending = the cost of its grants, loans and events; the
+    sum over instruments = the reported totals; no budget overspent. Also returns the
+    spending by instrument."""
     gov = m.gov
     sp = m.spending_usd()
+    ad = res.adoptions
     inst = ad["instrument"].astype(str)
     expect = {
         "capex_subsidy": float(ad.loc[inst == "capex_subsidy", "subsidy_usd"].sum()),
@@ -149,24 +159,31 @@ def check(n_firms: int = 3000, years: int = 10, out_dir: Path | None = None) -> 
         "workshops": gov.workshops.held * gov.workshops.cfg.cost_per_workshop_usd,
         "training": gov.training.courses * gov.training.cfg.cost_per_course_usd,
     }
-    for k_, v in expect.items():
-        ident[f"spending: {k_} = cost of its grants/loans/events"] = _rel(sp[k_], v)
+    ident = {f"spending: {k_} = cost of its grants/loans/events": _rel(sp[k_], v) for k_, v in expect.items()}
     ident["spending: sum over instruments = summary total"] = _rel(sum(sp.values()), res.summary["public_spending_usd"])
-    ident["spending: sum over instruments = time series total (last month)"] = _rel(sum(sp.values()), ts["spending_total_usd"].iloc[-1])
+    ident["spending: sum over instruments = time series total (last month)"] = _rel(sum(sp.values()), res.timeseries["spending_total_usd"].iloc[-1])
     for k_, inst_obj in gov.budgeted_instruments().items():
         if inst_obj.budget_usd and getattr(inst_obj, "enabled", True):
             ident[f"spending: {k_} within its budget (excess share)"] = max(0.0, (inst_obj.spent_usd - inst_obj.budget_usd) / inst_obj.budget_usd)
+    return ident, sp
 
-    passed = all(v <= F64_TOL for v in ident.values()) and all(v <= F32_TOL for v in f32.values())
-    worst = max(ident.values())
-    n_adopt = len(ad)
-    activity = {k_: v for k_, v in sp.items() if v > 0}
+
+def draw_figure(e0: np.ndarray, e_end: np.ndarray, replay: np.ndarray, ident: dict[str, float],
+                f32: dict[str, float], out_dir: Path | None) -> str:
+    """Left: energy by carrier at the start and end (firm table and replay); right: every
+    identity's relative error against its tolerance."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..params import CARRIERS
 
     fig, ax = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 1.3]})
     xs = np.arange(len(CARRIERS))
     w = 0.27
     ax[0].bar(xs - w, e0.sum(axis=0) / 1e3, w, label="start year (firm table)", color="0.7")
-    ax[0].bar(xs, table_e / 1e3, w, label="end (firm table)", color="C0")
+    ax[0].bar(xs, e_end.sum(axis=0) / 1e3, w, label="end (firm table)", color="C0")
     ax[0].bar(xs + w, replay.sum(axis=0) / 1e3, w, label="end (replay of adoption log)", color="C1")
     ax[0].set_xticks(xs, CARRIERS, rotation=45, ha="right")
     ax[0].set(ylabel="GWh/yr", title="Energy by carrier")
@@ -183,11 +200,41 @@ def check(n_firms: int = 3000, years: int = 10, out_dir: Path | None = None) -> 
     ax[1].invert_yaxis()
     ax[1].set(xlabel="relative error (count for duplicates; 1e-18 = exactly 0)", title="Identities")
     ax[1].legend(fontsize=8)
-    fig_name = savefig(fig, out_dir, "conservation")
+    return savefig(fig, out_dir, "conservation")
 
+
+def identity_table(ident: dict[str, float], f32: dict[str, float]) -> str:
     table = ["| identity | relative error | tolerance |", "|---|---|---|"]
     table += [f"| {k_} | {v:.2e} | {F64_TOL:g} |" for k_, v in ident.items()]
     table += [f"| {k_} | {v:.2e} | {F32_TOL:g} (float32 panel) |" for k_, v in f32.items()]
+    return "\n".join(table)
+
+
+def check(n_firms: int = 3000, years: int = 10, out_dir: Path | None = None) -> list[Check]:
+    from ..model import ClusterModel
+    from ..results import collect
+    from .common import compose_config
+
+    ov = overrides(n_firms, years)
+    m = ClusterModel(compose_config(ov))
+    ft = m.firms
+    e0, p0, cap0 = ft.energy_mwh_per_yr.copy(), ft.process_t_co2_per_yr.copy(), ft.capture_share.copy()
+    m.run()
+    res = collect(m)
+    replay = replay_energy(m, e0, p0, cap0)
+
+    ident = {**energy_identities(m, replay), **emission_identities(m, replay)}
+    registry, f32 = registry_identities(m, res)
+    ident.update(registry)
+    ident.update(adoption_identities(m, res))
+    spending, sp = spending_identities(m, res)
+    ident.update(spending)
+
+    passed = all(v <= F64_TOL for v in ident.values()) and all(v <= F32_TOL for v in f32.values())
+    worst = max(ident.values())
+    n_adopt = len(res.adoptions)
+    activity = {k_: v for k_, v in sp.items() if v > 0}
+    fig_name = draw_figure(e0, ft.energy_mwh_per_yr, replay, ident, f32, out_dir)
     return [Check(
         name="conservation",
         title="Conservation: energy, emissions, registry, adoptions, spending",
@@ -195,7 +242,7 @@ def check(n_firms: int = 3000, years: int = 10, out_dir: Path | None = None) -> 
         measured=(f"worst float64 identity {worst:.1e}, float32 panel {max(f32.values()):.1e}; {n_adopt} adoptions, "
                   f"spending {', '.join(f'{k_} {v:,.0f}' for k_, v in activity.items())} USD"),
         tolerance=f"relative error <= {F64_TOL:g} (float64), <= {F32_TOL:g} (float32 registry panel); 0 duplicates",
-        config=ov, figure=fig_name, table="\n".join(table),
+        config=ov, figure=fig_name, table=identity_table(ident, f32),
         notes=("The per-firm registry panel is stored in float32 (memory for large clusters), so its sums agree with "
                "the float64 totals to ~1e-7, not to rounding of float64. Energy removed by a measure is removed from the "
                "firm's current use, so stacked measures interact; the replay reproduces that order (month, then the "
