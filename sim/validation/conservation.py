@@ -152,12 +152,13 @@ def spending_identities(m, res) -> tuple[dict[str, float], dict[str, float]]:
     sp = m.spending_usd()
     ad = res.adoptions
     inst = ad["instrument"].astype(str)
+    cs, ws, tr = (m.instruments[n] for n in ("cost_share", "workshops", "training"))
     expect = {
         "capex_subsidy": float(ad.loc[inst == "capex_subsidy", "subsidy_usd"].sum()),
-        "cost_share": float(ad.loc[inst == "cost_share", "subsidy_usd"].sum()) + gov.cost_share.assessments * gov.cost_share.cfg.cost_per_assessment_usd,
+        "cost_share": float(ad.loc[inst == "cost_share", "subsidy_usd"].sum()) + cs.assessments * cs.params.cost_per_assessment_usd,
         "green_loan": float(ad["loan_grant_equivalent_usd"].sum()),
-        "workshops": gov.workshops.held * gov.workshops.cfg.cost_per_workshop_usd,
-        "training": gov.training.courses * gov.training.cfg.cost_per_course_usd,
+        "workshops": ws.held * ws.params.cost_per_workshop_usd,
+        "training": tr.courses * tr.params.cost_per_course_usd,
     }
     ident = {f"spending: {k_} = cost of its grants/loans/events": _rel(sp[k_], v) for k_, v in expect.items()}
     ident["spending: sum over instruments = summary total"] = _rel(sum(sp.values()), res.summary["public_spending_usd"])
