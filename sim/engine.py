@@ -334,6 +334,31 @@ class Engine:
         for fn in self._subscribers.get(event, ()):
             fn(**payload)
 
+    # -- wef --
+    def max_grant_usd(self, capex: np.ndarray) -> np.ndarray:
+        """The largest grant any open grant channel could pay on each ``capex`` (USD, [R, K]
+        float32): per channel its bound min(share * capex, cap) (share = inf: a fixed grant
+        of cap), maxed over the channels; 0 where none is open. An upper bound for a
+        mechanism that anticipates the most generous support on offer (e.g. firms weighing
+        a commitment to shared infrastructure)."""
+        share, cap = self._m.gov.grant_bounds()
+        bound = np.zeros(capex.shape, np.float32)
+        for s, c in zip(share, cap):
+            g = np.where(np.isinf(s), c, np.minimum(np.where(np.isinf(s), 0, s) * capex, c))
+            bound = np.maximum(bound, g)
+        return bound
+
+    def declare(self, fact: str, value) -> None:
+        """State a fact about the cluster that other mechanisms may read with :meth:`fact`
+        (e.g. ``infrastructure_coordinated``: the cluster plans shared infrastructure
+        jointly). Declare it in ``setup`` (or earlier) so that every mechanism sees it from
+        the initial stock on; a later declaration of the same fact replaces it."""
+        self.__dict__.setdefault("_facts", {})[fact] = value
+
+    def fact(self, name: str, default=None):
+        """A fact some mechanism declared (:meth:`declare`), or ``default`` if none did."""
+        return self.__dict__.get("_facts", {}).get(name, default)
+
 
 def _rows(firms):
     return firms if isinstance(firms, slice) else np.asarray(firms)
