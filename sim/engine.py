@@ -8,14 +8,17 @@ actions that keep the engine's bookkeeping right:
 read      the clock (``year``, ``month``, ``setting_up``), the catalogue, sectors,
           associations, the firm table (``firms``: read-only views), this year's prices and
           emission factors, emission rates, adopter counts, the network, the month's review
-          group, the decision terms of chosen firms (:meth:`terms`, with the one NPV)
+          group, the decision terms of chosen firms (:meth:`terms`, with the one NPV), the
+          measures on sale (``available``), the largest grant on offer (:meth:`max_grant_usd`),
+          regions and facts other mechanisms declared (:meth:`regions`, :meth:`fact`)
 act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier's relief
           share), :meth:`raise_capability` (skills), :meth:`extend_credit` and
           :meth:`lower_hurdle_rate` (capital / cost of capital), :meth:`train_consultants`
           (the skills barrier's consultant pool), :meth:`set_carbon_price`,
           :meth:`set_customer_pressure`, :meth:`set_supplier_targets`, :meth:`add_ties`,
           :meth:`add_grants` (a grant channel the decision asks for offers),
-          :meth:`report_spending` (public money, by name)
+          :meth:`report_spending` (public money, by name), :meth:`define_regions` and
+          :meth:`declare` (facts for other mechanisms, who never look each other up)
 events    :meth:`subscribe` to ``adoption`` (month, batch), ``assessment`` (month, firms,
           source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
 
@@ -69,6 +72,8 @@ class Engine:
     def __init__(self, model):
         self._m = model
         self._subscribers: dict[str, list[Callable]] = defaultdict(list)
+        self._regions: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._facts: dict[str, object] = {}
         self.firms = ReadOnlyTable(model.firms)
 
     # -- Mesa -----------------------------------------------------------------------------
@@ -336,7 +341,7 @@ class Engine:
         for fn in self._subscribers.get(event, ()):
             fn(**payload)
 
-    # -- usmx --
+    # -- shared facts: availability, geography, the most generous grant, cluster facts ----
     @property
     def available(self) -> np.ndarray:
         """[K] bool: measures firms can buy now (the catalogue's first years and every
@@ -344,7 +349,6 @@ class Engine:
         sees them this month."""
         return _read_only(self._m.available)
 
-    # -- bri --
     def define_regions(self, level: str, names, of_firm: np.ndarray) -> None:
         """Declare where the firms are at a geographic ``level`` (e.g. ``"country"``): the
         region ``names`` and ``of_firm`` ([N] int, each firm's index into ``names``). A
@@ -352,7 +356,7 @@ class Engine:
         constructor; any mechanism then reads it with :meth:`regions` (from ``setup`` on),
         without knowing who declared it. A level is one partition: declaring it again with
         other regions is an error."""
-        store = self.__dict__.setdefault("_regions", {})
+        store = self._regions
         names, of_firm = list(names), np.asarray(of_firm, dtype=np.int64)
         if of_firm.shape != (self._m.n_firms,) or (len(of_firm) and not 0 <= of_firm.min() <= of_firm.max() < len(names)):
             raise ValueError(f"regions {level!r}: need one index into the {len(names)} names per firm")
@@ -364,11 +368,35 @@ class Engine:
     def regions(self, level: str) -> tuple[list[str], np.ndarray]:
         """The regions declared at ``level`` (:meth:`define_regions`): (names, [N] read-only
         region index of each firm)."""
-        store = self.__dict__.get("_regions", {})
+        store = self._regions
         if level not in store:
             raise KeyError(f"no mechanism declared regions {level!r}; declared: {', '.join(store) or 'none'}")
         names, of_firm = store[level]
         return list(names), of_firm
+
+    def max_grant_usd(self, capex: np.ndarray) -> np.ndarray:
+        """The largest grant any open grant channel could pay on each ``capex`` (USD, [R, K]
+        float32): per channel its bound min(share * capex, cap) (share = inf: a fixed grant
+        of cap), maxed over the channels; 0 where none is open. An upper bound for a
+        mechanism that anticipates the most generous support on offer (e.g. firms weighing
+        a commitment to shared infrastructure)."""
+        share, cap = self._m.gov.grant_bounds()
+        bound = np.zeros(capex.shape, np.float32)
+        for s, c in zip(share, cap):
+            g = np.where(np.isinf(s), c, np.minimum(np.where(np.isinf(s), 0, s) * capex, c))
+            bound = np.maximum(bound, g)
+        return bound
+
+    def declare(self, fact: str, value) -> None:
+        """State a fact about the cluster that other mechanisms may read with :meth:`fact`
+        (e.g. ``infrastructure_coordinated``: the cluster plans shared infrastructure
+        jointly). Declare it in ``setup`` (or earlier) so that every mechanism sees it from
+        the initial stock on; a later declaration of the same fact replaces it."""
+        self._facts[fact] = value
+
+    def fact(self, name: str, default=None):
+        """A fact some mechanism declared (:meth:`declare`), or ``default`` if none did."""
+        return self._facts.get(name, default)
 
 
 def _rows(firms):

@@ -58,7 +58,7 @@ def test_base_year_emissions_match_the_seed_within_2_percent(name):
     reg = model.registry
     recorded = reg.total_scope1_t[0] + (reg.total_scope2_t[0] if scope == "scope1+2" else 0.0)
     assert abs(recorded / target - 1.0) < 0.02  # the base year as the registry records it
-    nz = model.programmes[[p.programme_name for p in model.programmes].index("net_zero_tracker")].summary(model)
+    nz = next(m for m in model.mechanisms if m.name == "net_zero_tracker").summary(model.engine)
     assert nz["scope"] == scope and nz["base_year_emissions_t_co2"] == pytest.approx(recorded)
 
 
@@ -127,7 +127,7 @@ def test_pillar_mechanics_policy_price_and_finance():
     credit0 = m.firms.credit_usd.copy()
     capability0 = m.firms.capability.copy()
     m.run()
-    pillars = next(p for p in m.programmes if p.programme_name == "wef_pillars")
+    pillars = next(p for p in m.mechanisms if p.name == "wef_pillars")
     # EU ETS price before joining, the policy path after (configs/scenario/wef_dunkerque.yaml)
     assert pillars.carbon_price_by_year[2021] == pytest.approx(63)
     assert pillars.carbon_price_by_year[2025] > pillars.carbon_price_by_year[2023]
@@ -204,7 +204,7 @@ def test_cli_bad_value_is_one_line_and_exit_2(tmp_path):
 def test_mandatory_audits_make_large_firms_know_the_listed_measures():
     cfg = cfg_of(["scenario=wef_dunkerque", "end_year=2022", "n_firms=600"])
     m = ClusterModel(cfg)
-    audits = next(p for p in m.programmes if p.programme_name == "energy_audit_obligation")
+    audits = next(p for p in m.mechanisms if p.name == "energy_audit_obligation")
     ft = m.firms
     large = ft.size_class == 3
     listed = audits.listed

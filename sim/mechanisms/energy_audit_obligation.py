@@ -6,7 +6,8 @@ Top-10,000 Enterprises programme for large energy users), a large firm knows the
 measures that apply to it: an audit lists them. The obligation is an agent:
 
 - in the start year, every obliged firm has had an audit within the last cycle, so it knows
-  the listed measures before its initial stock is decided (``ClusterModel._initial_stock``):
+  the listed measures before its initial stock is decided (``setup``, before
+  ``ClusterModel._initial_stock``):
   profitable measures it knows are already in place, and the calibrated base year does not
   release a backlog of them;
 - afterwards, ``1 / cycle_yr`` of the obliged firms are audited each year (in a fixed
@@ -50,34 +51,33 @@ class EnergyAuditObligation(Mechanism):
         if not params.source.strip():
             raise ConfigError(f"{key}.source", params.source, "cite the law or programme that obliges the audits")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
-        cat, ft = model.catalogue, model.firms
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
+        cat, ft = engine.catalogue, engine.firms
         self.listed = np.array(["all" in params.measures or m in params.measures for m in cat.names])
         self.obliged = np.flatnonzero(ft.size_class >= SIZE_CLASSES.index(params.min_size_class))
         self.audits = 0
         self.audits_by_year: dict[int, int] = {}
-        # audited within the last cycle (the model counts awareness after its actors are built)
-        ft.aware[self.obliged] |= ft.applicable[self.obliged] & self.listed[None, :]
 
-    def _learn(self, model, firms: np.ndarray) -> int:
-        ft = model.firms
-        listed = self.listed & (model.catalogue.available_from_year <= model.year)
-        learn = ft.applicable[firms] & ~ft.aware[firms] & listed[None, :]
-        ft.aware[firms] |= learn
-        model.aware_count += learn.sum(axis=0)
-        return int(learn.sum())
+    def setup(self, engine) -> None:
+        """Audited within the last cycle: every obliged firm knows the listed measures that
+        apply to it before its initial stock is decided."""
+        engine.inform(self.obliged, self.listed, source=self.name)
 
-    def new_year(self, model) -> None:
-        y = model.year - model.start_year
-        if y <= 0:
+    def _learn(self, engine, firms: np.ndarray) -> int:
+        listed = self.listed & (engine.catalogue.available_from_year <= engine.year)
+        return int(engine.inform(firms, listed, source=self.name).sum())
+
+    def new_year(self, engine) -> None:
+        y = engine.year - engine.start_year
+        if y <= 0:  # the start year's audits are those of the last cycle (setup)
             return
         due = self.obliged[(np.arange(len(self.obliged)) % self.params.cycle_yr) == (y % self.params.cycle_yr)]
-        self._learn(model, due)
+        self._learn(engine, due)
         self.audits += len(due)
-        self.audits_by_year[model.year] = len(due)
+        self.audits_by_year[engine.year] = len(due)
 
-    def summary(self, model) -> dict:
+    def summary(self, engine) -> dict:
         return {
             "obliged_firms": int(len(self.obliged)),
             "audits": self.audits,

@@ -62,43 +62,43 @@ class NetZeroTracker(Mechanism):
             if v > 0 and not getattr(params, src).strip():
                 raise ConfigError(f"{key}.{src}", "", f"cite the source of {name}")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
         self.base_t_co2 = None
 
-    def _rate_t_co2_per_yr(self, model) -> float:
-        s2 = model.total_scope2 if self.params.scope == "scope1+2" else 0.0
-        return float(model.total_scope1 + s2)
+    def _rate_t_co2_per_yr(self, engine) -> float:
+        s2 = engine.total_scope2 if self.params.scope == "scope1+2" else 0.0
+        return float(engine.total_scope1 + s2)
 
-    def path_t_co2_per_yr(self, model, year: float) -> float:
+    def path_t_co2_per_yr(self, engine, year: float) -> float:
         """The linear net-zero reference path at (fractional) ``year``, t CO2/yr."""
-        base = self.base_t_co2 if self.base_t_co2 is not None else self._rate_t_co2_per_yr(model)
-        span = self.params.net_zero_year - model.start_year
-        return float(base * np.clip(1.0 - (year - model.start_year) / span, 0.0, 1.0))
+        base = self.base_t_co2 if self.base_t_co2 is not None else self._rate_t_co2_per_yr(engine)
+        span = self.params.net_zero_year - engine.start_year
+        return float(base * np.clip(1.0 - (year - engine.start_year) / span, 0.0, 1.0))
 
-    def new_year(self, model) -> None:
-        if model.month == 0:  # the start year's rate, as calibrated (set again after calibration)
-            s2 = model.scope2_rate.sum() if self.params.scope == "scope1+2" else 0.0
-            self.base_t_co2 = float(model.scope1_rate.sum() + s2)
+    def new_year(self, engine) -> None:
+        if engine.year == engine.start_year:  # the start year's rate, with the initial stock, as calibrated
+            s2 = engine.scope2_rate.sum() if self.params.scope == "scope1+2" else 0.0
+            self.base_t_co2 = float(engine.scope1_rate.sum() + s2)
 
-    def monthly_row(self, model) -> dict:
+    def monthly_row(self, engine) -> dict:
         return {
-            "net_zero_path_t_co2": self.path_t_co2_per_yr(model, model.start_year + model.month / 12.0) / 12.0,
-            "tracked_emissions_t_co2": self._rate_t_co2_per_yr(model) / 12.0,
+            "net_zero_path_t_co2": self.path_t_co2_per_yr(engine, engine.start_year + engine.month / 12.0) / 12.0,
+            "tracked_emissions_t_co2": self._rate_t_co2_per_yr(engine) / 12.0,
         }
 
-    def _by_year(self, model) -> dict[int, float]:
-        reg = model.registry
+    def _by_year(self, engine) -> dict[int, float]:
+        reg = engine.registry
         tot = reg.total_scope1_t + (reg.total_scope2_t if self.params.scope == "scope1+2" else 0.0)
         return {int(y): float(t) for y, t, r in zip(reg.years, tot, reg.recorded) if r}
 
-    def summary(self, model) -> dict:
+    def summary(self, engine) -> dict:
         p = self.params
-        em = self._by_year(model)
+        em = self._by_year(engine)
         if not em:
             return {"scope": p.scope, "net_zero_year": p.net_zero_year}
-        base = em[model.start_year] if model.start_year in em else next(iter(em.values()))
-        path = {y: base * max(0.0, 1.0 - (y - model.start_year) / (p.net_zero_year - model.start_year)) for y in em}
+        base = em[engine.start_year] if engine.start_year in em else next(iter(em.values()))
+        path = {y: base * max(0.0, 1.0 - (y - engine.start_year) / (p.net_zero_year - engine.start_year)) for y in em}
         last = max(em)
         reduction = {y: 1.0 - v / base if base > 0 else 0.0 for y, v in em.items()}
         out = {

@@ -15,9 +15,10 @@ later. While spare operating capacity remains, the measures are available to eve
 (open access); when it is booked, connections wait for the next phase.
 
 Pooled commitment (the cluster coordinates a joint FID, as Porthos in Rotterdam did with
-its four anchor emitters) counts every committed firm together. Without it (the
-``partnerships`` pillar of ``wef_pillars`` switched off, or ``pooled_commitment: false``),
-only a single emitter whose own flow reaches the minimum can anchor a phase.
+its four anchor emitters) counts every committed firm together. Without it
+(``pooled_commitment: false``, or a mechanism declaring the engine fact
+``infrastructure_coordinated`` False, as ``wef_pillars`` does with its ``partnerships``
+pillar off), only a single emitter whose own flow reaches the minimum can anchor a phase.
 
 Units: flows are t CO2/yr captured (CO2 network) or MWh/yr of hydrogen (hydrogen network);
 tariffs USD per t or per MWh. All computations are vectorised over the candidate firms
@@ -87,9 +88,9 @@ class SharedInfrastructure(Mechanism):
         if not params.source.strip():
             raise ConfigError(f"{key}.source", params.source, "cite the public source of the network's numbers")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
-        cat, ft = model.catalogue, model.firms
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
+        cat, ft = engine.catalogue, engine.firms
         self.k = np.array([cat.index(m) for m in params.measures], dtype=np.int64)
         self.needs = np.zeros(cat.k, dtype=bool)
         self.needs[self.k] = True
@@ -105,31 +106,30 @@ class SharedInfrastructure(Mechanism):
         self.W = None  # [C+1, len(k)] flow per unit of firm state if adopted
 
     # ----------------------------------------------------------------------------------
-    @property
-    def pooled(self) -> bool:
-        """Commitments count together unless a programme in the model says the cluster does
-        not coordinate (``coordinates_infrastructure`` False: partnerships pillar off)."""
-        return self.params.pooled_commitment and all(
-            getattr(p, "coordinates_infrastructure", True) for p in self.model.programmes)
+    def pooled(self, engine) -> bool:
+        """Commitments count together unless the cluster does not coordinate its
+        infrastructure (the engine fact ``infrastructure_coordinated``, e.g. declared False
+        by ``wef_pillars`` with the partnerships pillar off)."""
+        return bool(self.params.pooled_commitment and engine.fact("infrastructure_coordinated", True))
 
-    def _flow_weights(self, model) -> np.ndarray:
+    def _flow_weights(self, engine) -> np.ndarray:
         if self.carries == "co2":
-            e1 = np.concatenate([np.where(SCOPE1_CARRIERS, model.ef, 0.0), [1.0]])
-            return (model.catalogue.capture_share[self.k][None, :] * e1[:, None]).astype(np.float32)
-        return model.val.state_change[self.k, HYDROGEN, :].T.astype(np.float32)
+            e1 = np.concatenate([np.where(SCOPE1_CARRIERS, engine.ef, 0.0), [1.0]])
+            return (engine.catalogue.capture_share[self.k][None, :] * e1[:, None]).astype(np.float32)
+        return engine.valuation.state_change[self.k, HYDROGEN, :].T.astype(np.float32)
 
-    def connected_mask(self, model) -> np.ndarray:
+    def connected_mask(self, engine) -> np.ndarray:
         """[candidates] firms that adopted one of the network's measures."""
-        return model.firms.adopted[self.candidates][:, self.k].any(axis=1)
+        return engine.firms.adopted[self.candidates][:, self.k].any(axis=1)
 
-    def _connected_flow(self, model) -> float:
-        c = self.candidates[self.connected_mask(model)]
+    def _connected_flow(self, engine) -> float:
+        c = self.candidates[self.connected_mask(engine)]
         if len(c) == 0:
             return 0.0
-        ft = model.firms
+        ft = engine.firms
         if self.carries == "co2":
             cap = ft.capture_share[c]
-            return float((model.scope1_rate[c] * cap / np.maximum(1.0 - cap, 1e-9)).sum())
+            return float((engine.scope1_rate[c] * cap / np.maximum(1.0 - cap, 1e-9)).sum())
         return float(ft.energy_mwh_per_yr[c, HYDROGEN].sum())
 
     def capacity(self, year: int, operating_only: bool = True) -> float:
@@ -139,33 +139,48 @@ class SharedInfrastructure(Mechanism):
         return self.capacity(year) > 0
 
     # hooks ------------------------------------------------------------------------------
-    def new_year(self, model) -> None:
-        from ..decision import terms
+    def setup(self, engine) -> None:
+        """The start year's commitment round before the initial stock (a phase decided now
+        may already operate); it is held again in the start year's ``new_year``."""
+        self._commitment_round(engine)
 
-        self.W = self._flow_weights(model)
-        year = model.year
-        self.connected_flow = self._connected_flow(model)
+    def new_year(self, engine) -> None:
+        self._commitment_round(engine)
+
+    def _commitments(self, engine) -> np.ndarray:
+        """[candidates] flow each candidate firm commits (0: none): the largest flow of a
+        network measure it knows, has not adopted, finds worth it (NPV > 0 with the network's
+        tariff and the most generous grant on offer) and can finance."""
+        idx, k = self.candidates, self.k
+        ft = engine.firms
+        tm = engine.terms(idx)
+        # the most generous grant any channel could pay (e.g. co-funding of heavy measures)
+        grant = np.broadcast_to(engine.max_grant_usd(tm.capex), tm.capex.shape)[:, k]
+        # NPV from the decision's own terms (as decision._npv, with the grant and no loan)
+        npv = tm.net_value[:, k] * tm.annuity[:, k] - tm.capex[:, k] - tm.hidden[:, k] + grant
+        ok = ft.aware[idx][:, k] & ft.applicable[idx][:, k] & ~ft.adopted[idx][:, k]
+        ok &= (npv > 0) & (tm.capex[:, k] - grant <= tm.funds[:, None])
+        flow = engine.state_matrix(idx).astype(np.float32) @ self.W
+        return np.where(ok, flow, 0.0).max(axis=1)
+
+    def _commitment_round(self, engine) -> None:
+        """Ask the candidates to commit; take a final investment decision on a new phase when
+        the eligible committed flow not yet covered by planned capacity reaches the minimum."""
+        self.W = self._flow_weights(engine)
+        year = engine.year
+        self.connected_flow = self._connected_flow(engine)
         self.committed[:] = False
         self.committed_flow = 0.0
         anchors_flow = 0.0
         largest = 0.0
+        pooled = self.pooled(engine)
         if year >= self.params.earliest_fid_year and len(self.candidates):
-            idx = self.candidates
-            ft = model.firms
-            tm = terms(model, idx)
-            k = self.k
-            # the most generous grant any instrument could pay (e.g. co-funding of heavy measures)
-            grant = np.broadcast_to(model.gov.max_grant_bound(tm.capex), tm.capex.shape)[:, k]
-            npv = tm.net_value[:, k] * tm.annuity[:, k] - tm.capex[:, k] - tm.hidden[:, k] + grant
-            ok = ft.aware[idx][:, k] & ft.applicable[idx][:, k] & ~ft.adopted[idx][:, k]
-            ok &= (npv > 0) & (tm.capex[:, k] - grant <= tm.funds[:, None])
-            flow = model.state32[idx] @ self.W
-            firm_flow = np.where(ok, flow, 0.0).max(axis=1)
-            self.committed = (firm_flow > 0) & ~self.connected_mask(model)
+            firm_flow = self._commitments(engine)
+            self.committed = (firm_flow > 0) & ~self.connected_mask(engine)
             self.committed_flow = float(firm_flow[self.committed].sum())
             anchors_flow = float(firm_flow[self.committed & (firm_flow >= self.params.min_throughput_per_yr)].sum())
             largest = float(firm_flow[self.committed].max()) if self.committed.any() else 0.0
-            eligible = self.committed_flow if self.pooled else anchors_flow
+            eligible = self.committed_flow if pooled else anchors_flow
             gap = eligible + self.connected_flow - self.capacity(year, operating_only=False)
             if gap >= self.params.min_throughput_per_yr:
                 self.phases.append({
@@ -180,50 +195,51 @@ class SharedInfrastructure(Mechanism):
             f"connected_{self.unit}": self.connected_flow,
             f"capacity_{self.unit}": self.capacity(year),
             f"planned_capacity_{self.unit}": self.capacity(year, operating_only=False),
-            "pooled_commitment": self.pooled,
+            "pooled_commitment": pooled,
         }
 
-    def available(self, model):
-        year = model.year
+    def available(self, engine):
+        year = engine.year
         cap = self.capacity(year)
         if cap <= 0:
             return ~self.needs
-        self.connected_flow = self._connected_flow(model)
+        self.connected_flow = self._connected_flow(engine)
         if self.first_operating_month is None:
-            self.first_operating_month = model.month
+            self.first_operating_month = engine.month
         if self.connected_flow >= cap:
             return ~self.needs  # booked out: new connections wait for the next phase
         return None
 
-    def extra_value_usd_per_yr(self, model, firms):
+    def extra_value_usd_per_yr(self, engine, firms):
         """The network's tariff on the flow each (firm, measure) would send, USD/yr (negative)."""
         if self.params.tariff_usd_per_unit <= 0 or self.W is None:
             return None
-        out = np.zeros((model.state32[firms].shape[0], model.catalogue.k), dtype=np.float32)
-        out[:, self.k] = -(model.state32[firms] @ self.W) * np.float32(self.params.tariff_usd_per_unit)
+        x = engine.state_matrix(firms).astype(np.float32)
+        out = np.zeros((x.shape[0], engine.catalogue.k), dtype=np.float32)
+        out[:, self.k] = -(x @ self.W) * np.float32(self.params.tariff_usd_per_unit)
         return out
 
-    def monthly_row(self, model) -> dict:
+    def monthly_row(self, engine) -> dict:
         name = self.name
         return {
-            f"{name}_operating": int(self.operating(model.year)),
-            f"{name}_capacity_{self.unit}": float(self.capacity(model.year)),
+            f"{name}_operating": int(self.operating(engine.year)),
+            f"{name}_capacity_{self.unit}": float(self.capacity(engine.year)),
             f"{name}_connected_{self.unit}": float(self.connected_flow),
         }
 
-    def summary(self, model) -> dict:
-        conn = self.connected_mask(model)
+    def summary(self, engine) -> dict:
+        conn = self.connected_mask(engine)
         return {
             "carries": self.carries,
             "measures": list(self.params.measures),
-            "pooled_commitment": self.pooled,
+            "pooled_commitment": self.pooled(engine),
             "phases": [dict(p) for p in self.phases],
             "first_fid_year": self.phases[0]["fid_year"] if self.phases else None,
             "first_operating_year": min((p["operating_year"] for p in self.phases), default=None),
             "first_operating_month": self.first_operating_month,
             "connected_firms": int(conn.sum()),
-            f"connected_{self.unit}": self._connected_flow(model),
-            f"capacity_{self.unit}": self.capacity(model.year),
+            f"connected_{self.unit}": self._connected_flow(engine),
+            f"capacity_{self.unit}": self.capacity(engine.year),
             "by_year": {str(y): v for y, v in self.history.items()},
             "source": self.params.source,
         }

@@ -10,9 +10,9 @@ partnerships  the cluster works as a partnership: (a) denser collaboration ties 
               edges each, so adoptions spread faster through peer effects); (b) a joint
               decarbonisation roadmap makes every firm that can use a heavy measure aware of
               it; (c) shared infrastructure is planned jointly: commitments of all firms are
-              pooled for a network's investment decision (``coordinates_infrastructure``).
-              Off: no new ties, no roadmap, and only a single large emitter can anchor a
-              network (``sim/programmes/shared_infrastructure.py``).
+              pooled for a network's investment decision (the engine fact
+              ``infrastructure_coordinated``). Off: no new ties, no roadmap, and only a
+              single large emitter can anchor a network (``shared_infrastructure.py``).
 policy        carbon pricing and technology credits. The existing carbon price
               (``existing_carbon_price_usd_per_t_co2``, e.g. the EU ETS) applies whatever the
               switch; with the pillar on, the higher ``policy_carbon_price_usd_per_t_co2``
@@ -68,7 +68,7 @@ def _path(points: Dict[int, float], year: int) -> float:
 
 
 class _Spending:
-    """Public money paid out (``Government.other_spending`` reads ``spent_usd``)."""
+    """Public money paid out (``engine.report_spending``: ``spent_usd`` is read)."""
 
     def __init__(self):
         self.spent_usd = 0.0
@@ -80,24 +80,23 @@ class HeavyMeasureGrant(GrantInstrument):
 
     name = "green_finance_grant"
 
-    def __init__(self, heavy: np.ndarray, params):
-        super().__init__(True, params.heavy_grant_budget_usd)
+    def __init__(self, engine, heavy: np.ndarray, params):
+        self.engine = engine
+        self.open_budget(engine, self.name, True, params.heavy_grant_budget_usd)
         self.heavy = heavy
         self.share = float(params.heavy_capex_grant_share)
         self.cap = float(params.heavy_grant_max_per_project_usd)
         self.from_year = params.from_year
 
-    def offer(self, model, firm, measure, capex):
-        if not self.active or model.year < self.from_year:
+    def offer(self, engine, firm, measure, capex):
+        if not self.active or engine.year < self.from_year:
             return np.zeros(len(firm))
         return np.where(self.heavy[measure], np.minimum(self.share * capex, self.cap), 0.0)
 
     def grant_bound(self):
-        if not self.active or self.model_year < self.from_year:
+        if not self.active or self.engine.year < self.from_year:
             return None
         return np.where(self.heavy, self.share, 0.0), np.where(self.heavy, min(self.cap, 3e38), 0.0)
-
-    model_year = 0
 
 
 @register("wef_pillars")
@@ -205,21 +204,20 @@ class WefPillars(Mechanism):
         if (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh) and not params.credit_source.strip():
             raise ConfigError(f"{key}.credit_source", "", "cite the source of the credits")
 
-    def __init__(self, model, params):
-        super().__init__(model, params)
-        cat, ft = model.catalogue, model.firms
+    def __init__(self, engine, params):
+        super().__init__(engine, params)
+        cat, ft = engine.catalogue, engine.firms
         self.heavy = np.zeros(cat.k, dtype=bool)
         for m in params.heavy_measures:
             self.heavy[cat.index(m)] = True
         sector_ok = np.array(["all" in params.carbon_price_sectors or s in params.carbon_price_sectors
-                              for s in model.sector_names])
+                              for s in engine.sector_names])
         self.covers = sector_ok[ft.sector] & (ft.size_class >= SIZE_CLASSES.index(params.carbon_price_min_size_class))
-        self.engine_covers = model.gov.carbon_price_covers.copy()
         self.capture = cat.capture_share > 0
         self.lifetime_yr = cat.lifetime_yr
         self.h2_price_frozen = None
         self.started = False
-        self.ties_rng = model.rng.spawn(1)[0]  # child stream: new partnership ties
+        self.ties_rng = engine.spawn_stream(self.name)  # child stream: new partnership ties
         self.new_ties = 0
         self.roadmap_aware = 0
         self.green_credit_usd = 0.0
@@ -227,26 +225,25 @@ class WefPillars(Mechanism):
         self.capability_firms = 0
         self.benchmark_base = None  # [N] scope-1 t/yr in from_year (performance standard)
         self.benchmark = None
+        self.w_scope1 = None  # [C+1, K] float32 scope-1 t/yr a measure avoids per unit of state
         self.standard_penalties_usd = 0.0
         self.carbon_price_by_year: dict[int, float] = {}
         self.storage_credits = _Spending()
         self.hydrogen_credits = _Spending()
         self.heavy_grant = None
         if params.finance and params.heavy_capex_grant_share > 0:
-            self.heavy_grant = HeavyMeasureGrant(self.heavy, params)
-            model.gov.grant_instruments.append(self.heavy_grant)
+            self.heavy_grant = HeavyMeasureGrant(engine, self.heavy, params)
+            engine.add_grants(self.heavy_grant)
         if params.policy and (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh):
-            model.gov.other_spending["storage_credit"] = self.storage_credits
-            model.gov.other_spending["hydrogen_credit"] = self.hydrogen_credits
+            engine.report_spending("storage_credit", self.storage_credits)
+            engine.report_spending("hydrogen_credit", self.hydrogen_credits)
+        # the partnership pillar: the cluster plans shared infrastructure jointly (a fact
+        # ``shared_infrastructure`` reads; declared now, whatever the mechanisms' order)
+        engine.declare("infrastructure_coordinated", bool(params.partnerships))
 
     # ----------------------------------------------------------------------------------
-    @property
-    def coordinates_infrastructure(self) -> bool:
-        """Shared networks pool the commitments of all firms (partnership pillar)."""
-        return bool(self.params.partnerships)
-
-    def active(self, model) -> bool:
-        return model.year >= self.params.from_year
+    def active(self, engine) -> bool:
+        return engine.year >= self.params.from_year
 
     def carbon_price_usd_per_t(self, year: int) -> float:
         p = self.params
@@ -256,39 +253,42 @@ class WefPillars(Mechanism):
         return price
 
     # hooks ------------------------------------------------------------------------------
-    def new_year(self, model) -> None:
-        p = self.params
-        gov = model.gov
-        if self.heavy_grant is not None:
-            self.heavy_grant.model_year = model.year
-        own = self.carbon_price_usd_per_t(model.year)
-        engine = gov.carbon_price.price(model.year)
-        self.carbon_price_by_year[model.year] = own
-        if own > 0:
-            # the cluster's price; an engine policy's price (policy=carbon_price) adds on top
-            gov.carbon_price_usd_per_t = engine + own
-            gov.carbon_price_covers = self.covers | (self.engine_covers if engine > 0 else False)
-        else:
-            gov.carbon_price_covers = self.engine_covers
-        if self.active(model) and not self.started:
-            self.started = True
-            self.h2_price_frozen = float(model.price[HYDROGEN])
-            if p.partnerships:
-                self._densify_partnerships(model)
-                self._joint_roadmap(model)
-            if p.finance:
-                self._green_finance(model)
-            if p.technology:
-                self._technology_partnerships(model)
-            if p.policy and p.standard_penalty_usd_per_t_co2 > 0:
-                self.benchmark_base = model.scope1_rate.copy()
-        if self.benchmark_base is not None:
-            self.benchmark = self.benchmark_base * (1.0 - _path(p.standard_reduction_share, model.year))
+    def setup(self, engine) -> None:
+        """Before the initial stock: the start year's carbon price, and the pillars if the
+        cluster joined by the start year."""
+        self._open_year(engine)
 
-    def _densify_partnerships(self, model) -> None:
+    def new_year(self, engine) -> None:
+        self._open_year(engine)
+
+    def _open_year(self, engine) -> None:
+        """This year's carbon price (the cluster's own; an engine policy's price adds on top,
+        ``engine.set_carbon_price``), the pillars' one-off effects in the year the cluster
+        joins, and the performance standard's benchmark."""
+        p = self.params
+        own = self.carbon_price_usd_per_t(engine.year)
+        self.carbon_price_by_year[engine.year] = own
+        engine.set_carbon_price(self.name, own, self.covers)
+        self.w_scope1 = np.ascontiguousarray(engine.valuation.abated_scope1_t.T, dtype=np.float32)
+        if self.active(engine) and not self.started:
+            self.started = True
+            self.h2_price_frozen = float(engine.price[HYDROGEN])
+            if p.partnerships:
+                self._densify_partnerships(engine)
+                self._joint_roadmap(engine)
+            if p.finance:
+                self._green_finance(engine)
+            if p.technology:
+                self._technology_partnerships(engine)
+            if p.policy and p.standard_penalty_usd_per_t_co2 > 0:
+                self.benchmark_base = np.array(engine.scope1_rate)
+        if self.benchmark_base is not None:
+            self.benchmark = self.benchmark_base * (1.0 - _path(p.standard_reduction_share, engine.year))
+
+    def _densify_partnerships(self, engine) -> None:
         """Draw ``extra_partner_links_per_member`` new partnership ties per association member
-        to random fellow members, and rebuild the peer structures the decision reads."""
-        ft, net = model.firms, model.network
+        to random fellow members (the engine rebuilds the peer structures the decision reads)."""
+        ft, net = engine.firms, engine.network
         rng = self.ties_rng
         members = np.flatnonzero(ft.cluster >= 0)
         if len(members) < 2 or self.params.extra_partner_links_per_member <= 0:
@@ -304,120 +304,106 @@ class WefPillars(Mechanism):
         new = from_edges(net.n, np.concatenate([net.src, order[a]]), np.concatenate([net.dst, order[b]]),
                          np.concatenate([net.kind, kind]))
         self.new_ties = int(new.peers.nnz - net.peers.nnz) // 2
-        model.network = new
-        model.degree = new.degree.astype(np.float32)
-        model.inv_degree = (1.0 / np.maximum(model.degree, 1.0)).astype(np.float32)
-        model.neighbour_adopters = (new.peers @ ft.adopted.astype(np.float32)).astype(np.float32)
-        model._graph = None
-        model._space = None
+        engine.add_ties(new)
 
-    def _joint_roadmap(self, model) -> None:
+    def _joint_roadmap(self, engine) -> None:
         """The cluster's roadmap: every firm a heavy measure applies to learns it."""
-        ft = model.firms
-        learn = ft.applicable & ~ft.aware & self.heavy[None, :]
-        ft.aware |= learn
-        model.aware_count += learn.sum(axis=0)
-        self.roadmap_aware = int(learn.any(axis=1).sum())
+        learned = engine.inform(slice(None), self.heavy, source=self.name)
+        self.roadmap_aware = int(learned.any(axis=1).sum())
 
-    def _technology_partnerships(self, model) -> None:
+    def _technology_partnerships(self, engine) -> None:
         """Firms a heavy measure applies to gain ``technology_capability_uplift`` of capability."""
-        ft = model.firms
-        ok = (ft.applicable & self.heavy[None, :]).any(axis=1)
-        ft.capability[ok] = np.minimum(ft.capability[ok] + np.float32(self.params.technology_capability_uplift), np.float32(1.0))
+        ok = (engine.firms.applicable & self.heavy[None, :]).any(axis=1)
+        engine.raise_capability(ok, self.params.technology_capability_uplift)
         self.capability_firms = int(ok.sum())
 
-    def _green_finance(self, model) -> None:
-        ft = model.firms
+    def _green_finance(self, engine) -> None:
+        """Medium and large firms: a green credit line and a lower hurdle rate (floor 2 %/yr)."""
+        ft = engine.firms
         ok = ft.size_class >= SIZE_CLASSES.index(self.params.finance_min_size_class)
-        bill = ft.energy_mwh_per_yr[ok] @ model.price
+        bill = ft.energy_mwh_per_yr[ok] @ engine.price
         extra = self.params.green_credit_per_energy_cost * bill
-        ft.credit_usd[ok] += extra
-        ft.hurdle_rate_per_yr[ok] = np.maximum(
-            ft.hurdle_rate_per_yr[ok] - np.float32(self.params.cost_of_capital_relief_per_yr), np.float32(0.02))
+        engine.extend_credit(ok, extra)
+        engine.lower_hurdle_rate(ok, self.params.cost_of_capital_relief_per_yr, 0.02)
         self.green_credit_usd = float(extra.sum())
         self.green_credit_firms = int(ok.sum())
 
-    def programme_activities(self, model) -> None:
-        if self.heavy_grant is not None:  # the grant books refusals in the current month
-            self.heavy_grant._month = model.month
-            self.heavy_grant.model_year = model.year
-
-    def capex_factor(self, model, firms):
+    def capex_factor(self, engine, firms):
         p = self.params
-        if p.technology or not self.active(model) or p.capex_premium_without_technology_share == 0:
+        if p.technology or not self.active(engine) or p.capex_premium_without_technology_share == 0:
             return None
         return np.where(self.heavy, 1.0 + p.capex_premium_without_technology_share, 1.0).astype(np.float32)
 
-    def available(self, model):
+    def available(self, engine):
         p = self.params
         if p.technology or p.delay_without_technology_yr == 0:
             return None
-        late = model.catalogue.available_from_year + p.delay_without_technology_yr > model.year
+        late = engine.catalogue.available_from_year + p.delay_without_technology_yr > engine.year
         return ~(self.heavy & late)
 
-    def extra_value_usd_per_yr(self, model, firms):
+    def extra_value_usd_per_yr(self, engine, firms):
         """Credits (policy pillar) and the hydrogen cost decline not realised (technology
         pillar off) for each (firm, measure), USD/yr."""
         p = self.params
-        if not self.active(model):
+        if not self.active(engine):
             return None
         credit_h2 = p.hydrogen_credit_usd_per_mwh if p.policy else 0.0
         credit_co2 = p.storage_credit_usd_per_t_co2 if p.policy else 0.0
         premium_h2 = 0.0
         if not p.technology and self.h2_price_frozen is not None:
-            premium_h2 = max(self.h2_price_frozen - float(model.price[HYDROGEN]), 0.0)
+            premium_h2 = max(self.h2_price_frozen - float(engine.price[HYDROGEN]), 0.0)
         standard = self.benchmark is not None
         if not (credit_h2 or credit_co2 or premium_h2 or standard):
             return None
-        x = model.state32[firms]
-        out = np.zeros((x.shape[0], model.catalogue.k), dtype=np.float32)
+        x = engine.state_matrix(firms).astype(np.float32)
+        out = np.zeros((x.shape[0], engine.catalogue.k), dtype=np.float32)
         if standard:
             # abatement is worth the penalty up to the firm's excess over its benchmark
-            excess = np.maximum(model.scope1_rate[firms] - self.benchmark[firms], 0.0) * self.covers[firms]
-            abated = x @ model.c32.w_scope1
+            excess = np.maximum(engine.scope1_rate[firms] - self.benchmark[firms], 0.0) * self.covers[firms]
+            abated = x @ self.w_scope1
             out += np.minimum(abated, excess.astype(np.float32)[:, None]) * np.float32(p.standard_penalty_usd_per_t_co2)
         if credit_h2 or premium_h2:
-            h2_added = x @ model.val.state_change[:, HYDROGEN, :].T.astype(np.float32)  # [R, K] MWh/yr
+            h2_added = x @ engine.valuation.state_change[:, HYDROGEN, :].T.astype(np.float32)  # [R, K] MWh/yr
             span = np.minimum(p.hydrogen_credit_years / self.lifetime_yr, 1.0).astype(np.float32)
             out += h2_added * (np.float32(credit_h2) * span - np.float32(premium_h2))
         if credit_co2:
-            e1 = np.concatenate([np.where(SCOPE1_CARRIERS, model.ef, 0.0), [1.0]]).astype(np.float32)
-            captured = (x @ e1)[:, None] * (model.catalogue.capture_share * self.capture).astype(np.float32)[None, :]
+            e1 = np.concatenate([np.where(SCOPE1_CARRIERS, engine.ef, 0.0), [1.0]]).astype(np.float32)
+            captured = (x @ e1)[:, None] * (engine.catalogue.capture_share * self.capture).astype(np.float32)[None, :]
             # a credit paid for N years, spread over the measure's lifetime (undiscounted share)
             span = np.minimum(p.storage_credit_years / self.lifetime_yr, 1.0).astype(np.float32)
             out += captured * np.float32(credit_co2) * span
         return out
 
-    def end_month(self, model) -> None:
+    def end_month(self, engine) -> None:
         """Pay this month's credits on CO2 stored and hydrogen used by firms whose measure is
         within its credit period."""
         p = self.params
-        if not (p.policy and self.active(model)):
+        if not (p.policy and self.active(engine)):
             return
-        ft = model.firms
+        ft, month = engine.firms, engine.month
         if self.benchmark is not None:
-            excess = np.maximum(model.scope1_rate - self.benchmark, 0.0)[self.covers]
+            excess = np.maximum(engine.scope1_rate - self.benchmark, 0.0)[self.covers]
             self.standard_penalties_usd += float(excess.sum()) * p.standard_penalty_usd_per_t_co2 / 12.0
         if p.storage_credit_usd_per_t_co2 and self.capture.any():
             since = np.where(ft.adopted[:, self.capture], ft.adopted_month[:, self.capture], np.iinfo(np.int32).max).min(axis=1)
-            ok = (since <= model.month) & (model.month - since < 12 * p.storage_credit_years)
+            ok = (since <= month) & (month - since < 12 * p.storage_credit_years)
             if ok.any():
                 cap = ft.capture_share[ok]
-                stored = model.scope1_rate[ok] * cap / np.maximum(1.0 - cap, 1e-9)
+                stored = engine.scope1_rate[ok] * cap / np.maximum(1.0 - cap, 1e-9)
                 self.storage_credits.spent_usd += float(stored.sum()) * p.storage_credit_usd_per_t_co2 / 12.0
         if p.hydrogen_credit_usd_per_mwh:
             h2 = ft.energy_mwh_per_yr[:, HYDROGEN]
             users = np.flatnonzero(h2 > 0)
             if len(users):
-                adds = model.catalogue.adds_carrier == HYDROGEN
+                adds = engine.catalogue.adds_carrier == HYDROGEN
                 since = np.where(ft.adopted[users][:, adds], ft.adopted_month[users][:, adds], np.iinfo(np.int32).max).min(axis=1)
-                ok = (since <= model.month) & (model.month - since < 12 * p.hydrogen_credit_years)
+                ok = (since <= month) & (month - since < 12 * p.hydrogen_credit_years)
                 self.hydrogen_credits.spent_usd += float(h2[users][ok].sum()) * p.hydrogen_credit_usd_per_mwh / 12.0
 
-    def monthly_row(self, model) -> dict:
-        return {"wef_carbon_price_usd_per_t_co2": float(self.carbon_price_by_year.get(model.year, 0.0))}
+    def monthly_row(self, engine) -> dict:
+        return {"wef_carbon_price_usd_per_t_co2": float(self.carbon_price_by_year.get(engine.year, 0.0))}
 
-    def summary(self, model) -> dict:
+    def summary(self, engine) -> dict:
         p = self.params
         return {
             "pillars": {"partnerships": p.partnerships, "policy": p.policy, "technology": p.technology, "finance": p.finance},
@@ -432,5 +418,5 @@ class WefPillars(Mechanism):
             "hydrogen_credits_paid_usd": self.hydrogen_credits.spent_usd,
             "standard_penalties_paid_usd": self.standard_penalties_usd,
             "heavy_grant_spent_usd": self.heavy_grant.spent_usd if self.heavy_grant else 0.0,
-            "heavy_measure_adopters": {m: int(model.adopter_count[i]) for i, m in enumerate(model.catalogue.names) if self.heavy[i]},
+            "heavy_measure_adopters": {m: int(engine.adopter_count[i]) for i, m in enumerate(engine.catalogue.names) if self.heavy[i]},
         }
