@@ -183,17 +183,10 @@ def budget_runs(n_firms: int, years: int) -> list[dict]:
     return rows
 
 
-def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> list[Check]:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def draw_barriers(br: list[dict], out_dir: Path | None) -> str:
+    """Adopters of the affected measures with each barrier at its catalogue value and prohibitive."""
     import matplotlib.pyplot as plt
 
-    br = barrier_runs(n_firms, years)
-    ir = instrument_runs(n_firms, years)
-    bu = budget_runs(n_firms, years)
-
-    figs = {}
     fig, a0 = plt.subplots(figsize=(6, 4.8))
     xs = np.arange(len(br))
     a0.bar(xs - 0.2, [r["affected_free"] for r in br], 0.4, label="affected measures, barrier at catalogue value", color="C0")
@@ -203,17 +196,29 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
     a0.set_xticks(xs, [r["barrier"] for r in br], rotation=30, ha="right")
     a0.set(ylabel="adopters (firm-measure pairs)", title="Each barrier alone, prohibitive", yscale="symlog")
     a0.legend(fontsize=7)
-    figs["barriers_prohibitive"] = savefig(fig, out_dir, "barriers_prohibitive")
+    return savefig(fig, out_dir, "barriers_prohibitive")
+
+
+def draw_instrument_signs(ir: list[dict], out_dir: Path | None) -> str:
+    """Adoptions along each instrument's lever grid, relative to its first grid point."""
+    import matplotlib.pyplot as plt
+
     fig, a1 = plt.subplots(figsize=(6.5, 4.8))
     for r in ir:
         x = np.arange(len(r["grid"]))
         a = np.array(r["adoptions"], float)
         a1.plot(x, a / max(a[0], 1), marker="o", label=f"{r['instrument']}: {r['grid']}")
     a1.set(xlabel="grid point (lever values in legend)", ylabel="adoptions / adoptions at first grid point",
-              title="Instrument response (expected sign)")
+           title="Instrument response (expected sign)")
     a1.legend(fontsize=6.5)
     a1.grid(alpha=0.3)
-    figs["instrument_signs"] = savefig(fig, out_dir, "instrument_signs")
+    return savefig(fig, out_dir, "instrument_signs")
+
+
+def draw_budget_cap(bu: list[dict], out_dir: Path | None) -> str:
+    """Cumulative spending of each instrument as a share of its budget."""
+    import matplotlib.pyplot as plt
+
     fig, a2 = plt.subplots(figsize=(6, 4.8))
     for r, c in zip(bu, ("C0", "C1", "C2")):
         t = np.arange(len(r["cumulative"])) / 12
@@ -221,43 +226,62 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
     a2.axhline(1.0, color="k", ls="--", lw=1, label="budget")
     a2.set(xlabel="years", ylabel="cumulative spending / budget", title="Binding budgets", ylim=(0, 1.15))
     a2.legend(fontsize=7)
-    figs["budget_cap"] = savefig(fig, out_dir, "budget_cap")
+    return savefig(fig, out_dir, "budget_cap")
 
+
+def barriers_table(br: list[dict]) -> str:
     t1 = ["| barrier | terms on | prohibitive setting (affected measures) | adopters of affected, barrier at catalogue value | adopters of affected, prohibitive | adopters of unaffected, prohibitive | pass |",
           "|---|---|---|---|---|---|---|"]
     for r in br:
         t1.append(f"| {r['barrier']} | {', '.join(r['terms_on'])} | {', '.join(f'{k}={v:g}' for k, v in r['prohibitive'].items())} | "
                   f"{r['affected_free']} | {r['affected_blocked']} | {r['unaffected_blocked']} | {'yes' if r['ok'] else 'NO'} |")
+    return "\n".join(t1)
+
+
+def instrument_table(ir: list[dict]) -> str:
     t2 = ["| instrument lever | grid | adoptions during run | arc elasticities | expected sign | pass |", "|---|---|---|---|---|---|"]
     for r in ir:
         t2.append(f"| {r['instrument']} (`{r['key']}`) | {r['grid']} | {r['adoptions']} | "
                   f"{', '.join(f'{e:+.2f}' for e in r['arc_elasticity'])} | {'+' if r['sign'] > 0 else '-'} | {'yes' if r['ok'] else 'NO'} |")
+    return "\n".join(t2)
+
+
+def budget_table(bu: list[dict]) -> str:
     t3 = ["| instrument | budget (USD) | spent (USD) | ledger (USD) | exhausted in month | grants after exhaustion | largest single grant paid (USD) | one grant/event at most (USD) | pass |",
           "|---|---|---|---|---|---|---|---|---|"]
     for r in bu:
         t3.append(f"| {r['instrument']} | {r['budget']:,.0f} | {r['spent']:,.2f} | {r['ledger']:,.2f} | {r['exhausted_month']} | "
                   f"{r['paid_after']} | {r['largest_grant']:,.0f} | {r['one_grant']:,.0f} | {'yes' if r['ok'] else 'NO'} |")
+    return "\n".join(t3)
+
+
+def barriers_check(br: list[dict], figure: str) -> Check:
+    """Each barrier alone, prohibitive, stops exactly the affected measures."""
     affected = ", ".join(br[0]["affected_measures"])
-    c1 = Check(
+    return Check(
         name="barriers_prohibitive", title="Barrier mechanics: each barrier alone, prohibitive",
         passed=all(r["ok"] for r in br),
         measured="adopters of affected measures with the barrier prohibitive: " + ", ".join(f"{r['barrier']} {r['affected_blocked']}" for r in br)
         + " (at catalogue values: " + ", ".join(f"{r['affected_free']}" for r in br) + ")",
         tolerance="exactly 0 when prohibitive; > 0 when not, and > 0 for unaffected measures",
         config=br[0]["config"] + terms_only(*BARRIERS["information"][0]),
-        figure=figs["barriers_prohibitive"], table="\n".join(t1), data={"rows": br},
+        figure=figure, table=barriers_table(br), data={"rows": br},
         notes=(f"Configuration: as printed for the information row; the other rows switch the terms listed in the table on "
                f"and set the prohibitive value on the affected measures ({affected}) in the typed config. "
                "Hidden costs and risk have no effect of their own: they act only through the NPV test, so they are checked "
                "with the economics term on. Capital and economics are both blocked by an unaffordable capex here; they "
                "differ in the term that stops the adoption (budget vs NPV), which is what the terms-on column isolates."))
-    c2 = Check(
+
+
+def instrument_signs_check(ir: list[dict], figure: str) -> Check:
+    """Adoptions move with each instrument's lever in the expected direction."""
+    return Check(
         name="instrument_signs", title="Instrument elasticities have the expected sign",
         passed=all(r["ok"] for r in ir),
         measured="; ".join(f"{r['instrument']}: {r['adoptions'][0]} -> {r['adoptions'][-1]}" for r in ir),
         tolerance=(f"every grid step in the expected direction, or against it by at most max({MONOTONE_SLACK_COUNT}, "
                    f"{MONOTONE_SLACK_SHARE:.1%} of adoptions); strictly over the whole grid"),
-        config=ir[0]["config"], figure=figs["instrument_signs"], table="\n".join(t2),
+        config=ir[0]["config"], figure=figure, table=instrument_table(ir),
         data={"rows": ir},
         notes=("Configuration: as printed for the capex subsidy (the lever takes each grid value); the other instruments "
                "are enabled the same way with unlimited budgets (see INSTRUMENTS in sim/validation/barriers.py). "
@@ -268,13 +292,17 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
                f"A green loan at the market rate (first grid point) already lifts adoptions from {ir[0]['adoptions'][0]} "
                f"(no policy) to {ir[2]['adoptions'][0]}: the credit line relaxes the capital barrier (access to finance) "
                "even without an interest concession, so most of the loan's effect is access, not price."))
-    c3 = Check(
+
+
+def budget_cap_check(bu: list[dict], figure: str) -> Check:
+    """A binding budget caps spending exactly: no overspend, no grant after exhaustion, ledger = spending."""
+    return Check(
         name="budget_cap", title="A binding budget caps spending exactly",
         passed=all(r["ok"] for r in bu),
         measured="; ".join(f"{r['instrument']}: spent {r['spent']:,.0f} of {r['budget']:,.0f} USD, exhausted month {r['exhausted_month']}, "
                            f"{r['paid_after']} grants after" for r in bu),
         tolerance="budget - one grant (or event) < spent <= budget; exhaustion recorded; no grant after it; ledger = spending (1e-6 USD)",
-        config=bu[0]["config"], figure=figs["budget_cap"], table="\n".join(t3), data={"rows": bu},
+        config=bu[0]["config"], figure=figure, table=budget_table(bu), data={"rows": bu},
         notes=("Configuration: as printed for the capex subsidy; workshops (12 a year at 15,000 USD, budget 100,000 USD) "
                "and cost share (200 assessments a year at 200 USD, quota 100, budget 60,000 USD) likewise. "
                "An instrument stops for good at the first request its remaining money cannot cover, so up to one grant's "
@@ -283,4 +311,16 @@ def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> l
                "subsidy early with much of the budget unspent (in a 3,000-firm run, a 150,000 USD budget at 50 % stopped "
                "in month 0 after one 84,481 USD grant). That is a design choice of the engine (first-come, first-refused), "
                "not a leak; real programmes usually keep serving smaller requests. The check therefore uses a 20,000 USD cap."))
-    return [c1, c2, c3]
+
+
+def check(n_firms: int = 3000, years: int = 6, out_dir: Path | None = None) -> list[Check]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    br = barrier_runs(n_firms, years)
+    ir = instrument_runs(n_firms, years)
+    bu = budget_runs(n_firms, years)
+    return [barriers_check(br, draw_barriers(br, out_dir)),
+            instrument_signs_check(ir, draw_instrument_signs(ir, out_dir)),
+            budget_cap_check(bu, draw_budget_cap(bu, out_dir))]
