@@ -515,8 +515,8 @@ class NaiveFirm(mesa.Agent):
 # The model
 # ---------------------------------------------------------------------------------------
 _FIRM_COLUMNS = ("sector", "size_class", "process_t_co2_per_yr", "capture_share", "cash_usd_per_yr", "credit_usd",
-                 "hurdle_rate_per_yr", "risk_aversion", "capability", "review_phase", "last_review_month",
-                 "hidden_cost_relief", "risk_relief", "reporting_from_month", "offer_until_month", "programme_projects")
+                 "hurdle_rate_per_yr", "risk_aversion", "capability", "last_review_month",
+                 "hidden_cost_relief", "risk_relief", "reporting_from_month")
 
 
 class NaiveModel(mesa.Model):
@@ -567,6 +567,8 @@ class NaiveModel(mesa.Model):
             f = NaiveFirm(self, i)
             for c in _FIRM_COLUMNS:
                 setattr(f, c, cols[c][i])
+            # the firm's own review month and cost-share state (no offers before the run)
+            f.review_phase, f.offer_until_month, f.programme_projects = i % self.interval, -1, 0
             f.energy, f.aware, f.adopted = energy[i], aware[i], adopted[i]
             f.applicable, f.adopted_month = applicable[i], adopted_month[i]
             f.sets_supplier_target = target[i]

@@ -57,9 +57,9 @@ def test_naive_reproduces_engine_without_random_draws():
     assert len(ev_e) > 100
     assert ev_e == ev_n
     # the instruments were exercised: budgets bound, consultants were used
-    assert engine.gov.capex_subsidy.exhausted_month is not None
-    assert naive.gov.subsidy.exhausted_month == engine.gov.capex_subsidy.exhausted_month
-    assert naive.gov.loan.exhausted_month == engine.gov.green_loan.exhausted_month
+    assert engine.instruments["capex_subsidy"].exhausted_month is not None
+    assert naive.gov.subsidy.exhausted_month == engine.instruments["capex_subsidy"].exhausted_month
+    assert naive.gov.loan.exhausted_month == engine.instruments["green_loan"].exhausted_month
     assert sum(int(b.consultant.sum()) for _, b in engine.adoption_log) > 0
     se, sn = engine.gov.spending_usd(), naive.gov.spending_usd()
     for name in ("capex_subsidy", "green_loan", "training"):
