@@ -526,8 +526,8 @@ def _check_scalar(key: str, v: Any, spec: Optional[Spec]) -> None:
             raise ConfigError(key, v, spec.allowed)
         return
     if not spec.number_ok(v):
-        finite = isinstance(v, float) and not math.isfinite(v)
-        raise ConfigError(key, v, spec.allowed + (" (finite)" if finite else ""))
+        infinite = isinstance(v, float) and math.isinf(v)
+        raise ConfigError(key, v, spec.allowed + (" (finite)" if infinite else ""))
 
 
 def _element_key(key: str, i: int, el: Any, spec: Optional[Spec], parent: Spec) -> str:
