@@ -3,8 +3,7 @@
 * :func:`compose` -- Hydra overrides -> the composed :class:`~omegaconf.DictConfig`;
 * :func:`check` -- everything a run needs to be valid: every declared field and cross-field
   rule (:func:`sim.params.validate`), the user's CSV files (:func:`sim.loaders.check_files`)
-  and each programme actor's parameters (:func:`sim.programmes.parse_params`, kept on the
-  config for the model so they are parsed once);
+  and each programme actor's parameters (:func:`sim.programmes.parse_params`);
 * :func:`load` -- compose + typed config + check, any problem raised as :class:`BadInput`;
 * :func:`bad_input` turns whatever composing raises into :class:`BadInput` with one line;
   :func:`report_bad_input` is what each command's ``main`` uses: ``error: <line>`` on stderr,
@@ -91,8 +90,8 @@ def compose(overrides: list[str], return_hydra_config: bool = False) -> DictConf
 
 def check(cfg: Config) -> Config:
     """Everything a run needs to be valid (raises :class:`ConfigError`): the schema's fields
-    and rules, the user's files, the programme actors' parameters (kept on ``cfg`` for
-    ``sim.programmes.build``)."""
+    and rules, the user's files, the programme actors' parameters. Nothing is cached on
+    ``cfg``: a caller may still edit it, and the model parses what it builds from."""
     validate(cfg)
     if cfg.scenario.firms_csv:
         from .loaders import check_files  # one line per problem: file, row, what is wrong
@@ -100,7 +99,8 @@ def check(cfg: Config) -> Config:
         check_files(cfg)
     from .programmes import parse_params  # programme actors validate their own parameters
 
-    cfg._programme_params = {name: parse_params(name, raw, cfg) for name, raw in cfg.scenario.programmes.items()}
+    for name, raw in cfg.scenario.programmes.items():
+        parse_params(name, raw, cfg)
     return cfg
 
 
