@@ -515,19 +515,18 @@ def register_configs() -> None:
 # The generic walker: every declared field of the tree
 # ---------------------------------------------------------------------------------------
 def _check_scalar(key: str, v: Any, spec: Optional[Spec]) -> None:
-    if spec is None or (spec.options is None and spec.lo is None and spec.hi is None and not spec.integer):
-        if isinstance(v, float) and not math.isfinite(v) and not (spec and spec.allow_inf and not math.isnan(v)):
-            raise ConfigError(key, v, (spec.allowed if spec and spec.allowed else FINITE.allowed))
-        if spec is not None and spec.required and not (v.strip() if isinstance(v, str) else v):
-            raise ConfigError(key, v, spec.required)
-        return
+    spec = spec or FINITE
+    if spec.required and not (v.strip() if isinstance(v, str) else v):
+        raise ConfigError(key, v, spec.required)
     if spec.options is not None:
         if not (spec.allow_empty and v == "") and v not in spec.options:
             raise ConfigError(key, v, spec.allowed)
-        return
-    if not spec.number_ok(v):
-        infinite = isinstance(v, float) and math.isinf(v)
-        raise ConfigError(key, v, spec.allowed + (" (finite)" if infinite else ""))
+    elif spec.lo is not None or spec.hi is not None or spec.integer:
+        if not spec.number_ok(v):
+            infinite = isinstance(v, float) and math.isinf(v)
+            raise ConfigError(key, v, spec.allowed + (" (finite)" if infinite else ""))
+    elif isinstance(v, float) and not math.isfinite(v):  # every float: finite
+        raise ConfigError(key, v, FINITE.allowed)
 
 
 def _element_key(key: str, i: int, el: Any, spec: Optional[Spec], parent: Spec) -> str:
