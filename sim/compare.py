@@ -46,8 +46,7 @@ log = logging.getLogger("sim.compare")
 OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs")
 
 
-class CompareError(Exception):
-    """Bad input: ``str()`` is the one line to print."""
+from .compose import BadInput, load_both, report_bad_input
 
 
 @dataclass
@@ -69,37 +68,37 @@ def parse_args(argv: list[str]) -> Request:
         key = a.split("=", 1)[0]
         if key in OWN_KEYS:
             if "=" not in a:
-                raise CompareError(f"{key}: needs a value ({key}=...)")
+                raise BadInput(f"{key}: needs a value ({key}=...)")
             try:
                 own[key] = parser.parse_override(a).value()
             except Exception as exc:  # noqa: BLE001
-                raise CompareError(f"{a}: cannot parse ({str(exc).splitlines()[0]})") from None
+                raise BadInput(f"{a}: cannot parse ({str(exc).splitlines()[0]})") from None
         elif key.startswith("-"):
-            raise CompareError(f"{a}: unknown option; arguments are key=value (policies=[...] seeds=N baseline=none out=DIR jobs=N, config keys)")
+            raise BadInput(f"{a}: unknown option; arguments are key=value (policies=[...] seeds=N baseline=none out=DIR jobs=N, config keys)")
         elif key in ("policy", "seed"):
-            raise CompareError(f"{key}: set by the comparison; use {'policies=[...]' if key == 'policy' else 'seeds=N'}")
+            raise BadInput(f"{key}: set by the comparison; use {'policies=[...]' if key == 'policy' else 'seeds=N'}")
         else:
             rest.append(a)
     if "policies" not in own:
-        raise CompareError("policies: missing; e.g. policies=[incentive_package,carbon_price]")
+        raise BadInput("policies: missing; e.g. policies=[incentive_package,carbon_price]")
     policies = own["policies"]
     policies = [str(p) for p in (policies if isinstance(policies, list) else [policies])]
     if not policies:
-        raise CompareError("policies = []: name at least one policy")
+        raise BadInput("policies = []: name at least one policy")
     seeds = own.get("seeds", 10)
     if isinstance(seeds, bool) or not (isinstance(seeds, int) or (isinstance(seeds, list) and all(isinstance(s, int) for s in seeds))):
-        raise CompareError(f"seeds = {seeds!r}: an integer N (seeds 0..N-1) or a list of integers")
+        raise BadInput(f"seeds = {seeds!r}: an integer N (seeds 0..N-1) or a list of integers")
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seeds:
-        raise CompareError("seeds: no seeds; give N >= 1 or a list")
+        raise BadInput("seeds: no seeds; give N >= 1 or a list")
     if len(set(seeds)) != len(seeds):
-        raise CompareError(f"seeds = {seeds}: repeated seeds")
+        raise BadInput(f"seeds = {seeds}: repeated seeds")
     baseline = str(own.get("baseline", "none"))
     if baseline in policies:
-        raise CompareError(f"baseline = {baseline!r} is also in policies")
+        raise BadInput(f"baseline = {baseline!r} is also in policies")
     jobs = own.get("jobs", 1)
     if not isinstance(jobs, int) or jobs < 1:
-        raise CompareError(f"jobs = {jobs!r}: an integer >= 1")
+        raise BadInput(f"jobs = {jobs!r}: an integer >= 1")
     out = Path(str(own["out"])) if "out" in own else None
     return Request(policies, seeds, baseline, out, jobs, rest)
 
@@ -109,32 +108,17 @@ def _job_overrides(req: Request, policy: str, seed: int) -> list[str]:
 
 
 def _compose(overrides):
-    from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
-    from .params import to_config, validate
-    from .run import compose
-
-    try:
-        cfg = compose(overrides)
-    finally:
-        GlobalHydra.instance().clear()
-    validate(to_config(cfg))
+    cfg, _ = load_both(overrides)
     return cfg, OmegaConf.to_yaml(cfg, resolve=True)
 
 
-def preflight(req: Request) -> None:
-    """Compose and validate every policy (first seed): unknown policy, bad key -> CompareError."""
-    from .params import ConfigError
-    from .run import _one_line
-
-    for p in [req.baseline] + req.policies:
-        try:
-            _compose(_job_overrides(req, p, req.seeds[0]))
-        except ConfigError as exc:
-            raise CompareError(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - composition errors become one line
-            raise CompareError(_one_line(exc)) from None
+def preflight(req: Request):
+    """Compose and check every policy (first seed): unknown policy, bad key -> BadInput.
+    Returns the baseline's composed config."""
+    cfgs = [_compose(_job_overrides(req, p, req.seeds[0]))[0] for p in [req.baseline] + req.policies]
+    return cfgs[0]
 
 
 def run_all(req: Request, out: Path) -> dict[tuple[str, int], Path]:
@@ -315,8 +299,7 @@ def plot(table: pd.DataFrame, by_seed: pd.DataFrame, path: Path, title: str) -> 
 def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     from .results import _atomic_write_bytes
 
-    preflight(req)
-    cfg, _ = _compose(_job_overrides(req, req.baseline, req.seeds[0]))
+    cfg = preflight(req)
     meta = {k: cfg[k] for k in ("n_firms", "start_year", "end_year")}
     meta["scenario"] = cfg.scenario.name
     out = req.out or Path("results") / "compare" / meta["scenario"]
@@ -344,14 +327,12 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)  # stderr: errors and the bar
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    try:
-        req = parse_args(argv)
-        table, _, out = compare(req)
-    except CompareError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    cfg_md = (out / "compare.md").read_text()
-    print(cfg_md)
+    return report_bad_input(_command, argv)
+
+
+def _command(argv: list[str]) -> int:
+    _, _, out = compare(parse_args(argv))
+    print((out / "compare.md").read_text())
     print(f"Written: {out / 'compare.parquet'}, {out / 'compare_by_seed.parquet'}, {out / 'compare.md'}, {out / 'compare.png'}")
     return 0
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .errors import BadInput, report_bad_input
 from .results import is_complete
 
 #: columns of timeseries.parquet that are monthly flows (summed to a year); the rest are stocks
@@ -39,8 +40,6 @@ GROUPS = ("scenario", "policy", "measures")
 RUN_OUTCOMES = ("cumulative_emissions_t_co2", "public_spending_usd", "supported_adoptions", "free_rider_share")
 
 
-class GatherError(Exception):
-    """Bad input: ``str()`` is the one line to print."""
 
 
 def _flatten(d, prefix=""):
@@ -133,10 +132,10 @@ def gather(sweep_dir: Path) -> pd.DataFrame:
     """The tidy table of all complete runs under ``sweep_dir`` (rows sorted by run, year)."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
-        raise GatherError(f"sweep_dir = {str(sweep_dir)!r}: not a folder")
+        raise BadInput(f"sweep_dir = {str(sweep_dir)!r}: not a folder")
     dirs = run_dirs(sweep_dir)
     if not dirs:
-        raise GatherError(f"sweep_dir = {str(sweep_dir)!r}: no complete run (no summary.json) under it")
+        raise BadInput(f"sweep_dir = {str(sweep_dir)!r}: no complete run (no summary.json) under it")
     params = parameter_table(dirs, swept_override_keys(sweep_dir))
     frames = []
     for i, d in enumerate(dirs):
@@ -167,12 +166,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="Parquet file (default: <sweep_dir>/gathered.parquet)")
     ap.add_argument("--csv", type=Path, default=None, help="also write this CSV file")
     args = ap.parse_args(argv)
-    try:
-        table = gather(args.sweep_dir)
-    except GatherError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return report_bad_input(_command, args)
+
+
+def _command(args) -> int:
     from .results import _atomic_write_bytes
+
+    table = gather(args.sweep_dir)
 
     out = args.out or args.sweep_dir / "gathered.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -232,7 +232,7 @@ class ParsedEdges:
 
 def check_files(cfg) -> None:
     """Parse the scenario's firm (and edge) files and raise :class:`FileFormatError` on the
-    first problem. Called by :func:`sim.params.validate`."""
+    first problem. Called by :func:`sim.compose.check`."""
     sc = cfg.scenario
     if not sc.firms_csv:
         return

@@ -1,21 +1,32 @@
-"""Structured configuration: every parameter declared once, with its unit, and validated.
+"""Structured configuration: every parameter declared once, with its unit and its range.
 
 The dataclasses below are registered in Hydra's ConfigStore as the schema of
-``configs/config.yaml``; YAML files fill them in. ``validate(cfg)`` checks the meaning of
-every value before a model is built and raises :class:`ConfigError` naming the key, the
-value and what is allowed; the command line turns that into one line on stderr and exit
-code 2.
+``configs/config.yaml``; YAML files hold only what differs from these defaults. Each numeric
+field declares what it allows with a helper (``share``, ``nonneg``, ``positive``, ``year``,
+``count``, ``between`` ...) whose :class:`Spec` sits in the field's metadata; one generic
+walker (:func:`check_fields`) checks every field of the tree, and a short list of named
+cross-field :data:`RULES` checks what no single field can (shares summing to 1, names that
+refer to sectors or measures ...). Every bad value raises :class:`ConfigError` naming the
+full key, the value and what is allowed. NaN and +-inf are rejected everywhere except where a
+field says ``inf`` means "no limit" (caps and budgets).
+
+This module is the vocabulary only: it imports nothing from the engine. Composing a run
+(Hydra), checking user files and programme parameters, and turning errors into one line
+on stderr live in :mod:`sim.compose`.
 
 Naming: names carry their unit (``_usd``, ``_mwh_per_yr``, ``_t_co2_per_mwh``,
 ``_share`` for a number in [0, 1], ``_per_yr``/``_per_month`` for rates).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+
+from .errors import BadInput
 
 # ---------------------------------------------------------------------------------------
 # Fixed vocabularies
@@ -33,14 +44,144 @@ CARRIERS: tuple[str, ...] = (
 )
 #: Firm size classes (INEGI / OECD employment bands: 0-10, 11-50, 51-250, >250 employees).
 SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
+NETWORK_KINDS = ("cluster", "none", "complete", "small_world", "scale_free")
+EMISSION_SCOPES = ("scope1+2", "scope1")
 
 
-class ConfigError(ValueError):
-    """A configuration value is not allowed. ``str(err)`` is the one-line message."""
+class ConfigError(BadInput, ValueError):
+    """A configuration value is not allowed (the :class:`BadInput` the validator raises).
+    ``str(err)`` is the one-line message."""
 
     def __init__(self, key: str, value: Any, allowed: str):
         self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"{key} = {value!r}: {allowed}")
+
+
+# ---------------------------------------------------------------------------------------
+# What a field allows: declared with the field
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """What a field allows. Numbers: ``lo``/``hi`` bounds (open or closed), integer, even,
+    finite unless ``allow_inf``. Strings: one of ``options``. Lists and dicts: ``each``
+    element's spec, allowed dict ``keys``, ``per_size_class`` length. ``allowed`` is the
+    message (``"must be ..."``)."""
+
+    allowed: str = ""
+    lo: Optional[float] = None
+    hi: Optional[float] = None
+    lo_open: bool = False
+    hi_open: bool = False
+    integer: bool = False
+    even: bool = False
+    allow_inf: bool = False
+    unit: str = ""
+    options: Optional[tuple] = None
+    allow_empty: bool = False
+    keys: Optional[tuple] = None
+    each: Optional["Spec"] = None
+    per_size_class: bool = False
+    required: str = ""
+
+    def number_ok(self, v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return False
+        if math.isnan(v) or (math.isinf(v) and not self.allow_inf):
+            return False
+        if self.integer and not (isinstance(v, int) or (math.isfinite(v) and v == int(v))):
+            return False
+        if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
+            return False
+        if self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi):
+            return False
+        return not (self.even and v % 2)
+
+    def outside(self) -> list:
+        """Values this spec must reject (for tests that every declared bound is checked)."""
+        bad: list = [float("nan")] + ([] if self.allow_inf else [float("inf"), float("-inf")])
+        if self.lo is not None:
+            bad.append(self.lo if self.lo_open else self.lo - 1)
+        if self.hi is not None:
+            bad.append(self.hi if self.hi_open else self.hi + 1)
+        if self.even:
+            bad.append(int(self.lo or 0) + 3)
+        return bad
+
+
+def _field(default: Any, spec: Spec, doc: str = "") -> Any:
+    meta = {"spec": spec, "doc": doc}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+FINITE = Spec("must be a finite number")
+_SHARE = Spec("must be a share in [0, 1]", lo=0.0, hi=1.0)
+_NONNEG = Spec("must be a number >= 0", lo=0.0)
+_POSITIVE = Spec("must be a number > 0", lo=0.0, lo_open=True)
+_OPEN_UNIT = Spec("must be in (0, 1)", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+
+
+def share(default: Any = MISSING, doc: str = "") -> Any:
+    """A share in [0, 1]."""
+    return _field(default, _SHARE, doc)
+
+
+def nonneg(default: Any = MISSING, doc: str = "", unit: str = "", allow_inf: bool = False) -> Any:
+    """A number >= 0 (``allow_inf``: ``.inf`` means no limit)."""
+    return _field(default, dataclasses.replace(_NONNEG, unit=unit, allow_inf=allow_inf), doc)
+
+
+def positive(default: Any = MISSING, doc: str = "", unit: str = "") -> Any:
+    """A number > 0."""
+    return _field(default, dataclasses.replace(_POSITIVE, unit=unit), doc)
+
+
+def between(lo: float, hi: float, default: Any = MISSING, doc: str = "", open_: bool = False,
+            integer: bool = False) -> Any:
+    """A number in [lo, hi] (``open_``: in (lo, hi))."""
+    lb, rb = ("(", ")") if open_ else ("[", "]")
+    what = "an integer in " if integer else "in "
+    spec = Spec(f"must be {what}{lb}{lo:g}, {hi:g}{rb}", lo=lo, hi=hi, lo_open=open_, hi_open=open_, integer=integer)
+    return _field(default, spec, doc)
+
+
+def year(default: Any = MISSING, doc: str = "", lo: int = 1900, hi: int = 2200) -> Any:
+    """A calendar year."""
+    return _field(default, Spec(f"must be a year between {lo} and {hi}", lo=lo, hi=hi, integer=True), doc)
+
+
+def count(default: Any = MISSING, doc: str = "", lo: int = 0, even: bool = False, allowed: str = "") -> Any:
+    """An integer >= ``lo`` (``even``: and even)."""
+    msg = allowed or f"must be {'an even integer' if even else 'an integer'} >= {lo}"
+    return _field(default, Spec(msg, lo=lo, integer=True, even=even), doc)
+
+
+def choice(default: Any, options: tuple, doc: str = "", allow_empty: bool = False) -> Any:
+    """A string out of ``options`` (``allow_empty``: "" = none)."""
+    return _field(default, Spec(f"must be one of {', '.join(sorted(options))}", options=tuple(options),
+                                allow_empty=allow_empty), doc)
+
+
+def required(default: Any = "", allowed: str = "must not be empty", doc: str = "") -> Any:
+    """A string or collection that must not be empty."""
+    return _field(default, Spec(allowed, required=allowed), doc)
+
+
+def per_size_class(default: list, each: Spec, doc: str = "") -> Any:
+    """One number per size class (micro, small, medium, large)."""
+    return _field(default, Spec(f"needs one value per size class {SIZE_CLASSES}", each=each,
+                                per_size_class=True), doc)
+
+
+def each(default: Any, spec: Spec, doc: str = "", keys: Optional[tuple] = None) -> Any:
+    """A list or dict whose elements (values) each satisfy ``spec``; dict keys out of ``keys``."""
+    allowed = f"must be one of {', '.join(sorted(keys))}" if keys else ""
+    return _field(default, Spec(allowed, each=spec, keys=tuple(keys) if keys else None), doc)
+
+
+def _size_choices() -> Spec:
+    return Spec(f"must be one of {', '.join(sorted(SIZE_CLASSES))}", options=SIZE_CLASSES)
 
 
 # ---------------------------------------------------------------------------------------
@@ -55,44 +196,44 @@ class MeasureSpec:
     name: str = MISSING
     label: str = ""
     #: share of the firm's current use of each carrier the measure removes, e.g. {electricity: 0.2}
-    removes_share: Dict[str, float] = field(default_factory=dict)
+    removes_share: Dict[str, float] = each({}, _SHARE, keys=CARRIERS)
     #: carrier that supplies the removed service instead (fuel switch, electrification); "" = none
-    adds_carrier: str = ""
+    adds_carrier: str = choice("", CARRIERS, allow_empty=True)
     #: MWh of ``adds_carrier`` needed per MWh removed (e.g. boiler efficiency / heat-pump COP)
-    adds_mwh_per_mwh_removed: float = 0.0
+    adds_mwh_per_mwh_removed: float = nonneg(0.0, unit="MWh/MWh")
     #: share of scope-1 (combustion + process) CO2 captured (carbon capture only)
-    capture_share: float = 0.0
+    capture_share: float = share(0.0)
     #: extra natural gas burnt per t CO2 captured (capture energy penalty), MWh/t
-    capture_penalty_mwh_per_t_co2: float = 0.0
+    capture_penalty_mwh_per_t_co2: float = nonneg(0.0, unit="MWh/t CO2")
     #: fixed part of the investment, USD
-    capex_fixed_usd: float = 0.0
+    capex_fixed_usd: float = nonneg(0.0, unit="USD")
     #: variable part, USD per unit of the size basis (MWh/yr removed, or t CO2/yr captured)
-    capex_usd_per_unit: float = 0.0
+    capex_usd_per_unit: float = nonneg(0.0, unit="USD/unit")
     #: yearly change of capex (technology learning), share per year (negative = cheaper)
-    capex_change_per_yr: float = 0.0
+    capex_change_per_yr: float = between(-0.5, 0.5, 0.0)
     #: operation and maintenance, share of capex per year
-    om_share_of_capex_per_yr: float = 0.0
-    lifetime_yr: float = 10.0
+    om_share_of_capex_per_yr: float = share(0.0)
+    lifetime_yr: float = positive(10.0, unit="yr")
     #: non-energy benefits (water, materials, productivity) as a share of the energy cost saving
-    non_energy_benefit_share: float = 0.0
+    non_energy_benefit_share: float = nonneg(0.0)
     #: sectors where the measure applies; ["all"] = every sector
     sectors: List[str] = field(default_factory=lambda: ["all"])
     #: smallest size class that can use the measure
-    min_size_class: str = "micro"
+    min_size_class: str = choice("micro", SIZE_CLASSES)
     #: first calendar year the technology can be bought
     available_from_year: int = 2000
     #: technical capability (0-1) a firm needs to implement it without outside help
-    complexity_share: float = 0.3
+    complexity_share: float = share(0.3)
     #: hidden costs (search, disruption, management time) as a share of capex
-    hidden_cost_share: float = 0.1
+    hidden_cost_share: float = nonneg(0.1)
     #: risk premium added to the hurdle rate of a fully risk-averse firm, per year
-    risk_premium_per_yr: float = 0.05
+    risk_premium_per_yr: float = nonneg(0.05, unit="1/yr")
     #: spontaneous awareness rate (Bass innovation coefficient p), per month
-    info_rate_per_month: float = 0.003
+    info_rate_per_month: float = share(0.003)
     #: share of firms aware of the measure in the start year
-    initial_awareness_share: float = 0.2
+    initial_awareness_share: float = share(0.2)
     #: public source of the numbers above (required)
-    source: str = ""
+    source: str = required("", "every measure must cite the public source of its numbers")
 
 
 @dataclass
@@ -110,18 +251,18 @@ class SectorSpec:
     """A sector of the cluster: its share of firms and its energy profile."""
 
     name: str = MISSING
-    share_of_firms: float = MISSING
+    share_of_firms: float = share(MISSING)
     #: multiplier on the size class's median energy use (energy intensity of the sector)
-    energy_intensity_factor: float = 1.0
+    energy_intensity_factor: float = positive(1.0)
     #: shares of final energy by carrier (sum to 1)
-    carrier_mix_share: Dict[str, float] = field(default_factory=dict)
+    carrier_mix_share: Dict[str, float] = each({}, _SHARE, keys=CARRIERS)
     #: process CO2 (not from fuel combustion), t CO2 per MWh of final energy
-    process_t_co2_per_mwh: float = 0.0
+    process_t_co2_per_mwh: float = nonneg(0.0, unit="t CO2/MWh")
     #: sectors this sector sells to (supply edges point supplier -> customer)
     supplies_to: List[str] = field(default_factory=list)
     #: the sector's own share of firms in each size class (micro, small, medium, large);
     #: empty = the scenario's size_share (e.g. heavy industry: a few very large plants)
-    size_share: List[float] = field(default_factory=list)
+    size_share: List[float] = each([], FINITE)
     source: str = ""
 
 
@@ -132,21 +273,19 @@ class ClusterSpec:
     name: str = MISSING
     sectors: List[str] = field(default_factory=list)
     #: share of the firms of those sectors that are members
-    membership_share: float = 0.5
+    membership_share: float = share(0.5)
     #: monthly probability that a member not yet reporting starts reporting to the registry
-    info_collection_rate_per_month: float = 0.05
+    info_collection_rate_per_month: float = share(0.05)
 
 
 @dataclass
 class TrajectoryConfig:
     """A yearly trajectory given as {year: value} points, linearly interpolated."""
 
-    points: Dict[int, float] = field(default_factory=dict)
+    points: Dict[int, float] = _field({}, Spec("needs at least one {year: value}", each=_NONNEG,
+                                                required="needs at least one {year: value}"))
     unit: str = ""
-    source: str = ""
-
-
-NETWORK_KINDS = ("cluster", "none", "complete", "small_world", "scale_free")
+    source: str = required("", "every trajectory must cite its source")
 
 
 @dataclass
@@ -157,18 +296,18 @@ class NetworkConfig:
     ``small_world_k`` neighbours and ``rewire_share`` of ties rewired; ``scale_free``:
     Barabasi-Albert with ``scale_free_m`` ties per new firm."""
 
-    kind: str = "cluster"
-    small_world_k: int = 6
-    rewire_share: float = 0.1
-    scale_free_m: int = 3
+    kind: str = choice("cluster", NETWORK_KINDS)
+    small_world_k: int = count(6, lo=2, even=True)
+    rewire_share: float = share(0.1)
+    scale_free_m: int = count(3, lo=1)
     #: supply links each firm has to customers (mean, Poisson)
-    supply_links_per_firm: float = 2.0
+    supply_links_per_firm: float = nonneg(2.0)
     #: partnership links within the firm's cluster association (mean, Poisson)
-    partner_links_per_member: float = 3.0
+    partner_links_per_member: float = nonneg(3.0)
     #: knowledge links to random firms of the region (mean, Poisson)
-    random_links_per_firm: float = 1.0
+    random_links_per_firm: float = nonneg(1.0)
     #: probability that a large firm sets an emissions target for its suppliers
-    supplier_target_share_of_large: float = 0.2
+    supplier_target_share_of_large: float = share(0.2)
 
 
 @dataclass
@@ -180,36 +319,39 @@ class ScenarioConfig:
     sectors: List[SectorSpec] = field(default_factory=list)
     clusters: List[ClusterSpec] = field(default_factory=list)
     #: share of firms in each size class (micro, small, medium, large)
-    size_share: List[float] = field(default_factory=lambda: [0.7, 0.2, 0.07, 0.03])
+    size_share: List[float] = per_size_class([0.7, 0.2, 0.07, 0.03], _SHARE)
     #: median final energy use per firm by size class, MWh/yr
-    energy_median_mwh_per_yr: List[float] = field(default_factory=lambda: [50.0, 500.0, 5000.0, 50000.0])
+    energy_median_mwh_per_yr: List[float] = per_size_class([50.0, 500.0, 5000.0, 50000.0], _POSITIVE)
     #: dispersion of energy use within a size class (sd of log)
-    energy_sigma_log: float = 0.8
+    energy_sigma_log: float = nonneg(0.8)
     #: concentration of the Dirichlet draw of each firm's carrier mix around its sector's mix
-    carrier_mix_concentration: float = 20.0
+    carrier_mix_concentration: float = positive(20.0)
     #: yearly internal investment budget as a multiple of the firm's energy bill
-    cash_per_energy_cost: float = 0.3
+    cash_per_energy_cost: float = nonneg(0.3)
     #: credit available by size class as a multiple of the energy bill
-    credit_per_energy_cost: List[float] = field(default_factory=lambda: [0.0, 0.3, 0.8, 1.5])
-    #: median hurdle rate by size class, per year
-    hurdle_rate_median_per_yr: List[float] = field(default_factory=lambda: [0.6, 0.45, 0.3, 0.15])
-    hurdle_rate_sigma_log: float = 0.3
+    credit_per_energy_cost: List[float] = per_size_class([0.0, 0.3, 0.8, 1.5], _NONNEG)
+    #: median hurdle rate by size class, per year; Anderson & Newell (2004), Resource and
+    #: Energy Economics 26(1): audit recommendations are adopted at paybacks of ~1-2 years
+    #: (hurdle rates ~50-100 % for small plants)
+    hurdle_rate_median_per_yr: List[float] = per_size_class([0.6, 0.45, 0.3, 0.15], _POSITIVE)
+    hurdle_rate_sigma_log: float = nonneg(0.3)
     #: mean technical capability (0-1) by size class; drawn from a Beta with concentration 6
-    capability_mean: List[float] = field(default_factory=lambda: [0.2, 0.35, 0.55, 0.75])
-    #: mean risk aversion (0-1); Beta with concentration 4
-    risk_aversion_mean: float = 0.5
-    prices_usd_per_mwh: Dict[str, TrajectoryConfig] = field(default_factory=dict)
-    emission_factors_t_co2_per_mwh: Dict[str, TrajectoryConfig] = field(default_factory=dict)
+    #: (assumption, free parameter)
+    capability_mean: List[float] = per_size_class([0.2, 0.35, 0.55, 0.75], _OPEN_UNIT)
+    #: mean risk aversion (0-1); Beta with concentration 4 (assumption, free parameter)
+    risk_aversion_mean: float = between(0.0, 1.0, 0.5, open_=True)
+    prices_usd_per_mwh: Dict[str, TrajectoryConfig] = each({}, None, keys=CARRIERS)
+    emission_factors_t_co2_per_mwh: Dict[str, TrajectoryConfig] = each({}, None, keys=CARRIERS)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     #: programme and finance actors of the scenario (name -> parameters; see sim/programmes)
     programmes: Dict[str, Any] = field(default_factory=dict)
     #: scale every firm's energy use and process CO2 so the start-year scope 1+2 emissions
     #: equal this value, t CO2/yr (0 = no calibration); cite the source in the next field
-    base_year_emissions_t_co2: float = 0.0
+    base_year_emissions_t_co2: float = nonneg(0.0, unit="t CO2/yr")
     base_year_emissions_source: str = ""
     #: which emissions the calibration target counts: "scope1+2" or "scope1" (e.g. a source
     #: that reports scope 1 only)
-    base_year_emissions_scope: str = "scope1+2"
+    base_year_emissions_scope: str = choice("scope1+2", EMISSION_SCOPES)
     #: a user's own firms (CSV: sector, size_class, <carrier>_mwh_per_yr ...) and ties (CSV edge list);
     #: "" = draw a synthetic population. See README "Load your own cluster".
     firms_csv: str = ""
@@ -222,13 +364,13 @@ class ScenarioConfig:
 @dataclass
 class CapexSubsidyConfig:
     enabled: bool = False
-    subsidy_share: float = 0.3
+    subsidy_share: float = share(0.3)
     #: cap on the subsidy of one project, USD (.inf = no cap)
-    max_grant_per_project_usd: float = float("inf")
-    budget_usd: float = 0.0
+    max_grant_per_project_usd: float = nonneg(float("inf"), unit="USD", allow_inf=True)
+    budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
     #: measures eligible; ["all"] = every measure
     measures: List[str] = field(default_factory=lambda: ["all"])
-    size_classes: List[str] = field(default_factory=lambda: list(SIZE_CLASSES))
+    size_classes: List[str] = each(list(SIZE_CLASSES), _size_choices())
 
 
 @dataclass
@@ -236,62 +378,63 @@ class CostShareConfig:
     """Cost-share programme: pre-assessments, then co-funded projects under a yearly quota."""
 
     enabled: bool = False
-    assessments_per_yr: int = 50
-    quota_projects_per_yr: List[int] = field(default_factory=lambda: [10])
-    copay_share: float = 0.5
-    max_grant_per_project_usd: float = 4000.0
-    budget_usd: float = 0.0
-    cost_per_assessment_usd: float = 0.0
+    assessments_per_yr: int = count(50, allowed="must be >= 0")
+    #: projects per programme year (the last repeats)
+    quota_projects_per_yr: List[int] = each([10], Spec("must be >= 0", lo=0, integer=True))
+    copay_share: float = share(0.5)
+    max_grant_per_project_usd: float = nonneg(4000.0, unit="USD", allow_inf=True)
+    budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
+    cost_per_assessment_usd: float = nonneg(0.0, unit="USD")
     #: share of hidden costs an assessed firm no longer faces (the assessment did the search)
-    hidden_cost_relief_share: float = 0.5
+    hidden_cost_relief_share: float = share(0.5)
     sectors: List[str] = field(default_factory=lambda: ["all"])
-    size_classes: List[str] = field(default_factory=lambda: ["micro", "small", "medium"])
-    start_year: int = 0  # 0 = scenario start year
+    size_classes: List[str] = each(["micro", "small", "medium"], _size_choices())
+    start_year: int = count(0, doc="0 = scenario start year")
 
 
 @dataclass
 class CarbonPriceConfig:
     enabled: bool = False
-    start_year: int = 2025
-    price_usd_per_t_co2: float = 0.0
-    growth_usd_per_t_co2_per_yr: float = 0.0
+    start_year: int = year(2025)
+    price_usd_per_t_co2: float = nonneg(0.0, unit="USD/t CO2")
+    growth_usd_per_t_co2_per_yr: float = nonneg(0.0, unit="USD/t CO2/yr")
     #: firms below this size class are exempt (emissions-trading thresholds)
-    min_size_class: str = "micro"
+    min_size_class: str = choice("micro", SIZE_CLASSES)
 
 
 @dataclass
 class GreenLoanConfig:
     enabled: bool = False
-    interest_rate_per_yr: float = 0.06
-    market_rate_per_yr: float = 0.12
-    term_yr: float = 7.0
-    credit_line_usd: float = 0.0
-    max_loan_per_firm_usd: float = 500000.0
+    interest_rate_per_yr: float = nonneg(0.06, unit="1/yr")
+    market_rate_per_yr: float = nonneg(0.12, unit="1/yr")
+    term_yr: float = positive(7.0, unit="yr")
+    credit_line_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
+    max_loan_per_firm_usd: float = nonneg(500000.0, unit="USD", allow_inf=True)
 
 
 @dataclass
 class WorkshopsConfig:
     enabled: bool = False
-    workshops_per_yr: int = 4
-    firms_per_workshop: int = 21
+    workshops_per_yr: int = count(4, allowed="must be >= 0")
+    firms_per_workshop: int = count(21, allowed="must be >= 0")
     #: probability that a participant becomes aware of each applicable measure
-    awareness_lift_share: float = 0.6
+    awareness_lift_share: float = share(0.6)
     #: share of hidden costs a participant no longer faces
-    hidden_cost_relief_share: float = 0.5
+    hidden_cost_relief_share: float = share(0.5)
     #: share of perceived risk premium a participant no longer faces
-    risk_relief_share: float = 0.3
-    cost_per_workshop_usd: float = 15000.0
-    budget_usd: float = 0.0
+    risk_relief_share: float = share(0.3)
+    cost_per_workshop_usd: float = nonneg(15000.0, unit="USD")
+    budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
 
 
 @dataclass
 class TrainingConfig:
     enabled: bool = False
-    courses_per_yr: int = 1
-    consultants_per_course: int = 15
-    projects_per_consultant_per_yr: int = 4
-    cost_per_course_usd: float = 60000.0
-    budget_usd: float = 0.0
+    courses_per_yr: int = count(1, allowed="must be >= 0")
+    consultants_per_course: int = count(15, allowed="must be >= 0")
+    projects_per_consultant_per_yr: int = count(4, allowed="must be >= 0")
+    cost_per_course_usd: float = nonneg(60000.0, unit="USD")
+    budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
 
 
 @dataclass
@@ -329,27 +472,29 @@ class DecisionTerms:
 class BehaviourConfig:
     terms: DecisionTerms = field(default_factory=DecisionTerms)
     #: months between a firm's investment reviews (12 = yearly capital-budgeting cycle)
-    review_interval_months: int = 12
+    review_interval_months: int = between(1, 120, 12, integer=True)
     #: awareness gained per month per unit share of neighbours that adopted (Bass q)
-    peer_awareness_per_month: float = 0.04
+    peer_awareness_per_month: float = share(0.04)
     #: weight of the cluster association's adopter share in a member's peer signal
-    cluster_broker_weight: float = 0.5
+    cluster_broker_weight: float = share(0.5)
     #: share of the perceived risk premium removed when all neighbours have adopted
-    peer_risk_relief_share: float = 0.6
+    peer_risk_relief_share: float = share(0.6)
     #: hurdle-rate reduction when all of a firm's customers set supplier targets, per year
-    customer_pressure_per_yr: float = 0.1
+    customer_pressure_per_yr: float = nonneg(0.1, unit="1/yr")
     #: awareness per month added by full customer pressure
-    customer_pressure_awareness_per_month: float = 0.02
+    customer_pressure_awareness_per_month: float = share(0.02)
 
 
 @dataclass
 class Config:
     """Root of a run's configuration."""
 
-    seed: int = 0
-    n_firms: int = 3000
-    start_year: int = 2025
-    end_year: int = 2050
+    #: seed of the run's one random Generator (numpy needs it >= 0)
+    seed: int = count(0)
+    n_firms: int = count(3000, lo=1)
+    start_year: int = year(2025)
+    #: months of a run are stored as int16, hence the upper bound
+    end_year: int = _field(2050, Spec("must be a year <= 2300", hi=2300, integer=True))
     #: write the annual firm panel (firms.parquet); off for very large sweeps
     write_firm_panel: bool = True
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
@@ -367,243 +512,90 @@ def register_configs() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# Validation
+# The generic walker: every declared field of the tree
 # ---------------------------------------------------------------------------------------
-def _share(key: str, v: float) -> None:
-    if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0 and not math.isnan(v)):
-        raise ConfigError(key, v, "must be a share in [0, 1]")
+def _check_scalar(key: str, v: Any, spec: Optional[Spec]) -> None:
+    spec = spec or FINITE
+    if spec.required and not (v.strip() if isinstance(v, str) else v):
+        raise ConfigError(key, v, spec.required)
+    if spec.options is not None:
+        if not (spec.allow_empty and v == "") and v not in spec.options:
+            raise ConfigError(key, v, spec.allowed)
+    elif spec.lo is not None or spec.hi is not None or spec.integer:
+        if not spec.number_ok(v):
+            infinite = isinstance(v, float) and math.isinf(v)
+            raise ConfigError(key, v, spec.allowed + (" (finite)" if infinite else ""))
+    elif isinstance(v, float) and not math.isfinite(v):  # every float: finite
+        raise ConfigError(key, v, FINITE.allowed)
 
 
-def _nonneg(key: str, v: float) -> None:
-    if not (isinstance(v, (int, float)) and v >= 0 and not math.isnan(v)):
-        raise ConfigError(key, v, "must be a number >= 0")
+def _element_key(key: str, i: int, el: Any, spec: Optional[Spec], parent: Spec) -> str:
+    if parent.per_size_class:
+        return f"{key}[{SIZE_CLASSES[i]}]"
+    if dataclasses.is_dataclass(el) and hasattr(el, "name"):
+        return f"{key}[{el.name}]"
+    if spec is not None and spec.options is not None:
+        return key  # a list of names: the message names the list and the bad name
+    return f"{key}[{i}]"
 
 
-def _pos(key: str, v: float) -> None:
-    if not (isinstance(v, (int, float)) and v > 0 and not math.isnan(v)):
-        raise ConfigError(key, v, "must be a number > 0")
+def _check_value(key: str, v: Any, spec: Optional[Spec]) -> None:
+    if dataclasses.is_dataclass(v):
+        check_fields(v, key + ".")
+    elif isinstance(v, list):
+        if spec is not None and spec.required and not v:
+            raise ConfigError(key, v, spec.required)
+        if spec is not None and spec.per_size_class and len(v) != len(SIZE_CLASSES):
+            raise ConfigError(key, list(v), spec.allowed)
+        el_spec = spec.each if spec is not None else None
+        for i, el in enumerate(v):
+            _check_value(_element_key(key, i, el, el_spec, spec or FINITE), el, el_spec)
+    elif isinstance(v, dict):
+        if spec is not None and spec.required and not v:
+            raise ConfigError(key, v, spec.required)
+        el_spec = spec.each if spec is not None else None
+        for k, el in v.items():
+            if spec is not None and spec.keys is not None and k not in spec.keys:
+                raise ConfigError(key, k, spec.allowed)
+            sub = f"{key}[{k}]" if isinstance(k, int) else f"{key}.{k}"
+            _check_value(sub, el, el_spec)
+    else:
+        _check_scalar(key, v, spec)
 
 
-def _choice(key: str, v: str, allowed) -> None:
-    if v not in allowed:
-        raise ConfigError(key, v, f"must be one of {', '.join(sorted(allowed))}")
+def check_fields(obj: Any, prefix: str = "") -> None:
+    """Check every declared field of dataclass ``obj`` and of the dataclasses, lists and dicts
+    under it against the :class:`Spec` in its metadata (undeclared floats: finite)."""
+    for f in dataclasses.fields(obj):
+        if f.name == "programmes":  # parameters of programme actors: checked by sim.compose
+            continue
+        _check_value(f"{prefix}{f.name}", getattr(obj, f.name), f.metadata.get("spec"))
 
 
-def _names(key: str, values, allowed) -> None:
-    for v in values:
-        if v != "all" and v not in allowed:
-            raise ConfigError(key, v, f"unknown name; allowed: all, {', '.join(sorted(allowed))}")
+def declared_specs(cls: type = None, prefix: str = "") -> list[tuple[str, Spec]]:
+    """``(key, spec)`` of every declared field of the schema (dataclasses inside lists and
+    dicts appear once, as ``key[*]``)."""
+    import typing
+
+    cls = cls or Config
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        key, t = f"{prefix}{f.name}", hints[f.name]
+        args = typing.get_args(t)
+        inner = args[-1] if args else t
+        if dataclasses.is_dataclass(t):
+            out += declared_specs(t, key + ".")
+        elif args and dataclasses.is_dataclass(inner):
+            out += declared_specs(inner, key + "[*].")
+        if "spec" in f.metadata:
+            out.append((key, f.metadata["spec"]))
+    return out
 
 
-def to_config(cfg: DictConfig | Config) -> Config:
-    """A typed :class:`Config` object from a composed DictConfig."""
-    if isinstance(cfg, Config):
-        return cfg
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
-
-
-def validate(cfg: Config) -> Config:
-    """Check the meaning of every value; raise :class:`ConfigError` on the first bad one."""
-    if cfg.n_firms < 1:
-        raise ConfigError("n_firms", cfg.n_firms, "must be an integer >= 1")
-    if not (1900 <= cfg.start_year <= 2200):
-        raise ConfigError("start_year", cfg.start_year, "must be a year between 1900 and 2200")
-    if cfg.end_year < cfg.start_year:
-        raise ConfigError("end_year", cfg.end_year, f"must be >= start_year ({cfg.start_year})")
-    if cfg.end_year > 2300:  # months of a run are stored as int16
-        raise ConfigError("end_year", cfg.end_year, "must be a year <= 2300")
-
-    sc = cfg.scenario
-    if not sc.sectors:
-        raise ConfigError("scenario.sectors", [], "must list at least one sector")
-    sector_names = [s.name for s in sc.sectors]
-    if len(set(sector_names)) != len(sector_names):
-        raise ConfigError("scenario.sectors", sector_names, "sector names must be unique")
-    total = 0.0
-    for i, s in enumerate(sc.sectors):
-        k = f"scenario.sectors[{s.name}]"
-        _share(f"{k}.share_of_firms", s.share_of_firms)
-        total += s.share_of_firms
-        _pos(f"{k}.energy_intensity_factor", s.energy_intensity_factor)
-        _nonneg(f"{k}.process_t_co2_per_mwh", s.process_t_co2_per_mwh)
-        for c, v in s.carrier_mix_share.items():
-            _choice(f"{k}.carrier_mix_share", c, CARRIERS)
-            _share(f"{k}.carrier_mix_share.{c}", v)
-        mix = sum(s.carrier_mix_share.values())
-        if abs(mix - 1.0) > 1e-6:
-            raise ConfigError(f"{k}.carrier_mix_share", round(mix, 6), "carrier shares must sum to 1")
-        _names(f"{k}.supplies_to", s.supplies_to, sector_names)
-        if s.size_share and (len(s.size_share) != len(SIZE_CLASSES) or any(not 0 <= v <= 1 for v in s.size_share)
-                             or abs(sum(s.size_share) - 1.0) > 1e-6):
-            raise ConfigError(f"{k}.size_share", list(s.size_share), f"needs one share per size class {SIZE_CLASSES}, summing to 1")
-    if abs(total - 1.0) > 1e-6:
-        raise ConfigError("scenario.sectors.share_of_firms", round(total, 6), "shares must sum to 1")
-    for c in sc.clusters:
-        k = f"scenario.clusters[{c.name}]"
-        _names(f"{k}.sectors", c.sectors, sector_names)
-        _share(f"{k}.membership_share", c.membership_share)
-        _share(f"{k}.info_collection_rate_per_month", c.info_collection_rate_per_month)
-    for name, lst in (
-        ("size_share", sc.size_share),
-        ("energy_median_mwh_per_yr", sc.energy_median_mwh_per_yr),
-        ("credit_per_energy_cost", sc.credit_per_energy_cost),
-        ("hurdle_rate_median_per_yr", sc.hurdle_rate_median_per_yr),
-        ("capability_mean", sc.capability_mean),
-    ):
-        if len(lst) != len(SIZE_CLASSES):
-            raise ConfigError(f"scenario.{name}", list(lst), f"needs one value per size class {SIZE_CLASSES}")
-    for i, v in enumerate(sc.size_share):
-        _share(f"scenario.size_share[{SIZE_CLASSES[i]}]", v)
-    if abs(sum(sc.size_share) - 1.0) > 1e-6:
-        raise ConfigError("scenario.size_share", list(sc.size_share), "shares must sum to 1")
-    for i, v in enumerate(sc.energy_median_mwh_per_yr):
-        _pos(f"scenario.energy_median_mwh_per_yr[{SIZE_CLASSES[i]}]", v)
-    for i, v in enumerate(sc.credit_per_energy_cost):
-        _nonneg(f"scenario.credit_per_energy_cost[{SIZE_CLASSES[i]}]", v)
-    for i, v in enumerate(sc.hurdle_rate_median_per_yr):
-        _pos(f"scenario.hurdle_rate_median_per_yr[{SIZE_CLASSES[i]}]", v)
-    for i, v in enumerate(sc.capability_mean):
-        if not 0 < v < 1:
-            raise ConfigError(f"scenario.capability_mean[{SIZE_CLASSES[i]}]", v, "must be in (0, 1)")
-    if not 0 < sc.risk_aversion_mean < 1:
-        raise ConfigError("scenario.risk_aversion_mean", sc.risk_aversion_mean, "must be in (0, 1)")
-    _nonneg("scenario.energy_sigma_log", sc.energy_sigma_log)
-    _nonneg("scenario.hurdle_rate_sigma_log", sc.hurdle_rate_sigma_log)
-    _pos("scenario.carrier_mix_concentration", sc.carrier_mix_concentration)
-    _nonneg("scenario.cash_per_energy_cost", sc.cash_per_energy_cost)
-    for group, unit in (("prices_usd_per_mwh", "price"), ("emission_factors_t_co2_per_mwh", "factor")):
-        traj = getattr(sc, group)
-        for c in CARRIERS:
-            if c not in traj:
-                raise ConfigError(f"scenario.{group}", c, f"missing trajectory for carrier {c}")
-        for c, t in traj.items():
-            _choice(f"scenario.{group}", c, CARRIERS)
-            if not t.points:
-                raise ConfigError(f"scenario.{group}.{c}.points", {}, "needs at least one {year: value}")
-            if not t.source:
-                raise ConfigError(f"scenario.{group}.{c}.source", "", "every trajectory must cite its source")
-            for y, v in t.points.items():
-                _nonneg(f"scenario.{group}.{c}.points[{y}]", v)
-    net = sc.network
-    _choice("scenario.network.kind", net.kind, NETWORK_KINDS)
-    if net.small_world_k < 2 or net.small_world_k % 2:
-        raise ConfigError("scenario.network.small_world_k", net.small_world_k, "must be an even integer >= 2")
-    _share("scenario.network.rewire_share", net.rewire_share)
-    if net.scale_free_m < 1:
-        raise ConfigError("scenario.network.scale_free_m", net.scale_free_m, "must be an integer >= 1")
-    _nonneg("scenario.network.supply_links_per_firm", net.supply_links_per_firm)
-    _nonneg("scenario.network.partner_links_per_member", net.partner_links_per_member)
-    _nonneg("scenario.network.random_links_per_firm", net.random_links_per_firm)
-    _share("scenario.network.supplier_target_share_of_large", net.supplier_target_share_of_large)
-
-    # measures
-    if not cfg.measures.catalogue:
-        raise ConfigError("measures.catalogue", [], "must list at least one measure")
-    mnames = [m.name for m in cfg.measures.catalogue]
-    if len(set(mnames)) != len(mnames):
-        raise ConfigError("measures.catalogue", mnames, "measure names must be unique")
-    for m in cfg.measures.catalogue:
-        k = f"measures.catalogue[{m.name}]"
-        if not m.source or not m.source.strip():
-            raise ConfigError(f"{k}.source", m.source, "every measure must cite the public source of its numbers")
-        for c, v in m.removes_share.items():
-            _choice(f"{k}.removes_share", c, CARRIERS)
-            _share(f"{k}.removes_share.{c}", v)
-        if m.adds_carrier:
-            _choice(f"{k}.adds_carrier", m.adds_carrier, CARRIERS)
-        _nonneg(f"{k}.adds_mwh_per_mwh_removed", m.adds_mwh_per_mwh_removed)
-        _share(f"{k}.capture_share", m.capture_share)
-        _nonneg(f"{k}.capture_penalty_mwh_per_t_co2", m.capture_penalty_mwh_per_t_co2)
-        if not m.removes_share and m.capture_share == 0:
-            raise ConfigError(f"{k}.removes_share", {}, "a measure must remove energy or capture CO2")
-        _nonneg(f"{k}.capex_fixed_usd", m.capex_fixed_usd)
-        _nonneg(f"{k}.capex_usd_per_unit", m.capex_usd_per_unit)
-        if not -0.5 <= m.capex_change_per_yr <= 0.5:
-            raise ConfigError(f"{k}.capex_change_per_yr", m.capex_change_per_yr, "must be in [-0.5, 0.5]")
-        _share(f"{k}.om_share_of_capex_per_yr", m.om_share_of_capex_per_yr)
-        _pos(f"{k}.lifetime_yr", m.lifetime_yr)
-        _nonneg(f"{k}.non_energy_benefit_share", m.non_energy_benefit_share)
-        _names(f"{k}.sectors", m.sectors, sector_names + list(_KNOWN_SECTORS))
-        _choice(f"{k}.min_size_class", m.min_size_class, SIZE_CLASSES)
-        _share(f"{k}.complexity_share", m.complexity_share)
-        _nonneg(f"{k}.hidden_cost_share", m.hidden_cost_share)
-        _nonneg(f"{k}.risk_premium_per_yr", m.risk_premium_per_yr)
-        _share(f"{k}.info_rate_per_month", m.info_rate_per_month)
-        _share(f"{k}.initial_awareness_share", m.initial_awareness_share)
-
-    # policy
-    p = cfg.policy
-    _share("policy.capex_subsidy.subsidy_share", p.capex_subsidy.subsidy_share)
-    _nonneg("policy.capex_subsidy.budget_usd", p.capex_subsidy.budget_usd)
-    _nonneg("policy.capex_subsidy.max_grant_per_project_usd", p.capex_subsidy.max_grant_per_project_usd)
-    _names("policy.capex_subsidy.measures", p.capex_subsidy.measures, mnames)
-    for s in p.capex_subsidy.size_classes:
-        _choice("policy.capex_subsidy.size_classes", s, SIZE_CLASSES)
-    cs = p.cost_share
-    if cs.assessments_per_yr < 0:
-        raise ConfigError("policy.cost_share.assessments_per_yr", cs.assessments_per_yr, "must be >= 0")
-    if not cs.quota_projects_per_yr or any(q < 0 for q in cs.quota_projects_per_yr):
-        raise ConfigError("policy.cost_share.quota_projects_per_yr", list(cs.quota_projects_per_yr),
-                          "must be a non-empty list of integers >= 0 (one per programme year; the last repeats)")
-    _share("policy.cost_share.copay_share", cs.copay_share)
-    _nonneg("policy.cost_share.max_grant_per_project_usd", cs.max_grant_per_project_usd)
-    _nonneg("policy.cost_share.budget_usd", cs.budget_usd)
-    _nonneg("policy.cost_share.cost_per_assessment_usd", cs.cost_per_assessment_usd)
-    _share("policy.cost_share.hidden_cost_relief_share", cs.hidden_cost_relief_share)
-    _names("policy.cost_share.sectors", cs.sectors, sector_names)
-    for s in cs.size_classes:
-        _choice("policy.cost_share.size_classes", s, SIZE_CLASSES)
-    cp = p.carbon_price
-    _nonneg("policy.carbon_price.price_usd_per_t_co2", cp.price_usd_per_t_co2)
-    _nonneg("policy.carbon_price.growth_usd_per_t_co2_per_yr", cp.growth_usd_per_t_co2_per_yr)
-    _choice("policy.carbon_price.min_size_class", cp.min_size_class, SIZE_CLASSES)
-    gl = p.green_loan
-    _nonneg("policy.green_loan.interest_rate_per_yr", gl.interest_rate_per_yr)
-    _nonneg("policy.green_loan.market_rate_per_yr", gl.market_rate_per_yr)
-    _pos("policy.green_loan.term_yr", gl.term_yr)
-    _nonneg("policy.green_loan.credit_line_usd", gl.credit_line_usd)
-    _nonneg("policy.green_loan.max_loan_per_firm_usd", gl.max_loan_per_firm_usd)
-    ws = p.workshops
-    if ws.workshops_per_yr < 0 or ws.firms_per_workshop < 0:
-        raise ConfigError("policy.workshops", f"{ws.workshops_per_yr} x {ws.firms_per_workshop}", "counts must be >= 0")
-    _share("policy.workshops.awareness_lift_share", ws.awareness_lift_share)
-    _share("policy.workshops.hidden_cost_relief_share", ws.hidden_cost_relief_share)
-    _share("policy.workshops.risk_relief_share", ws.risk_relief_share)
-    _nonneg("policy.workshops.cost_per_workshop_usd", ws.cost_per_workshop_usd)
-    _nonneg("policy.workshops.budget_usd", ws.budget_usd)
-    tr = p.training
-    for name in ("courses_per_yr", "consultants_per_course", "projects_per_consultant_per_yr"):
-        if getattr(tr, name) < 0:
-            raise ConfigError(f"policy.training.{name}", getattr(tr, name), "must be >= 0")
-    _nonneg("policy.training.cost_per_course_usd", tr.cost_per_course_usd)
-    _nonneg("policy.training.budget_usd", tr.budget_usd)
-
-    b = cfg.behaviour
-    if not 1 <= b.review_interval_months <= 120:
-        raise ConfigError("behaviour.review_interval_months", b.review_interval_months, "must be an integer in [1, 120]")
-    _share("behaviour.peer_awareness_per_month", b.peer_awareness_per_month)
-    _share("behaviour.cluster_broker_weight", b.cluster_broker_weight)
-    _share("behaviour.peer_risk_relief_share", b.peer_risk_relief_share)
-    _nonneg("behaviour.customer_pressure_per_yr", b.customer_pressure_per_yr)
-    _share("behaviour.customer_pressure_awareness_per_month", b.customer_pressure_awareness_per_month)
-    _nonneg("scenario.base_year_emissions_t_co2", sc.base_year_emissions_t_co2)
-    if sc.base_year_emissions_t_co2 > 0 and not sc.base_year_emissions_source.strip():
-        raise ConfigError("scenario.base_year_emissions_source", "", "a calibration target must cite its source")
-    _choice("scenario.base_year_emissions_scope", sc.base_year_emissions_scope, ("scope1+2", "scope1"))
-    if sc.edges_csv and not sc.firms_csv:
-        raise ConfigError("scenario.edges_csv", sc.edges_csv, "needs scenario.firms_csv (edges refer to the firms' ids)")
-    if sc.firms_csv:
-        from .loaders import check_files  # one line per problem: file, row, what is wrong
-
-        check_files(cfg)
-
-    from .mechanisms import parse_params  # programme actors validate their own parameters
-
-    #: parsed programme parameters, reused by ``programmes.build`` right after validation
-    cfg._programme_params = {name: parse_params(name, raw, cfg) for name, raw in sc.programmes.items()}
-    return cfg
-
-
+# ---------------------------------------------------------------------------------------
+# Cross-field rules: what no single field can check
+# ---------------------------------------------------------------------------------------
 #: Sector names a catalogue may mention even if the current scenario has no such firms.
 _KNOWN_SECTORS = (
     "automotive", "auto_parts", "home_appliances", "electrical_equipment", "chemicals",
@@ -613,3 +605,146 @@ _KNOWN_SECTORS = (
     "hydrogen_ammonia", "other_manufacturing", "commerce_services", "power_generation",
     "fleets", "research_institutes", "technology_providers", "finance",
 )
+
+
+def _names(key: str, values, allowed) -> None:
+    for v in values:
+        if v != "all" and v not in allowed:
+            raise ConfigError(key, v, f"unknown name; allowed: all, {', '.join(sorted(allowed))}")
+
+
+def _sums_to_one(values) -> bool:
+    return abs(sum(values) - 1.0) <= 1e-6
+
+
+def rule_years(cfg: Config) -> None:
+    """The run ends no earlier than it starts."""
+    if cfg.end_year < cfg.start_year:
+        raise ConfigError("end_year", cfg.end_year, f"must be >= start_year ({cfg.start_year})")
+
+
+def rule_sectors(cfg: Config) -> None:
+    """At least one sector, unique names, shares (of firms, of carriers, of size classes)
+    summing to 1, supply edges between known sectors."""
+    sc = cfg.scenario
+    if not sc.sectors:
+        raise ConfigError("scenario.sectors", [], "must list at least one sector")
+    names = [s.name for s in sc.sectors]
+    if len(set(names)) != len(names):
+        raise ConfigError("scenario.sectors", names, "sector names must be unique")
+    for s in sc.sectors:
+        k = f"scenario.sectors[{s.name}]"
+        if not _sums_to_one(s.carrier_mix_share.values()):
+            raise ConfigError(f"{k}.carrier_mix_share", round(sum(s.carrier_mix_share.values()), 6),
+                              "carrier shares must sum to 1")
+        _names(f"{k}.supplies_to", s.supplies_to, names)
+        if s.size_share and (len(s.size_share) != len(SIZE_CLASSES) or any(not 0 <= v <= 1 for v in s.size_share)
+                             or not _sums_to_one(s.size_share)):
+            raise ConfigError(f"{k}.size_share", list(s.size_share),
+                              f"needs one share per size class {SIZE_CLASSES}, summing to 1")
+    total = sum(s.share_of_firms for s in sc.sectors)
+    if not _sums_to_one([total]):
+        raise ConfigError("scenario.sectors.share_of_firms", round(total, 6), "shares must sum to 1")
+    if not _sums_to_one(sc.size_share):
+        raise ConfigError("scenario.size_share", list(sc.size_share), "shares must sum to 1")
+
+
+def rule_clusters(cfg: Config) -> None:
+    """A cluster association's sectors are sectors of the scenario."""
+    names = [s.name for s in cfg.scenario.sectors]
+    for c in cfg.scenario.clusters:
+        _names(f"scenario.clusters[{c.name}].sectors", c.sectors, names)
+
+
+def rule_trajectories(cfg: Config) -> None:
+    """Every carrier has a price and an emission-factor trajectory."""
+    for group in ("prices_usd_per_mwh", "emission_factors_t_co2_per_mwh"):
+        traj = getattr(cfg.scenario, group)
+        for c in CARRIERS:
+            if c not in traj:
+                raise ConfigError(f"scenario.{group}", c, f"missing trajectory for carrier {c}")
+
+
+def rule_measures(cfg: Config) -> None:
+    """At least one measure, unique names, each removes energy or captures CO2, in known sectors."""
+    cat = cfg.measures.catalogue
+    if not cat:
+        raise ConfigError("measures.catalogue", [], "must list at least one measure")
+    names = [m.name for m in cat]
+    if len(set(names)) != len(names):
+        raise ConfigError("measures.catalogue", names, "measure names must be unique")
+    sectors = [s.name for s in cfg.scenario.sectors] + list(_KNOWN_SECTORS)
+    for m in cat:
+        k = f"measures.catalogue[{m.name}]"
+        if not m.removes_share and m.capture_share == 0:
+            raise ConfigError(f"{k}.removes_share", {}, "a measure must remove energy or capture CO2")
+        _names(f"{k}.sectors", m.sectors, sectors)
+
+
+def rule_policy(cfg: Config) -> None:
+    """Instruments name measures and sectors that exist; the cost-share quota is not empty."""
+    p = cfg.policy
+    _names("policy.capex_subsidy.measures", p.capex_subsidy.measures, [m.name for m in cfg.measures.catalogue])
+    if not p.cost_share.quota_projects_per_yr:
+        raise ConfigError("policy.cost_share.quota_projects_per_yr", [],
+                          "must be a non-empty list of integers >= 0 (one per programme year; the last repeats)")
+    _names("policy.cost_share.sectors", p.cost_share.sectors, [s.name for s in cfg.scenario.sectors])
+
+
+def rule_inputs(cfg: Config) -> None:
+    """A calibration target cites its source; an edge list needs the firm list."""
+    sc = cfg.scenario
+    if sc.base_year_emissions_t_co2 > 0 and not sc.base_year_emissions_source.strip():
+        raise ConfigError("scenario.base_year_emissions_source", "", "a calibration target must cite its source")
+    if sc.edges_csv and not sc.firms_csv:
+        raise ConfigError("scenario.edges_csv", sc.edges_csv, "needs scenario.firms_csv (edges refer to the firms' ids)")
+
+
+RULES: tuple[Callable[[Config], None], ...] = (
+    rule_years, rule_sectors, rule_clusters, rule_trajectories, rule_measures, rule_policy, rule_inputs,
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------
+def check_keys(node: Any, cls: type = None, prefix: str = "") -> None:
+    """Raise :class:`ConfigError` for a key of the composed ``node`` that the schema does not
+    declare (e.g. ``+policy.capex_subsidy.extra=1``)."""
+    import typing
+
+    cls = cls or Config
+    hints = typing.get_type_hints(cls)
+    for k in node.keys() if isinstance(node, DictConfig) else ():
+        key = f"{prefix}{k}"
+        child = node._get_node(k)
+        if k not in hints:
+            value = OmegaConf.to_container(child) if OmegaConf.is_config(child) else child._value()
+            raise ConfigError(key, value, "unknown key (not in the schema; see sim/params.py)")
+        t = hints[k]
+        args = typing.get_args(t)
+        if dataclasses.is_dataclass(t) and isinstance(child, DictConfig):
+            check_keys(child, t, key + ".")
+        elif args and dataclasses.is_dataclass(args[-1]):
+            items = child.items() if isinstance(child, DictConfig) else enumerate(child) if isinstance(child, ListConfig) else ()
+            for i, el in items:
+                if isinstance(el, DictConfig):
+                    name = el.get("name") if "name" in el else i
+                    check_keys(el, args[-1], f"{key}[{name}].")
+
+
+def to_config(cfg: DictConfig | Config) -> Config:
+    """A typed :class:`Config` object from a composed DictConfig (unknown keys rejected)."""
+    if isinstance(cfg, Config):
+        return cfg
+    check_keys(cfg)
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
+
+
+def validate(cfg: Config) -> Config:
+    """Check every declared field and every cross-field rule; raise :class:`ConfigError` on the
+    first bad value. (Programme parameters and user files: :func:`sim.compose.check`.)"""
+    check_fields(cfg)
+    for rule in RULES:
+        rule(cfg)
+    return cfg

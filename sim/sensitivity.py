@@ -34,28 +34,27 @@ log = logging.getLogger("sim.sensitivity")
 METHODS = ("morris", "sobol")
 
 
-class SensitivityError(Exception):
-    """Bad input: ``str()`` is the one line to print."""
+from .compose import BadInput, bad_input, compose, load, report_bad_input
 
 
 def load_space(path: Path) -> dict:
     path = Path(path)
     if not path.is_file():
-        raise SensitivityError(f"space = {str(path)!r}: no such file")
+        raise BadInput(f"space = {str(path)!r}: no such file")
     try:
         space = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise SensitivityError(f"space = {str(path)!r}: not YAML ({str(exc).splitlines()[0]})") from None
+        raise BadInput(f"space = {str(path)!r}: not YAML ({str(exc).splitlines()[0]})") from None
     params = space.get("parameters") or {}
     if not isinstance(params, dict) or not params:
-        raise SensitivityError(f"{path.name}: parameters: empty; declare key: [low, high] for at least one config key")
+        raise BadInput(f"{path.name}: parameters: empty; declare key: [low, high] for at least one config key")
     for k, b in params.items():
         if not (isinstance(b, list) and len(b) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in b)):
-            raise SensitivityError(f"{path.name}: parameters.{k} = {b!r}: must be [low, high]")
+            raise BadInput(f"{path.name}: parameters.{k} = {b!r}: must be [low, high]")
         if not b[0] < b[1]:
-            raise SensitivityError(f"{path.name}: parameters.{k} = {b!r}: empty range (needs low < high)")
+            raise BadInput(f"{path.name}: parameters.{k} = {b!r}: empty range (needs low < high)")
     if not space.get("outcomes"):
-        raise SensitivityError(f"{path.name}: outcomes: empty; name at least one summary.json key (e.g. cumulative_emissions_t_co2)")
+        raise BadInput(f"{path.name}: outcomes: empty; name at least one summary.json key (e.g. cumulative_emissions_t_co2)")
     space.setdefault("name", path.stem)
     space.setdefault("overrides", [])
     space.setdefault("seed", 0)
@@ -106,7 +105,7 @@ def analyse(space: dict, method: str, X: np.ndarray, Y: np.ndarray) -> pd.DataFr
 # -- launching ---------------------------------------------------------------------------------
 def _value(v: float, like) -> str:
     if isinstance(like, bool):
-        raise SensitivityError("boolean parameters cannot be varied continuously")
+        raise BadInput("boolean parameters cannot be varied continuously")
     if isinstance(like, int):
         return str(int(round(v)))
     return repr(float(v))
@@ -121,9 +120,9 @@ def job_overrides(space: dict, X: np.ndarray, base_cfg) -> list[list[str]]:
     for n in names:
         v = OmegaConf.select(base_cfg, n, default="__missing__")
         if isinstance(v, str) and v == "__missing__":
-            raise SensitivityError(f"parameters.{n}: unknown parameter (not in the config; see sim/params.py)")
+            raise BadInput(f"parameters.{n}: unknown parameter (not in the config; see sim/params.py)")
         if not isinstance(v, (int, float)):
-            raise SensitivityError(f"parameters.{n} = {v!r} in the config: not a number, cannot be varied")
+            raise BadInput(f"parameters.{n} = {v!r} in the config: not a number, cannot be varied")
         likes[n] = v
     for row in X:
         jobs.append([f"{n}={_value(x, likes[n])}" for n, x in zip(names, row)])
@@ -131,26 +130,14 @@ def job_overrides(space: dict, X: np.ndarray, base_cfg) -> list[list[str]]:
 
 
 def _validate_jobs(base_over: list[str], jobs: list[list[str]]) -> None:
-    """Compose and validate the first job and each parameter at its bounds (one line on error)."""
-    from hydra.core.global_hydra import GlobalHydra
-
-    from .params import ConfigError, to_config, validate
-    from .run import _one_line, compose
-
+    """Compose and check the first job and each parameter at its bounds (one line on error)."""
     probes = [jobs[0]]
     for j in range(len(jobs[0])):
         col = [job[j] for job in jobs]
         vals = sorted(col, key=lambda s: float(s.split("=", 1)[1]))
         probes += [jobs[0][:j] + [vals[0]] + jobs[0][j + 1:], jobs[0][:j] + [vals[-1]] + jobs[0][j + 1:]]
     for p in probes:
-        try:
-            validate(to_config(compose(base_over + p)))
-        except ConfigError as exc:
-            raise SensitivityError(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001
-            raise SensitivityError(_one_line(exc)) from None
-        finally:
-            GlobalHydra.instance().clear()
+        load(base_over + p)
 
 
 def launch(base_over: list[str], launcher_over: list[str], jobs: list[list[str]], out: Path) -> None:
@@ -164,8 +151,9 @@ def launch(base_over: list[str], launcher_over: list[str], jobs: list[list[str]]
     from hydra.types import HydraContext, RunMode
     from omegaconf import OmegaConf, open_dict
 
+    from .compose import CONFIG_DIR, with_searchpath
     from .params import register_configs
-    from .run import CONFIG_DIR, task, with_searchpath
+    from .run import task
     from .sweep import check_launcher
 
     register_configs()
@@ -199,7 +187,7 @@ def outcomes(space: dict, out: Path, n: int) -> pd.DataFrame:
         row = {}
         for o in space["outcomes"]:
             if o not in s or not isinstance(s[o], (int, float)):
-                raise SensitivityError(f"outcomes: {o!r} is not a number in summary.json; e.g. cumulative_emissions_t_co2, public_spending_usd, adoptions")
+                raise BadInput(f"outcomes: {o!r} is not a number in summary.json; e.g. cumulative_emissions_t_co2, public_spending_usd, adoptions")
             row[o] = float(s[o])
         rows.append(row)
     return pd.DataFrame(rows)
@@ -240,37 +228,25 @@ def plot(indices: pd.DataFrame, method: str, path: Path, title: str) -> Path:
 
 
 def run(space_path: Path, method: str, extra: list[str], out: Path | None = None) -> tuple[pd.DataFrame, Path]:
-    from hydra.core.global_hydra import GlobalHydra
-
     from .results import _atomic_write_bytes
-    from .run import _one_line, compose
     from .sweep import markdown_table
 
     if method not in METHODS:
-        raise SensitivityError(f"method = {method!r}: one of {', '.join(METHODS)}")
+        raise BadInput(f"method = {method!r}: one of {', '.join(METHODS)}")
     space = load_space(space_path)
     launcher_over = [a for a in extra if a.startswith("hydra/") or a.startswith("hydra.") or a.startswith("+hydra.")]
     config_over = [a for a in extra if a not in launcher_over]
     base_over = [str(o) for o in space["overrides"]] + config_over + [f"seed={int(space['seed'])}"]
     if not any(a.startswith("hydra/launcher=") for a in launcher_over):
         launcher_over = ["hydra/launcher=local"] + launcher_over
-    try:
+    with bad_input():
         base_cfg = compose(base_over)
-    except Exception as exc:  # noqa: BLE001
-        raise SensitivityError(_one_line(exc)) from None
-    finally:
-        GlobalHydra.instance().clear()
     X = design(space, method)
     jobs = job_overrides(space, X, base_cfg)
     _validate_jobs(base_over, jobs)
     out = Path(out or Path("results") / "sensitivity" / f"{space['name']}_{method}")
     log.info("%s: %d runs (%s, %d parameters) -> %s", space["name"], len(jobs), method, X.shape[1], out)
-    from .run import InputError
-
-    try:
-        launch(base_over, launcher_over, jobs, out)
-    except InputError as exc:  # the launcher cannot start
-        raise SensitivityError(str(exc)) from None
+    launch(base_over, launcher_over, jobs, out)  # BadInput if the launcher cannot start
     Y = outcomes(space, out, len(jobs))
     samples = pd.concat([pd.DataFrame(X, columns=list(space["parameters"])), Y], axis=1)
     samples.insert(0, "run", [f"sample_{i}" for i in range(len(jobs))])
@@ -295,16 +271,16 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)  # stderr: errors only
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    return report_bad_input(_command, argv)
+
+
+def _command(argv: list[str]) -> int:
     pos = [a for a in argv if "=" not in a]
     kv = dict(a.split("=", 1) for a in argv if "=" in a and a.split("=", 1)[0] in ("method", "out"))
     extra = [a for a in argv if "=" in a and a.split("=", 1)[0] not in ("method", "out")]
-    try:
-        if len(pos) != 1:
-            raise SensitivityError("usage: python -m sim.sensitivity <space.yaml> method=morris|sobol [out=DIR] [key=value ...] [hydra/launcher=...]")
-        indices, out = run(Path(pos[0]), kv.get("method", "morris"), extra, Path(kv["out"]) if "out" in kv else None)
-    except SensitivityError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if len(pos) != 1:
+        raise BadInput("usage: python -m sim.sensitivity <space.yaml> method=morris|sobol [out=DIR] [key=value ...] [hydra/launcher=...]")
+    _, out = run(Path(pos[0]), kv.get("method", "morris"), extra, Path(kv["out"]) if "out" in kv else None)
     print((out / "indices.md").read_text())
     print(f"Written: {out / 'indices.parquet'}, {out / 'indices.md'}, {out / 'indices.png'}, {out / 'samples.parquet'}")
     return 0

@@ -24,18 +24,16 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from .compose import CONFIG_DIR, REPO_DIR, BadInput, bad_input, check, compose, load_both, one_line
+
 
 # -- job expansion ------------------------------------------------------------------------------
 def sweep_axes(overrides: list[str]) -> list[list[str]]:
     """Axes of a sweep as lists of ``key=value`` strings (one axis per key, the later wins)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from .run import InputError, _one_line
-
-    try:
+    with bad_input():
         parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(_one_line(exc)) from None
     axes: dict[str, list[str]] = {}
     for o in parsed:
         if o.is_hydra_override():
@@ -44,7 +42,7 @@ def sweep_axes(overrides: list[str]) -> list[list[str]]:
         if o.is_sweep_override():
             vals = list(o.sweep_string_iterator())
             if not vals:
-                raise InputError(f"{key}: empty sweep range ({o.input_line})")
+                raise BadInput(f"{key}: empty sweep range ({o.input_line})")
             axes[key] = [f"{key}={v}" for v in vals]
         else:
             axes[key] = [o.input_line]
@@ -59,20 +57,9 @@ def n_jobs(overrides: list[str]) -> int:
 
 
 def sweeper_params(overrides: list[str]) -> dict[str, str]:
-    """``hydra.sweeper.params`` of the composed config (e.g. set by ``+experiment=...``)."""
-    from hydra.core.global_hydra import GlobalHydra
-
-    from .run import CONFIG_DIR, with_searchpath
-    from hydra import compose, initialize_config_dir
-
-    from .params import register_configs
-
-    register_configs()
-    try:
-        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            cfg = compose(config_name="config", overrides=with_searchpath(overrides), return_hydra_config=True)
-    finally:
-        GlobalHydra.instance().clear()
+    """``hydra.sweeper.params`` of the composed config (e.g. set by ``+experiment=...``),
+    the launcher's target and the composed config with its ``hydra`` node."""
+    cfg = compose(overrides, return_hydra_config=True)
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
     launcher = OmegaConf.select(cfg, "hydra.launcher._target_") or ""
     return {str(k): str(v) for k, v in params.items()}, launcher, cfg
@@ -85,24 +72,22 @@ def _job_overrides(overrides: list[str]) -> list[str]:
 
 # -- launchers ----------------------------------------------------------------------------------
 def check_launcher(target: str, cfg: DictConfig) -> None:
-    """Raise InputError when the launcher cannot start."""
-    from .run import InputError
-
+    """Raise :class:`BadInput` when the launcher cannot start."""
     if "submitit" in target and "Slurm" in target:
         sbatch = shutil.which("sbatch")
         if sbatch is None:
-            raise InputError("hydra/launcher=slurm: SLURM not reachable (no sbatch on PATH; install slurm-wlm or use hydra/launcher=local)")
+            raise BadInput("hydra/launcher=slurm: SLURM not reachable (no sbatch on PATH; install slurm-wlm or use hydra/launcher=local)")
         try:
             r = subprocess.run(["sinfo", "-h", "-o", "%P %a"], capture_output=True, text=True, timeout=15)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise InputError(f"hydra/launcher=slurm: SLURM not reachable (sinfo: {exc})") from None
+            raise BadInput(f"hydra/launcher=slurm: SLURM not reachable (sinfo: {exc})") from None
         if r.returncode != 0:
             msg = (r.stderr.strip().splitlines() or ["no answer"])[-1]
-            raise InputError(f"hydra/launcher=slurm: SLURM controller not reachable (sinfo: {msg})")
+            raise BadInput(f"hydra/launcher=slurm: SLURM controller not reachable (sinfo: {msg})")
         part = OmegaConf.select(cfg, "hydra.launcher.partition")
         parts = [l.split()[0].rstrip("*") for l in r.stdout.splitlines() if l.strip()]
         if part and part not in parts:
-            raise InputError(f"hydra.launcher.partition = {part!r}: no such SLURM partition; available: {', '.join(parts)}")
+            raise BadInput(f"hydra.launcher.partition = {part!r}: no such SLURM partition; available: {', '.join(parts)}")
         # would SLURM accept one task of the array as configured (memory, CPUs, time, QOS...)?
         # `sbatch --test-only` validates the request without submitting anything
         lc = OmegaConf.select(cfg, "hydra.launcher") or {}
@@ -117,15 +102,15 @@ def check_launcher(target: str, cfg: DictConfig) -> None:
         try:
             t = subprocess.run(args, capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise InputError(f"hydra/launcher=slurm: SLURM not reachable (sbatch --test-only: {exc})") from None
+            raise BadInput(f"hydra/launcher=slurm: SLURM not reachable (sbatch --test-only: {exc})") from None
         if t.returncode != 0:
             msg = " ".join(l.removeprefix("sbatch: error: ").strip() for l in t.stderr.strip().splitlines()[-2:]) or "rejected"
-            raise InputError(f"hydra/launcher=slurm: SLURM would not accept the jobs ({msg}); see hydra.launcher.mem_gb, cpus_per_task, timeout_min, partition")
+            raise BadInput(f"hydra/launcher=slurm: SLURM would not accept the jobs ({msg}); see hydra.launcher.mem_gb, cpus_per_task, timeout_min, partition")
     elif "ray" in target.lower():
         try:
             import ray  # noqa: F401
         except ImportError:
-            raise InputError("hydra/launcher=ray: ray is not installed (pip install 'cluster-transition-sim[sweeps]')") from None
+            raise BadInput("hydra/launcher=ray: ray is not installed (pip install 'cluster-transition-sim[sweeps]')") from None
         address = OmegaConf.select(cfg, "hydra.launcher.ray.init.address") or os.environ.get("RAY_ADDRESS")
         if address and address not in ("local", "auto") and ":" in address:
             import socket
@@ -134,18 +119,16 @@ def check_launcher(target: str, cfg: DictConfig) -> None:
             try:
                 socket.create_connection((host, int(port)), timeout=5).close()
             except (OSError, ValueError) as exc:
-                raise InputError(f"hydra.launcher.ray.init.address = {address!r}: Ray cluster not reachable ({exc})") from None
+                raise BadInput(f"hydra.launcher.ray.init.address = {address!r}: Ray cluster not reachable ({exc})") from None
     elif "joblib" in target:
         try:
             import joblib  # noqa: F401
         except ImportError:
-            raise InputError("hydra/launcher=local: joblib is not installed (pip install 'cluster-transition-sim[sweeps]')") from None
+            raise BadInput("hydra/launcher=local: joblib is not installed (pip install 'cluster-transition-sim[sweeps]')") from None
 
 
 def _groups() -> set[str]:
     """Config groups (a sweep over one of them needs a full composition)."""
-    from .run import CONFIG_DIR, REPO_DIR
-
     out = set()
     for root in (Path(CONFIG_DIR), REPO_DIR / "experiments"):
         out |= {d.name for d in root.iterdir() if d.is_dir()} if root.is_dir() else set()
@@ -169,83 +152,63 @@ def preflight_sweep(overrides: list[str]) -> int:
     (cost: the sum, not the product, of the axis lengths): a value override is applied to
     the composed first job (unknown keys fail in struct mode), a config-group choice is
     composed. Then the launcher is checked (:func:`check_launcher`)."""
-    from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from .params import Config, ConfigError, to_config, validate
-    from .run import InputError, _one_line, compose
-
-    fixed = [o for o in overrides if "," not in o or o.startswith("hydra")]
-    try:
-        params, launcher, hcfg = sweeper_params(fixed)
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        msg = _one_line(exc)
-        if msg.startswith("hydra=launcher/"):  # hydra/launcher is a nested group
-            msg = "hydra/launcher=" + msg.removeprefix("hydra=launcher/").replace("unknown hydra;", "unknown launcher;")
-        raise InputError(msg) from None
-    job_cli = _job_overrides(overrides)
-    axes = sweep_axes([f"{k}={v}" for k, v in params.items()] + job_cli)
+    params, launcher, hcfg = _sweeper_or_bad_input([o for o in overrides if "," not in o or o.startswith("hydra")])
+    axes = sweep_axes([f"{k}={v}" for k, v in params.items()] + _job_overrides(overrides))
     first = [a[0] for a in axes]
     groups = _groups()
     parser = OverridesParser.create()
-
-    def check(job_cfg_or_overrides):
-        try:
-            if isinstance(job_cfg_or_overrides, list):
-                try:
-                    cfg = compose(job_cfg_or_overrides)
-                finally:
-                    GlobalHydra.instance().clear()
-            else:
-                cfg = job_cfg_or_overrides
-            validate(cfg if isinstance(cfg, Config) else to_config(cfg))
-        except ConfigError as exc:
-            raise InputError(str(exc)) from None
-        except InputError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(_one_line(exc)) from None
-
-    try:
-        base = compose(first)
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(_one_line(exc)) from None
-    finally:
-        GlobalHydra.instance().clear()
-    check(base)
-    base_obj = to_config(base)
+    base, base_obj = load_both(first)
     for i, axis in enumerate(axes):
         for value in axis[1:]:
             o = parser.parse_override(value)
             key = o.get_key_element().lstrip("+~")
             if key.split(".")[0].split("@")[0] in groups or o.get_key_element()[0] in "+~":
-                check(first[:i] + [value] + first[i + 1:])
-                continue
-            # a value: type-checked by OmegaConf on the composed first job, then validated on a
-            # copy of its dataclass (no re-composition: sweeps of thousands of values stay quick)
-            old_v = OmegaConf.select(base, key, default="__missing__")
-            if isinstance(old_v, str) and old_v == "__missing__":
-                raise InputError(f"{key}: unknown parameter (not in the config; see sim/params.py)")
-            try:
-                OmegaConf.update(base, key, o.value(), merge=False)
-                new_v = OmegaConf.select(base, key)
-                if OmegaConf.is_config(new_v):
-                    new_v = OmegaConf.to_container(new_v, resolve=True)
-            except Exception as exc:  # noqa: BLE001
-                raise InputError(f"{value}: {_one_line(exc)}") from None
-            finally:
-                OmegaConf.update(base, key, old_v, merge=False)
-            obj = copy.deepcopy(base_obj)
-            _set_path(obj, key.split("."), new_v)
-            check(obj)
+                load_both(first[:i] + [value] + first[i + 1:])  # a config-group choice: composed
+            else:
+                _check_value_override(base, base_obj, key, o.value(), value)
     check_experiment(hcfg, params)
     check_launcher(launcher, hcfg)
     n = 1
     for a in axes:
         n *= len(a)
     return n
+
+
+def _sweeper_or_bad_input(fixed: list[str]):
+    """:func:`sweeper_params`, composition errors as one line (launchers named as such)."""
+    try:
+        return sweeper_params(fixed)
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        msg = one_line(exc)
+        if msg.startswith("hydra=launcher/"):  # hydra/launcher is a nested group
+            msg = "hydra/launcher=" + msg.removeprefix("hydra=launcher/").replace("unknown hydra;", "unknown launcher;")
+        raise BadInput(msg) from None
+
+
+def _check_value_override(base: DictConfig, base_obj, key: str, value, text: str) -> None:
+    """A value of a sweep axis: type-checked by OmegaConf on the composed first job, then
+    checked on a copy of its dataclass (no re-composition: sweeps of thousands of values
+    stay quick)."""
+    old_v = OmegaConf.select(base, key, default="__missing__")
+    if isinstance(old_v, str) and old_v == "__missing__":
+        raise BadInput(f"{key}: unknown parameter (not in the config; see sim/params.py)")
+    try:
+        OmegaConf.update(base, key, value, merge=False)
+        new_v = OmegaConf.select(base, key)
+        if OmegaConf.is_config(new_v):
+            new_v = OmegaConf.to_container(new_v, resolve=True)
+    except Exception as exc:  # noqa: BLE001
+        raise BadInput(f"{text}: {one_line(exc)}") from None
+    finally:
+        OmegaConf.update(base, key, old_v, merge=False)
+    obj = copy.deepcopy(base_obj)
+    _set_path(obj, key.split("."), new_v)
+    with bad_input():
+        check(obj)
 
 
 def release_finished_models() -> int:
@@ -362,8 +325,6 @@ def _known_outcome(name: str) -> bool:
 def check_experiment(cfg: DictConfig, params: dict[str, str]) -> None:
     """The declaration of ``hydra.callbacks.experiment`` must match the sweep: every swept key
     is a lever, an uncertainty or the replication key, and each declared one is swept."""
-    from .run import InputError
-
     decl = OmegaConf.select(cfg, "hydra.callbacks.experiment")
     if decl is None:
         return
@@ -375,16 +336,16 @@ def check_experiment(cfg: DictConfig, params: dict[str, str]) -> None:
         roles[rep] = "replications"
     for k in params:
         if k not in roles:
-            raise InputError(f"experiment {name}: hydra.sweeper.params.{k} is swept but not declared as a lever, uncertainty or replications")
+            raise BadInput(f"experiment {name}: hydra.sweeper.params.{k} is swept but not declared as a lever, uncertainty or replications")
     for k, role in roles.items():
         if k not in params:
-            raise InputError(f"experiment {name}: {role} {k!r} is declared but not in hydra.sweeper.params (swept: {', '.join(params) or 'nothing'})")
+            raise BadInput(f"experiment {name}: {role} {k!r} is declared but not in hydra.sweeper.params (swept: {', '.join(params) or 'nothing'})")
     outcomes = list(decl.get("outcomes", []) or [])
     if not outcomes:
-        raise InputError(f"experiment {name}: outcomes = []: declare at least one outcome (e.g. {OUTCOME_NAMES[0]})")
+        raise BadInput(f"experiment {name}: outcomes = []: declare at least one outcome (e.g. {OUTCOME_NAMES[0]})")
     for o in outcomes:
         if not _known_outcome(o):
-            raise InputError(f"experiment {name}: outcome {o!r} unknown; allowed: {', '.join(OUTCOME_NAMES)}, "
+            raise BadInput(f"experiment {name}: outcome {o!r} unknown; allowed: {', '.join(OUTCOME_NAMES)}, "
                              "adopted_share_<measure>, aware_share_<measure>, spending_<instrument>_usd, energy_<carrier>_mwh")
 
 
@@ -449,14 +410,14 @@ class Experiment(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         import logging
 
-        from .gather import GatherError, gather
+        from .gather import gather
         from .results import _atomic_write_bytes
 
         log = logging.getLogger("sim.sweep")
         d = Path(config.hydra.sweep.dir)
         try:
             table = gather(d)
-        except GatherError as exc:
+        except BadInput as exc:
             log.error("experiment %s: %s", self.name, exc)
             return
         _atomic_write_bytes(d / "gathered.parquet", lambda p: table.to_parquet(p, index=False))
@@ -475,18 +436,11 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str) -> list[s
     ``run_model`` per seed (no per-run Hydra composition or process start)."""
     import logging
 
-    from hydra.core.global_hydra import GlobalHydra
-
-    from .params import to_config
+    from .job import run_model
     from .results import is_complete, write_run
-    from .run import compose, run_model
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    try:
-        cfg = compose([o for o in overrides if not o.startswith("seed=")] + ["seed=0"])
-    finally:
-        GlobalHydra.instance().clear()
-    base = to_config(cfg)
+    cfg, base = load_both([o for o in overrides if not o.startswith("seed=")] + ["seed=0"])
     done = []
     for s in seeds:
         d = Path(out_root) / f"seed={s}"

@@ -12,15 +12,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def make_config(*overrides: str):
-    """A typed, validated :class:`sim.params.Config` composed from ``configs/`` + overrides."""
+    """A typed, checked :class:`sim.params.Config` composed from ``configs/`` + overrides
+    (ConfigError on a bad value, Hydra's own error on a composition problem)."""
     from hydra.core.global_hydra import GlobalHydra
 
-    from sim.params import to_config, validate
-    from sim.run import compose
+    from sim.compose import check, compose
+    from sim.params import to_config
 
     GlobalHydra.instance().clear()
     try:
-        return validate(to_config(compose(list(overrides))))
+        return check(to_config(compose(list(overrides))))
     finally:
         GlobalHydra.instance().clear()
 

@@ -12,7 +12,8 @@ import pytest
 from sim.viz import i18n
 from sim.viz.levers import LEVERS, Settings, get_key, lever, scenarios
 from sim.viz.rooms import CODE_ALPHABET, CODE_LENGTH, RoomError, RoomRegistry
-from sim.viz.state import Simulation, SettingsError, build_config
+from sim.compose import BadInput
+from sim.viz.state import Simulation, build_config
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = dict(n_firms=300)
@@ -87,10 +88,10 @@ def test_lever_values_are_clipped_and_bad_values_refused():
 
 
 def test_bad_settings_give_one_line_naming_the_key():
-    with pytest.raises(SettingsError, match="n_firms") as err:
+    with pytest.raises(BadInput, match="n_firms") as err:
         build_config(Settings(n_firms=-5))
     assert "\n" not in str(err.value)
-    with pytest.raises(SettingsError, match="scenario"):
+    with pytest.raises(BadInput, match="scenario"):
         build_config(Settings(scenario="no_such_place"))
 
 
@@ -150,7 +151,7 @@ def test_reset_and_restart():
     assert sim.steps_done == 0
     sim.restart(sim.settings.scenario, "none", 3, 200)
     assert sim.model.n_firms == 200 and sim.cfg.seed == 3 and sim.cfg.policy.name == "none"
-    with pytest.raises(SettingsError, match="n_firms = 5000000"):
+    with pytest.raises(BadInput, match="n_firms = 5000000"):
         sim.restart(sim.settings.scenario, "none", 3, 5_000_000)
     assert sim.model.n_firms == 200  # a refused change leaves the run as it was
 

@@ -26,6 +26,9 @@ BAD = [
     ("n_firms=abc", "n_firms", "abc"),
     ("nonsense_key=3", "nonsense_key", "not in"),
     ("scenario.network.kind=hypercube", "scenario.network.kind", "must be one of"),
+    ("seed=-1", "seed", "must be an integer >= 0"),
+    ("policy.carbon_price.price_usd_per_t_co2=inf", "policy.carbon_price.price_usd_per_t_co2", "(finite)"),
+    ("+policy.capex_subsidy.extra=1", "policy.capex_subsidy.extra", "unknown key"),
 ]
 
 

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 
-from sim.compare import CompareError, Request, compare, paired_metrics, parse_args
+from sim.compare import Request, compare, paired_metrics, parse_args
 from sim.model import ClusterModel
+from sim.compose import BadInput
 from sim.params import to_config
 from sim.run import compose
 
@@ -99,7 +100,7 @@ def test_paired_metrics_and_outputs(tmp_path):
     (["policies=[incentive_package]", "policy=none"], "policy: set by the comparison"),
 ])
 def test_argument_errors(argv, msg):
-    with pytest.raises(CompareError, match=msg.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(BadInput, match=msg.replace("[", r"\[").replace("]", r"\]")):
         parse_args(argv)
 
 

@@ -17,7 +17,8 @@ from sim import loaders
 from sim.energy import EnergyPaths
 from sim.measures import Catalogue
 from sim.network import EDGE_KINDS
-from sim.params import CARRIERS, SIZE_CLASSES, ConfigError, to_config, validate
+from sim.compose import check
+from sim.params import CARRIERS, SIZE_CLASSES, ConfigError, to_config
 from sim.run import compose
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def _write(path, rows):
 
 
 def test_example_round_trip():
-    cfg = validate(_cfg())
+    cfg = check(_cfg())
     sector_names = [s.name for s in cfg.scenario.sectors]
     cat = Catalogue.from_config(cfg.measures, sector_names)
     energy = EnergyPaths.from_scenario(cfg.scenario, cfg.start_year, cfg.end_year)
@@ -101,13 +102,13 @@ def test_relative_paths_resolve_against_repo_root(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert loaders.resolve_path("examples/my_cluster/firms.csv") == FIRMS
     assert loaders.resolve_path(str(FIRMS)) == FIRMS
-    validate(_cfg())  # would fail with "file not found" if resolved against the cwd
+    check(_cfg())  # would fail with "file not found" if resolved against the cwd
 
 
 def test_pair_listed_twice_keeps_the_supply_tie(tmp_path):
     ids = [r[0] for r in _rows(FIRMS)[1:]]
     e = _write(tmp_path / "e.csv", [["source", "target", "kind"], [ids[3], ids[0], "knowledge"], [ids[3], ids[0], "supply"]])
-    cfg = validate(_cfg(f"scenario.edges_csv={e}"))
+    cfg = check(_cfg(f"scenario.edges_csv={e}"))
     net = loaders.load_network(cfg, len(ids))
     assert net.kind.tolist() == [EDGE_KINDS.index("supply")] and net.customers[3, 0] == 1
 
@@ -115,7 +116,7 @@ def test_pair_listed_twice_keeps_the_supply_tie(tmp_path):
 def test_missing_kind_column_means_knowledge_ties(tmp_path):
     ids = [r[0] for r in _rows(FIRMS)[1:]]
     e = _write(tmp_path / "e.csv", [["source", "target"], [ids[0], ids[1]], [ids[2], ids[3]]])
-    cfg = validate(_cfg(f"scenario.edges_csv={e}"))
+    cfg = check(_cfg(f"scenario.edges_csv={e}"))
     net = loaders.load_network(cfg, len(ids))
     assert (net.kind == EDGE_KINDS.index("knowledge")).all() and len(net.src) == 2
 
@@ -156,7 +157,7 @@ def test_malformed_files_raise_one_line_naming_file_and_line(tmp_path, label, wh
     path = _bad_firms(tmp_path, edit) if which == "firms" else _bad_edges(tmp_path, edit)
     key = f"scenario.{which}_csv"
     with pytest.raises(ConfigError) as err:
-        validate(_cfg(f"{key}={path}"))
+        check(_cfg(f"{key}={path}"))
     msg = str(err.value)
     assert "\n" not in msg
     assert msg.startswith(f"{key}: {path}, line {line}: "), msg
@@ -166,9 +167,9 @@ def test_malformed_files_raise_one_line_naming_file_and_line(tmp_path, label, wh
 
 def test_missing_file_and_edges_without_firms():
     with pytest.raises(ConfigError, match=r"scenario.firms_csv: nowhere/firms.csv: file not found"):
-        validate(_cfg("scenario.firms_csv=nowhere/firms.csv"))
+        check(_cfg("scenario.firms_csv=nowhere/firms.csv"))
     with pytest.raises(ConfigError, match="needs scenario.firms_csv"):
-        validate(_cfg("scenario.firms_csv=", f"scenario.edges_csv={EDGES}"))
+        check(_cfg("scenario.firms_csv=", f"scenario.edges_csv={EDGES}"))
 
 
 def _cli(tmp_path, *overrides):
@@ -201,5 +202,5 @@ def test_cli_missing_file_exits_2(tmp_path):
 def test_spreadsheet_exports_with_byte_order_mark_load(tmp_path):
     p = tmp_path / "firms.csv"
     p.write_bytes(b"\xef\xbb\xbf" + FIRMS.read_bytes())  # Excel's "CSV UTF-8" adds a BOM
-    cfg = validate(_cfg(f"scenario.firms_csv={p}", "scenario.edges_csv="))
+    cfg = check(_cfg(f"scenario.firms_csv={p}", "scenario.edges_csv="))
     assert loaders.ParsedFirms(cfg).n == 40

@@ -9,7 +9,8 @@ import yaml
 import pytest
 
 from sim.model import ClusterModel
-from sim.params import CARRIERS, ConfigError, validate
+from sim.compose import check
+from sim.params import CARRIERS, ConfigError
 from sim.mechanisms.charging_network import ev_displaced_diesel_mwh
 from sim.run import run_model
 
@@ -134,7 +135,7 @@ def test_bad_parameters_are_one_line_errors(base_config, override, start):
         node = node[k]
     node[keys[-1]] = yaml.safe_load(value)
     with pytest.raises(ConfigError) as err:
-        validate(cfg)
+        check(cfg)
     assert str(err.value).startswith(start) and "\n" not in str(err.value)
 
 

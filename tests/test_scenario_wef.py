@@ -12,7 +12,8 @@ import pytest
 from hydra.core.global_hydra import GlobalHydra
 
 from sim.model import ClusterModel
-from sim.params import ConfigError, to_config, validate
+from sim.compose import check
+from sim.params import ConfigError, to_config
 from sim.run import REPO_DIR, compose, run_model
 
 # source: 002_fa6de494a3b7967c.txt - TEDA ~16 Mt CO2 in 2020; Dunkerque ~16 Mt CO2 in 2021
@@ -181,13 +182,13 @@ def test_net_zero_path_and_seed_based_indicators():
 
 def test_bad_infrastructure_and_pillar_input_is_rejected_with_the_key():
     with pytest.raises(ConfigError) as e:
-        validate(cfg_of(["scenario=wef_dunkerque", f"{P}co2_transport_storage.measures=[rooftop_pv]"]))
+        check(cfg_of(["scenario=wef_dunkerque", f"{P}co2_transport_storage.measures=[rooftop_pv]"]))
     assert e.value.key.endswith("co2_transport_storage.measures") and e.value.value == "rooftop_pv"
     with pytest.raises(ConfigError) as e:
-        validate(cfg_of(["scenario=wef_dunkerque", f"{P}wef_pillars.finance_min_size_class=huge"]))
+        check(cfg_of(["scenario=wef_dunkerque", f"{P}wef_pillars.finance_min_size_class=huge"]))
     assert e.value.key.endswith("finance_min_size_class")
     with pytest.raises(ConfigError):  # the scenario's measures need the heavy-industry catalogue
-        validate(cfg_of(["scenario=wef_teda", "measures=default"]))
+        check(cfg_of(["scenario=wef_teda", "measures=default"]))
 
 
 def test_cli_bad_value_is_one_line_and_exit_2(tmp_path):
@@ -228,5 +229,5 @@ def test_performance_standard_cuts_emissions_and_charges_excess_only_under_the_p
     cfg = cfg_of(["scenario=wef_lfec"])
     cfg.scenario.programmes["wef_pillars"]["standard_reduction_share"][2030] = 1.5
     with pytest.raises(ConfigError) as e:
-        validate(cfg)
+        check(cfg)
     assert "standard_reduction_share[2030]" in e.value.key

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.sensitivity import SensitivityError, analyse, design, load_space, run
+from sim.compose import BadInput
+from sim.sensitivity import analyse, design, load_space, run
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = {

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from sim.run import InputError
+from sim.compose import BadInput
 from sim.sweep import check_experiment, outcome_table, preflight_sweep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,11 +84,11 @@ def _decl(**kw):
 
 def test_experiment_declaration_must_match_its_sweep():
     check_experiment(_decl(), {"a": "1,2", "seed": "0,1"})
-    with pytest.raises(InputError, match="b is swept but not declared"):
+    with pytest.raises(BadInput, match="b is swept but not declared"):
         check_experiment(_decl(), {"a": "1,2", "b": "3,4", "seed": "0,1"})
-    with pytest.raises(InputError, match="lever 'a' is declared but not in hydra.sweeper.params"):
+    with pytest.raises(BadInput, match="lever 'a' is declared but not in hydra.sweeper.params"):
         check_experiment(_decl(), {"seed": "0,1"})
-    with pytest.raises(InputError, match="outcome 'tonnes' unknown"):
+    with pytest.raises(BadInput, match="outcome 'tonnes' unknown"):
         check_experiment(_decl(outcomes=["tonnes"]), {"a": "1", "seed": "0"})
 
 

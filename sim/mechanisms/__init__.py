@@ -126,9 +126,7 @@ def build(engine, config) -> list[Mechanism]:
     programmes, the government's workshops."""
     _load_all()
     mechs: list[Mechanism] = [REGISTRY[n](engine, getattr(config.policy, n)) for n in POLICY_INSTRUMENTS]
-    parsed = getattr(config, "_programme_params", {})  # set by params.validate()
     for name, raw in config.scenario.programmes.items():
-        params = parsed[name] if name in parsed else parse_params(name, raw, config)
-        mechs.append(REGISTRY[name](engine, params))
+        mechs.append(REGISTRY[name](engine, parse_params(name, raw, config)))
     mechs += [REGISTRY[n](engine, getattr(config.policy, n)) for n in POLICY_LAST]
     return mechs

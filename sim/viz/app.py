@@ -28,7 +28,8 @@ from sim.viz.i18n import LANG_NAMES, LANGS, date, t
 from sim.viz.inspector import firm_report, largest_emitter
 from sim.viz.levers import GROUPS, LEVERS, policies, scenarios
 from sim.viz.rooms import REGISTRY, RoomError
-from sim.viz.state import Simulation, SettingsError, default_settings
+from sim.compose import BadInput
+from sim.viz.state import Simulation, default_settings
 
 POLL_S = 0.1  # how often a page checks its simulation and room for changes
 
@@ -115,7 +116,7 @@ def Controls(sim: Simulation, room, member: str, L: str, tick=None):
             try:
                 fn()
                 error.set("")
-            except (RoomError, SettingsError) as exc:
+            except (RoomError, BadInput) as exc:
                 error.set(str(exc))
         return run
 
@@ -181,7 +182,7 @@ def SettingsPanel(sim: Simulation, room, member: str, L: str, settings=None):
             else:
                 sim.restart(scenario.value, policy.value, int(seed.value), n)
             error.set("")
-        except (SettingsError, RoomError, ValueError, TypeError) as exc:
+        except (BadInput, RoomError, ValueError, TypeError) as exc:
             error.set(str(exc))
 
     with solara.Card(t(L, "settings")):
@@ -230,7 +231,7 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
                 sim.apply_levers(pending.value)
             pending.set({})
             error.set("")
-        except (SettingsError, RoomError, KeyError, ValueError) as exc:
+        except (BadInput, RoomError, KeyError, ValueError) as exc:
             error.set(str(exc))
 
     with solara.Card(t(L, "levers"), classes=["sim-levers"]):

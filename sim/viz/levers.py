@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..run import CONFIG_DIR
+from ..compose import CONFIG_DIR
 
 
 @dataclass(frozen=True)

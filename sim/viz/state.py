@@ -17,7 +17,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..params import Config, ConfigError, to_config, validate
+from ..compose import BadInput, load
+from ..params import Config
 from .levers import Settings, lever_values, policies, scenarios
 
 #: Hydra's compose uses a global singleton: one composition at a time in this process
@@ -31,10 +32,6 @@ MAX_APP_FIRMS = 200_000
 MAX_SPEED_STEPS_PER_S = 60.0
 
 
-class SettingsError(ValueError):
-    """Settings that do not compose or validate; ``str()`` is one line naming key and value."""
-
-
 def default_settings() -> Settings:
     sc = scenarios()
     pol = policies()
@@ -45,25 +42,14 @@ def default_settings() -> Settings:
 
 
 def build_config(settings: Settings) -> Config:
-    """Compose and validate the config of ``settings`` (raises :class:`SettingsError`)."""
+    """Compose and check the config of ``settings`` (raises :class:`BadInput`)."""
     key = tuple(settings.overrides())
     with _COMPOSE_LOCK:
         cached = _CONFIG_CACHE.get(key)
         if cached is not None:
             _CONFIG_CACHE.move_to_end(key)
             return copy.deepcopy(cached)
-        from hydra.core.global_hydra import GlobalHydra
-
-        from ..run import _one_line, compose
-
-        try:
-            cfg = validate(to_config(compose(list(key))))
-        except ConfigError as exc:
-            raise SettingsError(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - composition errors become one line
-            raise SettingsError(_one_line(exc)) from None
-        finally:
-            GlobalHydra.instance().clear()
+        cfg = load(list(key))
         _CONFIG_CACHE[key] = cfg
         if len(_CONFIG_CACHE) > _CONFIG_CACHE_SIZE:
             _CONFIG_CACHE.popitem(last=False)
@@ -200,7 +186,7 @@ class Simulation:
         """New scenario, policy package, seed or firm count: a new run from the first month.
         Lever changes are kept when the scenario and the package stay the same."""
         if n_firms is not None and not 1 <= int(n_firms) <= MAX_APP_FIRMS:
-            raise SettingsError(f"n_firms = {int(n_firms)}: the app runs 1 to {MAX_APP_FIRMS:,} firms "
+            raise BadInput(f"n_firms = {int(n_firms)}: the app runs 1 to {MAX_APP_FIRMS:,} firms "
                                 "(larger populations: python -m sim.run)")
         s = self.settings
         keep = scenario == s.scenario and policy == s.policy
