@@ -142,7 +142,7 @@ def test_small_budget_stops_spending_at_each_funders_contribution():
 
 
 def test_a_small_staff_caps_pre_assessments():
-    _, _, _, res = _run("end_year=2025", "n_firms=8000", f"{PROG}.staff=1", f"{PROG}.pre_assessments_per_yr=200")
+    _, _, _, res = _run("end_year=2025", "n_firms=8000", f"{PROG}.staff=1", f"{PROG}.assessments_per_yr=200")
     s = res.summary["programmes"]["cleaner_production_centre"]
     year1 = s["pre_assessments_by_programme_year"]["1"]
     # one person, 20 days a month, 3 days a pre-assessment: at most 6 a month

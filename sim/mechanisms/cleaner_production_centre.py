@@ -179,9 +179,9 @@ class CleanerProductionCentre(Mechanism):
         #: size bands, DOF 30 June 2009: 11-250 employees in industry)
         size_classes: List[str] = field(default_factory=lambda: ["small", "medium"])
         #: pre-assessments a year (source: 004_422d327f12c6e0c3.txt: a minimum of 50 a year)
-        pre_assessments_per_yr: int = 50
+        assessments_per_yr: int = 50
         #: project quota by programme year (source: 004_422d327f12c6e0c3.txt: 7, 11, 12); the last repeats
-        projects_per_yr: List[int] = field(default_factory=lambda: [7, 11, 12])
+        quota_projects_per_yr: List[int] = field(default_factory=lambda: [7, 11, 12])
         #: cost of one implementation project, USD (source: 004_422d327f12c6e0c3.txt: US$ 8,000)
         project_cost_usd: float = 8000.0
         #: share of a project's cost the SME pays (source: 004_422d327f12c6e0c3.txt: up to 50 %, US$ 4,000)
@@ -208,11 +208,11 @@ class CleanerProductionCentre(Mechanism):
         #: staff cost of the centre, USD/month (assumption: three salaries plus office running costs)
         staff_cost_usd_per_month: float = 7000.0
         #: staff-days per pre-assessment (assumption: site visit and report with a CP expert)
-        staff_days_per_pre_assessment: float = 3.0
+        staff_days_per_assessment: float = 3.0
         #: staff-days to select and contract one project (assumption)
         staff_days_per_project: float = 4.0
         #: cost of one pre-assessment (CP expert fees), USD (assumption)
-        cost_per_pre_assessment_usd: float = 1500.0
+        cost_per_assessment_usd: float = 1500.0
         #: awareness events a year besides the launch event and the final conference (assumption)
         awareness_events_per_yr: int = 4
         staff_days_per_awareness_event: float = 5.0  # assumption
@@ -259,8 +259,8 @@ class CleanerProductionCentre(Mechanism):
         for s in p.size_classes:
             if s not in SIZE_CLASSES:
                 raise ConfigError(f"{key}.size_classes", s, f"must be one of {', '.join(SIZE_CLASSES)}")
-        if not p.projects_per_yr or any(q < 0 for q in p.projects_per_yr):
-            raise ConfigError(f"{key}.projects_per_yr", list(p.projects_per_yr),
+        if not p.quota_projects_per_yr or any(q < 0 for q in p.quota_projects_per_yr):
+            raise ConfigError(f"{key}.quota_projects_per_yr", list(p.quota_projects_per_yr),
                               "must be a non-empty list of integers >= 0 (one per programme year; the last repeats)")
         if not p.project_measures:
             raise ConfigError(f"{key}.project_measures", [], "must list at least one catalogue measure")
@@ -273,14 +273,14 @@ class CleanerProductionCentre(Mechanism):
             v = getattr(p, name)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{key}.{name}", v, "must be a share in [0, 1]")
-        for name in ("pre_assessments_per_yr", "offer_months", "staff", "awareness_events_per_yr", "firms_reached_per_event",
+        for name in ("assessments_per_yr", "offer_months", "staff", "awareness_events_per_yr", "firms_reached_per_event",
                      "courses_per_yr", "course_months", "consultants_per_course"):
             if getattr(p, name) < 0:
                 raise ConfigError(f"{key}.{name}", getattr(p, name), "must be an integer >= 0")
         if not 0 <= p.course_start_month_of_year <= 11:
             raise ConfigError(f"{key}.course_start_month_of_year", p.course_start_month_of_year, "must be an integer in [0, 11]")
-        for name in ("project_cost_usd", "staff_days_per_month", "staff_cost_usd_per_month", "staff_days_per_pre_assessment",
-                     "staff_days_per_project", "cost_per_pre_assessment_usd", "staff_days_per_awareness_event",
+        for name in ("project_cost_usd", "staff_days_per_month", "staff_cost_usd_per_month", "staff_days_per_assessment",
+                     "staff_days_per_project", "cost_per_assessment_usd", "staff_days_per_awareness_event",
                      "cost_per_awareness_event_usd", "cost_per_course_usd", "staff_days_per_course_month", "cost_per_evaluation_usd"):
             v = getattr(p, name)
             if not (v >= 0):
@@ -374,7 +374,7 @@ class CleanerProductionCentre(Mechanism):
         py, m = divmod(pm, 12)
         months = min(12, p.duration_months - 12 * py)  # months of this programme year (year 3 of 32 months: 8)
         if m == 0:
-            q = p.projects_per_yr
+            q = p.quota_projects_per_yr
             self.projects.quota_left = int(q[min(py, len(q) - 1)])
         if not self.ledger.charge("staff", p.staff_cost_usd_per_month):
             self._close(engine)
@@ -477,12 +477,12 @@ class CleanerProductionCentre(Mechanism):
         year 1, then firms that know a project measure (they apply), then by energy use (the
         centre picks cases that demonstrate the most)."""
         p = self.params
-        a = p.pre_assessments_per_yr
+        a = p.assessments_per_yr
         n_now = (m + 1) * a // months - m * a // months
-        if p.staff_days_per_pre_assessment > 0:
-            n_now = min(n_now, int(max(days, 0) // p.staff_days_per_pre_assessment))
-        if p.cost_per_pre_assessment_usd > 0:
-            afford = int(self.ledger.available_usd("pre_assessment") // p.cost_per_pre_assessment_usd)
+        if p.staff_days_per_assessment > 0:
+            n_now = min(n_now, int(max(days, 0) // p.staff_days_per_assessment))
+        if p.cost_per_assessment_usd > 0:
+            afford = int(self.ledger.available_usd("pre_assessment") // p.cost_per_assessment_usd)
             if afford < n_now:
                 self.ledger.refused["pre_assessment"] += n_now - afford
             n_now = min(n_now, afford)
@@ -498,13 +498,13 @@ class CleanerProductionCentre(Mechanism):
         order = np.lexsort((self.stream.random(len(cand)), -size, ~knows, ~priority))
         chosen = np.sort(cand[order[:n_now]])
         n = len(chosen)
-        self.ledger.charge("pre_assessment", n * p.cost_per_pre_assessment_usd)
+        self.ledger.charge("pre_assessment", n * p.cost_per_assessment_usd)
         self.assessed[chosen] = True
         # the cost-share programme's assessment: inform, relieve hidden costs, offer, event
         self.projects.assess(engine, chosen, min(engine.month + p.offer_months - 1, self.last_month), p.hidden_cost_relief_share)
         self.pre_assessments_by_py[py] += n
         self.pre_assessments_by_sector += np.bincount(ft.sector[chosen], minlength=len(self.pre_assessments_by_sector))
-        return n * p.staff_days_per_pre_assessment
+        return n * p.staff_days_per_assessment
 
     # ---------------------------------------------------------------------------------
     def capex_factor(self, engine, firms):
@@ -570,7 +570,7 @@ class CleanerProductionCentre(Mechanism):
         p = self.params
         names = engine.sector_names
         n_py = len(self.pre_assessments_by_py)
-        quota = [int(p.projects_per_yr[min(i, len(p.projects_per_yr) - 1)]) for i in range(n_py)]
+        quota = [int(p.quota_projects_per_yr[min(i, len(p.quota_projects_per_yr) - 1)]) for i in range(n_py)]
         projects_py = self.projects_by_sector_py.sum(axis=0)
         n_proj = int(projects_py.sum())
         budget = sum(self.ledger.budget_usd.values())

@@ -2,7 +2,7 @@
 
 Source of the pillars: 002_fa6de494a3b7967c.txt (partnerships, policy, technology, finance;
 finance named as the critical first step). Each pillar is a lever a user switches on or
-off (``scenario.programmes.wef_pillars.<pillar>=true|false``); it acts from ``from_year``
+off (``scenario.programmes.wef_pillars.<pillar>=true|false``); it acts from ``start_year``
 (the year the cluster joins the initiative), so the calibrated base year is untouched.
 
 partnerships  the cluster works as a partnership: (a) denser collaboration ties among the
@@ -16,20 +16,20 @@ partnerships  the cluster works as a partnership: (a) denser collaboration ties 
 policy        carbon pricing and technology credits. The existing carbon price
               (``existing_carbon_price_usd_per_t_co2``, e.g. the EU ETS) applies whatever the
               switch; with the pillar on, the higher ``policy_carbon_price_usd_per_t_co2``
-              path applies from ``from_year``, and credits per t CO2 stored
+              path applies from ``start_year``, and credits per t CO2 stored
               (``storage_credit_usd_per_t_co2``, e.g. US 45Q) and per MWh of low-carbon
               hydrogen used (``hydrogen_credit_usd_per_mwh``, e.g. US 45V) are paid. The price
               goes through the engine's carbon-price channel (covered firms value abated
               scope-1 CO2 at the price); credits are public spending. Optionally an
               emissions performance standard: covered firms pay a penalty on scope-1
-              emissions above a benchmark that falls from their own ``from_year`` level
+              emissions above a benchmark that falls from their own ``start_year`` level
               (``standard_reduction_share``, ``standard_penalty_usd_per_t_co2``).
 technology    availability and cost of the heavy technologies (CCS, hydrogen, electrified
               high-temperature heat). The catalogue holds the paths with a technology
               programme (demonstration, RD&D, shared learning). Off: heavy measures arrive
               ``delay_without_technology_yr`` later, cost ``capex_premium_without_technology_share``
               more (first-of-a-kind premium), and the hydrogen price stays at its
-              ``from_year`` level instead of falling. On, firms that can use a heavy measure
+              ``start_year`` level instead of falling. On, firms that can use a heavy measure
               gain ``technology_capability_uplift`` of technical capability (technology
               partnerships with providers and demonstration projects: the skills barrier).
 finance       access to green finance: medium and large firms get a green credit line of
@@ -39,7 +39,7 @@ finance       access to green finance: medium and large firms get a green credit
               where the scenario sets it, public co-funding of heavy measures
               (``heavy_capex_grant_share`` of capex within ``heavy_grant_budget_usd``).
 
-All pillar effects are vectorised over firms (one-off column updates at ``from_year``,
+All pillar effects are vectorised over firms (one-off column updates at ``start_year``,
 [K] or [R, K] arrays in the decision hooks). Magnitudes are free parameters (levers), not
 data; the carbon prices and credits cite their sources in the scenario files.
 """
@@ -86,15 +86,15 @@ class HeavyMeasureGrant(GrantInstrument):
         self.heavy = heavy
         self.share = float(params.heavy_capex_grant_share)
         self.cap = float(params.heavy_grant_max_per_project_usd)
-        self.from_year = params.from_year
+        self.start_year = params.start_year
 
     def offer(self, engine, firm, measure, capex):
-        if not self.active or engine.year < self.from_year:
+        if not self.active or engine.year < self.start_year:
             return np.zeros(len(firm))
         return np.where(self.heavy[measure], np.minimum(self.share * capex, self.cap), 0.0)
 
     def grant_bound(self):
-        if not self.active or self.engine.year < self.from_year:
+        if not self.active or self.engine.year < self.start_year:
             return None
         return np.where(self.heavy, self.share, 0.0), np.where(self.heavy, min(self.cap, 3e38), 0.0)
 
@@ -106,7 +106,7 @@ class WefPillars(Mechanism):
     @dataclass
     class Params:
         #: year the cluster joins the initiative; pillars act from then on
-        from_year: int = 2024
+        start_year: int = 2024
         #: the heavy (deep-decarbonisation) measures the technology and partnership pillars concern
         heavy_measures: List[str] = field(default_factory=list)
         # partnerships ------------------------------------------------------------------
@@ -132,7 +132,7 @@ class WefPillars(Mechanism):
         hydrogen_credit_years: float = 10.0
         credit_source: str = ""
         #: emissions performance standard: covered firms pay ``standard_penalty_usd_per_t_co2`` on
-        #: scope-1 emissions above a benchmark that falls from their own emissions in ``from_year``
+        #: scope-1 emissions above a benchmark that falls from their own emissions in ``start_year``
         #: by the required share, {year: share}; penalty 0 = no standard
         standard_reduction_share: Dict[int, float] = field(default_factory=dict)
         standard_penalty_usd_per_t_co2: float = 0.0
@@ -223,7 +223,7 @@ class WefPillars(Mechanism):
         self.green_credit_usd = 0.0
         self.green_credit_firms = 0
         self.capability_firms = 0
-        self.benchmark_base = None  # [N] scope-1 t/yr in from_year (performance standard)
+        self.benchmark_base = None  # [N] scope-1 t/yr in start_year (performance standard)
         self.benchmark = None
         self.w_scope1 = None  # [C+1, K] float32 scope-1 t/yr a measure avoids per unit of state
         self.standard_penalties_usd = 0.0
@@ -243,12 +243,12 @@ class WefPillars(Mechanism):
 
     # ----------------------------------------------------------------------------------
     def active(self, engine) -> bool:
-        return engine.year >= self.params.from_year
+        return engine.year >= self.params.start_year
 
     def carbon_price_usd_per_t(self, year: int) -> float:
         p = self.params
         price = _path(p.existing_carbon_price_usd_per_t_co2, year)
-        if p.policy and year >= p.from_year:
+        if p.policy and year >= p.start_year:
             price = max(price, _path(p.policy_carbon_price_usd_per_t_co2, year))
         return price
 
@@ -407,7 +407,7 @@ class WefPillars(Mechanism):
         p = self.params
         return {
             "pillars": {"partnerships": p.partnerships, "policy": p.policy, "technology": p.technology, "finance": p.finance},
-            "from_year": p.from_year,
+            "start_year": p.start_year,
             "new_partnership_ties": self.new_ties,
             "firms_aware_through_roadmap": self.roadmap_aware,
             "firms_with_technology_partnerships": self.capability_firms,
