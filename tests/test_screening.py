@@ -178,8 +178,10 @@ def test_candidates_and_terms_match_the_numpy_formulation(overrides):
 def test_awareness_update_follows_the_hazard(overrides):
     """An unaware applicable pair of a reviewed firm becomes aware iff
     (p_k + q * peer share + customer-pressure rate * pressure) * months since review > draw."""
-    model = ClusterModel(make_config(*SMALL, *overrides, "behaviour.customer_pressure_awareness_per_month=0.3"),
-                         lazy_firm_agents=True)
+    model = ClusterModel(make_config(*SMALL, *overrides, "behaviour.customer_pressure_awareness_per_month=0.3",
+                                     "scenario.network.supplier_target_share_of_large=1.0"), lazy_firm_agents=True)
+    if not any(o.startswith("scenario.network.kind=") for o in overrides):  # supply edges: customers press
+        assert (_customer_pressure(model) > 0).sum() > 10
     rng = np.random.default_rng(0)
     ft, b, cat = model.firms, model.behaviour, model.catalogue
     learned_total = 0
