@@ -14,10 +14,6 @@ from sim.run import run_model
 SHORT = ("n_firms=1500", "end_year=2029")
 
 
-def _adoptions_after_start(res) -> int:
-    return int(len(res.adoptions))
-
-
 def test_no_awareness_means_no_adoption():
     cfg = make_config(*SHORT, "policy=incentive_package")
     for m in cfg.measures.catalogue:
@@ -158,19 +154,64 @@ def test_hand_computed_firm_with_explicit_energy_and_factors():
 
 
 def test_registry_totals_equal_firm_table_and_timeseries():
-    res_model = ClusterModel(make_config("n_firms=2000", "end_year=2029", "policy=incentive_package"))
-    res_model.run()
-    reg = res_model.registry
-    assert np.allclose(reg.scope1_t.sum(axis=1), reg.total_scope1_t, rtol=1e-5)
-    assert np.allclose(reg.scope2_t.sum(axis=1), reg.total_scope2_t, rtol=1e-5)
+    """Three records of the same emissions, built by different code: the registry's annual
+    per-firm rows (the firm table), the monthly reporters (the timeseries, t CO2 per month)
+    and the summary's yearly totals agree, scope by scope."""
+    res = run_model(make_config("n_firms=2000", "end_year=2029", "policy=incentive_package"))
+    assert len(res.adoptions) > 100  # emissions change during the years (adoptions mid-year)
+    firms = res.firms.groupby("year")[["scope1_t_co2", "scope2_t_co2", "emissions_t_co2"]].sum()
+    ts = res.timeseries.groupby("year")[["scope1_t_co2", "emissions_t_co2"]].sum()
+    years = list(range(2025, 2030))
+    assert list(firms.index) == years and list(ts.index) == years
+    assert (res.timeseries.groupby("year").size() == 12).all()
+    np.testing.assert_allclose(firms["emissions_t_co2"], ts["emissions_t_co2"], rtol=2e-6)
+    np.testing.assert_allclose(firms["scope1_t_co2"], ts["scope1_t_co2"], rtol=2e-6)
+    by_year = res.summary["emissions_t_co2_by_year"]
+    assert sorted(by_year) == years
+    np.testing.assert_allclose([by_year[y] for y in years], firms["emissions_t_co2"], rtol=2e-6)
+    assert res.summary["cumulative_emissions_t_co2"] == pytest.approx(res.timeseries["emissions_t_co2"].sum(), rel=2e-6)
+    # emissions fall as firms adopt, so a mis-timed adoption would show in the comparison
+    assert (np.diff(ts["emissions_t_co2"]) < 0).all()
     # no (firm, measure) adopted twice
-    from sim.results import collect
-
-    res = collect(res_model)
     assert not res.adoptions.duplicated(["firm", "measure"]).any()
-    # spending by instrument sums to the total
-    s = res.summary
-    assert sum(s["public_spending_usd_by_instrument"].values()) == pytest.approx(s["public_spending_usd"])
+
+
+def _annuity(rate, years):
+    return (1 - (1 + rate) ** -years) / rate
+
+
+def test_spending_by_instrument_equals_grants_loans_and_running_costs():
+    """Each instrument's spending in the summary, recomputed from the adoptions table and the
+    policy's own numbers: grants paid, the concession on loans (closed-form annuities),
+    assessments, workshops and courses held (counted from the calendar and the budgets)."""
+    cfg = make_config("n_firms=2000", "end_year=2029", "policy=incentive_package")
+    p = cfg.policy
+    years = cfg.end_year - cfg.start_year + 1
+    res = run_model(cfg)
+    a, spent = res.adoptions, res.summary["public_spending_usd_by_instrument"]
+    grants = a.groupby("instrument", observed=False)["subsidy_usd"].sum()
+    assert grants["capex_subsidy"] > 0 and grants["cost_share"] > 0 and grants.get("none", 0) == 0
+    # capex subsidy: its grants only
+    assert spent["capex_subsidy"] == pytest.approx(grants["capex_subsidy"], rel=1e-9)
+    # cost share: its grants + every pre-assessment (the quota of each year, 2025-2029; the
+    # eligible pool and the budget are large enough for all of them)
+    eligible = res.firms[res.firms["year"] == cfg.start_year]["size_class"].isin(p.cost_share.size_classes).sum()
+    n_assessed = p.cost_share.assessments_per_yr * years
+    assert eligible > n_assessed
+    assert spent["cost_share"] == pytest.approx(grants["cost_share"] + n_assessed * p.cost_share.cost_per_assessment_usd, rel=1e-9)
+    # green loans: the grant equivalent of the interest concession, L * (1 - a(market) / a(green))
+    gl = p.green_loan
+    concession = 1 - _annuity(gl.market_rate_per_yr, gl.term_yr) / _annuity(gl.interest_rate_per_yr, gl.term_yr)
+    assert a["loan_usd"].sum() > 0 and res.summary["green_loans_usd"] == pytest.approx(a["loan_usd"].sum(), rel=1e-9)
+    assert spent["green_loan"] == pytest.approx(a["loan_usd"].sum() * concession, rel=1e-9)
+    np.testing.assert_allclose(a["loan_grant_equivalent_usd"], a["loan_usd"] * concession, rtol=1e-9)
+    # workshops and training courses: as many as the calendar schedules, while the budget lasts
+    ws, tr = p.workshops, p.training
+    n_ws = min(ws.workshops_per_yr * years, int(ws.budget_usd // ws.cost_per_workshop_usd))
+    assert spent["workshops"] == pytest.approx(n_ws * ws.cost_per_workshop_usd)
+    n_tr = min(tr.courses_per_yr * years, int(tr.budget_usd // tr.cost_per_course_usd))
+    assert spent["training"] == pytest.approx(n_tr * tr.cost_per_course_usd)
+    assert res.summary["public_spending_usd"] == pytest.approx(sum(spent.values()))
 
 
 def test_same_config_and_seed_give_byte_identical_tables(tmp_path):
@@ -199,14 +240,24 @@ def test_carbon_price_raises_adoption_of_emission_cutting_measures():
 
 
 def test_step_is_a_no_op_after_the_end():
-    model = ClusterModel(make_config("n_firms=200", "end_year=2025"))
+    model = ClusterModel(make_config("n_firms=200", "end_year=2025", "policy=incentive_package"))
     model.run()
     assert model.month == 11 and not model.running
-    before = model.series["emissions_t_co2_per_yr"].copy() if "emissions_t_co2_per_yr" in model.series else None
+    ft = model.firms
+    series = {k: v.copy() for k, v in model.series.items()}
+    assert "emissions_t_co2" in series and series["emissions_t_co2"][11] > 0
+    state = [a.copy() for a in (ft.aware, ft.adopted, ft.energy_mwh_per_yr, ft.last_review_month,
+                                model.registry.scope1_t, model.adopter_count)]
+    spent = model.total_spending_usd()
     model.step()
-    assert model.month == 11
-    if before is not None:
-        assert np.array_equal(before, model.series["emissions_t_co2_per_yr"])
+    assert model.month == 11 and not model.running
+    assert series.keys() == model.series.keys()
+    for k, v in series.items():
+        np.testing.assert_array_equal(v, model.series[k], err_msg=k)
+    for before, after in zip(state, (ft.aware, ft.adopted, ft.energy_mwh_per_yr, ft.last_review_month,
+                                     model.registry.scope1_t, model.adopter_count)):
+        np.testing.assert_array_equal(before, after)
+    assert model.total_spending_usd() == spent
 
 
 def test_firm_agents_are_views_and_explain_names_decisive_terms():

@@ -47,13 +47,34 @@ def test_every_experiment_passes_preflight_with_its_full_size():
 
 @pytest.mark.slow
 def test_a_small_experiment_runs_locally_and_reports_its_outcomes(tmp_path):
+    """What a user gets from a sweep: one complete folder per job (resolved config, the three
+    tables, summary.json last), tables that read as one dataset, the experiment's outcome
+    table; a re-launch after an interruption completes only the missing job."""
+    import json
+
+    import pyarrow.dataset as pads
+
     out = tmp_path / "exp"
-    r = run_cli("--multirun", "+experiment=carbon_price_x_subsidy", "n_firms=100", "end_year=2026",
-                "policy.carbon_price.price_usd_per_t_co2=0,200", "policy.capex_subsidy.subsidy_share=0.3",
-                "scenario.risk_aversion_mean=0.5", "seed=0,1", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={out}")
+    args = ("--multirun", "+experiment=carbon_price_x_subsidy", "n_firms=100", "end_year=2026",
+            "policy.carbon_price.price_usd_per_t_co2=0,200", "policy.capex_subsidy.subsidy_share=0.3",
+            "scenario.risk_aversion_mean=0.5", "seed=0,1", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={out}")
+    r = run_cli(*args)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "runs: 100%" in r.stderr and "4/4" in r.stderr  # the progress bar
-    assert " done (" in r.stdout  # each run logs its simulated years
+    jobs = sorted(d for d in out.iterdir() if d.is_dir())
+    assert len(jobs) == 4
+    combos = set()
+    for d in jobs:
+        assert {"config.yaml", "timeseries.parquet", "firms.parquet", "adoptions.parquet", "summary.json"} <= {f.name for f in d.iterdir()}
+        s = json.loads((d / "summary.json").read_text())
+        conf = yaml.safe_load((d / "config.yaml").read_text())
+        assert s["months_run"] == 24 and s["seed"] == conf["seed"]
+        combos.add((conf["policy"]["carbon_price"]["price_usd_per_t_co2"], conf["seed"]))
+    assert combos == {(0, 0), (0, 1), (200, 0), (200, 1)}
+    # every job's tables read as one dataset (same schema), one row per job and month
+    ts = pads.dataset([str(d / "timeseries.parquet") for d in jobs], format="parquet").to_table()
+    assert ts.num_rows == 4 * 24 and "emissions_t_co2" in ts.column_names
+    adoptions = pads.dataset([str(d / "adoptions.parquet") for d in jobs], format="parquet").to_table()
+    assert adoptions.num_rows == sum(len(pd.read_parquet(d / "adoptions.parquet")) for d in jobs) > 0
     decl = yaml.safe_load((out / "experiment.yaml").read_text())
     assert decl["levers"] == ["policy.carbon_price.price_usd_per_t_co2", "policy.capex_subsidy.subsidy_share"]
     table = pd.read_parquet(out / "gathered.parquet")
@@ -65,6 +86,18 @@ def test_a_small_experiment_runs_locally_and_reports_its_outcomes(tmp_path):
     # a carbon price brings carbon revenue; none without it
     assert res["carbon_revenue_usd"].iloc[0] == 0 and res["carbon_revenue_usd"].iloc[1] > 0
     assert "| 200 |" in (out / "outcomes.md").read_text()
+
+    # an interrupted job (no summary.json: incomplete) is the only one run again
+    lost = jobs[-1]
+    before = (lost / "timeseries.parquet").read_bytes()
+    (lost / "summary.json").unlink()
+    (lost / "timeseries.parquet").unlink()
+    kept = {d: (d / "summary.json").stat().st_mtime_ns for d in jobs[:-1]}
+    r = run_cli(*args)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (lost / "summary.json").exists() and (lost / "timeseries.parquet").read_bytes() == before
+    assert {d: (d / "summary.json").stat().st_mtime_ns for d in jobs[:-1]} == kept
+    assert pd.read_parquet(out / "gathered.parquet")["run"].nunique() == 4
 
 
 def test_outcome_table_means_and_intervals():
