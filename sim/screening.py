@@ -5,8 +5,9 @@ For each pair it updates the information term (awareness) and evaluates the deci
 ``decision.py`` (capex, net value, effective rate, annuity, hidden costs, funds, skills); pairs
 that could pass with the most generous support any active instrument offers become the
 month's *candidates*, which ``decision.decide`` then allocates offers to. The formulas are
-the ones documented in ``decision.py``; this module only evaluates them. ``dense_terms``
-returns every term for a few firms (the firm inspector, programme hooks, validation).
+the ones documented in ``decision.py``; each barrier's rule lives in ``sim/barriers/`` and is
+inlined here. ``dense_terms`` returns every term for a few firms (the firm inspector,
+mechanisms' ``engine.terms``, validation).
 
 Why compiled: a month touches ~R x K pairs (2,681 x 14 in the Bajio region); as numpy it was
 ~100 whole-array passes (awareness hazard, peer share, the annuity's log/exp, the
@@ -15,7 +16,10 @@ rules it out (not applicable, unaware, adopted, no money even with the largest g
 bounds the annuity by min(lifetime, 1 / r) before evaluating its log and exp, which only the
 few pairs that could pass need. The firms' state times the year's per-measure weights (energy
 cost saving, size basis, scope-1 abatement) is one matrix product before the pass. Arithmetic
-is float32, in the order the numpy version used: runs are identical to it.
+is float32; ``tests/test_screening.py`` checks the pass against an independent float64 numpy
+formulation of the documented formulas (pairs within float32 rounding of a threshold may
+fall either way). Numba caches this kernel by this file's timestamp: after editing a rule in
+``sim/barriers/``, clear ``sim/__pycache__`` (or touch this file).
 """
 from __future__ import annotations
 

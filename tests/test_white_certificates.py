@@ -84,7 +84,7 @@ def test_no_public_spending(off, on):
 
 def test_higher_certificate_price_never_lowers_adoptions():
     adoptions = []
-    for price in (2.0, 8.97, 16.2):
+    for price in (2.0, 8.99, 16.24):
         _, res, _ = _run(f"{WC}.price_rule=fixed", f"{WC}.certificate_price_usd_per_mwh={price}", "end_year=2030")
         adoptions.append(res.summary["adoptions"])
     assert adoptions == sorted(adoptions) and adoptions[-1] > adoptions[0]
@@ -98,7 +98,7 @@ def test_shortfall_raises_price_and_surplus_lowers_it(on):
     assert short  # the default obligation is not met by the cluster's own measures
     for y in short:
         assert price[str(int(y) + 1)] > price[y]
-        assert w["penalty_paid_usd_by_year"][y] == pytest.approx(w["shortfall_mwh_by_year"][y] * 16.2)
+        assert w["penalty_paid_usd_by_year"][y] == pytest.approx(w["shortfall_mwh_by_year"][y] * 16.24)
     # a tiny obligation: surplus every year, banked, and the price falls toward the floor
     _, res, _ = _run(f"{WC}.obligation_per_mwh_sold={{electricity: 0.0001}}", "end_year=2029")
     w = _wc(res)

@@ -52,9 +52,9 @@ from .budget import GrantInstrument, f32_cap
 
 C = len(CARRIERS)
 
-# Currency: USD per EUR, ECB euro reference rate (ECB Data Portal, series EXR.A.USD.EUR.SP00.A),
-# 2024 annual average ~1.08 (value rounded; check against the series before relying on it).
-USD_PER_EUR = 1.08
+# Currency: USD per EUR, ECB euro foreign exchange reference rate, annual average 2024: 1.0824
+# (ECB Data Portal, series EXR.A.USD.EUR.SP00.A).
+USD_PER_EUR = 1.0824
 
 
 @register("white_certificates")
@@ -84,13 +84,13 @@ class WhiteCertificates(Mechanism, GrantInstrument):
         obligation_mwh_per_yr: float = 0.0
         #: certificate price in the first year, USD per certificate (MWh cumac). Source: C2E Market
         #: spot index, CEE classique, Sept. 2024: EUR 8.31/MWh cumac (https://c2emarket.com/?p=7173)
-        #: x USD_PER_EUR 1.08
-        certificate_price_usd_per_mwh: float = 8.97
+        #: x USD_PER_EUR
+        certificate_price_usd_per_mwh: float = 8.99
         #: penalty per missing certificate, USD. Source: Code de l'énergie art. R222-2, 5th period:
         #: EUR 0.015/kWh cumac = EUR 15/MWh cumac (classic obligation;
-        #: https://tricoteuses.fr/legifrance/articles/LEGIARTI000043616725) x 1.08. (Italy caps the
+        #: https://tricoteuses.fr/legifrance/articles/LEGIARTI000043616725) x USD_PER_EUR. (Italy caps the
         #: TEE tariff contribution instead; not sourced here.)
-        penalty_usd_per_mwh: float = 16.2
+        penalty_usd_per_mwh: float = 16.24
         #: lowest price, USD per certificate (free parameter, 0-2; the CEE price was ~EUR 1.5/MWh cumac
         #: at end-2016, https://2017-2022.nosdeputes.fr/15/intervention/524740)
         price_floor_usd_per_mwh: float = 0.0
