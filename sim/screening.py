@@ -98,8 +98,15 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
                 continue
             share = zero
             if with_share:
-                share = information.peer_share(mean_field, glob_share[k], nb[r, k], inv_degree[f], has_clusters, broker,
-                                               cluster_table[cluster[f] + 1, k])
+                # peer share (barriers/information.py): neighbours' or all firms' adopter share
+                # + the association's, capped at 1
+                if mean_field:
+                    share = glob_share[k]
+                else:
+                    share = nb[r, k] * inv_degree[f]
+                if has_clusters:
+                    share += F32(broker * cluster_table[cluster[f] + 1, k])
+                share = min(share, one)
             # information: awareness arrives at the review ------------------------------
             aw = (st[r, k] & 2) != 0
             if update_awareness and app and not aw:

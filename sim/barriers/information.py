@@ -14,7 +14,9 @@ compared on one seed meet the same draws.
 
 Peer share = share of the firm's neighbours that adopted the measure (complete graph: of
 all firms it applies to) + ``behaviour.cluster_broker_weight`` x adopter share of its
-association's members, capped at 1. It also relieves the risk barrier (``risk.py``).
+association's members, capped at 1. It also relieves the risk barrier (``risk.py``). The
+peer share is evaluated inside the screening pass itself (``sim/screening.py``), reading the
+neighbours' adopter counts in place: as an inlined helper it cost 3-20 % of the pass.
 
 Relieved by: workshops, pre-assessments (cost-share programmes, the Cleaner Production
 Centre), the climate alliance's diagnoses, roadmaps, audit obligations, technology
@@ -26,18 +28,6 @@ import numpy as np
 from numba import njit
 
 F32 = np.float32
-
-
-@njit(inline="always")
-def peer_share(mean_field, glob_share_k, neighbour_adopters, inv_degree, has_clusters, broker, cluster_share_k):
-    """Peer share of one (firm, measure) pair (float32, capped at 1)."""
-    if mean_field:
-        share = glob_share_k
-    else:
-        share = neighbour_adopters * inv_degree
-    if has_clusters:
-        share += F32(broker * cluster_share_k)
-    return min(share, F32(1.0))
 
 
 @njit(inline="always")
