@@ -99,3 +99,23 @@ def test_unknown_events_are_refused():
     m = _model("policy=none")
     with pytest.raises(ValueError, match="unknown event"):
         m.engine.subscribe("adoptoin", print)
+
+
+@pytest.mark.parametrize("override, key", [
+    ("+scenario.programmes.test_audit_vouchers.hidden_cost_relief_share=nan", "hidden_cost_relief_share"),
+    ("+scenario.programmes.white_certificates.penalty_usd_per_mwh=-3", "penalty_usd_per_mwh"),
+    ("+scenario.programmes.white_certificates.certificate_price_usd_per_mwh=inf", "certificate_price_usd_per_mwh"),
+])
+def test_programme_parameters_are_checked_by_the_generic_validator(override, key):
+    """A mechanism's parameters get the schema's field checks: every float finite, declared
+    bounds enforced, the full key named."""
+    from sim.compose import check
+    from sim.params import ConfigError
+
+    try:
+        cfg = compose(["scenario=mx_cluster", override])
+    finally:
+        GlobalHydra.instance().clear()
+    with pytest.raises(ConfigError, match=key) as err:
+        check(to_config(cfg))
+    assert str(err.value).startswith("scenario.programmes.") and "\n" not in str(err.value)

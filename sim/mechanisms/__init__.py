@@ -42,7 +42,7 @@ from typing import Any
 import mesa
 from omegaconf import OmegaConf
 
-from ..params import ConfigError
+from ..params import ConfigError, check_fields
 
 #: every mechanism by name
 REGISTRY: dict[str, type["Mechanism"]] = {}
@@ -117,6 +117,7 @@ def parse_params(name: str, raw: Any, cfg) -> Any:
     except Exception as exc:  # noqa: BLE001 - becomes one line
         msg = str(exc).strip().splitlines()[0]
         raise ConfigError(key, raw if not isinstance(raw, dict) else "...", msg) from None
+    check_fields(params, key + ".")  # declared bounds (sim.params helpers); every float finite
     cls.validate(params, cfg, key)
     return params
 

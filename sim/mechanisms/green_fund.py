@@ -28,7 +28,7 @@ from typing import Dict, List
 import numpy as np
 
 from ..decision import group_prefix_ok
-from ..params import ConfigError
+from ..params import ConfigError, nonneg
 from .budget import GrantInstrument
 from . import Mechanism, register
 
@@ -125,7 +125,7 @@ class GreenFund(Mechanism):
         start_year: int = 2025
         #: share of an eligible project's capex the fund pays
         finance_share: float = 0.3
-        max_per_project_usd: float = float("inf")
+        max_per_project_usd: float = nonneg(float("inf"), unit="USD", allow_inf=True)
         #: technologies (catalogue measures) it finances; ["all"] = every measure
         technologies: List[str] = field(default_factory=lambda: ["all"])
         #: countries where it finances projects (of the technology_alliance); [] = all of them

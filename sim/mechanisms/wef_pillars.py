@@ -52,7 +52,7 @@ import numpy as np
 
 from ..energy import SCOPE1_CARRIERS
 from ..network import EDGE_KINDS, from_edges
-from ..params import CARRIERS, SIZE_CLASSES, ConfigError
+from ..params import CARRIERS, SIZE_CLASSES, ConfigError, nonneg
 from .budget import GrantInstrument
 from . import Mechanism, register
 
@@ -154,7 +154,7 @@ class WefPillars(Mechanism):
         #: public co-funding of heavy measures (grant share of capex; 0 = none), within a budget
         heavy_capex_grant_share: float = 0.0
         heavy_grant_budget_usd: float = 0.0
-        heavy_grant_max_per_project_usd: float = float("inf")
+        heavy_grant_max_per_project_usd: float = nonneg(float("inf"), unit="USD", allow_inf=True)
         heavy_grant_source: str = ""
 
     @classmethod

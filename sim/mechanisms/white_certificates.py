@@ -46,7 +46,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from ..params import CARRIERS, ConfigError
+from ..params import CARRIERS, ConfigError, nonneg
 from . import Mechanism, register
 from .budget import GrantInstrument, f32_cap
 
@@ -81,19 +81,19 @@ class WhiteCertificates(Mechanism, GrantInstrument):
         obligation_per_mwh_sold: Dict[str, float] = field(
             default_factory=lambda: {"electricity": 0.463, "natural_gas": 0.278})
         #: a fixed obligation added to the sales-based one, certificates per yr (free; 0 = none)
-        obligation_mwh_per_yr: float = 0.0
+        obligation_mwh_per_yr: float = nonneg(0.0, unit="certificates per yr")
         #: certificate price in the first year, USD per certificate (MWh cumac). Source: C2E Market
         #: spot index, CEE classique, Sept. 2024: EUR 8.31/MWh cumac (https://c2emarket.com/?p=7173)
         #: x USD_PER_EUR
-        certificate_price_usd_per_mwh: float = 8.99
+        certificate_price_usd_per_mwh: float = nonneg(8.99, unit="USD per certificate")
         #: penalty per missing certificate, USD. Source: Code de l'énergie art. R222-2, 5th period:
         #: EUR 0.015/kWh cumac = EUR 15/MWh cumac (classic obligation;
         #: https://tricoteuses.fr/legifrance/articles/LEGIARTI000043616725) x USD_PER_EUR. (Italy caps the
         #: TEE tariff contribution instead; not sourced here.)
-        penalty_usd_per_mwh: float = 16.24
+        penalty_usd_per_mwh: float = nonneg(16.24, unit="USD per certificate")
         #: lowest price, USD per certificate (free parameter, 0-2; the CEE price was ~EUR 1.5/MWh cumac
         #: at end-2016, https://2017-2022.nosdeputes.fr/15/intervention/524740)
-        price_floor_usd_per_mwh: float = 0.0
+        price_floor_usd_per_mwh: float = nonneg(0.0, unit="USD per certificate")
         #: "scarcity" (the rule in the module doc) or "fixed"
         price_rule: str = "scarcity"
         #: share of the price gap closed per unit of scarcity each year (free parameter, 0.1-1)
