@@ -155,9 +155,9 @@ class SharedInfrastructure(Mechanism):
         ft = engine.firms
         tm = engine.terms(idx)
         # the most generous grant any channel could pay (e.g. co-funding of heavy measures)
-        grant = np.broadcast_to(engine.max_grant_usd(tm.capex), tm.capex.shape)[:, k]
-        # NPV from the decision's own terms (as decision._npv, with the grant and no loan)
-        npv = tm.net_value[:, k] * tm.annuity[:, k] - tm.capex[:, k] - tm.hidden[:, k] + grant
+        grant = np.broadcast_to(engine.max_grant_usd(tm.capex), tm.capex.shape)
+        npv = tm.npv(grant)[:, k]  # the decision's NPV, with the grant and no loan
+        grant = grant[:, k]
         ok = ft.aware[idx][:, k] & ft.applicable[idx][:, k] & ~ft.adopted[idx][:, k]
         ok &= (npv > 0) & (tm.capex[:, k] - grant <= tm.funds[:, None])
         flow = engine.state_matrix(idx).astype(np.float32) @ self.W

@@ -115,7 +115,7 @@ def assessed_pairs(ov: list[str]) -> dict:
         r, k = np.nonzero(tm.open)
         rec.append(dict(firm=a[r], measure=k, month=np.full(len(r), month), capex=tm.capex[r, k].astype(float),
                         saving=tm.saving[r, k].astype(float), net_value=tm.net_value[r, k].astype(float),
-                        npv_own=(tm.net_value[r, k] * tm.annuity[r, k] - tm.capex[r, k] - tm.hidden[r, k]).astype(float),
+                        npv_own=tm.npv()[r, k].astype(float),
                         funds=tm.funds[r].astype(float), skilled=tm.skilled[r, k]))
 
     m.engine.subscribe("assessment", record)
