@@ -7,6 +7,10 @@ module-level object is a lock, because Hydra's compose API uses a process-wide s
 Threads: the Solara server runs each session's callbacks in its own thread, and a playing
 simulation steps in a background thread. Every read or change of the model goes through
 ``Simulation.lock``; ``version`` increases with every change, so viewers know when to redraw.
+Changes that replace the model (apply levers, reset, restart) also hold ``Simulation.changing``,
+one at a time, and build the new model outside ``lock`` so steps and viewers are not held up;
+a lever change catches up with every step taken meanwhile before it is installed, so no step is
+lost and the step counter never goes back (only a reset or a restart returns to month 0).
 """
 from __future__ import annotations
 
@@ -30,6 +34,11 @@ IDLE_STOP_S = 60.0
 #: the largest population the app builds (memory and redraw of one session); larger runs: python -m sim.run
 MAX_APP_FIRMS = 200_000
 MAX_SPEED_STEPS_PER_S = 60.0
+#: a lever change re-simulates outside the lock while the run goes on; once it is this close to
+#: the current month (or no longer gaining on it, or after ``_CATCH_UP_ROUNDS`` rounds) it takes
+#: the last steps under the lock
+_CATCH_UP_UNDER_LOCK = 4
+_CATCH_UP_ROUNDS = 8
 
 
 def default_settings() -> Settings:
@@ -106,6 +115,12 @@ def _first_frame(sim: "Simulation", key: tuple) -> bytes:
         return png
 
 
+def _advance_to(model, steps_done: int) -> None:
+    """Step ``model`` until ``steps_done`` months are simulated (or its run ends)."""
+    while model.running and model.month + 1 < steps_done:
+        model.step()
+
+
 class Simulation:
     """One live model and what the app needs around it.
 
@@ -114,6 +129,8 @@ class Simulation:
 
     def __init__(self, settings: Settings | None = None):
         self.lock = threading.RLock()
+        #: held by a change that replaces the model (apply levers, reset, restart), outside ``lock``
+        self.changing = threading.RLock()
         self.version = 0
         self.settings = settings or default_settings()
         self.previous: tuple[np.ndarray, np.ndarray] | None = None  # (x years, kt CO2/yr) of the last settings
@@ -177,10 +194,12 @@ class Simulation:
 
     def reset(self) -> None:
         """Start the same settings again from the first month."""
-        cfg, model = self._build(self.settings)
-        with self.lock:
-            self.playing = False
-            self._install(self.settings, cfg, model, keep_previous=False)
+        with self.changing:
+            settings = self.settings
+            cfg, model = self._build(settings)
+            with self.lock:
+                self.playing = False
+                self._install(settings, cfg, model, keep_previous=False)
 
     def restart(self, scenario: str, policy: str, seed: int, n_firms: int | None) -> None:
         """New scenario, policy package, seed or firm count: a new run from the first month.
@@ -188,27 +207,44 @@ class Simulation:
         if n_firms is not None and not 1 <= int(n_firms) <= MAX_APP_FIRMS:
             raise BadInput(f"n_firms = {int(n_firms)}: the app runs 1 to {MAX_APP_FIRMS:,} firms "
                                 "(larger populations: python -m sim.run)")
-        s = self.settings
-        keep = scenario == s.scenario and policy == s.policy
-        new = Settings(scenario=scenario, policy=policy, seed=int(seed),
-                       n_firms=None if n_firms is None else int(n_firms), levers=s.levers if keep else ())
-        cfg, model = self._build(new)
-        with self.lock:
-            self.playing = False
-            self._install(new, cfg, model, keep_previous=False)
+        with self.changing:
+            s = self.settings
+            keep = scenario == s.scenario and policy == s.policy
+            new = Settings(scenario=scenario, policy=policy, seed=int(seed),
+                           n_firms=None if n_firms is None else int(n_firms), levers=s.levers if keep else ())
+            cfg, model = self._build(new)
+            with self.lock:
+                self.playing = False
+                self._install(new, cfg, model, keep_previous=False)
 
     def apply_levers(self, changes: dict[str, object]) -> None:
         """Apply lever changes: the run is simulated again from the start year up to the
         current month with the new levers (the policy holds over the whole run); the previous
-        run's emissions are kept for comparison."""
-        with self.lock:
-            new = self.settings.with_levers(changes)
-            target = self.steps_done
-        cfg, model = self._build(new)
-        while model.running and model.month + 1 < target:
-            model.step()
-        with self.lock:
-            self._install(new, cfg, model, keep_previous=True)
+        run's emissions are kept for comparison.
+
+        The run may go on meanwhile (the player, a facilitator's steps): the new model is
+        stepped outside the lock towards the current month until it is close, then the last
+        months are taken under the lock and it is installed at exactly the month the run had
+        reached. No step is lost and the step counter never goes back. Lever changes, resets
+        and restarts happen one at a time (none is lost or undone by another)."""
+        with self.changing:
+            with self.lock:
+                new = self.settings.with_levers(changes)
+            cfg, model = self._build(new)
+            gap_before = None
+            for _ in range(_CATCH_UP_ROUNDS):
+                with self.lock:
+                    target = self.steps_done
+                gap = target - (model.month + 1)
+                if gap <= _CATCH_UP_UNDER_LOCK or (gap_before is not None and gap >= gap_before):
+                    break  # close enough, or the run steps as fast as we catch up
+                _advance_to(model, target)
+                gap_before = gap
+            with self.lock:
+                _advance_to(model, self.steps_done)
+                self._install(new, cfg, model, keep_previous=True)
+                if not self.model.running:
+                    self.playing = False
 
     # play ------------------------------------------------------------------------------
     def play(self, speed_steps_per_s: float | None = None) -> None:
