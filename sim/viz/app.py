@@ -86,8 +86,8 @@ def _shown(L: str, v) -> str:
 
 @solara.component
 def Kpis(sim: Simulation, L: str, tick=None):
-    m = sim.model
-    with sim.lock:
+    with sim.lock:  # the model is read under the lock: an Apply may install a new one
+        m = sim.model
         n = m.month + 1
         now_kt = (m.total_scope1 + m.total_scope2) / 1e3
         start_kt = float(m.series["emissions_t_co2"][0] * 12 / 1e3) if n else now_kt
