@@ -26,11 +26,14 @@ effect, not sampling noise. Per policy, across seeds:
 Runs are written as run folders under ``<out>/runs/<policy>/seed=<s>`` (complete runs whose
 config matches are reused: a comparison can be extended with more seeds or re-run after a
 kill). Writes ``<out>/compare.parquet`` (one row per policy), ``compare_by_seed.parquet``,
-``compare.md`` and ``compare.png``. Bad input: one line on stderr, exit code 2.
+``compare.md`` and ``compare.png``. Bad input: one line on stderr, exit code 2. Every
+policy and every seed is composed and checked, and ``out`` checked for writing (not a file,
+not under a file, writable), before the output folder is created; a reused run folder that is
+damaged (truncated parquet, empty or invalid summary.json) is named with how to re-run it,
+before any run starts.
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -46,7 +49,8 @@ log = logging.getLogger("sim.compare")
 OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs")
 
 
-from .compose import BadInput, load_both, report_bad_input
+from .compose import BadInput, bad_input, load_both, report_bad_input
+from .gather import DamagedRun, check_output_dir, read_summary, read_table
 
 
 @dataclass
@@ -100,6 +104,8 @@ def parse_args(argv: list[str]) -> Request:
     if not isinstance(jobs, int) or jobs < 1:
         raise BadInput(f"jobs = {jobs!r}: an integer >= 1")
     out = Path(str(own["out"])) if "out" in own else None
+    if out is not None:
+        check_output_dir(out, "out")  # before any work: not a file, not under a file, writable
     return Request(policies, seeds, baseline, out, jobs, rest)
 
 
@@ -115,10 +121,36 @@ def _compose(overrides):
 
 
 def preflight(req: Request):
-    """Compose and check every policy (first seed): unknown policy, bad key -> BadInput.
-    Returns the baseline's composed config."""
-    cfgs = [_compose(_job_overrides(req, p, req.seeds[0]))[0] for p in [req.baseline] + req.policies]
+    """Compose and check every policy (first seed) and every seed of each (the seed is the
+    only key that differs between a policy's runs): unknown policy, bad key or value ->
+    BadInput. Returns the baseline's composed config."""
+    import dataclasses
+
+    from .params import validate
+
+    cfgs = []
+    for p in [req.baseline] + req.policies:
+        cfg, typed = load_both(_job_overrides(req, p, req.seeds[0]))
+        cfgs.append(cfg)
+        for s in req.seeds[1:]:
+            try:
+                with bad_input():
+                    validate(dataclasses.replace(typed, seed=s))
+            except BadInput as exc:
+                raise BadInput(f"seeds: {exc}") from None
     return cfgs[0]
+
+
+def check_reused(dirs) -> None:
+    """Complete run folders that the comparison would reuse must be readable (BadInput naming
+    the first damaged one and how to re-run it)."""
+    for d in dirs:
+        if (d / "summary.json").exists():
+            try:
+                read_summary(d)
+                read_table(d, "adoptions", columns=["firm", "measure", "instrument"])
+            except DamagedRun as exc:
+                raise BadInput(str(exc)) from None
 
 
 def run_all(req: Request, out: Path) -> dict[tuple[str, int], Path]:
@@ -156,10 +188,12 @@ def _pairs(adoptions: pd.DataFrame) -> set[tuple[int, str]]:
 
 def paired_metrics(base_dir: Path, pol_dir: Path) -> dict:
     """The policy's effect in one seed (see the module docstring)."""
-    b = json.loads((base_dir / "summary.json").read_text())
-    p = json.loads((pol_dir / "summary.json").read_text())
-    ab = pd.read_parquet(base_dir / "adoptions.parquet", columns=["firm", "measure", "instrument"])
-    ap = pd.read_parquet(pol_dir / "adoptions.parquet", columns=["firm", "measure", "instrument"])
+    try:
+        b, p = read_summary(base_dir), read_summary(pol_dir)
+        ab = read_table(base_dir, "adoptions", columns=["firm", "measure", "instrument"])
+        ap = read_table(pol_dir, "adoptions", columns=["firm", "measure", "instrument"])
+    except DamagedRun as exc:
+        raise BadInput(str(exc)) from None
     base_pairs = _pairs(ab)
     pol_keys = list(zip(ap["firm"].astype(int), ap["measure"].astype(str)))
     in_base = np.fromiter((k in base_pairs for k in pol_keys), dtype=bool, count=len(pol_keys))
@@ -302,8 +336,13 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     cfg = preflight(req)
     meta = {k: cfg[k] for k in ("n_firms", "start_year", "end_year")}
     meta["scenario"] = cfg.scenario.name
-    out = req.out or Path("results") / "compare" / meta["scenario"]
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(req.out or Path("results") / "compare" / meta["scenario"], "out")
+    pols = [req.baseline] + req.policies
+    check_reused([out / "runs" / p / f"seed={s}" for p in pols for s in req.seeds])
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"out = {str(out)!r}: cannot create the folder ({exc.strerror or exc})") from None
     dirs = run_all(req, out)
     rows = []
     for p in req.policies:
@@ -313,13 +352,16 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     table = summarise(by_seed)
     table.insert(1, "baseline", req.baseline)
     table.insert(2, "scenario", meta["scenario"])
-    _atomic_write_bytes(out / "compare_by_seed.parquet", lambda f: by_seed.to_parquet(f, index=False))
-    _atomic_write_bytes(out / "compare.parquet", lambda f: table.to_parquet(f, index=False))
     md = markdown(table, req, meta)
-    _atomic_write_bytes(out / "compare.md", lambda f: f.write_text(md))
     title = (f"{meta['scenario']}: {meta['n_firms']:,} firms, {meta['start_year']}-{meta['end_year']}, "
              f"{len(req.seeds)} paired seeds vs '{req.baseline}'")
-    plot(table, by_seed, out / "compare.png", title)
+    try:
+        _atomic_write_bytes(out / "compare_by_seed.parquet", lambda f: by_seed.to_parquet(f, index=False))
+        _atomic_write_bytes(out / "compare.parquet", lambda f: table.to_parquet(f, index=False))
+        _atomic_write_bytes(out / "compare.md", lambda f: f.write_text(md))
+        plot(table, by_seed, out / "compare.png", title)
+    except OSError as exc:
+        raise BadInput(f"out = {str(out)!r}: cannot write {exc.filename or 'the tables'} ({exc.strerror or exc})") from None
     return table, by_seed, out
 
 

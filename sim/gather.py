@@ -17,12 +17,26 @@ is a column:
 Per-year outcomes come from each run's monthly ``timeseries.parquet``: flows (emissions,
 energy, savings, revenue, participants) are summed over the year's months; stocks
 (cumulative adoptions, cumulative spending, shares, prices) are the value at year end.
+
+A damaged run folder (a truncated parquet file, an empty or invalid ``summary.json`` or
+``config.yaml``) is skipped with one line on stderr naming the folder, what is wrong and how
+to re-run it; the rest are gathered. Nothing usable left: one line, exit code 2. The output
+location is checked (writable, not a folder) before anything is read.
+
+This module also holds the helpers the other result readers share (:mod:`sim.report`,
+:mod:`sim.compare`, :mod:`sim.sensitivity`): :func:`read_summary` / :func:`read_table`
+(raising :class:`DamagedRun`), :func:`check_output_file` / :func:`check_output_dir` (up-front
+writability, :class:`BadInput`) and :func:`strict_json` (no NaN/Infinity in JSON written).
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +54,202 @@ GROUPS = ("scenario", "policy", "measures")
 RUN_OUTCOMES = ("cumulative_emissions_t_co2", "public_spending_usd", "supported_adoptions", "free_rider_share")
 
 
+# -- strict JSON ----------------------------------------------------------------------------------
+def finite_or_none(obj):
+    """``obj`` with every non-finite float (NaN, +-Infinity) replaced by None (JSON null),
+    recursively through dicts, lists and tuples; numpy scalars become Python numbers."""
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def strict_json(obj, **kwargs) -> str:
+    """JSON text that any parser accepts: non-finite numbers are written as null
+    (``json.dumps`` would write the invalid tokens NaN / Infinity)."""
+    return json.dumps(finite_or_none(obj), allow_nan=False, **kwargs)
+
+
+# -- damaged run folders ----------------------------------------------------------------------------
+class DamagedRun(Exception):
+    """A run folder whose files cannot be read: ``str()`` names the folder, what is wrong
+    and how to re-run it (one line)."""
+
+    def __init__(self, run_dir: Path, what: str):
+        self.run_dir, self.what = Path(run_dir), what
+        super().__init__(f"{self.run_dir}: {what}; {rerun_hint(self.run_dir)}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_summary(run_dir: Path) -> dict:
+    """A run's ``summary.json`` as a dict; :class:`DamagedRun` if it is empty, not strict JSON
+    (NaN / Infinity included) or not an object."""
+    f = Path(run_dir) / "summary.json"
+    try:
+        text = f.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DamagedRun(run_dir, f"summary.json cannot be read ({_first_line(exc)})") from None
+    if not text.strip():
+        raise DamagedRun(run_dir, "summary.json is empty")
+    try:
+        d = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise DamagedRun(run_dir, f"summary.json is not valid JSON ({_first_line(exc)})") from None
+    if not isinstance(d, dict):
+        raise DamagedRun(run_dir, f"summary.json holds a {type(d).__name__}, not the run's summary")
+    return d
+
+
+def read_table(run_dir: Path, name: str, columns=None) -> pd.DataFrame:
+    """``<run_dir>/<name>.parquet`` (optionally only ``columns``); :class:`DamagedRun` if it
+    is missing, truncated or lacks a column."""
+    f = Path(run_dir) / f"{name}.parquet"
+    if not f.is_file():
+        raise DamagedRun(run_dir, f"{name}.parquet is missing")
+    try:
+        return pd.read_parquet(f, columns=columns, engine="pyarrow")
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, KeyError, ...
+        raise DamagedRun(run_dir, f"{name}.parquet cannot be read, truncated or damaged ({_first_line(exc)})") from None
+
+
+def read_config(run_dir: Path) -> dict:
+    """A run's resolved ``config.yaml`` as a dict; :class:`DamagedRun` if missing or not YAML."""
+    f = Path(run_dir) / "config.yaml"
+    try:
+        d = yaml.safe_load(f.read_text())
+    except FileNotFoundError:
+        raise DamagedRun(run_dir, "config.yaml is missing") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DamagedRun(run_dir, f"config.yaml cannot be read ({_first_line(exc)})") from None
+    if not isinstance(d, dict) or not d:
+        raise DamagedRun(run_dir, "config.yaml is empty or not a mapping")
+    return d
+
+
+def _sweep_root(run_dir: Path) -> Path | None:
+    """The nearest folder at or above ``run_dir`` holding a Hydra ``multirun.yaml``."""
+    for p in [Path(run_dir), *Path(run_dir).parents]:
+        if (p / "multirun.yaml").is_file():
+            return p
+    return None
+
+
+def _sweep_task_overrides(sweep: Path) -> list[str] | None:
+    try:
+        conf = yaml.safe_load((sweep / "multirun.yaml").read_text()) or {}
+        task = conf["hydra"]["overrides"]["task"] or []
+    except Exception:  # noqa: BLE001 - no readable overrides: the hint names the file instead
+        return None
+    return [str(t) for t in task]
+
+
+def _sweep_job_name(sweep: Path) -> str:
+    try:
+        return str(yaml.safe_load((sweep / "multirun.yaml").read_text())["hydra"]["job"]["name"])
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def rerun_hint(run_dir: Path) -> str:
+    """How to re-run a damaged run folder, from its sweep's ``multirun.yaml`` or its own
+    ``config.yaml`` (a complete-looking run is reused, so its summary.json must go first)."""
+    run_dir = Path(run_dir)
+    drop = f"rm {run_dir / 'summary.json'}"
+    if run_dir.parent.parent.name == "runs" and run_dir.name.startswith("seed="):  # a sim.compare run
+        return (f"re-run: {drop} && re-run the same python -m sim.compare ... out={run_dir.parent.parent.parent} "
+                "(its complete runs are reused)")
+    sweep = _sweep_root(run_dir)
+    if sweep is not None and _sweep_job_name(sweep) == "sim.sensitivity":
+        return (f"re-run: {drop} && re-run the same python -m sim.sensitivity <space.yaml> ... out={sweep} "
+                "(its complete samples are reused)")
+    if sweep is not None:
+        task = _sweep_task_overrides(sweep)
+        cmd = (f"python -m sim.run --multirun {' '.join(task)} hydra.sweep.dir={sweep}" if task is not None
+               else f"python -m sim.run --multirun with the overrides in {sweep / 'multirun.yaml'}")
+        return f"re-run: {drop} && {cmd} (re-launches the sweep; its complete runs are reused)"
+    try:
+        cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+        key = " ".join(f"{k}={v}" for k, v in (("scenario", (cfg.get("scenario") or {}).get("name")),
+                                                ("policy", (cfg.get("policy") or {}).get("name")),
+                                                ("seed", cfg.get("seed")), ("n_firms", cfg.get("n_firms")),
+                                                ("start_year", cfg.get("start_year")), ("end_year", cfg.get("end_year")))
+                       if v is not None)
+    except Exception:  # noqa: BLE001 - no readable config: the command without the keys
+        key = ""
+    return (f"re-run: {drop} && python -m sim.run {key + ' ' if key else ''}hydra.run.dir={run_dir} "
+            f"(with any other overrides recorded in {run_dir / 'config.yaml'})")
+
+
+def skipped(damaged: list[DamagedRun], file=None) -> None:
+    """One line on stderr per damaged run folder that was left out."""
+    for d in damaged:
+        print(f"warning: skipped {d}", file=file or sys.stderr)
+
+
+def nothing_usable(root: Path, damaged: list[DamagedRun], key: str = "sweep_dir") -> BadInput:
+    """The one line when every run folder under ``root`` is damaged."""
+    n = len(damaged) - 1
+    more = f" (and {n} more damaged run folder{'s' if n > 1 else ''})" if n else ""
+    return BadInput(f"{key} = {str(root)!r}: no usable run: {damaged[0]}{more}")
+
+
+# -- output locations, checked before any work -----------------------------------------------------
+def _nearest_existing(path: Path) -> Path:
+    p = Path(os.path.abspath(path))
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _probe_writable(folder: Path) -> str | None:
+    """None if a file can be created in ``folder`` (tried and removed), else the reason."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
+    except OSError as exc:
+        return exc.strerror or errno.errorcode.get(exc.errno, str(exc))
+    os.close(fd)
+    os.unlink(name)
+    return None
+
+
+def check_output_dir(path: Path, key: str = "out", _shown: Path | None = None) -> Path:
+    """``path`` can be (or become) a writable folder: not a file, not under a file, its nearest
+    existing ancestor writable. Creates nothing; :class:`BadInput` (one line) otherwise."""
+    path = Path(path)
+    shown = str(_shown or path)
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"{key} = {shown!r}: {str(path)!r} is an existing file, not a folder; choose another location")
+    anc = _nearest_existing(path)
+    if not anc.is_dir():
+        raise BadInput(f"{key} = {shown!r}: {str(anc)!r} is a file, a folder cannot be made under it; choose another location")
+    why = _probe_writable(anc)
+    if why:
+        raise BadInput(f"{key} = {shown!r}: cannot write in {str(anc)!r} ({why}); choose a writable location")
+    return path
+
+
+def check_output_file(path: Path, key: str = "--out") -> Path:
+    """``path`` can be written as a file: not a folder, its folder can be made and written."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadInput(f"{key} = {str(path)!r}: is a folder; give a file name")
+    check_output_dir(path.parent, key=key, _shown=path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise BadInput(f"{key} = {str(path)!r}: the existing file is not writable; choose another location")
+    return path
 
 
 def _flatten(d, prefix=""):
@@ -50,7 +260,7 @@ def _flatten(d, prefix=""):
         return out
     key = prefix[:-1]
     if isinstance(d, list):
-        return {key: json.dumps(d, sort_keys=True)}  # lists compare (and store) as JSON text
+        return {key: strict_json(d, sort_keys=True)}  # lists compare (and store) as JSON text
     return {key: d}
 
 
@@ -89,9 +299,9 @@ def swept_override_keys(sweep_dir: Path) -> list[str]:
     return keys
 
 
-def parameter_table(dirs: list[Path], extra_keys=()) -> pd.DataFrame:
+def parameter_table(dirs: list[Path], extra_keys=(), configs: list[dict] | None = None) -> pd.DataFrame:
     """One row per run: the swept parameters (see module docstring)."""
-    flat = [_flatten(yaml.safe_load((d / "config.yaml").read_text()) or {}) for d in dirs]
+    flat = [_flatten(c) for c in (configs if configs is not None else [read_config(d) for d in dirs])]
     all_keys = sorted(set().union(*[f.keys() for f in flat])) if flat else []
     cfg = pd.DataFrame([{k: f.get(k) for k in all_keys} for f in flat])
     varying = [k for k in all_keys if cfg[k].astype(str).nunique(dropna=False) > 1]
@@ -120,7 +330,9 @@ def parameter_table(dirs: list[Path], extra_keys=()) -> pd.DataFrame:
 
 
 def yearly_outcomes(run_dir: Path) -> pd.DataFrame:
-    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    ts = read_table(run_dir, "timeseries")
+    if "year" not in ts.columns or ts.empty:
+        raise DamagedRun(run_dir, "timeseries.parquet has no rows or no year column")
     ts = ts.drop(columns=[c for c in ("month", "date") if c in ts.columns])
     flows = [c for c in ts.columns if c != "year" and c.startswith(FLOW_PREFIXES)]
     stocks = [c for c in ts.columns if c != "year" and c not in flows]
@@ -128,19 +340,41 @@ def yearly_outcomes(run_dir: Path) -> pd.DataFrame:
     return pd.concat([g[flows].sum(), g[stocks].last()], axis=1).reset_index()
 
 
-def gather(sweep_dir: Path) -> pd.DataFrame:
-    """The tidy table of all complete runs under ``sweep_dir`` (rows sorted by run, year)."""
+def read_run(d: Path) -> tuple[dict, dict, pd.DataFrame]:
+    """A run folder's summary, config and yearly outcomes; :class:`DamagedRun` if any is unreadable."""
+    summary = read_summary(d)
+    missing = [k for k in ("scenario", "policy", "seed", "n_firms") if k not in summary]
+    if missing:
+        raise DamagedRun(d, f"summary.json lacks {', '.join(missing)}")
+    return summary, read_config(d), yearly_outcomes(d)
+
+
+def gather(sweep_dir: Path, damaged: list | None = None) -> pd.DataFrame:
+    """The tidy table of all complete runs under ``sweep_dir`` (rows sorted by run, year).
+    Damaged run folders are left out: appended to ``damaged`` (as :class:`DamagedRun`) when
+    given, else named on stderr, one line each; none usable -> :class:`BadInput`."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise BadInput(f"sweep_dir = {str(sweep_dir)!r}: not a folder")
     dirs = run_dirs(sweep_dir)
     if not dirs:
         raise BadInput(f"sweep_dir = {str(sweep_dir)!r}: no complete run (no summary.json) under it")
-    params = parameter_table(dirs, swept_override_keys(sweep_dir))
+    good, bad = [], []
+    for d in dirs:
+        try:
+            good.append((d, *read_run(d)))
+        except DamagedRun as exc:
+            bad.append(exc)
+    if not good:
+        raise nothing_usable(sweep_dir, bad)
+    if damaged is None:
+        skipped(bad)
+    else:
+        damaged.extend(bad)
+    dirs = [g[0] for g in good]
+    params = parameter_table(dirs, swept_override_keys(sweep_dir), configs=[g[2] for g in good])
     frames = []
-    for i, d in enumerate(dirs):
-        summary = json.loads((d / "summary.json").read_text())
-        y = yearly_outcomes(d)
+    for i, (d, summary, _, y) in enumerate(good):
         y.insert(0, "run", str(d.relative_to(sweep_dir)))
         for j, c in enumerate(params.columns):
             y.insert(1 + j, c, params.iloc[i][c])
@@ -172,13 +406,20 @@ def main(argv=None) -> int:
 def _command(args) -> int:
     from .results import _atomic_write_bytes
 
-    table = gather(args.sweep_dir)
-
-    out = args.out or args.sweep_dir / "gathered.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(out, lambda p: table.to_parquet(p, index=False, engine="pyarrow"))
+    if not args.sweep_dir.is_dir():
+        raise BadInput(f"sweep_dir = {str(args.sweep_dir)!r}: not a folder")
+    out = check_output_file(args.out or args.sweep_dir / "gathered.parquet", "--out")  # before any work
     if args.csv:
-        _atomic_write_bytes(args.csv, lambda p: table.to_csv(p, index=False))
+        check_output_file(args.csv, "--csv")
+    table = gather(args.sweep_dir)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(out, lambda p: table.to_parquet(p, index=False, engine="pyarrow"))
+        if args.csv:
+            args.csv.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write_bytes(args.csv, lambda p: table.to_csv(p, index=False))
+    except OSError as exc:
+        raise BadInput(f"--out = {str(exc.filename or out)!r}: cannot write ({exc.strerror or exc})") from None
     n_runs = table["run"].nunique()
     swept = [c for c in table.columns[1:] if c != "year" and not c.startswith("run_")][:8]
     print(f"{n_runs} complete runs x {table['year'].nunique()} years -> {out} ({len(table)} rows; columns {', '.join(swept)}, ...)")

@@ -1,33 +1,61 @@
 """Compare finished runs: a printed summary table and a PNG.
 
     python -m sim.report results/default_run
+    python -m sim.report results/default_run --out reports/default_run   # table and plot elsewhere
 
 Finds every complete run folder (one with ``summary.json``) under the given folder; the
 runs of policy ``none`` are the baseline. Abatement = baseline cumulative emissions minus
 the policy's, over the simulated years (t CO2); public cost per tonne = public spending /
 abatement. With several seeds per policy, figures are means over seeds.
+
+A damaged run folder (truncated parquet, empty or invalid summary.json) is left out with one
+line on stderr naming it and how to re-run it; none usable: one line, exit code 2. The output
+folder (``--out``, default the given folder) is checked for writing before anything is read.
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .errors import BadInput, report_bad_input
+from .gather import DamagedRun, check_output_dir, nothing_usable, read_summary, read_table, skipped
+
 BASELINE = "none"
+#: summary.json keys the report reads
+NEEDED = ("scenario", "policy", "seed", "n_firms", "start_year", "end_year", "emissions_t_co2_by_year",
+          "cumulative_emissions_t_co2", "adoptions", "public_spending_usd", "adoption_share_by_measure")
+TS_COLUMNS = ["year", "month", "emissions_t_co2", "adoptions"]
 
 
-def load_runs(root: Path) -> list[dict]:
+def read_run(run_dir: Path) -> dict:
+    """A run's summary with its monthly time series (``_ts``) and folder (``_dir``);
+    :class:`DamagedRun` if either cannot be read or lacks what the report needs."""
+    d = read_summary(run_dir)
+    missing = [k for k in NEEDED if k not in d]
+    if missing:
+        raise DamagedRun(run_dir, f"summary.json lacks {', '.join(missing)}")
+    if not isinstance(d["emissions_t_co2_by_year"], dict) or str(d["start_year"]) not in d["emissions_t_co2_by_year"]:
+        raise DamagedRun(run_dir, "summary.json has no emissions for its start year")
+    d["_ts"] = read_table(run_dir, "timeseries", columns=TS_COLUMNS)
+    d["_dir"] = Path(run_dir)
+    return d
+
+
+def load_runs(root: Path, damaged: list | None = None) -> list[dict]:
     """Every complete run under ``root``, labelled by its policy; when two runs of one seed
     share a policy name (e.g. a programme switched off under policy ``none``), each is
-    labelled by its folder instead, so they are not averaged together."""
+    labelled by its folder instead, so they are not averaged together. Damaged run folders
+    are left out (appended to ``damaged`` as :class:`DamagedRun` when given)."""
     runs = []
     for s in sorted(Path(root).rglob("summary.json")):
-        d = json.loads(s.read_text())
-        d["_dir"] = s.parent
-        runs.append(d)
+        try:
+            runs.append(read_run(s.parent))
+        except DamagedRun as exc:
+            if damaged is not None:
+                damaged.append(exc)
     keys = [(r["policy"], r["seed"]) for r in runs]
     clash = len(set(keys)) < len(keys)
     for r in runs:
@@ -77,7 +105,7 @@ def plot(runs: list[dict], out: Path) -> Path:
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     colors = {}
     for r in runs:
-        ts = pd.read_parquet(r["_dir"] / "timeseries.parquet", columns=["year", "month", "emissions_t_co2", "adoptions"])
+        ts = r["_ts"]
         annual = ts.groupby("year")["emissions_t_co2"].sum() / 1e6
         c = colors.setdefault(r["label"], f"C{len(colors)}")
         lbl = r["label"] if r["seed"] == runs[0]["seed"] else None
@@ -94,21 +122,51 @@ def plot(runs: list[dict], out: Path) -> Path:
     axes[2].legend(loc="lower right")
     fig.suptitle(f"{runs[0]['scenario']}: {runs[0]['n_firms']} firms, {runs[0]['start_year']}-{runs[0]['end_year']}")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    from .results import _atomic_write_bytes
+
+    _atomic_write_bytes(out, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
     return out
 
 
+USAGE = "usage: python -m sim.report <folder with run folders> [--out DIR]"
+
+
+def parse_args(argv: list[str]) -> tuple[Path, Path]:
+    args, out = list(argv), None
+    for i, a in enumerate(list(args)):
+        if a == "--out" or a.startswith("--out="):
+            val = a.split("=", 1)[1] if "=" in a else (args[i + 1] if i + 1 < len(args) else "")
+            if not val:
+                raise BadInput(f"--out: needs a folder; {USAGE}")
+            out = Path(val)
+            del args[i:i + (1 if "=" in a else 2)]
+            break
+    if len(args) != 1 or args[0].startswith("-"):
+        raise BadInput(USAGE)
+    root = Path(args[0])
+    return root, out or root
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m sim.report <folder with run folders>", file=sys.stderr)
-        return 2
-    root = Path(argv[0])
-    runs = load_runs(root) if root.is_dir() else []
+    return report_bad_input(_command, argv)
+
+
+def _command(argv: list[str]) -> int:
+    from .results import _atomic_write_bytes
+
+    root, out = parse_args(argv)
+    if not root.is_dir():
+        raise BadInput(f"{root}: no complete run folders (with summary.json) found (not a folder)")
+    check_output_dir(out, "--out" if out != root else "folder")  # before any work
+    damaged: list[DamagedRun] = []
+    runs = load_runs(root, damaged)
     if not runs:
-        print(f"error: {root}: no complete run folders (with summary.json) found", file=sys.stderr)
-        return 2
+        if damaged:
+            raise nothing_usable(root, damaged, key="folder")
+        raise BadInput(f"{root}: no complete run folders (with summary.json) found")
+    skipped(damaged)
     pd.set_option("display.width", 200)
     df = summary_table(runs)
     print(f"\nScenario {runs[0]['scenario']}: {runs[0]['n_firms']} firms, {runs[0]['start_year']}-{runs[0]['end_year']}, "
@@ -117,9 +175,13 @@ def main(argv=None) -> int:
     print(df.round(3).to_string())
     print("\nAdoption share by measure at the end year (share of firms the measure applies to):")
     print(adoption_table(runs).round(3).to_string())
-    png = plot(runs, root / "emissions_adoption.png")
-    df.to_csv(root / "summary_table.csv")
-    print(f"\nPlot: {png}\nTable: {root / 'summary_table.csv'}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        png = plot(runs, out / "emissions_adoption.png")
+        _atomic_write_bytes(out / "summary_table.csv", lambda p: df.to_csv(p))
+    except OSError as exc:
+        raise BadInput(f"--out = {str(out)!r}: cannot write ({exc.strerror or exc})") from None
+    print(f"\nPlot: {png}\nTable: {out / 'summary_table.csv'}")
     return 0
 
 

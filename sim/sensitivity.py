@@ -18,10 +18,13 @@ analysis resumes. Output in ``<out>``: ``samples.parquet`` (the design and the o
 ``indices.parquet`` and ``indices.md`` (Morris: mu*, its 95 % interval, sigma; Sobol: S1 and
 ST with 95 % intervals, bootstrap) and ``indices.png`` (bars with the intervals). Morris
 effects are in outcome units per full range of the parameter (SALib scales inputs to [0, 1]).
+
+``out`` is checked for writing (not a file, not under a file, writable) before anything is
+composed or launched; a reused sample whose summary.json is damaged is named, with how to
+re-run it, before the launch.
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -35,6 +38,7 @@ METHODS = ("morris", "sobol")
 
 
 from .compose import BadInput, bad_input, compose, load, report_bad_input
+from .gather import DamagedRun, check_output_dir, read_summary
 
 
 def load_space(path: Path) -> dict:
@@ -180,13 +184,30 @@ def launch(base_over: list[str], launcher_over: list[str], jobs: list[list[str]]
         GlobalHydra.instance().clear()
 
 
+def check_reused(out: Path, n: int) -> None:
+    """Samples already complete (reused by the launch) must have a readable summary.json."""
+    for i in range(n):
+        d = out / f"sample_{i}"
+        if (d / "summary.json").exists():
+            try:
+                read_summary(d)
+            except DamagedRun as exc:
+                raise BadInput(str(exc)) from None
+
+
 def outcomes(space: dict, out: Path, n: int) -> pd.DataFrame:
     rows = []
     for i in range(n):
-        s = json.loads((out / f"sample_{i}" / "summary.json").read_text())
+        try:
+            s = read_summary(out / f"sample_{i}")
+        except DamagedRun as exc:
+            raise BadInput(str(exc)) from None
         row = {}
         for o in space["outcomes"]:
-            if o not in s or not isinstance(s[o], (int, float)):
+            if o in s and s[o] is None:
+                raise BadInput(f"outcomes: {o!r} is null (not finite) in {out / f'sample_{i}' / 'summary.json'}; "
+                               "the indices need a number in every sample")
+            if o not in s or isinstance(s[o], bool) or not isinstance(s[o], (int, float)):
                 raise BadInput(f"outcomes: {o!r} is not a number in summary.json; e.g. cumulative_emissions_t_co2, public_spending_usd, adoptions")
             row[o] = float(s[o])
         rows.append(row)
@@ -233,6 +254,8 @@ def run(space_path: Path, method: str, extra: list[str], out: Path | None = None
 
     if method not in METHODS:
         raise BadInput(f"method = {method!r}: one of {', '.join(METHODS)}")
+    if out is not None:
+        check_output_dir(out, "out")  # before any work
     space = load_space(space_path)
     launcher_over = [a for a in extra if a.startswith("hydra/") or a.startswith("hydra.") or a.startswith("+hydra.")]
     config_over = [a for a in extra if a not in launcher_over]
@@ -244,7 +267,8 @@ def run(space_path: Path, method: str, extra: list[str], out: Path | None = None
     X = design(space, method)
     jobs = job_overrides(space, X, base_cfg)
     _validate_jobs(base_over, jobs)
-    out = Path(out or Path("results") / "sensitivity" / f"{space['name']}_{method}")
+    out = check_output_dir(Path(out or Path("results") / "sensitivity" / f"{space['name']}_{method}"), "out")
+    check_reused(out, len(jobs))
     log.info("%s: %d runs (%s, %d parameters) -> %s", space["name"], len(jobs), method, X.shape[1], out)
     launch(base_over, launcher_over, jobs, out)  # BadInput if the launcher cannot start
     Y = outcomes(space, out, len(jobs))
@@ -257,13 +281,16 @@ def run(space_path: Path, method: str, extra: list[str], out: Path | None = None
         frames.append(ind)
     indices = pd.concat(frames, ignore_index=True)
     indices.insert(0, "method", method)
-    _atomic_write_bytes(out / "samples.parquet", lambda p: samples.to_parquet(p, index=False))
-    _atomic_write_bytes(out / "indices.parquet", lambda p: indices.to_parquet(p, index=False))
     head = (f"# Sensitivity: {space['name']} ({method})\n\n{space.get('description', '')}\n\n"
             f"{len(jobs)} runs, seed {space['seed']} for all (common random numbers); 95 % intervals by bootstrap "
             f"(1,000 resamples).\n\n")
-    _atomic_write_bytes(out / "indices.md", lambda p: p.write_text(head + markdown_table(indices) + "\n"))
-    plot(indices, method, out / "indices.png", f"{space['name']}: {method} ({len(jobs)} runs)")
+    try:
+        _atomic_write_bytes(out / "samples.parquet", lambda p: samples.to_parquet(p, index=False))
+        _atomic_write_bytes(out / "indices.parquet", lambda p: indices.to_parquet(p, index=False))
+        _atomic_write_bytes(out / "indices.md", lambda p: p.write_text(head + markdown_table(indices) + "\n"))
+        plot(indices, method, out / "indices.png", f"{space['name']}: {method} ({len(jobs)} runs)")
+    except OSError as exc:
+        raise BadInput(f"out = {str(out)!r}: cannot write {exc.filename or 'the indices'} ({exc.strerror or exc})") from None
     return indices, out
 
 
