@@ -7,8 +7,11 @@ is written last, so a folder with a ``summary.json`` is a complete run.
 """
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,31 +167,118 @@ def collect(model) -> RunResults:
 
 
 # writing -----------------------------------------------------------------------------------
+class OutputFault(OSError):
+    """An output location that cannot take a run (no room, not writable): ``str()`` is the
+    one line to print; the command exits with code 1 (a fault, not bad input)."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+def strict_json(obj):
+    """``obj`` with every non-finite float (NaN, +-Infinity) replaced by ``None`` (JSON ``null``)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    return obj
+
+
+def estimate_run_bytes(cfg) -> int:
+    """A generous estimate of a run folder's size (bytes): the firm panel (~16 bytes per firm
+    and year measured; 24 assumed), the adoption table (~40 bytes per firm), the monthly time
+    series (~1 kB per month) and the resolved config and summary (64 kB)."""
+    years = max(int(cfg.end_year) - int(cfg.start_year) + 1, 1)
+    n = max(int(cfg.n_firms), 0)
+    panel = n * years * 24 if getattr(cfg, "write_firm_panel", True) else 0
+    return panel + n * 40 + years * 12 * 1000 + 64_000
+
+
+def _existing_ancestor(path: Path) -> Path:
+    p = Path(os.path.abspath(path))
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def check_free_space(out_dir: Path, cfg) -> None:
+    """Raise :class:`OutputFault` when the file system of ``out_dir`` has less free space
+    than :func:`estimate_run_bytes` (before anything is simulated or written)."""
+    need = estimate_run_bytes(cfg)
+    try:
+        free = shutil.disk_usage(_existing_ancestor(out_dir)).free
+    except OSError:
+        return  # no answer: the write itself will tell
+    if free < need:
+        raise OutputFault(errno.ENOSPC, f"{out_dir}: not enough free space for this run "
+                          f"({free / 1e6:.2f} MB free, about {need / 1e6:.2f} MB needed); free some space or choose another folder (hydra.run.dir=... or hydra.sweep.dir=...)")
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
 def _atomic_write_bytes(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _tmp_name(path)
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        try:
+            if tmp.exists():
+                tmp.unlink()
+        except OSError:
+            pass
 
 
 def write_run(out_dir: Path, results: RunResults, resolved_config_yaml: str) -> Path:
-    """Write a run folder; ``summary.json`` last (its presence marks a complete run)."""
+    """Write a run folder; ``summary.json`` last (its presence marks a complete run). On an
+    I/O error (disk full...) the files of this write are removed (an emptied folder too) and
+    the :class:`OSError` is raised: the folder never looks complete."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     summary = out_dir / "summary.json"
-    if summary.exists():
-        summary.unlink()  # the folder is incomplete until the new summary lands
-    _atomic_write_bytes(out_dir / "config.yaml", lambda p: p.write_text(resolved_config_yaml))
-    for name in TABLES:
-        df = getattr(results, name)
-        _atomic_write_bytes(out_dir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False, engine="pyarrow"))
-    _atomic_write_bytes(summary, lambda p: p.write_text(json.dumps(results.summary, indent=2, sort_keys=False) + "\n"))
+    written: list[Path] = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if summary.exists() or summary.is_symlink():
+            summary.unlink()  # the folder is incomplete until the new summary lands
+        text = json.dumps(strict_json(results.summary), indent=2, sort_keys=False, allow_nan=False) + "\n"
+        for path, write in [(out_dir / "config.yaml", lambda p: p.write_text(resolved_config_yaml))] + [
+                (out_dir / f"{name}.parquet", lambda p, df=getattr(results, name): df.to_parquet(p, index=False, engine="pyarrow"))
+                for name in TABLES] + [(summary, lambda p: p.write_text(text))]:
+            written.append(path)
+            _atomic_write_bytes(path, write)
+    except OSError:
+        _remove_partial(out_dir, written)
+        raise
     return out_dir
+
+
+def _remove_partial(out_dir: Path, written: list[Path]) -> None:
+    """After a failed write: remove what it wrote (summary first) and its temp files; the
+    folder too when it is empty (whoever created it). Errors here are ignored (the first
+    error is the one reported)."""
+    for p in sorted(written, key=lambda p: p.name != "summary.json"):
+        for q in (p, _tmp_name(p)):
+            try:
+                if q.is_file() or q.is_symlink():
+                    q.unlink()
+            except OSError:
+                pass
+    remove_if_empty(out_dir)
+
+
+def remove_if_empty(out_dir: Path) -> None:
+    """Remove ``out_dir`` if it exists and is empty (a failed run leaves no empty folder)."""
+    try:
+        if Path(out_dir).is_dir() and not any(Path(out_dir).iterdir()):
+            Path(out_dir).rmdir()
+    except OSError:
+        pass
 
 
 def is_complete(run_dir: Path) -> bool:

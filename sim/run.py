@@ -6,12 +6,23 @@
 ``run_model(config)`` (:mod:`sim.job`) is the one pure entry point every caller (CLI, sweeps,
 tests, notebooks, the app) uses. Before Hydra creates any folder, every run of the command is
 composed and checked (:mod:`sim.compose`); a bad value prints one line naming the key, the
-value and what is allowed, and exits with code 2.
+value and what is allowed, and exits with code 2. The output folder is checked too (not an
+existing file, not under a file, on a writable file system, inside its results root, room for
+the run's tables): a bad folder is bad input (exit 2, nothing created); too little free space
+is a fault (exit 1, nothing created).
+
+Exit codes: 0 done; 2 bad input (nothing created); 1 a fault while running or writing (disk
+full, I/O error): one line on stderr naming the folder (a sweep: one summary line naming the
+failed runs, the other runs finished), and no failed folder looks complete (no
+``summary.json``; re-running the same command completes what is missing).
 """
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,9 +41,11 @@ _FLAGS_WITH_VALUE = ("--config-name", "-cn", "--config-path", "-cp", "--config-d
 
 
 # -- pre-flight: compose and validate every run before Hydra starts ----------------------------
-def preflight(argv: list[str]) -> None:
+def preflight(argv: list[str]) -> int:
     """Compose and check every job of the command line; raise :class:`BadInput` on the first
-    bad one (a multirun: :func:`sim.sweep.preflight_sweep`)."""
+    bad one (a multirun: :func:`sim.sweep.preflight_sweep`), including its output folder
+    (:func:`check_output_dir`; too little free space raises
+    :class:`~sim.results.OutputFault`). Returns the number of runs."""
     overrides, skip_next = [], False
     for a in argv:
         if skip_next:
@@ -47,35 +60,178 @@ def preflight(argv: list[str]) -> None:
     if "-m" in argv or "--multirun" in argv:  # sweeps: experiment params, every axis value, the launcher
         from .sweep import preflight_sweep
 
-        preflight_sweep(overrides)
-        return
-    for job in expand_overrides(overrides):
-        load(job)
+        return preflight_sweep(overrides)
+    hydra_overrides = [o for o in overrides if o.startswith("hydra.") or o.startswith("hydra/")]
+    jobs = expand_overrides(overrides)
+    for job in jobs:
+        cfg = load(job)
+        out = run_dir(job + hydra_overrides)
+        check_output_dir(out.path, out.root, out.pattern_keys)
+        from .results import check_free_space
+
+        check_free_space(out.path, cfg)  # OutputFault: exit 1, nothing created
+    return len(jobs)
+
+
+# -- output folders ----------------------------------------------------------------------------
+class OutputDir:
+    """A job's output folder, the results root it must stay in (None: an absolute folder the
+    user chose) and the values interpolated into its pattern (``{key: value}``)."""
+
+    def __init__(self, path: Path, root: Path | None, pattern_keys: dict[str, str]):
+        self.path, self.root, self.pattern_keys = path, root, pattern_keys
+
+
+_INTERP = re.compile(r"\$\{([^}]+)\}")
+
+
+def output_dir_of(hcfg, dir_key: str, subdir: str | None = None) -> OutputDir:
+    """The folder of ``hydra.<dir_key>`` in a config composed with its ``hydra`` node (plus
+    ``subdir``); its root is the pattern's literal part before the first interpolation."""
+    from omegaconf import OmegaConf
+
+    group, key = dir_key.split(".")
+    pattern = str(OmegaConf.to_container(hcfg.hydra[group], resolve=False)[key])
+    with _bad_input():
+        path = Path(str(OmegaConf.select(hcfg, f"hydra.{dir_key}")))
+    if subdir:
+        path = path / subdir
+    keys = {}
+    for k in _INTERP.findall(pattern):
+        try:
+            keys[k] = str(OmegaConf.select(hcfg, k))
+        except Exception:  # noqa: BLE001 - resolvers (now:...) are not keys
+            pass
+    literal = pattern.split("${", 1)[0]
+    root = None if os.path.isabs(pattern) else Path(literal if "${" not in pattern else literal.rpartition("/")[0] or ".")
+    return OutputDir(path, root, keys)
+
+
+def run_dir(overrides: list[str]) -> OutputDir:
+    """The output folder of a single run (``hydra.run.dir`` composed with ``overrides``)."""
+    from .compose import compose
+
+    with _bad_input():
+        hcfg = compose(list(overrides), return_hydra_config=True)
+    return output_dir_of(hcfg, "run.dir")
+
+
+def _bad_input():
+    from .compose import bad_input
+
+    return bad_input()
+
+
+def output_dir_problem(path: Path) -> str | None:
+    """What keeps ``path`` from being a run folder (None: fine): an existing file, a file on
+    the way, a read-only file system, an immutable or unwritable folder. Nothing is created."""
+    p = Path(os.path.abspath(path))
+    if p.exists() and not p.is_dir():
+        return "is an existing file, not a folder"
+    a = p
+    while not a.exists() and a != a.parent:
+        a = a.parent
+    if not a.is_dir():
+        return f"{a} is a file, not a folder"
+    if not os.access(a, os.W_OK | os.X_OK):
+        try:
+            ro = bool(os.statvfs(a).f_flag & os.ST_RDONLY)
+        except OSError:
+            ro = False
+        what = "the folder" if a == p else f"its parent {a}"
+        return f"{what} is on a read-only file system" if ro else f"{what} is not writable (permissions or immutable)"
+    return None
+
+
+def check_output_dir(path: Path, root: Path | None, pattern_keys: dict[str, str] | None = None) -> None:
+    """Raise :class:`BadInput` (one line naming the folder and what is wrong) when ``path``
+    cannot be a run folder, or leaves its results ``root`` (e.g. ``policy.name=../x``)."""
+    if root is not None:
+        r, p = os.path.normpath(os.path.abspath(root)), os.path.normpath(os.path.abspath(path))
+        if p != r and not p.startswith(r.rstrip(os.sep) + os.sep):
+            bad = [f"{k} = {v!r}" for k, v in (pattern_keys or {}).items() if ".." in v or v.startswith("/")]
+            raise BadInput(f"{'; '.join(bad) or 'output folder'}: the run folder {path} would leave the results folder "
+                           f"{root}/; use a plain name (letters, digits, - _ .) or an absolute hydra.run.dir")
+    problem = output_dir_problem(path)
+    if problem:
+        raise BadInput(f"output folder {path}: {problem} (choose another with hydra.run.dir=... or hydra.sweep.dir=...)")
 
 
 # -- the Hydra task --------------------------------------------------------------------------
+#: env var naming a folder where tasks (in this process or launcher workers) note failed runs
+FAILURES_ENV = "SIM_RUN_FAILURES_DIR"
+_failures: list[tuple[str, str]] = []
+
+
+def record_failure(out: Path, reason: str) -> None:
+    """Note a failed run (its folder and one line) for :func:`main`'s report; in a worker
+    process through a file in ``$SIM_RUN_FAILURES_DIR``."""
+    _failures.append((str(out), reason))
+    d = os.environ.get(FAILURES_ENV)
+    if d:
+        try:
+            with open(Path(d) / f"{os.getpid()}-{time.monotonic_ns()}.txt", "w") as fh:
+                fh.write(f"{out}\t{reason}\n")
+        except OSError:
+            pass
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, OSError):
+        from .results import OutputFault
+
+        if isinstance(exc, OutputFault):
+            return str(exc)
+        what = exc.strerror or str(exc) or type(exc).__name__
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{what}{where}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def task(cfg: DictConfig) -> None:
+    """Run and write one job. A fault (disk full, I/O error, out of memory) is noted
+    (:func:`record_failure`), leaves no complete-looking folder and does not raise: a sweep
+    finishes its other runs; :func:`main` reports and exits 1."""
     from hydra.core.hydra_config import HydraConfig
 
-    from .results import is_complete, write_run
+    from .results import check_free_space, is_complete, remove_if_empty, write_run
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
-    resolved = OmegaConf.to_yaml(cfg, resolve=True)
-    if is_complete(out) and (out / "config.yaml").exists() and (out / "config.yaml").read_text() == resolved:
-        log.info("%s: complete, skipped", out)
+    try:
+        resolved = OmegaConf.to_yaml(cfg, resolve=True)
+        if is_complete(out) and (out / "config.yaml").exists() and (out / "config.yaml").read_text() == resolved:
+            log.info("%s: complete, skipped", out)
+            return
+        check_free_space(out, cfg)  # before simulating: a full disk fails in a second, not after the run
+        t0 = time.perf_counter()
+        label = f"{cfg.scenario.name}/{cfg.policy.name}/seed={cfg.seed}"
+
+        def progress(year, model):
+            log.info("%s: %d done (%.1f Mt CO2/yr)", label, year, model.registry.totals()[year - model.start_year] / 1e6)
+
+        results = run_model(cfg, progress=progress)
+        write_run(out, results, resolved)
+    except (OSError, MemoryError) as exc:
+        remove_if_empty(out)
+        record_failure(out, _reason(exc))
+        log.warning("run failed: %s", _reason(exc))
         return
-    t0 = time.perf_counter()
-    label = f"{cfg.scenario.name}/{cfg.policy.name}/seed={cfg.seed}"
-
-    def progress(year, model):
-        log.info("%s: %d done (%.1f Mt CO2/yr)", label, year, model.registry.totals()[year - model.start_year] / 1e6)
-
-    results = run_model(cfg, progress=progress)
-    write_run(out, results, resolved)
     log.info("%s: wrote %s in %.1f s", label, out, time.perf_counter() - t0)
     for line in summary_lines(results.summary):
         log.info("%s: %s", label, line)
+
+
+def failure_line(failures: list[tuple[str, str]], n_runs: int | None, multirun: bool) -> str:
+    """The one line of a command whose runs failed."""
+    if not multirun and len(failures) == 1:
+        out, reason = failures[0]
+        return reason if reason.startswith(out) else f"{out}: {reason}"
+    dirs = "; ".join(r if r.startswith(o) else f"{o} ({r})" for o, r in failures)
+    of = f" of {n_runs}" if n_runs else ""
+    return f"{len(failures)}{of} runs failed: {dirs}; re-run the same command to complete them"
 
 
 def summary_lines(summary: dict) -> list[str]:
@@ -109,10 +265,31 @@ def main() -> None:
     if ("-m" in argv or "--multirun" in argv) and not any(a.startswith("hydra/launcher=") for a in argv):
         argv.append("hydra/launcher=local")  # sweeps: parallel local processes + progress bar
         sys.argv.append("hydra/launcher=local")
-    if report_bad_input(preflight, argv):
-        sys.exit(2)
+    from .results import OutputFault
+
+    n_runs: list[int] = []
+    try:
+        if report_bad_input(lambda: n_runs.append(preflight(argv))):
+            sys.exit(2)
+    except OutputFault as exc:  # e.g. no room for the tables: a fault, nothing created
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
     register_configs()
-    hydra.main(config_path=CONFIG_DIR, config_name="config", version_base="1.3")(task)()
+    multirun = "-m" in argv or "--multirun" in argv
+    with tempfile.TemporaryDirectory(prefix="sim-run-failures-") as fdir:
+        os.environ[FAILURES_ENV] = fdir
+        try:
+            hydra.main(config_path=CONFIG_DIR, config_name="config", version_base="1.3")(task)()
+        finally:
+            os.environ.pop(FAILURES_ENV, None)
+        failures = dict(_failures)
+        for f in sorted(Path(fdir).glob("*.txt")):
+            for line in f.read_text().splitlines():
+                out, _, reason = line.partition("\t")
+                failures.setdefault(out, reason)
+    if failures:
+        print(f"error: {failure_line(sorted(failures.items()), n_runs[0] if n_runs else None, multirun)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -173,7 +173,44 @@ def preflight_sweep(overrides: list[str]) -> int:
     n = 1
     for a in axes:
         n *= len(a)
+    check_sweep_dirs(hcfg, axes)
     return n
+
+
+def job_subdirs(hcfg: DictConfig, axes: list[list[str]]) -> list[str] | None:
+    """Each job's sub-folder of the sweep folder when ``hydra.sweep.subdir`` is Hydra's
+    ``${hydra.job.override_dirname}`` (computed as Hydra does), else None."""
+    import itertools
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    sub = OmegaConf.to_container(hcfg.hydra.sweep, resolve=False).get("subdir")
+    if str(sub).replace(" ", "") != "${hydra.job.override_dirname}":
+        return None
+    conf = hcfg.hydra.job.config.override_dirname
+    exclude, item_sep, kv_sep = set(conf.exclude_keys), conf.item_sep, conf.kv_sep
+    parser = OverridesParser.create()
+    keyed = [[(parser.parse_override(v).key_or_group, v) for v in axis] for axis in axes]
+    out = []
+    for combo in itertools.product(*keyed):
+        lines = sorted(v for k, v in combo if k not in exclude)
+        out.append(item_sep.join(lines).replace("=", kv_sep))
+    return out
+
+
+def check_sweep_dirs(hcfg: DictConfig, axes: list[list[str]]) -> None:
+    """The sweep folder and every job's folder must be usable (not a file, not under a file,
+    writable) and inside the sweep folder's results root: :class:`BadInput` otherwise."""
+    from .run import check_output_dir, output_dir_of
+
+    sweep = output_dir_of(hcfg, "sweep.dir")
+    check_output_dir(sweep.path, sweep.root, sweep.pattern_keys)
+    try:
+        subs = job_subdirs(hcfg, axes)
+    except Exception:  # noqa: BLE001 - an unusual subdir pattern: the sweep folder is checked
+        subs = None
+    for sub in subs or []:
+        check_output_dir(sweep.path / sub, sweep.path)
 
 
 def _sweeper_or_bad_input(fixed: list[str]):
