@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import math
 import os
 import sys
 import tempfile
@@ -44,7 +43,7 @@ import pandas as pd
 import yaml
 
 from .errors import BadInput, report_bad_input
-from .results import is_complete
+from .results import is_complete, strict_json
 
 #: columns of timeseries.parquet that are monthly flows (summed to a year); the rest are stocks
 FLOW_PREFIXES = ("emissions_t_co2", "scope1_t_co2", "scope2_t_co2", "energy_cost_saving_usd",
@@ -52,27 +51,6 @@ FLOW_PREFIXES = ("emissions_t_co2", "scope1_t_co2", "scope2_t_co2", "energy_cost
 GROUPS = ("scenario", "policy", "measures")
 #: run-level outcomes from summary.json, repeated on each of the run's rows
 RUN_OUTCOMES = ("cumulative_emissions_t_co2", "public_spending_usd", "supported_adoptions", "free_rider_share")
-
-
-# -- strict JSON ----------------------------------------------------------------------------------
-def finite_or_none(obj):
-    """``obj`` with every non-finite float (NaN, +-Infinity) replaced by None (JSON null),
-    recursively through dicts, lists and tuples; numpy scalars become Python numbers."""
-    if isinstance(obj, dict):
-        return {k: finite_or_none(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [finite_or_none(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def strict_json(obj, **kwargs) -> str:
-    """JSON text that any parser accepts: non-finite numbers are written as null
-    (``json.dumps`` would write the invalid tokens NaN / Infinity)."""
-    return json.dumps(finite_or_none(obj), allow_nan=False, **kwargs)
 
 
 # -- damaged run folders ----------------------------------------------------------------------------

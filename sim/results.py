@@ -175,15 +175,24 @@ class OutputFault(OSError):
         return self.strerror or super().__str__()
 
 
-def strict_json(obj):
-    """``obj`` with every non-finite float (NaN, +-Infinity) replaced by ``None`` (JSON ``null``)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
+def finite_or_none(obj):
+    """``obj`` with every non-finite float (NaN, +-Infinity) replaced by None (JSON null),
+    recursively through dicts, lists and tuples; numpy scalars become Python numbers."""
     if isinstance(obj, dict):
-        return {k: strict_json(v) for k, v in obj.items()}
+        return {k: finite_or_none(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [strict_json(v) for v in obj]
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
     return obj
+
+
+def strict_json(obj, **kwargs) -> str:
+    """JSON text that any parser accepts: non-finite numbers are written as null
+    (``json.dumps`` would write the invalid tokens NaN / Infinity)."""
+    return json.dumps(finite_or_none(obj), allow_nan=False, **kwargs)
 
 
 def estimate_run_bytes(cfg) -> int:
@@ -246,7 +255,7 @@ def write_run(out_dir: Path, results: RunResults, resolved_config_yaml: str) -> 
         out_dir.mkdir(parents=True, exist_ok=True)
         if summary.exists() or summary.is_symlink():
             summary.unlink()  # the folder is incomplete until the new summary lands
-        text = json.dumps(strict_json(results.summary), indent=2, sort_keys=False, allow_nan=False) + "\n"
+        text = strict_json(results.summary, indent=2) + "\n"
         for path, write in [(out_dir / "config.yaml", lambda p: p.write_text(resolved_config_yaml))] + [
                 (out_dir / f"{name}.parquet", lambda p, df=getattr(results, name): df.to_parquet(p, index=False, engine="pyarrow"))
                 for name in TABLES] + [(summary, lambda p: p.write_text(text))]:
