@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -82,10 +83,16 @@ class Spec:
     each: Optional["Spec"] = None
     per_size_class: bool = False
     required: str = ""
+    #: 0 is allowed besides [lo, hi] (e.g. a year where 0 means "the scenario's start year")
+    zero_ok: bool = False
+    #: a string that must match this regular expression in full (names used in paths)
+    pattern: Optional[str] = None
 
     def number_ok(self, v: Any) -> bool:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return False
+        if self.zero_ok and v == 0:
+            return True
         if math.isnan(v) or (math.isinf(v) and not self.allow_inf):
             return False
         if self.integer and not (isinstance(v, int) or (math.isfinite(v) and v == int(v))):
@@ -105,6 +112,8 @@ class Spec:
             bad.append(self.hi if self.hi_open else self.hi + 1)
         if self.even:
             bad.append(int(self.lo or 0) + 3)
+        if self.pattern is not None:
+            bad = ["../../elsewhere", "a/b", ""]
         return bad
 
 
@@ -146,15 +155,38 @@ def between(lo: float, hi: float, default: Any = MISSING, doc: str = "", open_: 
     return _field(default, spec, doc)
 
 
-def year(default: Any = MISSING, doc: str = "", lo: int = 1900, hi: int = 2200) -> Any:
-    """A calendar year."""
-    return _field(default, Spec(f"must be a year between {lo} and {hi}", lo=lo, hi=hi, integer=True), doc)
+#: the calendar years any year field may hold (a run's months are stored as int16: see end_year)
+YEAR_LO, YEAR_HI = 1900, 2200
+#: how many years before the run's start an enabled instrument may have started (a price or a
+#: programme already in force: the oldest carbon tax, Finland's, dates from 1990)
+YEARS_BEFORE_START = 50
 
 
-def count(default: Any = MISSING, doc: str = "", lo: int = 0, even: bool = False, allowed: str = "") -> Any:
-    """An integer >= ``lo`` (``even``: and even)."""
-    msg = allowed or f"must be {'an even integer' if even else 'an integer'} >= {lo}"
-    return _field(default, Spec(msg, lo=lo, integer=True, even=even), doc)
+def year(default: Any = MISSING, doc: str = "", lo: int = YEAR_LO, hi: int = YEAR_HI,
+         zero_means: str = "") -> Any:
+    """A calendar year in [lo, hi] (``zero_means``: 0 is also allowed and means that)."""
+    msg = f"must be a year between {lo} and {hi}" + (f" (or 0 = {zero_means})" if zero_means else "")
+    return _field(default, Spec(msg, lo=lo, hi=hi, integer=True, zero_ok=bool(zero_means)), doc)
+
+
+def count(default: Any = MISSING, doc: str = "", lo: int = 0, hi: Optional[int] = None, even: bool = False,
+          allowed: str = "") -> Any:
+    """An integer >= ``lo`` and <= ``hi`` (``even``: and even). ``doc`` says why ``hi``."""
+    what = "an even integer" if even else "an integer"
+    msg = allowed or (f"must be {what} in [{lo}, {hi:,}]" if hi is not None else f"must be {what} >= {lo}")
+    return _field(default, Spec(msg, lo=lo, hi=hi, integer=True, even=even), doc)
+
+
+#: a name used in a path (the default run folder is results/<scenario>/<policy>/seed=<s>)
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.+-]*"
+
+
+def path_name(default: Any = MISSING, doc: str = "") -> Any:
+    """A name that becomes part of a folder name: letters, digits, ``_ . + -``, not starting
+    with a dot or a separator (no ``/``, no ``..``), at most 100 characters."""
+    spec = Spec("must be a name of letters, digits and _ . + - (at most 100, not starting with . or -; "
+                "it names a folder under results/)", pattern=NAME_PATTERN, required="must not be empty")
+    return _field(default, spec, doc)
 
 
 def choice(default: Any, options: tuple, doc: str = "", allow_empty: bool = False) -> Any:
@@ -221,7 +253,7 @@ class MeasureSpec:
     #: smallest size class that can use the measure
     min_size_class: str = choice("micro", SIZE_CLASSES)
     #: first calendar year the technology can be bought
-    available_from_year: int = 2000
+    available_from_year: int = year(2000)
     #: technical capability (0-1) a firm needs to implement it without outside help
     complexity_share: float = share(0.3)
     #: hidden costs (search, disruption, management time) as a share of capex
@@ -297,25 +329,30 @@ class NetworkConfig:
     Barabasi-Albert with ``scale_free_m`` ties per new firm."""
 
     kind: str = choice("cluster", NETWORK_KINDS)
-    small_world_k: int = count(6, lo=2, even=True)
+    #: ring neighbours per firm; at most 1,000 (the ties of a million firms already take ~8 GB
+    #: at that degree, and no firm follows more than a thousand others)
+    small_world_k: int = count(6, lo=2, hi=1000, even=True)
     rewire_share: float = share(0.1)
-    scale_free_m: int = count(3, lo=1)
-    #: supply links each firm has to customers (mean, Poisson)
-    supply_links_per_firm: float = nonneg(2.0)
-    #: partnership links within the firm's cluster association (mean, Poisson)
-    partner_links_per_member: float = nonneg(3.0)
-    #: knowledge links to random firms of the region (mean, Poisson)
-    random_links_per_firm: float = nonneg(1.0)
+    #: ties per new firm; at most 1,000 (as ``small_world_k``)
+    scale_free_m: int = count(3, lo=1, hi=1000)
+    #: supply links each firm has to customers (mean, Poisson); at most 1,000 per firm (no
+    #: plant supplies a thousand firms of its own cluster on average; the ties are kept in memory)
+    supply_links_per_firm: float = between(0.0, 1000.0, 2.0)
+    #: partnership links within the firm's cluster association (mean, Poisson); at most 1,000
+    partner_links_per_member: float = between(0.0, 1000.0, 3.0)
+    #: knowledge links to random firms of the region (mean, Poisson); at most 1,000
+    random_links_per_firm: float = between(0.0, 1000.0, 1.0)
     #: probability that a large firm sets an emissions target for its suppliers
     supplier_target_share_of_large: float = share(0.2)
 
 
 @dataclass
 class ScenarioConfig:
-    name: str = MISSING
+    name: str = path_name(MISSING, "names the run folder results/<scenario>/<policy>/seed=<s>")
     description: str = ""
     source: str = ""
-    currency_year: int = 2023
+    #: the year of the USD figures (prices, capex)
+    currency_year: int = year(2023)
     sectors: List[SectorSpec] = field(default_factory=list)
     clusters: List[ClusterSpec] = field(default_factory=list)
     #: share of firms in each size class (micro, small, medium, large)
@@ -378,9 +415,12 @@ class CostShareConfig:
     """Cost-share programme: pre-assessments, then co-funded projects under a yearly quota."""
 
     enabled: bool = False
-    assessments_per_yr: int = count(50, allowed="must be >= 0")
-    #: projects per programme year (the last repeats)
-    quota_projects_per_yr: List[int] = each([10], Spec("must be >= 0", lo=0, integer=True))
+    #: pre-assessments a year; at most 1,000,000 (more than the firms of any cluster: a year's
+    #: assessments are drawn among the firms)
+    assessments_per_yr: int = count(50, hi=1_000_000)
+    #: projects per programme year (the last repeats); each at most 1,000,000 (as assessments)
+    quota_projects_per_yr: List[int] = each([10], Spec("must be an integer in [0, 1,000,000]", lo=0,
+                                                       hi=1_000_000, integer=True))
     copay_share: float = share(0.5)
     max_grant_per_project_usd: float = nonneg(4000.0, unit="USD", allow_inf=True)
     budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
@@ -389,12 +429,16 @@ class CostShareConfig:
     hidden_cost_relief_share: float = share(0.5)
     sectors: List[str] = field(default_factory=lambda: ["all"])
     size_classes: List[str] = each(["micro", "small", "medium"], _size_choices())
-    start_year: int = count(0, doc="0 = scenario start year")
+    #: first programme year; 0 = the run's start year. When enabled: from YEARS_BEFORE_START
+    #: years before the run's start to its end (rule_instrument_years)
+    start_year: int = year(0, zero_means="the run's start year")
 
 
 @dataclass
 class CarbonPriceConfig:
     enabled: bool = False
+    #: first year of the price (it grows from then on). When enabled: from YEARS_BEFORE_START
+    #: years before the run's start to its end (rule_instrument_years)
     start_year: int = year(2025)
     price_usd_per_t_co2: float = nonneg(0.0, unit="USD/t CO2")
     growth_usd_per_t_co2_per_yr: float = nonneg(0.0, unit="USD/t CO2/yr")
@@ -415,8 +459,10 @@ class GreenLoanConfig:
 @dataclass
 class WorkshopsConfig:
     enabled: bool = False
-    workshops_per_yr: int = count(4, allowed="must be >= 0")
-    firms_per_workshop: int = count(21, allowed="must be >= 0")
+    #: at most 10,000 a year (about 27 a day, every day: more than any programme's staff can hold)
+    workshops_per_yr: int = count(4, hi=10_000)
+    #: at most 10,000 participants (a conference hall's capacity)
+    firms_per_workshop: int = count(21, hi=10_000)
     #: probability that a participant becomes aware of each applicable measure
     awareness_lift_share: float = share(0.6)
     #: share of hidden costs a participant no longer faces
@@ -430,16 +476,19 @@ class WorkshopsConfig:
 @dataclass
 class TrainingConfig:
     enabled: bool = False
-    courses_per_yr: int = count(1, allowed="must be >= 0")
-    consultants_per_course: int = count(15, allowed="must be >= 0")
-    projects_per_consultant_per_yr: int = count(4, allowed="must be >= 0")
+    #: at most 1,000 courses a year (about three a day)
+    courses_per_yr: int = count(1, hi=1000)
+    #: at most 1,000 graduates per course (a large lecture hall)
+    consultants_per_course: int = count(15, hi=1000)
+    #: at most 1,000 projects per consultant a year (about three a working day)
+    projects_per_consultant_per_yr: int = count(4, hi=1000)
     cost_per_course_usd: float = nonneg(60000.0, unit="USD")
     budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
 
 
 @dataclass
 class PolicyConfig:
-    name: str = MISSING
+    name: str = path_name(MISSING, "names the run folder results/<scenario>/<policy>/seed=<s>")
     description: str = ""
     capex_subsidy: CapexSubsidyConfig = field(default_factory=CapexSubsidyConfig)
     cost_share: CostShareConfig = field(default_factory=CostShareConfig)
@@ -489,9 +538,13 @@ class BehaviourConfig:
 class Config:
     """Root of a run's configuration."""
 
-    #: seed of the run's one random Generator (numpy needs it >= 0)
-    seed: int = count(0)
-    n_firms: int = count(3000, lo=1)
+    #: seed of the run's one random Generator: numpy needs it >= 0; at most 2**63 - 1 so it fits
+    #: the int64 columns of tables that record it (and every launcher's integer parsing)
+    seed: int = count(0, hi=2**63 - 1, allowed="must be an integer in [0, 2**63 - 1]")
+    #: firms in the population; at most 1,000,000,000 (more than all the firms on Earth, ~330
+    #: million). What this machine can hold is checked with an estimate before the run
+    #: (sim.compose.rule_memory), usually far below this bound
+    n_firms: int = count(3000, lo=1, hi=1_000_000_000)
     start_year: int = year(2025)
     #: months of a run are stored as int16, hence the upper bound
     end_year: int = _field(2050, Spec("must be a year <= 2300", hi=2300, integer=True))
@@ -518,7 +571,10 @@ def _check_scalar(key: str, v: Any, spec: Optional[Spec]) -> None:
     spec = spec or FINITE
     if spec.required and not (v.strip() if isinstance(v, str) else v):
         raise ConfigError(key, v, spec.required)
-    if spec.options is not None:
+    if spec.pattern is not None:
+        if not isinstance(v, str) or len(v) > 100 or not re.fullmatch(spec.pattern, v):
+            raise ConfigError(key, v, spec.allowed)
+    elif spec.options is not None:
         if not (spec.allow_empty and v == "") and v not in spec.options:
             raise ConfigError(key, v, spec.allowed)
     elif spec.lo is not None or spec.hi is not None or spec.integer:
@@ -700,15 +756,28 @@ def rule_inputs(cfg: Config) -> None:
         raise ConfigError("scenario.edges_csv", sc.edges_csv, "needs scenario.firms_csv (edges refer to the firms' ids)")
 
 
+def rule_instrument_years(cfg: Config) -> None:
+    """An enabled instrument's start year lies in a window around the run: no more than
+    :data:`YEARS_BEFORE_START` years before its start (a price or a programme already in force),
+    no later than its end (else it never acts). ``cost_share.start_year = 0`` = the run's start."""
+    lo, hi = cfg.start_year - YEARS_BEFORE_START, cfg.end_year
+    for name in ("carbon_price", "cost_share"):
+        inst = getattr(cfg.policy, name)
+        if inst.enabled and inst.start_year != 0 and not lo <= inst.start_year <= hi:
+            raise ConfigError(f"policy.{name}.start_year", inst.start_year,
+                              f"must be a year in [{lo}, {hi}] (from {YEARS_BEFORE_START} years before "
+                              f"start_year to end_year{'; or 0 = start_year' if name == 'cost_share' else ''})")
+
+
 RULES: tuple[Callable[[Config], None], ...] = (
-    rule_years, rule_sectors, rule_clusters, rule_trajectories, rule_measures, rule_policy, rule_inputs,
+    rule_years, rule_instrument_years, rule_sectors, rule_clusters, rule_trajectories, rule_measures, rule_policy, rule_inputs,
 )
 
 
 # ---------------------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------------------
-def check_keys(node: Any, cls: type = None, prefix: str = "") -> None:
+def check_keys(node: Any, cls: type = None, prefix: str = "", where: str = "sim/params.py") -> None:
     """Raise :class:`ConfigError` for a key of the composed ``node`` that the schema does not
     declare (e.g. ``+policy.capex_subsidy.extra=1``)."""
     import typing
@@ -720,17 +789,17 @@ def check_keys(node: Any, cls: type = None, prefix: str = "") -> None:
         child = node._get_node(k)
         if k not in hints:
             value = OmegaConf.to_container(child) if OmegaConf.is_config(child) else child._value()
-            raise ConfigError(key, value, "unknown key (not in the schema; see sim/params.py)")
+            raise ConfigError(key, value, f"unknown key (not in the schema; see {where})")
         t = hints[k]
         args = typing.get_args(t)
         if dataclasses.is_dataclass(t) and isinstance(child, DictConfig):
-            check_keys(child, t, key + ".")
+            check_keys(child, t, key + ".", where)
         elif args and dataclasses.is_dataclass(args[-1]):
             items = child.items() if isinstance(child, DictConfig) else enumerate(child) if isinstance(child, ListConfig) else ()
             for i, el in items:
                 if isinstance(el, DictConfig):
                     name = el.get("name") if "name" in el else i
-                    check_keys(el, args[-1], f"{key}[{name}].")
+                    check_keys(el, args[-1], f"{key}[{name}].", where)
 
 
 def to_config(cfg: DictConfig | Config) -> Config:

@@ -22,11 +22,11 @@ BAD = [
     ("measures.catalogue.0.source=''", "measures.catalogue[motors_vsd].source", "cite"),
     ("scenario=atlantis", "scenario=atlantis", "unknown scenario"),
     ("policy=free_money", "policy=free_money", "unknown policy"),
-    ("n_firms=0", "n_firms", ">= 1"),
+    ("n_firms=0", "n_firms", "[1, 1,000,000,000]"),
     ("n_firms=abc", "n_firms", "abc"),
     ("nonsense_key=3", "nonsense_key", "not in"),
     ("scenario.network.kind=hypercube", "scenario.network.kind", "must be one of"),
-    ("seed=-1", "seed", "must be an integer >= 0"),
+    ("seed=-1", "seed", "must be an integer in [0, 2**63 - 1]"),
     ("policy.carbon_price.price_usd_per_t_co2=inf", "policy.carbon_price.price_usd_per_t_co2", "(finite)"),
     ("+policy.capex_subsidy.extra=1", "policy.capex_subsidy.extra", "unknown key"),
 ]
@@ -117,3 +117,71 @@ def test_an_interrupted_write_never_looks_complete(tmp_path, monkeypatch):
         write_run(out, res, "x: 2\n")
     assert not is_complete(out)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+# issue 13: every value checked before anything is created; Hydra's own errors name the key
+BAD_13 = [
+    (["policy.carbon_price.start_year=1000"], "policy.carbon_price.start_year = 1000", "between 1900 and 2200"),
+    (["policy.cost_share.start_year=1500"], "policy.cost_share.start_year = 1500", "0 = the run's start year"),
+    (["policy=carbon_price", "policy.carbon_price.start_year=1960"], "policy.carbon_price.start_year = 1960",
+     "from 50 years before start_year to end_year"),
+    (["policy=incentive_package", "policy.cost_share.start_year=2060"], "policy.cost_share.start_year = 2060",
+     "or 0 = start_year"),
+    (["seed=9223372036854775808"], "seed = 9223372036854775808", "[0, 2**63 - 1]"),
+    (["behaviour.terms.peer_risk=2"], "behaviour.terms.peer_risk = 2", "must be true or false"),
+    (["policy.capex_subsidy.enabled=yes"], "policy.capex_subsidy.enabled = 'yes'", "must be true or false"),
+    (["n_firms=true"], "n_firms = True", "must be a number"),
+    (["policy={}"], "policy = {}", "must name a policy: one of carbon_price, incentive_package, none"),
+    (["scenario.prices_usd_per_mwh.electricity.points={}"], "scenario.prices_usd_per_mwh.electricity.points = {}",
+     "needs at least one entry"),
+    (["policy=null"], "policy = None", "must name a policy"),
+    (["policy.capex_subsidy.subsidy_share=["], "policy.capex_subsidy.subsidy_share = '['", "cannot be parsed"),
+    (["n_firms=${n_firms}"], "n_firms = '${n_firms}'", "Recursive interpolation"),
+    (["seed=${oc.env:UNSET_CFG13_VARIABLE}"], "seed = '${oc.env:UNSET_CFG13_VARIABLE}'", "not found"),
+    (["policy.name=../../../somewhere"], "policy.name = '../../../somewhere'", "names a folder under results/"),
+    (["scenario.name=a/b"], "scenario.name = 'a/b'", "names a folder under results/"),
+    (["n_firms=1000000000"], "n_firms = 1000000000", "GB of memory"),
+    (["n_firms=1000000001"], "n_firms = 1000000001", "[1, 1,000,000,000]"),
+    (["scenario.network.supply_links_per_firm=inf"], "scenario.network.supply_links_per_firm = inf", "[0, 1000]"),
+    (["scenario.network.random_links_per_firm=5000"], "scenario.network.random_links_per_firm = 5000.0", "[0, 1000]"),
+    (["policy.workshops.workshops_per_yr=100000000"], "policy.workshops.workshops_per_yr = 100000000", "[0, 10,000]"),
+    (["policy.cost_share.quota_projects_per_yr=[5,2000000]"], "policy.cost_share.quota_projects_per_yr[1] = 2000000",
+     "[0, 1,000,000]"),
+    (["scenario.currency_year=20230"], "scenario.currency_year = 20230", "between 1900 and 2200"),
+    (["+scenario.programmes.cleaner_production_centre.bogus=1"],
+     "scenario.programmes.cleaner_production_centre.bogus = 1", "unknown key"),
+    (["scenario=bajio_cpi", "scenario.programmes.cleaner_production_centre.enabled=2"],
+     "scenario.programmes.cleaner_production_centre.enabled = 2", "must be true or false"),
+]
+
+
+@pytest.mark.parametrize("overrides,head,allowed", BAD_13, ids=[" ".join(b[0]) for b in BAD_13])
+def test_issue13_bad_values_are_one_line_naming_the_key(tmp_path, overrides, head, allowed):
+    out = tmp_path / "run"
+    extra = [] if any(o.startswith("n_firms") for o in overrides) else ["n_firms=100"]
+    p = run_cli(*overrides, *extra, "end_year=2026", f"hydra.run.dir={out}")
+    assert p.returncode == 2, p.stderr
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    assert lines[0].startswith(f"error: {head}:") and allowed in lines[0], lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["policy.name=../../somewhere", "scenario.name=../../somewhere"])
+def test_a_name_cannot_move_the_default_run_folder_out_of_results(tmp_path, name):
+    """No hydra.run.dir: the default results/<scenario>/<policy>/seed=<s> is what a name would move."""
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    p = run_cli(name, "n_firms=100", "end_year=2026", cwd=work)
+    assert p.returncode == 2, p.stderr
+    assert len([l for l in p.stderr.splitlines() if l.strip()]) == 1, p.stderr
+    assert [str(x.relative_to(tmp_path)) for x in tmp_path.rglob("*")] == ["a", "a/b"]
+
+
+def test_a_new_programme_with_default_parameters_is_still_allowed():
+    """`+scenario.programmes.<name>={}` adds an entry (not a no-op merge): not refused."""
+    from conftest import make_config
+
+    cfg = make_config("+scenario.programmes.net_zero_tracker={}")
+    assert "net_zero_tracker" in cfg.scenario.programmes

@@ -103,7 +103,13 @@ def test_every_declared_bound_is_checked(base, key, spec):
     ("behaviour.customer_pressure_per_yr", -math.inf, "must be a number >= 0 (finite)"),
     ("measures.catalogue[*].capex_change_per_yr", 0.6, "must be in [-0.5, 0.5]"),
     ("scenario.risk_aversion_mean", 1.0, "must be in (0, 1)"),
-    ("seed", -1, "must be an integer >= 0"),
+    ("seed", -1, "must be an integer in [0, 2**63 - 1]"),
+    ("seed", 2**63, "must be an integer in [0, 2**63 - 1]"),
+    ("n_firms", 10**9 + 1, "must be an integer in [1, 1,000,000,000]"),
+    ("policy.cost_share.start_year", 1500, "must be a year between 1900 and 2200 (or 0 = the run's start year)"),
+    ("scenario.network.supply_links_per_firm", 1e4, "must be in [0, 1000]"),
+    ("policy.workshops.firms_per_workshop", 10**6, "must be an integer in [0, 10,000]"),
+    ("policy.name", "../../../somewhere", P.dataclasses.fields(P.PolicyConfig)[0].metadata["spec"].allowed),
 ])
 def test_bad_values_name_full_key_value_and_what_is_allowed(base, key, value, allowed):
     cfg = copy.deepcopy(base)
@@ -213,3 +219,37 @@ def test_every_shipped_config_is_valid_and_restates_no_default():
             found += [f"{f.name}: {k}" for k in restated({k: v for k, v in d.items() if k != "scenario"}, P.Config, "")]
             found += [f"{f.name}: {k}" for k in restated(d.get("scenario"), P.ScenarioConfig, "scenario.")]
     assert not found, found
+
+
+def test_memory_rule_refuses_a_population_beyond_available_memory(base):
+    """rule_memory (sim.compose): estimate vs available memory, one line with both figures."""
+    from sim.compose import estimated_memory_bytes, rule_memory
+
+    cfg = copy.deepcopy(base)
+    cfg.n_firms, cfg.start_year, cfg.end_year = 1_000_000, 2025, 2026
+    assert 0.9e9 < estimated_memory_bytes(cfg) < 1.1e9  # measured: 960 MB peak at 1,000,000 firms, 2 years
+    rule_memory(cfg, available=4e9)
+    with pytest.raises(ConfigError) as err:
+        rule_memory(cfg, available=0.5e9)
+    msg = str(err.value)
+    assert msg.startswith("n_firms = 1000000: needs about 1.0 GB") and "0.5 GB available" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("override,message", [
+    ("behaviour.terms.risk=1", "behaviour.terms.risk = 1: must be true or false"),
+    ("write_firm_panel=no", "write_firm_panel = 'no': must be true or false"),
+    ("end_year=false", "end_year = False: must be a number (int), not true/false"),
+    ("measures=null", "measures = None: must name a measures"),
+    ("scenario.size_share=[", "scenario.size_share = '[': cannot be parsed"),
+])
+def test_overrides_are_checked_against_the_declared_type(override, message):
+    from sim.compose import compose
+
+    with pytest.raises(ConfigError) as err:
+        compose([override])
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_valid_booleans_and_interpolations_pass():
+    cfg = make_config("behaviour.terms.risk=false", "write_firm_panel=true", "n_firms=${oc.env:UNSET_CFG13,250}")
+    assert cfg.behaviour.terms.risk is False and cfg.n_firms == 250
