@@ -31,7 +31,7 @@ from .errors import BadInput, report_bad_input
 from .params import Config, ConfigError, check_keys, register_configs, to_config, validate
 
 __all__ = ["BadInput", "ConfigError", "compose", "check", "load", "bad_input", "report_bad_input",
-           "one_line", "expand_overrides", "with_searchpath", "CONFIG_DIR", "REPO_DIR", "EXPERIMENTS_DIR"]
+           "one_line", "expand_overrides", "override_axes", "with_searchpath", "CONFIG_DIR", "REPO_DIR", "EXPERIMENTS_DIR"]
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = str(REPO_DIR / "configs")
@@ -322,10 +322,15 @@ def load_both(overrides: list[str]) -> tuple[DictConfig, Config]:
         return cfg, check(to_config(cfg))
 
 
-def expand_overrides(overrides: list[str]) -> list[list[str]]:
-    """The override lists of every job a (multi)run would launch (sweeps expanded)."""
-    parsed = [parse_override(o) for o in overrides]
-    axes = []
+def override_axes(overrides: list[str]) -> list[list[str]]:
+    """The axes of a (multi)run as lists of ``key=value`` strings: one axis per key (a sweep
+    ``k=a,b`` is an axis of its values; a later override of the same key wins, as in Hydra);
+    Hydra's own overrides (``hydra.*``) are left out."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    with bad_input():
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    axes: dict[str, list[str]] = {}
     for o in parsed:
         if o.is_hydra_override():
             continue
@@ -333,8 +338,14 @@ def expand_overrides(overrides: list[str]) -> list[list[str]]:
         if o.is_sweep_override():
             vals = list(o.sweep_string_iterator())
             if not vals:
-                raise BadInput(f"{key}: empty sweep range")
-            axes.append([f"{key}={v}" for v in vals])
+                raise BadInput(f"{key}: empty sweep range ({o.input_line})")
+            axes[key] = [f"{key}={v}" for v in vals]
         else:
-            axes.append([o.input_line])
+            axes[key] = [o.input_line]
+    return list(axes.values())
+
+
+def expand_overrides(overrides: list[str]) -> list[list[str]]:
+    """The override lists of every job a (multi)run would launch (sweeps expanded)."""
+    axes = override_axes(overrides)
     return [list(c) for c in itertools.product(*axes)] if axes else [[]]

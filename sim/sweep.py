@@ -24,34 +24,13 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from .compose import CONFIG_DIR, REPO_DIR, BadInput, bad_input, check, compose, load_both, one_line
+from .compose import CONFIG_DIR, REPO_DIR, BadInput, bad_input, check, compose, load_both, one_line, override_axes
 
 
 # -- job expansion ------------------------------------------------------------------------------
-def sweep_axes(overrides: list[str]) -> list[list[str]]:
-    """Axes of a sweep as lists of ``key=value`` strings (one axis per key, the later wins)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    with bad_input():
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    axes: dict[str, list[str]] = {}
-    for o in parsed:
-        if o.is_hydra_override():
-            continue
-        key = o.get_key_element()
-        if o.is_sweep_override():
-            vals = list(o.sweep_string_iterator())
-            if not vals:
-                raise BadInput(f"{key}: empty sweep range ({o.input_line})")
-            axes[key] = [f"{key}={v}" for v in vals]
-        else:
-            axes[key] = [o.input_line]
-    return list(axes.values())
-
-
 def n_jobs(overrides: list[str]) -> int:
     n = 1
-    for a in sweep_axes(overrides):
+    for a in override_axes(overrides):
         n *= len(a)
     return n
 
@@ -155,7 +134,7 @@ def preflight_sweep(overrides: list[str]) -> int:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     params, launcher, hcfg = _sweeper_or_bad_input([o for o in overrides if "," not in o or o.startswith("hydra")])
-    axes = sweep_axes([f"{k}={v}" for k, v in params.items()] + _job_overrides(overrides))
+    axes = override_axes([f"{k}={v}" for k, v in params.items()] + _job_overrides(overrides))
     first = [a[0] for a in axes]
     groups = _groups()
     parser = OverridesParser.create()
