@@ -50,7 +50,8 @@ OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs")
 
 
 from .compose import BadInput, bad_input, load_both, report_bad_input
-from .gather import DamagedRun, check_output_dir, read_summary, read_table
+from .gather import DamagedRun, read_summary, read_table
+from .outputs import check_output_dir
 
 
 @dataclass

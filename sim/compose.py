@@ -326,10 +326,7 @@ def override_axes(overrides: list[str]) -> list[list[str]]:
     """The axes of a (multi)run as lists of ``key=value`` strings: one axis per key (a sweep
     ``k=a,b`` is an axis of its values; a later override of the same key wins, as in Hydra);
     Hydra's own overrides (``hydra.*``) are left out."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    with bad_input():
-        parsed = OverridesParser.create().parse_overrides(overrides)
+    parsed = [parse_override(o) for o in overrides]  # a parse error names its key
     axes: dict[str, list[str]] = {}
     for o in parsed:
         if o.is_hydra_override():

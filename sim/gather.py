@@ -23,19 +23,16 @@ A damaged run folder (a truncated parquet file, an empty or invalid ``summary.js
 to re-run it; the rest are gathered. Nothing usable left: one line, exit code 2. The output
 location is checked (writable, not a folder) before anything is read.
 
-This module also holds the helpers the other result readers share (:mod:`sim.report`,
+This module also holds the readers the other result commands share (:mod:`sim.report`,
 :mod:`sim.compare`, :mod:`sim.sensitivity`): :func:`read_summary` / :func:`read_table`
-(raising :class:`DamagedRun`), :func:`check_output_file` / :func:`check_output_dir` (up-front
-writability, :class:`BadInput`) and :func:`strict_json` (no NaN/Infinity in JSON written).
+(raising :class:`DamagedRun`). Output locations are checked by :mod:`sim.outputs`; JSON is
+written strict by :func:`sim.results.strict_json`.
 """
 from __future__ import annotations
 
 import argparse
-import errno
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +40,7 @@ import pandas as pd
 import yaml
 
 from .errors import BadInput, report_bad_input
+from .outputs import check_output_file
 from .results import is_complete, strict_json
 
 #: columns of timeseries.parquet that are monthly flows (summed to a year); the rest are stocks
@@ -182,52 +180,6 @@ def nothing_usable(root: Path, damaged: list[DamagedRun], key: str = "sweep_dir"
     n = len(damaged) - 1
     more = f" (and {n} more damaged run folder{'s' if n > 1 else ''})" if n else ""
     return BadInput(f"{key} = {str(root)!r}: no usable run: {damaged[0]}{more}")
-
-
-# -- output locations, checked before any work -----------------------------------------------------
-def _nearest_existing(path: Path) -> Path:
-    p = Path(os.path.abspath(path))
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    return p
-
-
-def _probe_writable(folder: Path) -> str | None:
-    """None if a file can be created in ``folder`` (tried and removed), else the reason."""
-    try:
-        fd, name = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
-    except OSError as exc:
-        return exc.strerror or errno.errorcode.get(exc.errno, str(exc))
-    os.close(fd)
-    os.unlink(name)
-    return None
-
-
-def check_output_dir(path: Path, key: str = "out", _shown: Path | None = None) -> Path:
-    """``path`` can be (or become) a writable folder: not a file, not under a file, its nearest
-    existing ancestor writable. Creates nothing; :class:`BadInput` (one line) otherwise."""
-    path = Path(path)
-    shown = str(_shown or path)
-    if path.exists() and not path.is_dir():
-        raise BadInput(f"{key} = {shown!r}: {str(path)!r} is an existing file, not a folder; choose another location")
-    anc = _nearest_existing(path)
-    if not anc.is_dir():
-        raise BadInput(f"{key} = {shown!r}: {str(anc)!r} is a file, a folder cannot be made under it; choose another location")
-    why = _probe_writable(anc)
-    if why:
-        raise BadInput(f"{key} = {shown!r}: cannot write in {str(anc)!r} ({why}); choose a writable location")
-    return path
-
-
-def check_output_file(path: Path, key: str = "--out") -> Path:
-    """``path`` can be written as a file: not a folder, its folder can be made and written."""
-    path = Path(path)
-    if path.is_dir():
-        raise BadInput(f"{key} = {str(path)!r}: is a folder; give a file name")
-    check_output_dir(path.parent, key=key, _shown=path)
-    if path.exists() and not os.access(path, os.W_OK):
-        raise BadInput(f"{key} = {str(path)!r}: the existing file is not writable; choose another location")
-    return path
 
 
 def _flatten(d, prefix=""):

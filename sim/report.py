@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import BadInput, report_bad_input
-from .gather import DamagedRun, check_output_dir, nothing_usable, read_summary, read_table, skipped
+from .gather import DamagedRun, nothing_usable, read_summary, read_table, skipped
+from .outputs import check_output_dir
 
 BASELINE = "none"
 #: summary.json keys the report reads

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from .compose import (CONFIG_DIR, EXPERIMENTS_DIR, REPO_DIR, SEARCHPATH_OVERRIDE, BadInput,  # noqa: F401
                       compose, expand_overrides, load, report_bad_input, with_searchpath)
 from .job import run_model  # noqa: F401 - the entry point, also importable from here
+from .outputs import check_run_dir, run_dir
 from .params import register_configs
 
 log = logging.getLogger("sim.run")
@@ -44,7 +44,7 @@ _FLAGS_WITH_VALUE = ("--config-name", "-cn", "--config-path", "-cp", "--config-d
 def preflight(argv: list[str]) -> int:
     """Compose and check every job of the command line; raise :class:`BadInput` on the first
     bad one (a multirun: :func:`sim.sweep.preflight_sweep`), including its output folder
-    (:func:`check_output_dir`; too little free space raises
+    (:func:`sim.outputs.check_run_dir`; too little free space raises
     :class:`~sim.results.OutputFault`). Returns the number of runs."""
     overrides, skip_next = [], False
     for a in argv:
@@ -66,95 +66,11 @@ def preflight(argv: list[str]) -> int:
     for job in jobs:
         cfg = load(job)
         out = run_dir(job + hydra_overrides)
-        check_output_dir(out.path, out.root, out.pattern_keys)
+        check_run_dir(out.path, out.root, out.pattern_keys)
         from .results import check_free_space
 
         check_free_space(out.path, cfg)  # OutputFault: exit 1, nothing created
     return len(jobs)
-
-
-# -- output folders ----------------------------------------------------------------------------
-class OutputDir:
-    """A job's output folder, the results root it must stay in (None: an absolute folder the
-    user chose) and the values interpolated into its pattern (``{key: value}``)."""
-
-    def __init__(self, path: Path, root: Path | None, pattern_keys: dict[str, str]):
-        self.path, self.root, self.pattern_keys = path, root, pattern_keys
-
-
-_INTERP = re.compile(r"\$\{([^}]+)\}")
-
-
-def output_dir_of(hcfg, dir_key: str, subdir: str | None = None) -> OutputDir:
-    """The folder of ``hydra.<dir_key>`` in a config composed with its ``hydra`` node (plus
-    ``subdir``); its root is the pattern's literal part before the first interpolation."""
-    from omegaconf import OmegaConf
-
-    group, key = dir_key.split(".")
-    pattern = str(OmegaConf.to_container(hcfg.hydra[group], resolve=False)[key])
-    with _bad_input():
-        path = Path(str(OmegaConf.select(hcfg, f"hydra.{dir_key}")))
-    if subdir:
-        path = path / subdir
-    keys = {}
-    for k in _INTERP.findall(pattern):
-        try:
-            keys[k] = str(OmegaConf.select(hcfg, k))
-        except Exception:  # noqa: BLE001 - resolvers (now:...) are not keys
-            pass
-    literal = pattern.split("${", 1)[0]
-    root = None if os.path.isabs(pattern) else Path(literal if "${" not in pattern else literal.rpartition("/")[0] or ".")
-    return OutputDir(path, root, keys)
-
-
-def run_dir(overrides: list[str]) -> OutputDir:
-    """The output folder of a single run (``hydra.run.dir`` composed with ``overrides``)."""
-    from .compose import compose
-
-    with _bad_input():
-        hcfg = compose(list(overrides), return_hydra_config=True)
-    return output_dir_of(hcfg, "run.dir")
-
-
-def _bad_input():
-    from .compose import bad_input
-
-    return bad_input()
-
-
-def output_dir_problem(path: Path) -> str | None:
-    """What keeps ``path`` from being a run folder (None: fine): an existing file, a file on
-    the way, a read-only file system, an immutable or unwritable folder. Nothing is created."""
-    p = Path(os.path.abspath(path))
-    if p.exists() and not p.is_dir():
-        return "is an existing file, not a folder"
-    a = p
-    while not a.exists() and a != a.parent:
-        a = a.parent
-    if not a.is_dir():
-        return f"{a} is a file, not a folder"
-    if not os.access(a, os.W_OK | os.X_OK):
-        try:
-            ro = bool(os.statvfs(a).f_flag & os.ST_RDONLY)
-        except OSError:
-            ro = False
-        what = "the folder" if a == p else f"its parent {a}"
-        return f"{what} is on a read-only file system" if ro else f"{what} is not writable (permissions or immutable)"
-    return None
-
-
-def check_output_dir(path: Path, root: Path | None, pattern_keys: dict[str, str] | None = None) -> None:
-    """Raise :class:`BadInput` (one line naming the folder and what is wrong) when ``path``
-    cannot be a run folder, or leaves its results ``root`` (e.g. ``policy.name=../x``)."""
-    if root is not None:
-        r, p = os.path.normpath(os.path.abspath(root)), os.path.normpath(os.path.abspath(path))
-        if p != r and not p.startswith(r.rstrip(os.sep) + os.sep):
-            bad = [f"{k} = {v!r}" for k, v in (pattern_keys or {}).items() if ".." in v or v.startswith("/")]
-            raise BadInput(f"{'; '.join(bad) or 'output folder'}: the run folder {path} would leave the results folder "
-                           f"{root}/; use a plain name (letters, digits, - _ .) or an absolute hydra.run.dir")
-    problem = output_dir_problem(path)
-    if problem:
-        raise BadInput(f"output folder {path}: {problem} (choose another with hydra.run.dir=... or hydra.sweep.dir=...)")
 
 
 # -- the Hydra task --------------------------------------------------------------------------

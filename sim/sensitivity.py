@@ -38,7 +38,8 @@ METHODS = ("morris", "sobol")
 
 
 from .compose import BadInput, bad_input, compose, load, report_bad_input
-from .gather import DamagedRun, check_output_dir, read_summary
+from .gather import DamagedRun, read_summary
+from .outputs import check_output_dir
 
 
 def load_space(path: Path) -> dict:

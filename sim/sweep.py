@@ -180,16 +180,16 @@ def job_subdirs(hcfg: DictConfig, axes: list[list[str]]) -> list[str] | None:
 def check_sweep_dirs(hcfg: DictConfig, axes: list[list[str]]) -> None:
     """The sweep folder and every job's folder must be usable (not a file, not under a file,
     writable) and inside the sweep folder's results root: :class:`BadInput` otherwise."""
-    from .run import check_output_dir, output_dir_of
+    from .outputs import check_run_dir, output_dir_of
 
     sweep = output_dir_of(hcfg, "sweep.dir")
-    check_output_dir(sweep.path, sweep.root, sweep.pattern_keys)
+    check_run_dir(sweep.path, sweep.root, sweep.pattern_keys)
     try:
         subs = job_subdirs(hcfg, axes)
     except Exception:  # noqa: BLE001 - an unusual subdir pattern: the sweep folder is checked
         subs = None
     for sub in subs or []:
-        check_output_dir(sweep.path / sub, sweep.path)
+        check_run_dir(sweep.path / sub, sweep.path)
 
 
 def _sweeper_or_bad_input(fixed: list[str]):

@@ -236,7 +236,7 @@ def test_compare_validates_every_seed_before_creating_its_folder(tmp_path, seeds
     assert rc == 2
     line = _one_line(capsys.readouterr().err)
     bad = [s for s in json.loads(seeds) if s < 0][0]
-    assert f"seed = {bad}" in line and ">= 0" in line
+    assert f"seed = {bad}" in line and "must be an integer in [0," in line
     assert not out.exists()
 
 
