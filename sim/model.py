@@ -172,6 +172,8 @@ class ClusterModel(mesa.Model):
         self.collect_data()  # monthly reporters
         if self.month + 1 >= self.n_months:
             self.running = False
+            for m in self.mechanisms:  # the run is over: final settlements
+                m.end(self.engine)
 
     def run(self) -> None:
         while self.running:
@@ -231,9 +233,7 @@ class ClusterModel(mesa.Model):
         """Firms whose investment review falls in this month decide (firm i reviews in the
         months t with t % interval == i % interval). A pre-assessed firm takes up its
         programme offer at its next review, within the offer's 12 months."""
-        interval = self.behaviour.review_interval_months
-        g = self.month % interval
-        idx = np.arange(g, self.n_firms, interval)
+        idx = self.engine.review_group()
         draws = self.awareness_draws.exponential((len(idx), self.catalogue.k))
         batch = decision.decide(self, idx, draws)  # information term first, then the others
         self.firms.last_review_month[idx] = self.month

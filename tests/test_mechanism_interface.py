@@ -119,3 +119,18 @@ def test_programme_parameters_are_checked_by_the_generic_validator(override, key
     with pytest.raises(ConfigError, match=key) as err:
         check(to_config(cfg))
     assert str(err.value).startswith("scenario.programmes.") and "\n" not in str(err.value)
+
+
+def test_end_is_called_once_after_the_last_month():
+    calls = []
+
+    class Probe(AuditVouchers):
+        def end(self, engine):
+            calls.append((engine.month, engine.n_months))
+
+    m = _model("policy=none", "+scenario.programmes.test_audit_vouchers.audits_per_yr=1")
+    probe = next(x for x in m.mechanisms if isinstance(x, AuditVouchers))
+    probe.__class__ = Probe
+    m.run()
+    m.step()  # a step after the end does nothing
+    assert calls == [(m.n_months - 1, m.n_months)]

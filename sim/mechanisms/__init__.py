@@ -22,6 +22,7 @@ interface: read-only state and named actions; never the model's arrays):
 - ``available(engine)``                     None or [K] bool: measures that can be bought now
 - ``after_adoptions(engine, batch)``        after the month's adoptions took effect
 - ``end_month(engine)``                     after emissions accounting
+- ``end(engine)``                           once, after the last month (final settlements)
 - ``monthly_row(engine)`` / ``summary(engine)``  reporters (time-series columns; the summary's
                                              ``programmes.<name>``)
 
@@ -99,6 +100,7 @@ class Mechanism(mesa.Agent):
     def available(self, engine): return None
     def after_adoptions(self, engine, batch): ...
     def end_month(self, engine): ...
+    def end(self, engine): ...
     def monthly_row(self, engine) -> dict: return {}
     def summary(self, engine) -> dict: return {}
 
