@@ -25,7 +25,7 @@ import sim.viz.network_view  # noqa: F401
 from sim.viz.network_view import firm_at
 
 from sim.viz.i18n import LANG_NAMES, LANGS, date, t
-from sim.viz.inspector import firm_report, largest_emitter
+from sim.viz.inspector import firm_report, largest_emitter, report_html
 from sim.viz.levers import GROUPS, LEVERS, policies, scenarios
 from sim.viz.rooms import REGISTRY, RoomError
 from sim.compose import BadInput
@@ -370,8 +370,7 @@ def Inspector(sim: Simulation, L: str, selected, tick=None):
             return
         with sim.lock:
             rep = firm_report(sim.model, int(fid), L)
-        solara.HTML(unsafe_innerHTML=_table([{"": k, " ": v} for k, v in rep["facts"].items()]))
-        solara.HTML(unsafe_innerHTML=_table(rep["table"], "sim-explain"))
+        solara.HTML(unsafe_innerHTML=report_html(rep, L), style={"max-width": "100%", "overflow-wrap": "anywhere"})
 
 
 @solara.component
