@@ -359,8 +359,8 @@ def NetworkPanel(sim: Simulation, L: str, selected, tick=None):
 @solara.component
 def Inspector(sim: Simulation, L: str, selected, tick=None):
     n = sim.model.n_firms
-    with solara.Card(t(L, "inspector_title"), classes=["sim-inspector"]):
-        with solara.Row():
+    with solara.Card(t(L, "inspector_title"), classes=["sim-inspector"], style={"overflow-wrap": "anywhere", "min-width": "0"}):
+        with solara.Row(style={"flex-wrap": "wrap"}):
             solara.InputInt(t(L, "firm_id"), value=selected)
             solara.Button(t(L, "firm_largest"), on_click=lambda: selected.set(largest_emitter(sim.model)), text=True)
         solara.Text(t(L, "firm_id_help", max=n - 1), style={"font-size": "12px", "color": "#555"})
