@@ -438,23 +438,177 @@ def _first_in_firm_among(firm: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+#: what the firm inspector says of each (firm, measure) pair, in order of precedence: the
+#: first that holds is its status (``explain``)
+STATUSES = ("adopted", "not_applicable", "not_available", "not_aware", "not_worth_it", "cannot_finance",
+            "cannot_implement", "would_adopt")
+#: the barrier (``behaviour.terms``) behind each blocking status
+STATUS_TERM = {"not_aware": "information", "not_worth_it": "economics", "cannot_finance": "capital",
+               "cannot_implement": "skills"}
+
+
+def min_grant_usd(tm: Terms, r: int, k: int) -> float:
+    """The smallest whole-dollar grant that makes pair (r, k) worth it by ``Terms.npv``
+    (NPV > 0): about -NPV, since a grant adds one-for-one; searched on whole dollars so that
+    the float32 arithmetic of ``Terms.npv`` agrees (g gives NPV > 0, g - 1 does not)."""
+    npv_at = lambda g: float(tm.npv(float(g))[r, k])
+    if npv_at(0.0) > 0:
+        return 0.0
+    g = float(np.floor(-float(tm.npv()[r, k]))) + 1.0
+    lo, hi = g, g  # widen until npv(lo - 1) <= 0 < npv(hi), then bisect on whole dollars
+    step = 1.0
+    while npv_at(hi) <= 0:
+        hi += step
+        step *= 2
+    step = 1.0
+    while lo > 1 and npv_at(lo - 1) > 0:
+        lo = max(lo - step, 1.0)
+        step *= 2
+    lo -= 1  # npv(lo) <= 0 (or lo = 0)
+    while hi - lo > 1:
+        mid = np.floor((lo + hi) / 2)
+        if npv_at(mid) > 0:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def terms_at_carbon_price(model, firms, usd_per_t: float, covered: bool = True) -> Terms:
+    """The decision terms ``terms(model, firms)`` re-computed as if the carbon price were
+    ``usd_per_t`` and covered the firms (``covered``); the model is left as it was."""
+    gov = model.gov
+    price, covers = gov.carbon_price_usd_per_t, gov.carbon_price_covers
+    try:
+        gov.carbon_price_usd_per_t = float(usd_per_t)
+        cov = covers.copy()
+        cov[np.atleast_1d(np.asarray(firms))] = covered
+        gov.carbon_price_covers = cov
+        return terms(model, firms)
+    finally:
+        gov.carbon_price_usd_per_t, gov.carbon_price_covers = price, covers
+
+
+def carbon_price_covers(model, firm: int) -> bool:
+    """Whether a carbon price applies to the firm: the current price's coverage, or with no
+    price now, the coverage of the ``carbon_price`` instrument (its ``min_size_class``)."""
+    gov = model.gov
+    if gov.carbon_price_usd_per_t > 0:
+        return bool(gov.carbon_price_covers[firm])
+    cp = model.instruments.get("carbon_price")
+    return bool(cp is not None and getattr(cp, "covers", None) is not None and cp.covers[firm])
+
+
+def min_carbon_price_usd_per_t(model, firm: int, k: int, tm: Terms | None = None, limit: float = 1e5) -> float | None:
+    """The smallest whole USD/t carbon price at which measure ``k`` is worth it for ``firm``
+    (NPV without support > 0), or None when no price can do it (the measure avoids no scope-1
+    CO2, the firm is not covered, or it takes more than ``limit``). The NPV is linear in the
+    price: NPV(p) = NPV(p0) + (p - p0) * abated scope-1 t/yr * annuity; the whole-dollar
+    answer is checked by re-computing the terms at p and p - 1 (``terms_at_carbon_price``)."""
+    if not carbon_price_covers(model, firm):
+        return None
+    tm = terms(model, [firm]) if tm is None else tm
+    K = model.catalogue.k
+    s1 = float((model.state32[[firm]] @ model.c32.weights)[0, 2 * K + k])
+    ann = float(tm.annuity[0, k])
+    p0 = float(model.gov.carbon_price_usd_per_t)
+    if not s1 > 0 or not ann > 0:
+        return None
+    npv0 = float(tm.npv()[0, k])
+    if npv0 > 0:
+        return p0
+    p = float(np.floor(p0 - npv0 / (s1 * ann))) + 1.0
+    if p > limit:
+        return None
+    npv_at = lambda q: float(terms_at_carbon_price(model, firm, q).npv()[0, k])
+    for _ in range(64):  # float32 rounding: step to the smallest whole price that works
+        if npv_at(p) <= 0:
+            p += 1.0
+        elif p - 1 >= p0 and npv_at(p - 1) > 0:
+            p -= 1.0
+        else:
+            return p if p <= limit else None
+    return None
+
+
+def _offers_for(model, firm: int, ks: np.ndarray, tm: Terms) -> dict:
+    """The engine's offers and verdict for the pairs (firm, ks) as at a review now
+    (``_ranked``: the best grant any channel offers, a green loan on the rest, NPV with that
+    support, each term, the firm's budget spent most profitable first); measure -> dict."""
+    if len(ks) == 0:
+        return {}
+    v = np.empty((len(ks), 7))
+    v[:, C_CAPEX], v[:, C_NET], v[:, C_ANN] = tm.capex[0, ks], tm.net_value[0, ks], tm.annuity[0, ks]
+    v[:, C_HIDDEN], v[:, C_REFF], v[:, C_FUNDS] = tm.hidden[0, ks], tm.r_eff[0, ks], tm.funds[0]
+    v[:, C_SKILLED] = tm.skilled[0, ks]
+    p, instrument, grant, loan, npv_s, ok_plain, programme_ta, want = _ranked(
+        model, np.full(len(ks), firm, np.int64), np.asarray(ks, np.int64), v)
+    sw = model.behaviour.terms
+    # a channel that funds one project per firm funds only its first (most profitable)
+    # wanted measure; the others are re-decided without that grant (``_allocate_offers``)
+    lost = np.zeros(len(want), bool)
+    for code, g in enumerate(model.gov.grant_instruments, start=1):
+        if g.one_per_firm:
+            mask = want & (instrument == code)
+            lost |= mask & ~_first_in_firm_among(p.firm, mask)
+    if lost.any():
+        grant, instrument = np.where(lost, 0.0, grant), np.where(lost, NONE, instrument)
+        programme_ta = programme_ta & ~lost
+        gl = model.instruments["green_loan"]
+        loan = np.where(lost, gl.offer(model.engine, p.firm, p.capex - grant, p.r_eff), loan)
+        npv_s = np.where(lost, _npv(p, grant, loan), npv_s)
+        again = _passes(p, sw, grant, loan, programme_ta | model.consultants.available)
+        want = np.where(lost, again, want)
+        if sw.capital:
+            want = want & group_prefix_ok(p.firm, np.where(want, p.capex - grant - loan, 0.0), p.funds)
+    out, spent = {}, 0.0
+    for i in range(len(p.firm)):
+        cost = p.capex[i] - grant[i] - loan[i]
+        worth = npv_s[i] > 0 or not sw.economics
+        fits = p.capex[i] - grant[i] <= p.funds[i] + loan[i] or not sw.capital
+        able = bool(p.skilled[i] or programme_ta[i] or model.consultants.available)
+        out[int(p.measure[i])] = dict(
+            grant_usd=float(grant[i]), loan_usd=float(loan[i]), npv_with_support_usd=float(npv_s[i]),
+            instrument=int(instrument[i]), worth=bool(worth), fits=bool(fits), able=able, want=bool(want[i]),
+            needs_consultant=bool(not p.skilled[i] and not programme_ta[i]),
+            missing_usd=float(max(cost - (p.funds[i] - spent), 0.0)))
+        if want[i]:
+            spent += cost
+    return out
+
+
+def next_review_month(model, firm: int) -> int:
+    """The next month (after the current one) in which ``firm`` reviews its investments."""
+    n = model.behaviour.review_interval_months
+    m = model.month + 1
+    return m + (firm - m) % n
+
+
 def explain(model, firm: int) -> list[dict]:
-    """For one firm, every measure with the value of each decision term and which term is
-    decisive (for the firm inspector)."""
+    """For one firm, every measure with the value of each decision term, its ``status`` (the
+    first of ``STATUSES`` that holds, from the terms and offers the engine would use at a
+    review now) and ``change``: what would change it (computed: the grant and the carbon
+    price that would make it worth it, the missing funds, a consultant, information)."""
     ft, cat, b = model.firms, model.catalogue, model.behaviour
+    firm = int(firm)
     idx = np.array([firm])
     tm = terms(model, idx)
     npvs = tm.npv()
-    ab = model.abatement_t_per_yr(np.repeat(idx, cat.k), np.arange(cat.k))
+    K = cat.k
+    basis = (model.state32[idx] @ model.c32.weights)[0, K:2 * K]
+    ab = model.abatement_t_per_yr(np.repeat(idx, K), np.arange(K))
+    funds = float(tm.funds[0])
+    adopted, applicable = ft.adopted[firm], ft.applicable[firm] & (basis > 0)
+    considered = applicable & ~adopted & model.available & (ft.aware[firm] | (not b.terms.information))
+    offers = _offers_for(model, firm, np.flatnonzero(considered), tm)
     rows = []
     for k, name in enumerate(cat.names):
         row = {"measure": name, "label": cat.labels[k], "applicable": bool(ft.applicable[firm, k]),
                "available": bool(model.available[k]), "aware": bool(ft.aware[firm, k]),
-               "adopted": bool(ft.adopted[firm, k])}
+               "adopted": bool(adopted[k]), "change": {}}
         if row["applicable"] and row["available"]:
             capex = float(tm.capex[0, k])
             npv = float(npvs[0, k])
-            funds = float(tm.funds[0])
             row.update(
                 capex_usd=capex, saving_usd_per_yr=float(tm.saving[0, k]), abatement_t_per_yr=float(ab[k]),
                 effective_rate_per_yr=float(tm.r_eff[0, k]), hidden_cost_usd=float(tm.hidden[0, k]), npv_usd=npv,
@@ -464,9 +618,36 @@ def explain(model, firm: int) -> list[dict]:
                 capital_ok=capex <= funds or not b.terms.capital,
                 skills_ok=bool(tm.skilled[0, k]),
             )
-            blocking = [t for t in ("information", "economics", "capital", "skills") if not row[f"{t}_ok"]]
-            row["decisive"] = ", ".join(blocking) if blocking else ("adopted" if row["adopted"] else "would adopt at its next review (without support)")
+        o = offers.get(k)
+        if o is not None:
+            row.update(offer_grant_usd=o["grant_usd"], offer_loan_usd=o["loan_usd"],
+                       npv_with_support_usd=o["npv_with_support_usd"], needs_consultant=o["needs_consultant"],
+                       economics_ok=o["worth"], capital_ok=o["fits"], skills_ok=o["able"])
+        if adopted[k]:
+            status = "adopted"
+        elif not applicable[k]:
+            status = "not_applicable"
+        elif not model.available[k]:
+            status = "not_available"
+            yr = int(cat.available_from_year[k])
+            row["change"] = {"available_from_year": yr} if yr > model.year else {"infrastructure": True}
+        elif o is None:
+            status = "not_aware"
+            row["change"] = {"information": True}
+        elif not o["worth"]:
+            status = "not_worth_it"
+            row["change"] = {"grant_usd": min_grant_usd(tm, 0, k),
+                             "carbon_price_usd_per_t": min_carbon_price_usd_per_t(model, firm, k, tm)}
+        elif not o["fits"] or (o["able"] and not o["want"]):
+            status = "cannot_finance"
+            row["change"] = {"missing_usd": max(float(np.ceil(o["missing_usd"])), 1.0)}
+        elif not o["able"]:
+            status = "cannot_implement"
+            row["change"] = {"consultant": True}
         else:
-            row["decisive"] = "not applicable" if not row["applicable"] else "not yet available"
+            status = "would_adopt"
+            row["change"] = {"review_month": next_review_month(model, firm)}
+        row["status"] = status
+        row["decisive"] = STATUS_TERM.get(status, status)
         rows.append(row)
     return rows

@@ -201,9 +201,13 @@ def test_inspector_explains_a_firm_in_the_chosen_language():
     en, es = firm_report(sim.model, fid, "en"), firm_report(sim.model, fid, "es")
     assert en["facts"]["Firm id"] == str(fid) and es["facts"]["Id de la empresa"] == str(fid)
     assert en["facts"]["Sector"] == sim.model.firm_agents[fid].sector.replace("_", " ")
-    assert en["table"] and all("Decisive terms" in r for r in en["table"])
+    assert en["table"] and all("What would change it" in r for r in en["table"])
+    assert all("Qué la haría cambiar" in r for r in es["table"])
     adopted = sim.model.firm_agents[fid].adopted
     assert sum(r["Status"] == "adopted" for r in en["table"]) == len(adopted)
+    assert sum(r["Estado"] == "adoptada" for r in es["table"]) == len(adopted)
+    # an adopted measure is only "adopted" (it used to be explained as "not worth it")
+    assert all(r["What would change it"] == "—" for r in en["table"] if r["Status"] == "adopted")
 
 
 # ---------------------------------------------------------------------------- rooms

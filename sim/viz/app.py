@@ -25,7 +25,7 @@ import sim.viz.network_view  # noqa: F401
 from sim.viz.network_view import firm_at
 
 from sim.viz.i18n import LANG_NAMES, LANGS, date, t
-from sim.viz.inspector import firm_report, largest_emitter
+from sim.viz.inspector import firm_report, largest_emitter, report_html
 from sim.viz.levers import GROUPS, LEVERS, policies, scenarios
 from sim.viz.rooms import REGISTRY, RoomError
 from sim.compose import BadInput
@@ -359,8 +359,8 @@ def NetworkPanel(sim: Simulation, L: str, selected, tick=None):
 @solara.component
 def Inspector(sim: Simulation, L: str, selected, tick=None):
     n = sim.model.n_firms
-    with solara.Card(t(L, "inspector_title"), classes=["sim-inspector"]):
-        with solara.Row():
+    with solara.Card(t(L, "inspector_title"), classes=["sim-inspector"], style={"overflow-wrap": "anywhere", "min-width": "0"}):
+        with solara.Row(style={"flex-wrap": "wrap"}):
             solara.InputInt(t(L, "firm_id"), value=selected)
             solara.Button(t(L, "firm_largest"), on_click=lambda: selected.set(largest_emitter(sim.model)), text=True)
         solara.Text(t(L, "firm_id_help", max=n - 1), style={"font-size": "12px", "color": "#555"})
@@ -370,8 +370,7 @@ def Inspector(sim: Simulation, L: str, selected, tick=None):
             return
         with sim.lock:
             rep = firm_report(sim.model, int(fid), L)
-        solara.HTML(unsafe_innerHTML=_table([{"": k, " ": v} for k, v in rep["facts"].items()]))
-        solara.HTML(unsafe_innerHTML=_table(rep["table"], "sim-explain"))
+        solara.HTML(unsafe_innerHTML=report_html(rep, L), style={"max-width": "100%", "overflow-wrap": "anywhere"})
 
 
 @solara.component
