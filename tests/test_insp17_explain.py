@@ -149,7 +149,7 @@ def test_plain_words_in_both_languages_with_plurals(sim):
     nw_es = next(x for x in es["measures"] if x["status"] == "not_worth_it")
     assert nw_en["change_text"].startswith("a grant of US$ ") and "would make it worth it" in nw_en["change_text"]
     assert nw_es["change_text"].startswith("una subvención de US$ ")
-    assert i18n.tn("en", "change_review", 1) == "nothing: it reviews its investments in 1 month"
+    assert i18n.tn("en", "change_review", 1) == "nothing, if nothing changes: it reviews its investments in 1 month"
     assert i18n.tn("es", "change_review", 3).endswith("3 meses")
     assert i18n.tn("es", "change_review", 1).endswith("1 mes")
     html = report_html(en, "en")
