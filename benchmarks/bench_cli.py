@@ -146,15 +146,30 @@ def child(argv: list[str]) -> None:
 
     sys.argv = [str(ROOT / "sim" / "run.py"), *argv]
     sys.path.insert(0, str(ROOT))
-    code = 0
+    code, real_exit, fast = 0, os._exit, False
+
+    class _FastExit(BaseException):
+        pass
+
+    def fast_exit(c):  # the command may skip the interpreter's teardown: note it, then do the same
+        raise _FastExit(c)
+
+    os._exit = fast_exit
     try:
         runpy.run_module("sim.run", run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         code = exc.code or 0
+    except _FastExit as exc:
+        code, fast = exc.args[0], True
     clock._tick()
     out = {"t_start_monotonic": t_start, "t_end_monotonic": time.monotonic(), "code": code,
            "phases": clock.t, "counts": clock.n}
     Path(os.environ["BENCH_CLI_OUT"]).write_text(json.dumps(out) + "\n")
+    os._exit = real_exit
+    if fast:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        real_exit(code)
 
 
 # -- the parent ---------------------------------------------------------------------------------
