@@ -307,11 +307,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    import gc
-
-    # this process composes configs (OmegaConf: many small objects) and builds one model: a
-    # young-generation collection every 50,000 allocations instead of 700 (~0.1 s of a run)
-    gc.set_threshold(50_000, 20, 100)
     from sim.run import main as _main  # one module instance
 
     _main()
