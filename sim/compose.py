@@ -112,17 +112,66 @@ def compose(overrides: list[str], return_hydra_config: bool = False) -> DictConf
     from hydra import compose as hydra_compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    from omegaconf import open_dict, read_write
+
     parsed = check_overrides(overrides)
     register_configs()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            cfg = hydra_compose(config_name="config", overrides=with_searchpath(overrides),
-                                return_hydra_config=return_hydra_config)
+            cfg = hydra_compose(config_name="config", overrides=with_searchpath(overrides), return_hydra_config=True)
     finally:
         GlobalHydra.instance().clear()
+    check_config_files(dict(cfg.hydra.runtime.choices))
+    if not return_hydra_config:  # as Hydra's own compose does
+        with read_write(cfg), open_dict(cfg):
+            del cfg["hydra"]
     check_no_op_mappings(cfg, parsed)
     return cfg
+
+
+def check_config_files(choices: dict) -> None:
+    """The YAML files a run composes (``group -> option``) give booleans as true/false and
+    numbers as numbers: the structured schema would turn ``enabled: 2`` into true silently.
+    :class:`ConfigError` naming the key and the file."""
+    import yaml
+
+    for group, option in choices.items():
+        if group.startswith("hydra") or not option:
+            continue
+        for base in (Path(CONFIG_DIR), EXPERIMENTS_DIR):
+            f = base / group / f"{option}.yaml"
+            if f.is_file():
+                break
+        else:
+            continue
+        text = f.read_text(encoding="utf-8")
+        directive = [ln.split()[-1] for ln in text.splitlines()[:5] if ln.startswith("# @package")]
+        package = directive[0] if directive and directive[0] not in ("_group_",) else group.replace("/", ".")
+        package = "" if package == "_global_" else package
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # Hydra reported it already
+        for key, value in _leaves(data, package):
+            if isinstance(value, str) and "${" in value:
+                continue
+            t = schema_type(key)
+            if t is bool and not isinstance(value, bool):
+                raise ConfigError(key, value, f"must be true or false (in {f})")
+            if t in (int, float) and isinstance(value, bool):
+                raise ConfigError(key, value, f"must be a number ({t.__name__}), not true/false (in {f})")
+
+
+def _leaves(data, prefix: str):
+    """(dotted key, value) of every leaf of nested mappings (lists are leaves)."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if k == "defaults" and not prefix:
+                continue
+            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+    elif prefix:
+        yield prefix, data
 
 
 # -- the overrides themselves: what Hydra would accept but mean nothing, or convert silently ----

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
@@ -253,3 +254,30 @@ def test_overrides_are_checked_against_the_declared_type(override, message):
 def test_valid_booleans_and_interpolations_pass():
     cfg = make_config("behaviour.terms.risk=false", "write_firm_panel=true", "n_firms=${oc.env:UNSET_CFG13,250}")
     assert cfg.behaviour.terms.risk is False and cfg.n_firms == 250
+
+
+@pytest.mark.parametrize("body, key, value", [
+    ("capex_subsidy:\n  enabled: 2\n", "policy.capex_subsidy.enabled", 2),
+    ("capex_subsidy:\n  enabled: 'yes'\n", "policy.capex_subsidy.enabled", "yes"),
+    ("capex_subsidy:\n  budget_usd: true\n", "policy.capex_subsidy.budget_usd", True),
+])
+def test_booleans_and_numbers_written_in_config_files_are_checked(tmp_path, monkeypatch, body, key, value):
+    """A YAML file the run composes cannot give ``2`` for a boolean (the structured schema
+    would turn it into true) nor true/false for a number: one line naming key and file."""
+    from sim import compose as compose_mod
+
+    (tmp_path / "policy").mkdir()
+    f = tmp_path / "policy" / "mine.yaml"
+    f.write_text("name: mine\n" + body)
+    monkeypatch.setattr(compose_mod, "CONFIG_DIR", str(tmp_path))
+    with pytest.raises(ConfigError) as err:
+        compose_mod.check_config_files({"policy": "mine", "hydra/launcher": "local"})
+    assert str(err.value).startswith(f"{key} = {value!r}:") and str(f) in str(err.value)
+
+
+def test_shipped_config_files_pass_the_file_check():
+    from sim import compose as compose_mod
+
+    for group in ("scenario", "policy", "measures"):
+        for f in sorted((Path(compose_mod.CONFIG_DIR) / group).glob("*.yaml")):
+            compose_mod.check_config_files({group: f.stem})
