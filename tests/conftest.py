@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,18 @@ def run_cli(*args: str, cwd: Path | str = REPO, module: str = "sim.run", timeout
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@contextmanager
+def tmpfs(path: Path, size: str = "200k", ro: bool = False):
+    """A small tmpfs at ``path`` (root only; the test is skipped otherwise); unmounted on
+    exit. For disk-full and read-only file-system tests."""
+    path.mkdir(parents=True, exist_ok=True)
+    opts = f"size={size}" + (",ro" if ro else "")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {r.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], capture_output=True)

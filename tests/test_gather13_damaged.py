@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import tmpfs
+
 from sim import compare as compare_mod
 from sim import gather as gather_mod
 from sim import report as report_mod
@@ -155,15 +157,8 @@ def test_the_command_line_prints_one_line_and_no_traceback(sweep, module):
 @pytest.fixture
 def readonly_dir(tmp_path):
     """A folder on a read-only tmpfs (root only); skipped where mounting is not permitted."""
-    d = tmp_path / "ro"
-    d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(d)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs here: {r.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "ro", size="1m", ro=True) as d:
         yield d
-    finally:
-        subprocess.run(["umount", str(d)], check=False)
 
 
 def _bad_out(kind: str, tmp_path: Path, request) -> Path:

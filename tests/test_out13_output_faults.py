@@ -10,12 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from conftest import tmpfs
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ("n_firms=100", "end_year=2026")
@@ -41,20 +42,6 @@ def assert_one_line(r, code: int, *words: str) -> str:
     for w in words:
         assert w in lines[0], lines[0]
     return lines[0]
-
-
-@contextmanager
-def tmpfs(path: Path, size: str = "200k", ro: bool = False):
-    """A small tmpfs at ``path`` (root only; skip otherwise); unmounted on exit."""
-    path.mkdir(parents=True, exist_ok=True)
-    opts = f"size={size}" + (",ro" if ro else "")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {r.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", str(path)], capture_output=True)
 
 
 def complete_looking(d: Path) -> bool:
@@ -158,7 +145,6 @@ def test_the_task_turns_an_io_error_into_a_noted_failure(tmp_path, monkeypatch):
     with the folder and one line, and no folder is left behind."""
     import sim.run as run
     import sim.results as results
-    from conftest import make_config  # noqa: F401 - conftest on the path
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
 
