@@ -10,9 +10,13 @@ measure, finds it worth it at its own effective discount rate with the network's
 the most generous grant on offer) and can finance it. A final investment decision (FID)
 on a new phase is taken when committed flow not yet covered by planned capacity reaches
 ``min_throughput_per_yr``; the phase is
-sized to that flow plus ``capacity_headroom_share`` and operates ``lead_time_yr`` years
-later. While spare operating capacity remains, the measures are available to every firm
-(open access); when it is booked, connections wait for the next phase.
+sized to that flow plus ``capacity_headroom_share``. It first needs its permits
+(``permitting_yr``: e.g. an EPA Class VI permit for CO2 injection wells), then is built
+(``lead_time_yr``), then ramps up: in its k-th operating year it offers
+``ramp_up_share_by_year[k]`` of its capacity (the last entry from then on; injection wells,
+compression trains and connections come on line in stages). While spare operating capacity
+remains, the measures are available to every firm (open access); when it is booked,
+connections wait for the ramp-up or the next phase.
 
 Pooled commitment (the cluster coordinates a joint FID, as Porthos in Rotterdam did with
 its four anchor emitters) counts every committed firm together. Without it
@@ -51,9 +55,14 @@ class SharedInfrastructure(Mechanism):
         measures: List[str] = field(default_factory=list)
         #: committed flow that justifies a final investment decision on a phase (t/yr or MWh/yr)
         min_throughput_per_yr: float = 1.0e6
-        #: years from FID to operation
+        #: years from the decision to the permits (e.g. EPA Class VI for CO2 storage wells); 0 = none
+        permitting_yr: int = 0
+        #: years of construction, from the permits (final investment decision) to first operation
         lead_time_yr: int = 3
-        #: first year a FID can be taken
+        #: share of a phase's capacity offered in its 1st, 2nd, ... operating year (last one
+        #: holds afterwards); [1.0] = full capacity at once
+        ramp_up_share_by_year: List[float] = field(default_factory=lambda: [1.0])
+        #: first year the cluster can decide to develop a phase (apply for its permits)
         earliest_fid_year: int = 2024
         #: spare capacity built on top of the committed flow, share
         capacity_headroom_share: float = 0.25
@@ -79,8 +88,12 @@ class SharedInfrastructure(Mechanism):
                 raise ConfigError(f"{key}.measures", m, "a hydrogen network serves measures that add hydrogen (adds_carrier: hydrogen)")
         if not params.min_throughput_per_yr > 0:
             raise ConfigError(f"{key}.min_throughput_per_yr", params.min_throughput_per_yr, "must be a number > 0")
-        if params.lead_time_yr < 0:
-            raise ConfigError(f"{key}.lead_time_yr", params.lead_time_yr, "must be an integer >= 0")
+        for name in ("permitting_yr", "lead_time_yr"):
+            if getattr(params, name) < 0:
+                raise ConfigError(f"{key}.{name}", getattr(params, name), "must be an integer >= 0")
+        ramp = list(params.ramp_up_share_by_year)
+        if not ramp or any(not 0 < r <= 1 for r in ramp) or any(b < a for a, b in zip(ramp, ramp[1:])):
+            raise ConfigError(f"{key}.ramp_up_share_by_year", ramp, "must be a non-decreasing list of shares in (0, 1]")
         if params.capacity_headroom_share < 0:
             raise ConfigError(f"{key}.capacity_headroom_share", params.capacity_headroom_share, "must be >= 0")
         if params.tariff_usd_per_unit < 0:
@@ -132,8 +145,18 @@ class SharedInfrastructure(Mechanism):
             return float((engine.scope1_rate[c] * cap / np.maximum(1.0 - cap, 1e-9)).sum())
         return float(ft.energy_mwh_per_yr[c, HYDROGEN].sum())
 
+    def ramp_share(self, years_operating: int) -> float:
+        """Share of a phase's capacity offered in its ``years_operating``-th year (0 = first)."""
+        ramp = self.params.ramp_up_share_by_year
+        return float(ramp[min(years_operating, len(ramp) - 1)])
+
     def capacity(self, year: int, operating_only: bool = True) -> float:
-        return float(sum(p["capacity"] for p in self.phases if (p["operating_year"] <= year or not operating_only)))
+        """Capacity offered in ``year`` (phases operating, each at its ramp-up share), or with
+        ``operating_only=False`` the full capacity of every phase decided so far."""
+        if not operating_only:
+            return float(sum(p["capacity"] for p in self.phases))
+        return float(sum(p["capacity"] * self.ramp_share(year - p["operating_year"])
+                         for p in self.phases if p["operating_year"] <= year))
 
     def operating(self, year: int) -> bool:
         return self.capacity(year) > 0
@@ -184,8 +207,9 @@ class SharedInfrastructure(Mechanism):
             gap = eligible + self.connected_flow - self.capacity(year, operating_only=False)
             if gap >= self.params.min_throughput_per_yr:
                 self.phases.append({
-                    "fid_year": year,
-                    "operating_year": year + self.params.lead_time_yr,
+                    "decision_year": year,
+                    "fid_year": year + self.params.permitting_yr,  # permits granted, construction starts
+                    "operating_year": year + self.params.permitting_yr + self.params.lead_time_yr,
                     "capacity": gap * (1.0 + self.params.capacity_headroom_share),
                 })
         self.history[year] = {
@@ -234,6 +258,7 @@ class SharedInfrastructure(Mechanism):
             "measures": list(self.params.measures),
             "pooled_commitment": self.pooled(engine),
             "phases": [dict(p) for p in self.phases],
+            "first_decision_year": self.phases[0]["decision_year"] if self.phases else None,
             "first_fid_year": self.phases[0]["fid_year"] if self.phases else None,
             "first_operating_year": min((p["operating_year"] for p in self.phases), default=None),
             "first_operating_month": self.first_operating_month,

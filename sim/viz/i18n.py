@@ -371,6 +371,7 @@ NAMES_ES: dict[str, dict[str, str]] = {
         "carbon_capture": "Captura de carbono",
         "fleet_electrification": "Electrificación de flotas",
         "carbon_capture_high_purity": "Captura de CO₂ de proceso concentrado",
+        "carbon_capture_refinery_hydrogen_plant": "Captura de CO₂ en la planta de hidrógeno de la refinería",
         "electrified_high_temp_heat": "Electrificación del calor de alta temperatura",
         "electrolytic_hydrogen": "Hidrógeno electrolítico en lugar de reformado de metano",
         "hydrogen_dri_steel": "Reducción directa del hierro con hidrógeno",
