@@ -3,7 +3,9 @@
 A scenario gives each carrier's price (USD/MWh) and CO2 emission factor (t CO2/MWh of final
 energy; for electricity the grid's factor, scope 2) as a few {year: value} points with their
 source; here they become dense ``[year, carrier]`` tables, linearly interpolated between
-points and held flat outside them.
+points and held flat outside them. Hydrogen can instead be priced from the scenario's own
+electricity price (``hydrogen_cost_usd_per_mwh``), and energy zones (regions of a
+multi-country scenario) get paths of their own (``zone_paths``).
 """
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import CARRIERS, ScenarioConfig, TrajectoryConfig
+from .params import CARRIERS, HydrogenCostConfig, ScenarioConfig, TrajectoryConfig
 
 #: carriers whose emissions are the firm's own (scope 1); electricity is scope 2
 SCOPE1_CARRIERS = np.array([c != "electricity" for c in CARRIERS])
 ELECTRICITY = CARRIERS.index("electricity")
 NATURAL_GAS = CARRIERS.index("natural_gas")
+HYDROGEN = CARRIERS.index("hydrogen")
 
 
 def interpolate(traj: TrajectoryConfig, years: np.ndarray) -> np.ndarray:
@@ -25,6 +28,51 @@ def interpolate(traj: TrajectoryConfig, years: np.ndarray) -> np.ndarray:
     xs = np.array([p[0] for p in pts], dtype=float)
     ys = np.array([p[1] for p in pts], dtype=float)
     return np.interp(years.astype(float), xs, ys)
+
+
+def _points(points: dict, years: np.ndarray) -> np.ndarray:
+    """{year: value} points at ``years`` (linear, flat outside)."""
+    pts = sorted((int(y), float(v)) for y, v in points.items())
+    return np.interp(years.astype(float), [p[0] for p in pts], [p[1] for p in pts])
+
+
+def capital_recovery_factor(rate_per_yr: float, lifetime_yr: float) -> float:
+    """Yearly payment per USD of capital over ``lifetime_yr`` at ``rate_per_yr``."""
+    if rate_per_yr <= 0:
+        return 1.0 / lifetime_yr
+    return rate_per_yr / (1.0 - (1.0 + rate_per_yr) ** -lifetime_yr)
+
+
+def hydrogen_cost_usd_per_mwh(electricity_usd_per_mwh: np.ndarray, years: np.ndarray, h: HydrogenCostConfig) -> np.ndarray:
+    """Levelised cost of hydrogen from grid-connected electrolysis, USD per MWh of hydrogen
+    (LHV), each year:
+
+        electricity price * e  +  capex * (CRF + O&M share) * e / full-load hours * 1000  +  delivery
+
+    with e = MWh of electricity per MWh of hydrogen and capex in USD per kW of electric
+    input (a kW runs ``full_load_hours`` kWh a year and makes ``full_load_hours / e`` kWh of
+    hydrogen)."""
+    e = _points(h.electricity_mwh_per_mwh_h2, years)
+    capex = _points(h.capex_usd_per_kw, years)
+    fixed = capex * (capital_recovery_factor(h.discount_rate_per_yr, h.lifetime_yr) + h.om_share_of_capex_per_yr)
+    return np.asarray(electricity_usd_per_mwh) * e + fixed * e * 1000.0 / h.full_load_hours_per_yr + h.delivery_usd_per_mwh
+
+
+def zone_paths(sc: ScenarioConfig, base: "EnergyPaths", prices: dict, grid_ef: TrajectoryConfig | None) -> tuple[np.ndarray, np.ndarray]:
+    """[years, C] price and emission-factor paths of an energy zone: the scenario's paths with
+    the carriers in ``prices`` ({carrier: TrajectoryConfig}) and the grid factor ``grid_ef``
+    (None or no points: the scenario's) replaced; with hydrogen priced from electricity
+    (``scenario.hydrogen_from_electricity``), the zone's hydrogen follows its own electricity
+    price unless the zone gives hydrogen a path of its own."""
+    years = base.years
+    price, ef = base.price_usd_per_mwh.copy(), base.ef_t_co2_per_mwh.copy()
+    for c, traj in prices.items():
+        price[:, CARRIERS.index(c)] = interpolate(traj, years)
+    if grid_ef is not None and grid_ef.points:
+        ef[:, ELECTRICITY] = interpolate(grid_ef, years)
+    if sc.hydrogen_from_electricity.enabled and "hydrogen" not in prices:
+        price[:, HYDROGEN] = hydrogen_cost_usd_per_mwh(price[:, ELECTRICITY], years, sc.hydrogen_from_electricity)
+    return price, ef
 
 
 @dataclass(frozen=True)
@@ -40,4 +88,6 @@ class EnergyPaths:
         years = np.arange(start_year, end_year + 1)
         price = np.stack([interpolate(sc.prices_usd_per_mwh[c], years) for c in CARRIERS], axis=1)
         ef = np.stack([interpolate(sc.emission_factors_t_co2_per_mwh[c], years) for c in CARRIERS], axis=1)
+        if sc.hydrogen_from_electricity.enabled:
+            price[:, HYDROGEN] = hydrogen_cost_usd_per_mwh(price[:, ELECTRICITY], years, sc.hydrogen_from_electricity)
         return cls(years, price, ef)

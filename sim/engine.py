@@ -17,7 +17,8 @@ act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier'
           (the skills barrier's consultant pool), :meth:`set_carbon_price`,
           :meth:`set_customer_pressure`, :meth:`set_supplier_targets`, :meth:`add_ties`,
           :meth:`add_grants` (a grant channel the decision asks for offers),
-          :meth:`report_spending` (public money, by name), :meth:`define_regions` and
+          :meth:`report_spending` (public money, by name), :meth:`define_regions`,
+          :meth:`set_energy_zones` (regional prices and grid factors) and
           :meth:`declare` (facts for other mechanisms, who never look each other up)
 events    :meth:`subscribe` to ``adoption`` (month, batch), ``assessment`` (month, firms,
           source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
@@ -156,6 +157,16 @@ class Engine:
     def ef(self) -> np.ndarray:
         """[C] emission factors this year, t CO2/MWh."""
         return _read_only(self._m.ef)
+
+    def price_of(self, firms=None) -> np.ndarray:
+        """[R, C] this year's energy prices each of ``firms`` (index array; None = all) pays,
+        USD/MWh: its energy zone's (:meth:`set_energy_zones`), the scenario's where none."""
+        return _read_only(self._m.zone_rows(self._m.price_by_zone, firms))
+
+    def ef_of(self, firms=None) -> np.ndarray:
+        """[R, C] this year's emission factors each of ``firms`` (None = all) faces, t CO2/MWh
+        (its energy zone's grid factor; the scenario's where no zone)."""
+        return _read_only(self._m.zone_rows(self._m.ef_by_zone, firms))
 
     @property
     def valuation(self):
@@ -364,6 +375,25 @@ class Engine:
         if old is not None and (old[0] != names or not np.array_equal(old[1], of_firm)):
             raise ValueError(f"regions {level!r} are already declared, with other regions")
         store[level] = (names, _read_only(of_firm))
+
+    def set_energy_zones(self, names, of_firm: np.ndarray, price_usd_per_mwh: np.ndarray,
+                         ef_t_co2_per_mwh: np.ndarray) -> None:
+        """Regional energy prices and grid factors: ``of_firm`` ([N] int) each firm's index into
+        the zone ``names`` (-1: the scenario's own paths); ``price_usd_per_mwh`` and
+        ``ef_t_co2_per_mwh`` [Z, years, C] each zone's paths (year index = year - start
+        year). The engine then accounts each firm's emissions with its zone's factors and
+        reports them by :meth:`price_of` / :meth:`ef_of`; the zone's difference in a measure's
+        value enters the decision through the declaring mechanism's
+        ``extra_value_usd_per_yr``. Declares the regions ``"energy_zone"`` (names + "scenario").
+        Call it from a mechanism's constructor; only one mechanism may."""
+        names = list(names)
+        of_firm = np.asarray(of_firm, dtype=np.int64)
+        Y = len(self._m.energy.years)
+        shape = (len(names), Y, self._m.energy.price_usd_per_mwh.shape[1])
+        if np.shape(price_usd_per_mwh) != shape or np.shape(ef_t_co2_per_mwh) != shape:
+            raise ValueError(f"energy zones: prices and factors must be [zones, years, carriers] = {shape}")
+        self.define_regions("energy_zone", names + ["scenario"], np.where(of_firm < 0, len(names), of_firm))
+        self._m.set_energy_zones(of_firm, np.asarray(price_usd_per_mwh, float), np.asarray(ef_t_co2_per_mwh, float))
 
     def regions(self, level: str) -> tuple[list[str], np.ndarray]:
         """The regions declared at ``level`` (:meth:`define_regions`): (names, [N] read-only

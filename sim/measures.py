@@ -12,6 +12,7 @@ import numpy as np
 from .params import CARRIERS, SIZE_CLASSES, MeasuresConfig
 
 C = len(CARRIERS)
+ELECTRICITY = CARRIERS.index("electricity")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Catalogue:
     adds_carrier: np.ndarray
     #: [K] MWh of that carrier per MWh removed
     adds_mwh_per_mwh_removed: np.ndarray
+    #: [K] MWh of electricity the new process needs besides, per MWh removed
+    adds_electricity_mwh_per_mwh_removed: np.ndarray
     capture_share: np.ndarray
     capture_penalty_mwh_per_t_co2: np.ndarray
     capex_fixed_usd: np.ndarray
@@ -75,6 +78,7 @@ class Catalogue:
             removes_share=rem,
             adds_carrier=np.array([CARRIERS.index(m.adds_carrier) if m.adds_carrier else -1 for m in ms]),
             adds_mwh_per_mwh_removed=arr("adds_mwh_per_mwh_removed"),
+            adds_electricity_mwh_per_mwh_removed=arr("adds_electricity_mwh_per_mwh_removed"),
             capture_share=arr("capture_share"),
             capture_penalty_mwh_per_t_co2=arr("capture_penalty_mwh_per_t_co2"),
             capex_fixed_usd=arr("capex_fixed_usd"),
@@ -106,4 +110,6 @@ class Catalogue:
             D[k] -= np.diag(self.removes_share[k])
             if self.adds_carrier[k] >= 0:
                 D[k, self.adds_carrier[k], :] += self.removes_share[k] * self.adds_mwh_per_mwh_removed[k]
+            if self.adds_electricity_mwh_per_mwh_removed[k] > 0:
+                D[k, ELECTRICITY, :] += self.removes_share[k] * self.adds_electricity_mwh_per_mwh_removed[k]
         return D

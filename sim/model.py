@@ -49,6 +49,7 @@ class ClusterModel(mesa.Model):
         self.catalogue = Catalogue.from_config(cfg.measures, self.sector_names)
         self.shift = self.catalogue.shift_matrix()
         network = self._build_firms(r_firms)
+        self.set_energy_zones(np.full(self.n_firms, -1), None, None)  # until a mechanism declares zones
         self.awareness_draws = AwarenessDraws(r_aware)  # a fixed block per review group and month
         self._build_peer_state(network if network is not None else self._build_network(cfg.scenario, self.firms, r_net))
         self._build_agents(r_policy, lazy_firm_agents)
@@ -192,6 +193,7 @@ class ClusterModel(mesa.Model):
         y = self.year - self.start_year
         self.price = self.energy.price_usd_per_mwh[y]
         self.ef = self.energy.ef_t_co2_per_mwh[y]
+        self.price_by_zone, self.ef_by_zone = self.zone_price_paths[:, y], self.zone_ef_paths[:, y]
         self.val = decision.valuation(self.catalogue, self.shift, self.price, self.ef)
         self.capex_mult = self.catalogue.capex_multiplier(y)
         self.available = self.catalogue.available_from_year <= self.year
@@ -352,11 +354,37 @@ class ClusterModel(mesa.Model):
     def abatement_t_per_yr(self, firms: np.ndarray, measures: np.ndarray) -> np.ndarray:
         """Scope 1+2 t CO2/yr each (firm, measure) would avoid if adopted now."""
         x = self.state_matrix(firms)
+        if self.has_zones:  # scope 2 at each firm's zone's grid factor
+            per_mwh = -self.val.state_change[measures, ELECTRICITY, :]  # [P, C+1] electricity saved per unit of state
+            grid = self.ef_by_zone[self.energy_zone[firms], ELECTRICITY]
+            return np.einsum("pc,pc->p", x, self.val.abated_scope1_t[measures]) + grid * np.einsum("pc,pc->p", x, per_mwh)
         return np.einsum("pc,pc->p", x, self.val.abated_t[measures])
+
+    def set_energy_zones(self, of_firm: np.ndarray, price, ef) -> None:
+        """Regional energy (``Engine.set_energy_zones``): zone 0 is the scenario's paths,
+        zone z + 1 the z-th declared zone; ``price``/``ef`` [Z, years, C] (None: no zones)."""
+        self.energy_zone = np.asarray(of_firm, np.int64) + 1
+        self.has_zones = price is not None
+        base_p, base_e = self.energy.price_usd_per_mwh[None], self.energy.ef_t_co2_per_mwh[None]
+        self.zone_price_paths = base_p if price is None else np.concatenate([base_p, price])
+        self.zone_ef_paths = base_e if ef is None else np.concatenate([base_e, ef])
+        y = min(max(self.year - self.start_year, 0), len(self.energy.years) - 1)
+        self.price_by_zone, self.ef_by_zone = self.zone_price_paths[:, y], self.zone_ef_paths[:, y]
+
+    def zone_rows(self, by_zone: np.ndarray, firms=None) -> np.ndarray:
+        """[R, C] the rows of a [zones, C] table for ``firms`` (None: all)."""
+        z = self.energy_zone if firms is None else self.energy_zone[firms]
+        return by_zone[z]
 
     def _recompute_rates(self, firms) -> None:
         ft = self.firms
         e = ft.energy_mwh_per_yr[firms]
+        if self.has_zones:  # each firm's zone's factors
+            ef = self.ef_by_zone[self.energy_zone[firms]]
+            s1 = (np.einsum("rc,rc->r", e, np.where(SCOPE1_CARRIERS, ef, 0.0)) + ft.process_t_co2_per_yr[firms])
+            self.scope1_rate[firms] = s1 * (1.0 - ft.capture_share[firms])
+            self.scope2_rate[firms] = e[..., ELECTRICITY] * ef[..., ELECTRICITY]
+            return
         s1 = (e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0) + ft.process_t_co2_per_yr[firms]) * (1.0 - ft.capture_share[firms])
         self.scope1_rate[firms] = s1
         self.scope2_rate[firms] = e[..., ELECTRICITY] * self.ef[ELECTRICITY]

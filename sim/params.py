@@ -233,6 +233,9 @@ class MeasureSpec:
     adds_carrier: str = choice("", CARRIERS, allow_empty=True)
     #: MWh of ``adds_carrier`` needed per MWh removed (e.g. boiler efficiency / heat-pump COP)
     adds_mwh_per_mwh_removed: float = nonneg(0.0, unit="MWh/MWh")
+    #: electricity the new process needs besides ``adds_carrier`` per MWh removed, MWh/MWh
+    #: (e.g. the electric arc furnace that melts hydrogen-reduced iron)
+    adds_electricity_mwh_per_mwh_removed: float = nonneg(0.0, unit="MWh/MWh")
     #: share of scope-1 (combustion + process) CO2 captured (carbon capture only)
     capture_share: float = share(0.0)
     #: extra natural gas burnt per t CO2 captured (capture energy penalty), MWh/t
@@ -321,6 +324,30 @@ class TrajectoryConfig:
 
 
 @dataclass
+class HydrogenCostConfig:
+    """Hydrogen priced as the levelised cost of grid-connected electrolysis at the scenario's
+    (or an energy zone's) own electricity price (``sim/energy.py``,
+    ``hydrogen_cost_usd_per_mwh``) instead of a fixed path; ``enabled: false`` keeps the
+    scenario's ``prices_usd_per_mwh.hydrogen``."""
+
+    enabled: bool = False
+    #: electricity per MWh of hydrogen (LHV), {year: MWh/MWh}: system kWh/kg / 33.3 kWh/kg
+    electricity_mwh_per_mwh_h2: Dict[int, float] = each({}, _POSITIVE)
+    #: installed electrolyser system cost, {year: USD per kW of electric input}
+    capex_usd_per_kw: Dict[int, float] = each({}, _NONNEG)
+    #: full-load hours a year
+    full_load_hours_per_yr: float = between(1.0, 8760.0, 5000.0)
+    #: cost of capital and economic life of the electrolyser (capital recovery factor)
+    discount_rate_per_yr: float = between(0.0, 1.0, 0.08)
+    lifetime_yr: float = positive(20.0, unit="yr")
+    #: fixed operation and maintenance, share of capex per year
+    om_share_of_capex_per_yr: float = share(0.02)
+    #: compression, storage and delivery to the user, USD/MWh of hydrogen
+    delivery_usd_per_mwh: float = nonneg(0.0, unit="USD/MWh")
+    source: str = ""
+
+
+@dataclass
 class NetworkConfig:
     """How firms are tied. ``cluster``: supply, association and knowledge ties drawn from the
     scenario (below); ``none``: no ties; ``complete``: every firm sees every other (mean field:
@@ -379,6 +406,8 @@ class ScenarioConfig:
     risk_aversion_mean: float = between(0.0, 1.0, 0.5, open_=True)
     prices_usd_per_mwh: Dict[str, TrajectoryConfig] = each({}, None, keys=CARRIERS)
     emission_factors_t_co2_per_mwh: Dict[str, TrajectoryConfig] = each({}, None, keys=CARRIERS)
+    #: hydrogen priced from the electricity price (electrolysis cost), replacing the hydrogen path
+    hydrogen_from_electricity: HydrogenCostConfig = field(default_factory=HydrogenCostConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     #: programme and finance actors of the scenario (name -> parameters; see sim/programmes)
     programmes: Dict[str, Any] = field(default_factory=dict)
@@ -721,6 +750,19 @@ def rule_trajectories(cfg: Config) -> None:
                 raise ConfigError(f"scenario.{group}", c, f"missing trajectory for carrier {c}")
 
 
+def rule_hydrogen_cost(cfg: Config) -> None:
+    """Hydrogen priced from electricity needs its efficiency and capex paths and a source."""
+    h = cfg.scenario.hydrogen_from_electricity
+    if not h.enabled:
+        return
+    k = "scenario.hydrogen_from_electricity"
+    for name in ("electricity_mwh_per_mwh_h2", "capex_usd_per_kw"):
+        if not getattr(h, name):
+            raise ConfigError(f"{k}.{name}", {}, "needs at least one {year: value}")
+    if not h.source.strip():
+        raise ConfigError(f"{k}.source", "", "cite the source of the electrolysis cost figures")
+
+
 def rule_measures(cfg: Config) -> None:
     """At least one measure, unique names, each removes energy or captures CO2, in known sectors."""
     cat = cfg.measures.catalogue
@@ -770,7 +812,8 @@ def rule_instrument_years(cfg: Config) -> None:
 
 
 RULES: tuple[Callable[[Config], None], ...] = (
-    rule_years, rule_instrument_years, rule_sectors, rule_clusters, rule_trajectories, rule_measures, rule_policy, rule_inputs,
+    rule_years, rule_instrument_years, rule_sectors, rule_clusters, rule_trajectories, rule_hydrogen_cost, rule_measures,
+    rule_policy, rule_inputs,
 )
 
 

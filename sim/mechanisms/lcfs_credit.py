@@ -2,10 +2,17 @@
 
 As in California's LCFS, a fleet that replaces diesel with electricity generates credits,
 in t CO2e per year, for the carbon intensity it avoids below the standard's declining
-benchmark:
+benchmark for diesel. The electricity is credited for the diesel it displaces *in the
+standard's accounting*: its energy times the energy-economy ratio (EER: an electric drive
+train does EER times the work of a diesel engine per MJ; CARB, 17 CCR 95486.1 Table 5:
+EER 5.0 for heavy-duty battery-electric trucks and buses against diesel):
 
-    credits (t/yr) = diesel displaced (MWh/yr) * benchmark CI (t/MWh, declining)
-                     - electricity used instead (MWh/yr) * grid emission factor (t/MWh)
+    credits (t/yr) = electricity used (MWh/yr) * (EER * benchmark CI (t/MWh, declining)
+                                                  - grid emission factor of the firm (t/MWh))
+
+(CARB: credits = (CI_standard - CI_reported / EER) * E_displaced with E_displaced =
+EER * E_reported, multiplied out.) The electricity used is the measure's
+``adds_mwh_per_mwh_removed`` times the diesel it displaced.
 
 Fuel suppliers whose fuels are above the benchmark (deficit generators) must buy them; the
 credits are paid at the credit price. The credit is a market instrument: it moves money
@@ -48,6 +55,9 @@ class LcfsCredit(Mechanism):
         credit_price_usd_per_t_co2: TrajectoryConfig = field(default_factory=TrajectoryConfig)
         #: carbon-intensity benchmark of diesel, t CO2e per MWh, {year: value}
         benchmark_t_co2_per_mwh: TrajectoryConfig = field(default_factory=TrajectoryConfig)
+        #: energy-economy ratio of the electric vehicles against diesel (CARB, 17 CCR 95486.1
+        #: Table 5: 5.0 for heavy-duty battery-electric trucks and buses; 1 = none)
+        energy_economy_ratio: float = 5.0
         #: share of expected credit revenue a firm counts in its investment decision
         revenue_counted_share: float = 0.5
         source: str = ""
@@ -68,6 +78,8 @@ class LcfsCredit(Mechanism):
             for y, v in t.points.items():
                 if not v >= 0:
                     raise ConfigError(f"{key}.{name}.points[{y}]", v, "must be a number >= 0")
+        if not p.energy_economy_ratio > 0:
+            raise ConfigError(f"{key}.energy_economy_ratio", p.energy_economy_ratio, "must be a number > 0")
         if not 0 <= p.revenue_counted_share <= 1:
             raise ConfigError(f"{key}.revenue_counted_share", p.revenue_counted_share, "must be a share in [0, 1]")
 
@@ -99,9 +111,13 @@ class LcfsCredit(Mechanism):
         self.price = float(self.price_path[y]) if on else 0.0
         self.benchmark = float(self.benchmark_path[y])
 
-    def credit_t_per_mwh_displaced(self, engine) -> float:
-        """Credits per MWh of diesel displaced this year, t CO2e (>= 0)."""
-        return max(self.benchmark - self.elec_per_diesel * float(engine.ef[ELECTRICITY]), 0.0)
+    def credit_t_per_mwh_displaced(self, engine, firms=None) -> np.ndarray:
+        """Credits per MWh of diesel displaced this year, t CO2e (>= 0), for each of ``firms``
+        (None: all firms): the electricity used instead (``adds_mwh_per_mwh_removed`` MWh per
+        MWh) times (EER x benchmark - the firm's grid emission factor)."""
+        grid = engine.ef_of(firms)[:, ELECTRICITY]
+        eer = self.params.energy_economy_ratio
+        return np.maximum(self.elec_per_diesel * (eer * self.benchmark - grid), 0.0)
 
     # hooks ------------------------------------------------------------------------------
     def new_year(self, engine) -> None:
@@ -113,8 +129,8 @@ class LcfsCredit(Mechanism):
         # the firms' diesel use as the decision's float32 state holds it
         diesel = engine.firms.energy_mwh_per_yr[firms, DIESEL].astype(np.float32)
         out = np.zeros((len(diesel), engine.catalogue.k), dtype=np.float32)
-        per_mwh = self.credit_t_per_mwh_displaced(engine) * self.price * self.params.revenue_counted_share
-        out[:, self.k] = diesel * np.float32(self.removes * per_mwh) * self.covered[firms]
+        per_mwh = self.credit_t_per_mwh_displaced(engine, firms) * self.price * self.params.revenue_counted_share
+        out[:, self.k] = diesel * (self.removes * per_mwh * self.covered[firms]).astype(np.float32)
         return out
 
     def end_month(self, engine) -> None:
@@ -125,7 +141,8 @@ class LcfsCredit(Mechanism):
             return
         d = ev_displaced_diesel_mwh(engine, self.k)
         sel = self.covered & (d > 0)
-        credits = np.bincount(self.country[sel], weights=d[sel], minlength=C) * self.credit_t_per_mwh_displaced(engine) / 12.0
+        per_mwh = self.credit_t_per_mwh_displaced(engine, np.flatnonzero(sel))
+        credits = np.bincount(self.country[sel], weights=d[sel] * per_mwh, minlength=C) / 12.0
         self.month_credits_t = credits
         self.month_payments_usd = credits * self.price
         self.credits_t += credits
