@@ -18,7 +18,12 @@ policy        carbon pricing and technology credits. The existing carbon price
               switch; with the pillar on, the higher ``policy_carbon_price_usd_per_t_co2``
               path applies from ``start_year``, and credits per t CO2 stored
               (``storage_credit_usd_per_t_co2``, e.g. US 45Q) and per MWh of low-carbon
-              hydrogen used (``hydrogen_credit_usd_per_mwh``, e.g. US 45V) are paid. The price
+              hydrogen used (``hydrogen_credit_usd_per_mwh``, e.g. US 45V) are paid. The
+              hydrogen credit goes to producers whose plant began construction by
+              ``hydrogen_credit_construction_deadline_year`` (45V as amended in 2025: before
+              2028) and reaches users through the price (``hydrogen_credit_pass_through_share``);
+              a user adopting in year Y is supplied by a plant begun
+              ``hydrogen_producer_construction_yr`` earlier. The price
               goes through the engine's carbon-price channel (covered firms value abated
               scope-1 CO2 at the price); credits are public spending. Optionally an
               emissions performance standard: covered firms pay a penalty on scope-1
@@ -127,9 +132,19 @@ class WefPillars(Mechanism):
         #: credit per t CO2 captured and stored, USD/t, paid for ``storage_credit_years``
         storage_credit_usd_per_t_co2: float = 0.0
         storage_credit_years: float = 12.0
-        #: credit per MWh of low-carbon hydrogen a measure uses, USD/MWh, for ``hydrogen_credit_years``
+        #: credit per MWh of low-carbon hydrogen a measure uses, USD/MWh, for ``hydrogen_credit_years``;
+        #: paid to the hydrogen's producers (US 45V), reaching users through the hydrogen price
+        #: (``hydrogen_credit_pass_through_share`` of it)
         hydrogen_credit_usd_per_mwh: float = 0.0
         hydrogen_credit_years: float = 10.0
+        #: last year a producing facility may begin construction and still earn the credit
+        #: (US 45V as amended by the One Big Beautiful Bill Act of 2025: before 1 January 2028);
+        #: a large year (e.g. 9999) = no deadline
+        hydrogen_credit_construction_deadline_year: int = 9999
+        #: years from a producer's start of construction to the supply a new user contracts
+        hydrogen_producer_construction_yr: int = 2
+        #: share of the producers' credit passed on to buyers in the hydrogen price
+        hydrogen_credit_pass_through_share: float = 1.0
         credit_source: str = ""
         #: emissions performance standard: covered firms pay ``standard_penalty_usd_per_t_co2`` on
         #: scope-1 emissions above a benchmark that falls from their own emissions in ``start_year``
@@ -178,6 +193,12 @@ class WefPillars(Mechanism):
             v = getattr(params, name)
             if not v >= 0:
                 raise ConfigError(f"{key}.{name}", v, "must be a number >= 0")
+        if not 0 <= params.hydrogen_credit_pass_through_share <= 1:
+            raise ConfigError(f"{key}.hydrogen_credit_pass_through_share", params.hydrogen_credit_pass_through_share,
+                              "must be a share in [0, 1]")
+        if params.hydrogen_producer_construction_yr < 0:
+            raise ConfigError(f"{key}.hydrogen_producer_construction_yr", params.hydrogen_producer_construction_yr,
+                              "must be an integer >= 0")
         if not 0 <= params.heavy_capex_grant_share <= 1:
             raise ConfigError(f"{key}.heavy_capex_grant_share", params.heavy_capex_grant_share, "must be a share in [0, 1]")
         for name in ("heavy_grant_budget_usd", "heavy_grant_max_per_project_usd"):
@@ -236,7 +257,7 @@ class WefPillars(Mechanism):
             engine.add_grants(self.heavy_grant)
         if params.policy and (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh):
             engine.report_spending("storage_credit", self.storage_credits)
-            engine.report_spending("hydrogen_credit", self.hydrogen_credits)
+            engine.report_spending("hydrogen_credit", self.hydrogen_credits)  # paid to producers (45V)
         # the partnership pillar: the cluster plans shared infrastructure jointly (a fact
         # ``shared_infrastructure`` reads; declared now, whatever the mechanisms' order)
         engine.declare("infrastructure_coordinated", bool(params.partnerships))
@@ -244,6 +265,13 @@ class WefPillars(Mechanism):
     # ----------------------------------------------------------------------------------
     def active(self, engine) -> bool:
         return engine.year >= self.params.start_year
+
+    def hydrogen_credit_qualifies(self, adoption_year) -> np.ndarray | bool:
+        """Whether hydrogen supplied to a user from ``adoption_year`` on earns the producers'
+        credit: its producing facility began construction ``hydrogen_producer_construction_yr``
+        earlier, by the deadline year."""
+        p = self.params
+        return np.asarray(adoption_year) - p.hydrogen_producer_construction_yr <= p.hydrogen_credit_construction_deadline_year
 
     def carbon_price_usd_per_t(self, year: int) -> float:
         p = self.params
@@ -347,7 +375,9 @@ class WefPillars(Mechanism):
         p = self.params
         if not self.active(engine):
             return None
-        credit_h2 = p.hydrogen_credit_usd_per_mwh if p.policy else 0.0
+        credit_h2 = p.hydrogen_credit_usd_per_mwh * p.hydrogen_credit_pass_through_share if p.policy else 0.0
+        if not self.hydrogen_credit_qualifies(engine.year):
+            credit_h2 = 0.0  # new supply comes from plants begun after the deadline
         credit_co2 = p.storage_credit_usd_per_t_co2 if p.policy else 0.0
         premium_h2 = 0.0
         if not p.technology and self.h2_price_frozen is not None:
@@ -398,6 +428,7 @@ class WefPillars(Mechanism):
                 adds = engine.catalogue.adds_carrier == HYDROGEN
                 since = np.where(ft.adopted[users][:, adds], ft.adopted_month[users][:, adds], np.iinfo(np.int32).max).min(axis=1)
                 ok = (since <= month) & (month - since < 12 * p.hydrogen_credit_years)
+                ok &= self.hydrogen_credit_qualifies(engine.start_year + np.maximum(since, 0) // 12)
                 self.hydrogen_credits.spent_usd += float(h2[users][ok].sum()) * p.hydrogen_credit_usd_per_mwh / 12.0
 
     def monthly_row(self, engine) -> dict:
@@ -416,6 +447,8 @@ class WefPillars(Mechanism):
             "carbon_price_usd_per_t_co2_by_year": {str(y): v for y, v in self.carbon_price_by_year.items()},
             "storage_credits_paid_usd": self.storage_credits.spent_usd,
             "hydrogen_credits_paid_usd": self.hydrogen_credits.spent_usd,
+            "hydrogen_credits_paid_to": "producers (reaching users through the hydrogen price)",
+            "hydrogen_credit_construction_deadline_year": p.hydrogen_credit_construction_deadline_year,
             "standard_penalties_paid_usd": self.standard_penalties_usd,
             "heavy_grant_spent_usd": self.heavy_grant.spent_usd if self.heavy_grant else 0.0,
             "heavy_measure_adopters": {m: int(engine.adopter_count[i]) for i, m in enumerate(engine.catalogue.names) if self.heavy[i]},
