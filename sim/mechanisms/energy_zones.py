@@ -59,6 +59,10 @@ class EnergyZones(Mechanism):
     @dataclass
     class Params:
         zones: Dict[str, EnergyZone] = field(default_factory=dict)
+        #: "" = zones by sector (each zone's ``sectors``); else a region level another mechanism
+        #: declares (e.g. "country" by ``technology_alliance``): a zone named like a region
+        #: covers that region's firms
+        region_level: str = ""
 
     @classmethod
     def validate(cls, params, cfg, key: str) -> None:
@@ -69,7 +73,9 @@ class EnergyZones(Mechanism):
         seen: dict[str, str] = {}
         for z, spec in params.zones.items():
             k = f"{key}.zones.{z}"
-            if not spec.sectors:
+            if params.region_level and spec.sectors:
+                raise ConfigError(f"{k}.sectors", spec.sectors, f"zones by region ({params.region_level}) take no sectors")
+            if not params.region_level and not spec.sectors:
                 raise ConfigError(f"{k}.sectors", [], "list the sectors whose firms are in the zone")
             for s in spec.sectors:
                 if s not in sectors:
@@ -103,11 +109,13 @@ class EnergyZones(Mechanism):
     def __init__(self, engine, params):
         super().__init__(engine, params)
         self.names = list(params.zones)
-        sec_zone = np.full(len(engine.sector_names), -1, dtype=np.int64)
-        for zi, spec in enumerate(params.zones.values()):
-            for s in spec.sectors:
-                sec_zone[engine.sector_names.index(s)] = zi
-        self.of_firm = sec_zone[engine.firms.sector]
+        self.of_firm = None
+        if not params.region_level:
+            sec_zone = np.full(len(engine.sector_names), -1, dtype=np.int64)
+            for zi, spec in enumerate(params.zones.values()):
+                for s in spec.sectors:
+                    sec_zone[engine.sector_names.index(s)] = zi
+            self.of_firm = sec_zone[engine.firms.sector]
         sc, base = engine.config.scenario, engine.energy
         paths = []
         for spec in params.zones.values():
@@ -115,7 +123,8 @@ class EnergyZones(Mechanism):
             paths.append(zone_paths(sc, base, dict(spec.prices_usd_per_mwh), grid))
         self.price_paths = np.stack([p for p, _ in paths])  # [Z, years, C]
         self.ef_paths = np.stack([e for _, e in paths])
-        engine.set_energy_zones(self.names, self.of_firm, self.price_paths, self.ef_paths)
+        if self.of_firm is not None:
+            engine.set_energy_zones(self.names, self.of_firm, self.price_paths, self.ef_paths)
         cat = engine.catalogue
         self.shift = cat.shift_matrix()
         self.neb = cat.non_energy_benefit_share.astype(np.float32)
@@ -129,7 +138,23 @@ class EnergyZones(Mechanism):
 
     # hooks ------------------------------------------------------------------------------
     def setup(self, engine) -> None:
+        if self.of_firm is None:  # zones by region: the regions are declared by now
+            self._zones_from_regions(engine)
         self._valuations(engine)
+
+    def _zones_from_regions(self, engine) -> None:
+        level = self.params.region_level
+        try:
+            regions, of_firm = engine.regions(level)
+        except KeyError as exc:
+            raise ValueError(f"scenario.programmes.energy_zones.region_level: {exc.args[0]}") from None
+        unknown = [z for z in self.names if z not in regions]
+        if unknown:
+            raise ValueError(f"scenario.programmes.energy_zones.zones: {', '.join(unknown)} not among the {level} "
+                             f"regions ({', '.join(regions)})")
+        region_zone = np.array([self.names.index(r) if r in self.names else -1 for r in regions], dtype=np.int64)
+        self.of_firm = region_zone[of_firm]
+        engine.set_energy_zones(self.names, self.of_firm, self.price_paths, self.ef_paths)
 
     def new_year(self, engine) -> None:
         self._valuations(engine)

@@ -48,7 +48,9 @@ class MemberSpec:
 
 @dataclass
 class TechnologySpec:
-    #: cost reduction per doubling of experience (share)
+    #: cost reduction of the local part per doubling of the country's project experience
+    #: (share): a local rate, not a global one-factor rate (those are per doubling of world
+    #: cumulative capacity and bound it from above)
     learning_rate: float = 0.2
     #: share of the technology's cost that is learned locally (installation, balance of system)
     local_cost_share: float = 0.5
