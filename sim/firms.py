@@ -144,8 +144,21 @@ def _draw_cluster_membership(
         cluster[join] = ci
         if cl.info_collection_rate_per_month > 0:
             wait = rng.geometric(cl.info_collection_rate_per_month, size=int(join.sum())) - 1
-            reporting[join] = np.minimum(wait, NEVER - 1).astype(np.int32)
+            # only a share of the members ever reports voluntarily: the membership draw divided
+            # by the membership share is uniform among members (no extra draw, same streams)
+            volunteer = u_member[join] < cl.voluntary_reporting_share * cl.membership_share
+            reporting[join] = np.where(volunteer, np.minimum(wait, NEVER - 1), NEVER).astype(np.int32)
     return cluster, reporting
+
+
+def apply_reporting_threshold(ft: FirmTable, emissions_t_co2_per_yr: np.ndarray, threshold_t_co2_per_yr: float) -> int:
+    """Firms whose emissions reach a mandatory reporting threshold report to the registry
+    from the start (month 0). Returns how many firms the threshold obliges."""
+    if threshold_t_co2_per_yr <= 0:
+        return 0
+    obliged = emissions_t_co2_per_yr >= threshold_t_co2_per_yr
+    ft.reporting_from_month[obliged] = 0
+    return int(obliged.sum())
 
 
 def _draw_supplier_targets(sc: ScenarioConfig, size: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -154,6 +154,9 @@ class ClusterModel(mesa.Model):
         self.adoption_log.clear()
         if self.config.scenario.base_year_emissions_t_co2 > 0:
             self._calibrate_emissions(self.config.scenario.base_year_emissions_t_co2)
+        self.mandatory_reporters = firm_table.apply_reporting_threshold(  # e.g. RENE's 25 kt
+            self.firms, self.scope1_rate + self.scope2_rate, self.config.scenario.registry_threshold_t_co2_per_yr)
+        self.reporting_sorted = np.sort(self.firms.reporting_from_month)
         self.setting_up = False
         self.initial_adopters = self.adopter_count.copy()
         self.base_energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)

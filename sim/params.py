@@ -311,6 +311,9 @@ class ClusterSpec:
     membership_share: float = share(0.5)
     #: monthly probability that a member not yet reporting starts reporting to the registry
     info_collection_rate_per_month: float = share(0.05)
+    #: share of the members that ever report voluntarily (the others report only if the
+    #: registry's threshold obliges them: ``ScenarioConfig.registry_threshold_t_co2_per_yr``)
+    voluntary_reporting_share: float = share(1.0)
 
 
 @dataclass
@@ -406,6 +409,9 @@ class ScenarioConfig:
     risk_aversion_mean: float = between(0.0, 1.0, 0.5, open_=True)
     prices_usd_per_mwh: Dict[str, TrajectoryConfig] = each({}, None, keys=CARRIERS)
     emission_factors_t_co2_per_mwh: Dict[str, TrajectoryConfig] = each({}, None, keys=CARRIERS)
+    #: firms whose start-year scope 1+2 emissions reach this report to the registry from the
+    #: start (a mandatory reporting threshold, e.g. Mexico's RENE: 25,000 t CO2e/yr); 0 = none
+    registry_threshold_t_co2_per_yr: float = nonneg(0.0, unit="t CO2/yr")
     #: hydrogen priced from the electricity price (electrolysis cost), replacing the hydrogen path
     hydrogen_from_electricity: HydrogenCostConfig = field(default_factory=HydrogenCostConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
