@@ -40,7 +40,7 @@ from . import Mechanism, register
 class EnergyZone:
     """One zone: its sectors and the paths that differ from the scenario's."""
 
-    #: sectors whose firms are in the zone
+    #: sectors whose firms are in the zone (["all"]: every sector - e.g. a site factor for the whole cluster)
     sectors: List[str] = field(default_factory=list)
     #: the zone's own price paths by carrier (carriers not listed: the scenario's), USD/MWh
     prices_usd_per_mwh: Dict[str, TrajectoryConfig] = field(default_factory=dict)
@@ -77,7 +77,7 @@ class EnergyZones(Mechanism):
                 raise ConfigError(f"{k}.sectors", spec.sectors, f"zones by region ({params.region_level}) take no sectors")
             if not params.region_level and not spec.sectors:
                 raise ConfigError(f"{k}.sectors", [], "list the sectors whose firms are in the zone")
-            for s in spec.sectors:
+            for s in (sectors if spec.sectors == ["all"] else spec.sectors):
                 if s not in sectors:
                     raise ConfigError(f"{k}.sectors", s, f"unknown sector; sectors: {', '.join(sectors)}")
                 if s in seen:
@@ -113,7 +113,7 @@ class EnergyZones(Mechanism):
         if not params.region_level:
             sec_zone = np.full(len(engine.sector_names), -1, dtype=np.int64)
             for zi, spec in enumerate(params.zones.values()):
-                for s in spec.sectors:
+                for s in (engine.sector_names if spec.sectors == ["all"] else spec.sectors):
                     sec_zone[engine.sector_names.index(s)] = zi
             self.of_firm = sec_zone[engine.firms.sector]
         sc, base = engine.config.scenario, engine.energy
