@@ -72,11 +72,13 @@ def test_co2_network_opens_only_after_enough_commitments_and_capture_waits_for_i
     infra = _infra(res)
     assert infra["phases"], "LFEC's pooled commitments should reach a final investment decision"
     first = infra["phases"][0]
-    hist = infra["by_year"][str(first["fid_year"])]
+    hist = infra["by_year"][str(first["decision_year"])]
     minimum = 1.5e6  # configs/scenario/wef_lfec.yaml co2_transport_storage.min_throughput_per_yr
     assert hist["committed_t_co2_per_yr"] >= minimum
-    for y in range(2021, first["fid_year"]):  # no decision while commitments fell short
+    for y in range(2021, first["decision_year"]):  # no decision while commitments fell short
         assert infra["by_year"][str(y)]["committed_t_co2_per_yr"] < minimum
+    # permits (EPA Class VI, 2 years), then construction (3 years): wef_lfec.yaml
+    assert first["fid_year"] == first["decision_year"] + 2
     assert first["operating_year"] == first["fid_year"] + 3
     ts = res.timeseries
     operating = ts.loc[ts["co2_transport_storage_operating"] == 1, "month"]
@@ -104,7 +106,7 @@ def test_pooled_commitments_build_what_no_single_emitter_can_anchor():
     assert total > 1.5 * largest > 0
     threshold = (largest + total) / 2  # more than any one firm commits, less than all together
     ov = ("end_year=2026", "n_firms=1500", f"{P}co2_transport_storage.min_throughput_per_yr={threshold}")
-    assert _infra(run("wef_lfec", *ov))["phases"][0]["fid_year"] == 2024
+    assert _infra(run("wef_lfec", *ov))["phases"][0]["decision_year"] == 2024
     alone = _infra(run("wef_lfec", *ov, f"{P}co2_transport_storage.pooled_commitment=false"))
     assert alone["pooled_commitment"] is False and alone["phases"] == []
     # the partnerships pillar is what makes the cluster pool its commitments
