@@ -72,7 +72,7 @@ def test_learning_curve_and_spillover_follow_the_alliance_graph():
     ta.projects[:] = 0
     ta.projects[germany, j] = 30  # three doublings of Germany's initial 10 projects' worth of experience (10 + 30 = 40)
     ta._update_cost()
-    lr, s = 0.20, 0.5
+    lr, s = 0.10, 0.5  # configs/scenario/bri_alliance.yaml: PV's local learning rate (free parameter) and local share
     assert ta.cost_factor[germany, j] == pytest.approx((1 - s) + s * (1 - lr) ** 2)  # 10 -> 40 = two doublings
     # Hungary (a partner) learns from half of Germany's projects; New Zealand (not a partner) does not
     exp_hu = 10 + 0.5 * 30
@@ -153,9 +153,11 @@ def test_cost_effectiveness_rule_refuses_expensive_tonnes():
 
 
 def test_fund_countries_restrict_where_money_goes():
-    s = run_model(make_config(*SHORT, "scenario.programmes.green_fund.countries=[china,kazakhstan]")).summary
+    # two countries with dear electricity (Eurostat ~US$ 180-200/MWh, energy_zones), where PV and heat
+    # pumps pay; with per-country prices China's and Kazakhstan's cheap power funds little there
+    s = run_model(make_config(*SHORT, "scenario.programmes.green_fund.countries=[germany,bulgaria]")).summary
     gf = s["programmes"]["green_fund"]
-    assert gf["committed_usd"] > 0 and set(gf["committed_usd_by_country"]) <= {"china", "kazakhstan"}
+    assert gf["committed_usd"] > 0 and set(gf["committed_usd_by_country"]) <= {"germany", "bulgaria"}
 
 
 @pytest.mark.parametrize("override,start", [

@@ -201,7 +201,8 @@ def test_no_information_no_roadmap():
 
 
 def test_with_full_coverage_the_roadmap_base_is_the_registry_total():
-    over = [f"scenario.clusters.{i}.info_collection_rate_per_month=1.0" for i in range(3)]
+    over = [f"scenario.clusters.{i}.{k}=1.0" for i in range(3)
+            for k in ("info_collection_rate_per_month", "voluntary_reporting_share")]
     m = _model("end_year=2026", "n_firms=1500", *over)
     for _ in range(13):
         m.step()
