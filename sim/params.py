@@ -334,20 +334,27 @@ class HydrogenCostConfig:
     scenario's ``prices_usd_per_mwh.hydrogen``."""
 
     enabled: bool = False
-    #: electricity per MWh of hydrogen (LHV), {year: MWh/MWh}: system kWh/kg / 33.3 kWh/kg
-    electricity_mwh_per_mwh_h2: Dict[int, float] = each({}, _POSITIVE)
-    #: installed electrolyser system cost, {year: USD per kW of electric input}
-    capex_usd_per_kw: Dict[int, float] = each({}, _NONNEG)
-    #: full-load hours a year
+    #: electricity per MWh of hydrogen (LHV), {year: MWh/MWh}: system kWh/kg / 33.3 kWh/kg;
+    #: IRENA (2020), Green Hydrogen Cost Reduction, Table 1: 50-55 kWh/kg today (53 / 33.3 = 1.6),
+    #: < 45 kWh/kg by 2050 (1.35); 2030 interpolated
+    electricity_mwh_per_mwh_h2: Dict[int, float] = each({2023: 1.6, 2030: 1.5, 2050: 1.35}, _POSITIVE)
+    #: installed electrolyser system cost, {year: USD per kW of electric input}; IEA Global
+    #: Hydrogen Review 2023: ~US$ 1,700-2,000/kW outside China in 2022; 2030 and 2050 are
+    #: assumptions (free parameters) within IEA/IRENA cost-reduction ranges
+    capex_usd_per_kw: Dict[int, float] = each({2023: 2000.0, 2030: 1100.0, 2050: 500.0}, _NONNEG)
+    #: full-load hours a year (free parameter, range 3,000-8,000: grid-connected, avoiding peaks)
     full_load_hours_per_yr: float = between(1.0, 8760.0, 5000.0)
-    #: cost of capital and economic life of the electrolyser (capital recovery factor)
+    #: cost of capital (free parameter, range 0.05-0.12) and economic life of the electrolyser
+    #: (IRENA 2020: ~20 years with stack replacements in O&M): the capital recovery factor
     discount_rate_per_yr: float = between(0.0, 1.0, 0.08)
     lifetime_yr: float = positive(20.0, unit="yr")
-    #: fixed operation and maintenance, share of capex per year
+    #: fixed operation and maintenance, share of capex per year (IRENA 2020: ~2 %)
     om_share_of_capex_per_yr: float = share(0.02)
-    #: compression, storage and delivery to the user, USD/MWh of hydrogen
-    delivery_usd_per_mwh: float = nonneg(0.0, unit="USD/MWh")
-    source: str = ""
+    #: compression, storage and delivery to the user, USD/MWh of hydrogen (free parameter,
+    #: range 5-30: ~US$ 0.5/kg; IEA 2019, The Future of Hydrogen: < US$ 1/kg within a cluster)
+    delivery_usd_per_mwh: float = nonneg(15.0, unit="USD/MWh")
+    source: str = ("IEA Global Hydrogen Review 2023 (installed electrolyser cost, efficiency); IRENA (2020), Green "
+                   "Hydrogen Cost Reduction (efficiency, O&M, life); full-load hours, discount rate and delivery are free parameters")
 
 
 @dataclass
