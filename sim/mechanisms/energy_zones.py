@@ -123,6 +123,8 @@ class EnergyZones(Mechanism):
             paths.append(zone_paths(sc, base, dict(spec.prices_usd_per_mwh), grid))
         self.price_paths = np.stack([p for p, _ in paths])  # [Z, years, C]
         self.ef_paths = np.stack([e for _, e in paths])
+        #: zones whose prices differ from the scenario's (only these change a measure's value)
+        self.priced = np.array([not np.array_equal(p, base.price_usd_per_mwh) for p, _ in paths], dtype=bool)
         if self.of_firm is not None:
             engine.set_energy_zones(self.names, self.of_firm, self.price_paths, self.ef_paths)
         cat = engine.catalogue
@@ -175,6 +177,7 @@ class EnergyZones(Mechanism):
     def extra_value_usd_per_yr(self, engine, firms):
         """The measure's value at the zone's prices minus its value at the scenario's, USD/yr."""
         z = self.of_firm[firms]
+        z = np.where((z >= 0) & self.priced[np.maximum(z, 0)], z, -1)
         if self.w_zone is None or (z < 0).all():
             return None
         x = engine.state_matrix(firms).astype(np.float32)
