@@ -158,26 +158,37 @@ def _job_overrides(req: Request, policy: str, seed: int) -> list[str]:
     return list(req.overrides) + [f"policy={policy}", f"seed={seed}"]
 
 
-def _compose(overrides):
-    from omegaconf import OmegaConf
-
-    cfg, _ = load_both(overrides)
-    return cfg, OmegaConf.to_yaml(cfg, resolve=True)
-
-
 @dataclass
 class Variant:
     """One configuration run under several seeds: a policy, a policy without an instrument,
-    or a driver setting; ``folder`` under ``<out>/runs``."""
+    or a driver setting; ``folder`` under ``<out>/runs``; ``cfg`` its composed config."""
     label: str
-    overrides: list[str]
+    cfg: object
     folder: str
     seeds: list[int]
+    #: key=value changes to the policy's composed config (checked by :func:`preflight_variants`)
+    changes: list[str] = field(default_factory=list)
 
 
 def policy_instruments(cfg) -> list[str]:
     """Config paths of the policy's enabled instruments (``policy.<name>``)."""
     return [f"policy.{k}" for k, v in cfg.policy.items() if hasattr(v, "get") and v.get("enabled") is True]
+
+
+def _changed(cfg, changes: list[str]):
+    """A copy of the composed ``cfg`` with ``key=value`` changes (values parsed as Hydra does)."""
+    import copy
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf, open_dict
+
+    c = copy.deepcopy(cfg)
+    parser = OverridesParser.create()
+    for ch in changes:
+        o = parser.parse_override(ch)
+        with open_dict(c):
+            OmegaConf.update(c, o.key_or_group, o.value(), merge=True)
+    return c
 
 
 def variants(req: Request, cfgs: dict) -> tuple[list[Variant], dict[str, dict[str, str]], list[tuple]]:
@@ -187,7 +198,7 @@ def variants(req: Request, cfgs: dict) -> tuple[list[Variant], dict[str, dict[st
     [(policy, parameter, end, value, variant label, baseline variant label)])."""
     from omegaconf import OmegaConf
 
-    out = [Variant(p, list(req.overrides) + [f"policy={p}"], p, req.seeds) for p in [req.baseline] + req.policies]
+    out = [Variant(p, cfgs[p], p, req.seeds) for p in [req.baseline] + req.policies]
     removed: dict[str, dict[str, str]] = {}
     if req.attribution == "remove_one":
         for p in req.policies:
@@ -201,18 +212,19 @@ def variants(req: Request, cfgs: dict) -> tuple[list[Variant], dict[str, dict[st
                 continue
             for i in insts:
                 label = f"{p} without {i.split('.')[-1]}"
-                out.append(Variant(label, list(req.overrides) + [f"policy={p}", f"{i}.enabled=false"],
-                                   f"../attribution/{p}--without-{i.replace('.', '_')}", req.seeds))
+                ch = [f"{i}.enabled=false"]
+                out.append(Variant(label, _changed(cfg, ch), f"../attribution/{p}--without-{i.replace('.', '_')}", req.seeds, ch))
                 removed.setdefault(p, {})[i] = label
     drivers = []
     if req.drivers:
         dseeds = req.seeds[:req.driver_seeds]
         for key, lo, hi in free_parameters(req.drivers):
+            if OmegaConf.select(cfgs[req.baseline], key) is None:
+                raise BadInput(f"drivers: {key} is not a config key of this scenario ({req.drivers})")
             for end, v in (("low", lo), ("high", hi)):
                 tag = f"{key}={v:g}"
                 for p in [req.baseline] + req.policies:
-                    out.append(Variant(f"{p} | {tag}", list(req.overrides) + [f"policy={p}", tag],
-                                       f"../drivers/{tag}/{p}", dseeds))
+                    out.append(Variant(f"{p} | {tag}", _changed(cfgs[p], [tag]), f"../drivers/{tag}/{p}", dseeds, [tag]))
                 for p in req.policies:
                     drivers.append((p, key, end, v, f"{p} | {tag}", f"{req.baseline} | {tag}"))
     return out, removed, drivers
@@ -239,15 +251,23 @@ def preflight(req: Request) -> dict:
     return cfgs
 
 
-def preflight_variants(vs: list[Variant], checked: set) -> None:
-    """Compose and check each variant that :func:`preflight` did not (a removed instrument, a driver value)."""
+def preflight_variants(vs: list[Variant]) -> None:
+    """Check each driver setting once (on the baseline's config: a free parameter's value);
+    removing an instrument (``enabled=false``) needs no check."""
+    from .compose import check
+    from .params import to_config
+
+    seen = set()
     for v in vs:
-        if v.label in checked:
+        ch = tuple(c for c in v.changes if not c.endswith(".enabled=false"))
+        if not ch or ch in seen:
             continue
+        seen.add(ch)
         try:
-            load_both(v.overrides + [f"seed={v.seeds[0]}"])
+            with bad_input():
+                check(to_config(v.cfg))
         except BadInput as exc:
-            raise BadInput(f"{v.label}: {exc}") from None
+            raise BadInput(f"drivers: {', '.join(ch)}: {exc}") from None
 
 
 def check_reused(dirs) -> None:
@@ -262,28 +282,68 @@ def check_reused(dirs) -> None:
                 raise BadInput(str(exc)) from None
 
 
+def _run_chunk(yaml_by_seed: dict[int, str], folder: str) -> list[str]:
+    """Run the seeds of one variant in this process from its resolved configs (composed once
+    in the parent: no Hydra composition here); complete runs with the same config are kept."""
+    import copy
+    import logging
+
+    from omegaconf import OmegaConf
+
+    from .job import run_model
+    from .params import to_config
+    from .results import is_complete, write_run
+    from .sweep import release_finished_models
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    done, typed = [], None
+    for s, resolved in yaml_by_seed.items():
+        d = Path(folder) / f"seed={s}"
+        if not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved):
+            if typed is None:
+                typed = to_config(OmegaConf.create(resolved))
+            c = copy.deepcopy(typed)
+            c.seed = s
+            write_run(d, run_model(c), resolved)
+            release_finished_models()
+        done.append(str(d))
+    return done
+
+
+def _resolved(text: str, seed: int) -> str:
+    """The resolved YAML ``text`` of a config with its top-level ``seed`` set to ``seed``."""
+    import re
+
+    out, n = re.subn(r"^seed: .*$", f"seed: {seed}", text, count=1, flags=re.M)
+    if n != 1:
+        raise ValueError("resolved config without a top-level seed")
+    return out
+
+
 def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int], Path]:
-    """Run (or reuse) every variant x seed; each worker task composes a variant's config once
-    and runs a chunk of its seeds (sim.sweep._seed_chunk: no per-run Hydra composition)."""
+    """Run (or reuse) every variant x seed on ``jobs`` processes; a task runs a chunk of one
+    variant's seeds from its resolved configs."""
     from concurrent.futures import as_completed
 
     from tqdm import tqdm
 
-    from .sweep import _seed_chunk
+    dirs = {(v.label, s): (out / "runs" / v.folder / f"seed={s}").resolve() for v in vs for s in v.seeds}
+    from omegaconf import OmegaConf
 
-    dirs = {(v.label, s): out / "runs" / v.folder / f"seed={s}" for v in vs for s in v.seeds}
     tasks = []
     for v in vs:
-        chunk = max(1, -(-len(v.seeds) // req.jobs))  # every worker busy, one composition per task
-        tasks += [(v.overrides, v.seeds[i:i + chunk], str(out / "runs" / v.folder)) for i in range(0, len(v.seeds), chunk)]
+        text = OmegaConf.to_yaml(v.cfg, resolve=True)
+        chunk = max(1, -(-len(v.seeds) // req.jobs))  # every worker busy
+        for i in range(0, len(v.seeds), chunk):
+            tasks.append(({s: _resolved(text, s) for s in v.seeds[i:i + chunk]}, str((out / "runs" / v.folder).resolve())))
     t0 = time.perf_counter()
     bar = tqdm(total=len(dirs), desc="runs", unit="run", file=sys.stderr)
     if req.jobs == 1:
         for t in tasks:
-            bar.update(len(_seed_chunk(*t)))
+            bar.update(len(_run_chunk(*t)))
     else:
         with ProcessPoolExecutor(max_workers=req.jobs) as ex:
-            for f in as_completed([ex.submit(_seed_chunk, *t) for t in tasks]):
+            for f in as_completed([ex.submit(_run_chunk, *t) for t in tasks]):
                 bar.update(len(f.result()))
     bar.close()
     log.info("%d runs in %.1f s", len(dirs), time.perf_counter() - t0)
@@ -291,13 +351,27 @@ def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int],
 
 
 # -- the paired metrics -------------------------------------------------------------------------
+_loaded: dict = {}
+
+
 def _load(d: Path):
+    """A run folder as the evaluation reads it (kept while its summary.json is unchanged)."""
     from .evaluation.runs import load_run
 
+    d = Path(d)
     try:
-        return load_run(d)
+        key = (str(d.resolve()), (d / "summary.json").stat().st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _loaded:
+        return _loaded[key]
+    try:
+        r = load_run(d)
     except DamagedRun as exc:
         raise BadInput(str(exc)) from None
+    if key is not None:
+        _loaded[key] = r
+    return r
 
 
 def paired_metrics(base_dir: Path, pol_dir: Path, window_yr: float = FREE_RIDER_WINDOW_YR,
@@ -514,13 +588,14 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     from .evaluation.labels import run_label
     from .results import _atomic_write_bytes
 
+    _loaded.clear()
     cfgs = preflight(req)
     cfg = cfgs[req.baseline]
     meta = {k: cfg[k] for k in ("n_firms", "start_year", "end_year")}
     meta["scenario"] = cfg.scenario.name
     out = check_output_dir(req.out or Path("results") / "compare" / meta["scenario"], "out")
     vs, removed, drivers = variants(req, cfgs)
-    preflight_variants(vs, {req.baseline, *req.policies})
+    preflight_variants(vs)
     check_reused([out / "runs" / v.folder / f"seed={s}" for v in vs for s in v.seeds])
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -591,6 +666,7 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
         dist.plot(distribution, out / "distribution.png", f"{meta['scenario']}: for whom (policy minus baseline, mean of {len(req.seeds)} seeds)")
     except OSError as exc:
         raise BadInput(f"out = {str(out)!r}: cannot write {exc.filename or 'the tables'} ({exc.strerror or exc})") from None
+    _loaded.clear()
     return table, by_seed, out
 
 
