@@ -582,9 +582,43 @@ def _driver_table(req: Request, drivers: list[tuple], dirs: dict) -> pd.DataFram
     return t.sort_values(["policy", "abatement_swing_t_co2"], ascending=[True, False]).reset_index(drop=True)
 
 
+def evaluate(req: Request, dirs: dict, removed: dict, meta: dict):
+    """The paired evaluation of every policy and seed: per-seed metrics, cost-effectiveness
+    by horizon, for-whom tables and (per policy with removed instruments) the attribution."""
+    from .evaluation import distribution as dist
+    from .evaluation.cost_effectiveness import attribute, paired_effect, run_quantities
+
+    quant = {}  # (label, seed) -> (quantities, public cost by name)
+
+    def q(label, s):
+        if (label, s) not in quant:
+            quant[(label, s)] = run_quantities(_load(dirs[(label, s)]), req.horizons, req.discount_rate)
+        return quant[(label, s)]
+
+    rows, ce_rows, dist_rows, inst_tables = [], [], [], []
+    for p in req.policies:
+        for s in req.seeds:
+            m = paired_metrics(dirs[(req.baseline, s)], dirs[(p, s)], req.free_rider_window_yr, req.discount_rate)
+            d = paired_effect(q(p, s)[0], q(req.baseline, s)[0])
+            pol_run = _load(dirs[(p, s)])
+            conc = dist.concentration(pol_run)
+            rows.append({"policy": p, "seed": s, **m, **d.loc[LIFETIME, ["abatement_t_co2", "public_cost_usd", "social_cost_usd",
+                                                                        "firm_net_cost_usd", "in_kind_usd"]].to_dict(), **conc})
+            ce_rows.append(d.reset_index(names="horizon").assign(policy=p, seed=s))
+            dist_rows.append(dist.paired(pol_run, _load(dirs[(req.baseline, s)])).assign(policy=p, seed=s))
+        if p in removed:
+            for hz, _ in _horizon_labels(meta, req):
+                t = attribute([q(p, s)[0] for s in req.seeds], [q(p, s)[1] for s in req.seeds],
+                              [q(req.baseline, s)[0] for s in req.seeds], [q(req.baseline, s)[1] for s in req.seeds],
+                              {i: [q(lbl, s)[0] for s in req.seeds] for i, lbl in removed[p].items()},
+                              {i: [q(lbl, s)[1] for s in req.seeds] for i, lbl in removed[p].items()}, hz)
+                inst_tables.append(t.assign(policy=p))
+    return rows, ce_rows, dist_rows, inst_tables
+
+
 def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     from .evaluation import distribution as dist
-    from .evaluation.cost_effectiveness import attribute, mac_plot, paired_effect, run_quantities
+    from .evaluation.cost_effectiveness import mac_plot
     from .evaluation.labels import run_label
     from .results import _atomic_write_bytes
 
@@ -603,32 +637,8 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
         raise BadInput(f"out = {str(out)!r}: cannot create the folder ({exc.strerror or exc})") from None
     dirs = run_all(req, out, vs)
 
-    quant = {}  # (label, seed) -> (quantities, public cost by name)
-
-    def q(label, s):
-        if (label, s) not in quant:
-            quant[(label, s)] = run_quantities(_load(dirs[(label, s)]), req.horizons, req.discount_rate)
-        return quant[(label, s)]
-
-    rows, ce_rows, dist_rows, inst_tables = [], [], [], []
     labels = {p: run_label(read_summary(dirs[(p, req.seeds[0])])) for p in [req.baseline] + req.policies}
-    for p in req.policies:
-        for s in req.seeds:
-            m = paired_metrics(dirs[(req.baseline, s)], dirs[(p, s)], req.free_rider_window_yr, req.discount_rate)
-            d = paired_effect(q(p, s)[0], q(req.baseline, s)[0])
-            pol_run = _load(dirs[(p, s)])
-            conc = dist.concentration(pol_run)
-            rows.append({"policy": p, "seed": s, **m, **d.loc[LIFETIME, ["abatement_t_co2", "public_cost_usd", "social_cost_usd",
-                                                                        "firm_net_cost_usd", "in_kind_usd"]].to_dict(), **conc})
-            ce_rows.append(d.reset_index(names="horizon").assign(policy=p, seed=s))
-            dist_rows.append(dist.paired(pol_run, _load(dirs[(req.baseline, s)])).assign(policy=p, seed=s))
-        if p in removed:
-            for hz, _ in _horizon_labels(meta, req):
-                t = attribute([q(p, s)[0] for s in req.seeds], [q(p, s)[1] for s in req.seeds],
-                              [q(req.baseline, s)[0] for s in req.seeds], [q(req.baseline, s)[1] for s in req.seeds],
-                              {i: [q(lbl, s)[0] for s in req.seeds] for i, lbl in removed[p].items()},
-                              {i: [q(lbl, s)[1] for s in req.seeds] for i, lbl in removed[p].items()}, hz)
-                inst_tables.append(t.assign(policy=p))
+    rows, ce_rows, dist_rows, inst_tables = evaluate(req, dirs, removed, meta)
     by_seed = pd.DataFrame(rows)
     ce_by_seed = pd.concat(ce_rows, ignore_index=True)
     ce = summarise_ce(ce_by_seed)
@@ -657,8 +667,8 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
             for p in inst["policy"].unique():
                 t = inst[(inst["policy"] == p) & (inst["horizon"] == LIFETIME)]
                 mac_plot(t, out / ("instruments_mac.png" if len(req.policies) == 1 else f"instruments_mac_{p}.png"),
-                         f"{meta['scenario']}, {p}: marginal abatement cost curve of instruments "
-                         f"({len(req.seeds)} seeds, {req.discount_rate:.0%}/yr, whole lifetime)")
+                         f"{meta['scenario']}, {p}: marginal abatement cost curve of instruments\n"
+                         f"({len(req.seeds)} paired seeds, {req.discount_rate:.1%}/yr, whole lifetime)")
         if drv is not None:
             _atomic_write_bytes(out / "drivers.parquet", lambda f: drv.to_parquet(f, index=False))
         _atomic_write_bytes(out / "compare.md", lambda f: f.write_text(md))
