@@ -49,7 +49,7 @@ FLOW_PREFIXES = ("emissions_t_co2", "scope1_t_co2", "scope2_t_co2", "energy_cost
 GROUPS = ("scenario", "policy", "measures")
 #: run-level outcomes from summary.json, repeated on each of the run's rows
 RUN_OUTCOMES = ("cumulative_emissions_t_co2", "public_spending_usd", "supported_adoptions",
-               "supported_viable_without_support_same_month_share")
+                "supported_viable_without_support_same_month_share")
 
 
 # -- damaged run folders ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
 from ..gather import DamagedRun, read_config, read_summary, read_table
 
 ADOPTION_COLUMNS = ["month", "year", "firm", "sector", "size_class", "measure", "capex_usd", "subsidy_usd", "instrument",
@@ -44,11 +45,12 @@ def load_run(run_dir: Path) -> EvaluatedRun:
     missing = [c for c in ADOPTION_COLUMNS if c not in ad.columns]
     if missing:
         raise DamagedRun(run_dir, f"adoptions.parquet lacks {', '.join(missing)} (written by an older version); re-run it")
-    ts = read_table(run_dir, "timeseries")
-    spend = ts[[c for c in ts.columns if c.startswith("spending_") and c != "spending_total_usd"]]
-    spend.columns = [c[len("spending_"):-len("_usd")] for c in spend.columns]
-    ik = ts[[c for c in ts.columns if c.startswith("in_kind_")]]
-    ik.columns = [c[len("in_kind_"):-len("_usd")] for c in ik.columns]
+    names = _columns(run_dir, "timeseries")
+    spend_cols = [c for c in names if c.startswith("spending_") and c != "spending_total_usd"]
+    ik_cols = [c for c in names if c.startswith("in_kind_")]
+    ts = read_table(run_dir, "timeseries", columns=spend_cols + ik_cols)
+    spend = ts[spend_cols].rename(columns=lambda c: c[len("spending_"):-len("_usd")])
+    ik = ts[ik_cols].rename(columns=lambda c: c[len("in_kind_"):-len("_usd")])
     cfg = read_config(run_dir)
     try:
         cat = cfg["measures"]["catalogue"]
@@ -57,3 +59,13 @@ def load_run(run_dir: Path) -> EvaluatedRun:
     except (KeyError, TypeError, ValueError) as exc:
         raise DamagedRun(run_dir, f"config.yaml has no readable measure catalogue ({exc})") from None
     return EvaluatedRun(run_dir, summary, ad, spend.reset_index(drop=True), ik.reset_index(drop=True), life, om)
+
+
+def _columns(run_dir: Path, table: str) -> list[str]:
+    """Column names of a run's table (from the Parquet footer, without reading the data)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(Path(run_dir) / f"{table}.parquet").names)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
+        raise DamagedRun(run_dir, f"{table}.parquet cannot be read, truncated or damaged ({str(exc).splitlines()[0]})") from None
