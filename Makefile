@@ -19,12 +19,21 @@ $(TSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	touch $(STAMP) $@
 
-## make run: the default scenario under no policy and the default incentive package,
-## results under results/default_run/, a printed summary and a PNG.
+## make run: the default scenario under no policy and the default incentive package, paired
+## over RUN_SEEDS seeds (common random numbers): every headline (lifetime abatement, public
+## and social US$/t by horizon, free riders, net-to-gross) with its 95 % interval, each
+## instrument removed in turn (marginal abatement cost curve of instruments), for whom, and
+## the free parameters that drive the headlines (one at a time, DRIVER_SEEDS seed(s)).
+## Results under results/default_run/ (compare.md, *.parquet, PNGs; runs/ for sim.report).
+RUN_SEEDS    ?= 5
+DRIVER_SEEDS ?= 1
+# DRIVERS=none: no drivers
+DRIVERS      ?= experiments/sensitivity/cluster_behaviour.yaml
 run: $(STAMP)
 	rm -rf results/default_run
-	$(BIN)/python -m sim.run --multirun policy=none,incentive_package hydra.sweep.dir=results/default_run
-	$(BIN)/python -m sim.report results/default_run
+	$(BIN)/python -m sim.compare policies=[incentive_package] seeds=$(RUN_SEEDS) jobs=2 \
+		drivers=$(DRIVERS) driver_seeds=$(DRIVER_SEEDS) out=results/default_run
+	$(BIN)/python -m sim.report results/default_run/runs --out results/default_run
 
 ## make app: the live workshop app on http://127.0.0.1:8765 (APP_PORT=... to change), offline.
 APP_PORT ?= 8765

@@ -105,6 +105,8 @@ class Government(mesa.Agent):
         self.grant_instruments: list = []
         #: public spending by name (objects with ``spent_usd``), in reporting order
         self.other_spending: dict[str, object] = {}
+        #: the kind of each name in ``other_spending`` (``sim.engine.SPENDING_KINDS``)
+        self.spending_kind: dict[str, str] = {}
         self._carbon_prices: dict[str, tuple[float, np.ndarray]] = {}
         self.carbon_price_usd_per_t = 0.0
         self.carbon_price_covers = np.zeros(model.n_firms, bool)
@@ -138,14 +140,21 @@ class Government(mesa.Agent):
         return share, cap
 
     def spending_usd(self) -> dict[str, float]:
-        """Public money spent so far, by name (green loans: grant equivalent)."""
+        """Public money spent so far, by name (green loans: grant equivalent); contributions
+        in kind are not public money (:meth:`in_kind_usd`)."""
         mech = {m.name: m for m in self.model.mechanisms}
         out = {name: mech[name].public_spending_usd for name in SPENDING_ORDER}
         for g in self.grant_instruments:
             out.setdefault(g.name, g.spent_usd)
         for name, obj in self.other_spending.items():
-            out[name] = obj.spent_usd
+            if self.spending_kind.get(name) != "in_kind":
+                out[name] = obj.spent_usd
         return out
+
+    def in_kind_usd(self) -> dict[str, float]:
+        """Contributions in kind by non-public partners so far, by name (not public money)."""
+        return {name: obj.spent_usd for name, obj in self.other_spending.items()
+                if self.spending_kind.get(name) == "in_kind"}
 
     def budgeted_instruments(self) -> dict:
         """Every mechanism with a budget (for exhaustion reporting)."""

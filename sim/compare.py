@@ -1,36 +1,41 @@
-"""Paired policy evaluation with common random numbers.
+"""Paired policy evaluation with common random numbers: an orchestrator of sim.evaluation.
 
     python -m sim.compare scenario=mx_cluster policies=[incentive_package,carbon_price] seeds=10
     python -m sim.compare scenario=bajio_cpi policies=[incentive_package] seeds=20 n_firms=5000 jobs=2 out=results/cmp
+    python -m sim.compare policies=[incentive_package] seeds=5 drivers=experiments/sensitivity/cluster_behaviour.yaml
 
 Each policy runs against the same baseline (``baseline=none`` by default) under the same seeds.
 The model draws firms, network, awareness and policy randomness from separate child streams
 of the seed (``ClusterModel``: ``rng.spawn``), so for one seed every policy sees the same
 firms, the same network and the same awareness draws: per-seed differences are the policy's
-effect, not sampling noise. Per policy, across seeds:
+effect, not sampling noise. Per policy, across seeds (means, 95 % intervals: sim.evaluation.uncertainty):
 
-* abatement: baseline minus policy cumulative scope 1+2 emissions over the simulated years
-  (t CO2), mean and 95 % interval (Student t over the per-seed paired differences);
-* public cost: the policy's public spending minus the baseline's (USD), and public cost per
-  tonne abated (ratio of the means; interval from the per-seed ratios' percentiles is not
-  given: with few seeds it is unstable);
-* additionality: adoptions (firm x measure, ``adoptions.parquet``) that happen under the
-  policy but not in the baseline run of the same seed, as a count and as a share of the
-  policy run's adoptions (an adoption that happens in both, earlier with the policy, is
-  counted as not additional: acceleration is not additionality here);
-* free-rider share: adoptions that got public support (grant, co-funded project, loan) and
-  that the same firm also made (same measure) in the baseline, over all supported adoptions;
-* energy-cost savings to firms: the policy run's cumulative energy-bill savings from adopted
-  measures minus the baseline's (USD, at each year's prices).
+* cost-effectiveness by horizon (sim.evaluation.cost_effectiveness): lifetime abatement of the
+  installations, public cost, transfers, programme cost, in kind (not public), firms' outlay
+  and net cost, social cost; public and social US$ per tonne (present values at
+  ``discount_rate``, default sim.evaluation.SOCIAL_DISCOUNT_RATE_PER_YR);
+* per instrument (``attribution=remove_one``, the default when a policy has two or more
+  enabled instruments): the package re-run with each instrument removed in turn; marginal
+  abatement and cost, own public cost, interactions; a marginal abatement cost curve of instruments;
+* additionality (sim.evaluation.additionality): free riders within ``free_rider_window_yr``
+  years, net-to-gross ratio, spillover to non-participants and participants;
+* for whom (sim.evaluation.distribution): by size class, sector, association and region;
+  concentration of public money;
+* ``emissions_abated_t_co2``: baseline minus policy cumulative scope 1+2 emissions over the
+  simulated years (what the engine counted, undiscounted).
+* drivers (``drivers=<space.yaml>``): each uncertain free parameter of a sensitivity space at
+  its low and high end, one at a time, on ``driver_seeds`` seeds.
 
-Runs are written as run folders under ``<out>/runs/<policy>/seed=<s>`` (complete runs whose
+Runs are written as run folders under ``<out>/runs/<policy>/seed=<s>`` (the package without an
+instrument: ``<out>/attribution/...``; driver settings: ``<out>/drivers/...``; complete runs whose
 config matches are reused: a comparison can be extended with more seeds or re-run after a
-kill). Writes ``<out>/compare.parquet`` (one row per policy), ``compare_by_seed.parquet``,
-``compare.md`` and ``compare.png``. Bad input: one line on stderr, exit code 2. Every
-policy and every seed is composed and checked, and ``out`` checked for writing (not a file,
-not under a file, writable), before the output folder is created; a reused run folder that is
-damaged (truncated parquet, empty or invalid summary.json) is named with how to re-run it,
-before any run starts.
+kill). Writes in ``<out>``: ``compare.parquet`` (one row per policy), ``compare_by_seed.parquet``,
+``cost_effectiveness.parquet`` (policy x horizon), ``cost_effectiveness_by_seed.parquet``,
+``instruments.parquet`` and ``instruments_mac.png`` (attribution), ``distribution.parquet`` (tidy)
+and ``distribution.png``, ``drivers.parquet`` (with drivers), ``compare.md`` and ``compare.png``.
+Bad input: one line on stderr, exit code 2. Every policy, variant and seed is composed and
+checked, and ``out`` checked for writing, before the output folder is created; a reused run
+folder that is damaged is named with how to re-run it, before any run starts.
 """
 from __future__ import annotations
 
@@ -46,11 +51,15 @@ import pandas as pd
 
 log = logging.getLogger("sim.compare")
 
-OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs")
+OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs", "discount_rate", "free_rider_window_yr", "horizons",
+            "attribution", "instruments", "drivers", "driver_seeds")
+ATTRIBUTIONS = ("remove_one", "none")
 
 
 from .compose import BadInput, bad_input, load_both, report_bad_input
 from .gather import DamagedRun, read_summary, read_table
+from .evaluation import FREE_RIDER_WINDOW_YR, HORIZON_YEARS, LIFETIME, SOCIAL_DISCOUNT_RATE_PER_YR
+from .evaluation.uncertainty import free_parameters, interval, ratio_interval
 from .outputs import check_output_dir
 
 
@@ -62,6 +71,15 @@ class Request:
     out: Path | None = None
     jobs: int = 1
     overrides: list[str] = field(default_factory=list)  # scenario=..., n_firms=..., any config key
+    discount_rate: float = SOCIAL_DISCOUNT_RATE_PER_YR
+    free_rider_window_yr: float = FREE_RIDER_WINDOW_YR
+    horizons: tuple = HORIZON_YEARS
+    attribution: str = "remove_one"
+    #: config paths of the instruments to remove in turn (None: each policy's enabled instruments)
+    instruments: list[str] | None = None
+    #: a sensitivity space file whose uncertain free parameters are varied one at a time
+    drivers: str | None = None
+    driver_seeds: int = 2
 
 
 def parse_args(argv: list[str]) -> Request:
@@ -107,39 +125,149 @@ def parse_args(argv: list[str]) -> Request:
     out = Path(str(own["out"])) if "out" in own else None
     if out is not None:
         check_output_dir(out, "out")  # before any work: not a file, not under a file, writable
-    return Request(policies, seeds, baseline, out, jobs, rest)
+    rate = _number(own, "discount_rate", SOCIAL_DISCOUNT_RATE_PER_YR, 0.0, 1.0)
+    window = _number(own, "free_rider_window_yr", FREE_RIDER_WINDOW_YR, 0.0, 100.0)
+    hz = own.get("horizons", list(HORIZON_YEARS))
+    hz = hz if isinstance(hz, list) else [hz]
+    if not hz or not all(isinstance(y, int) and not isinstance(y, bool) for y in hz):
+        raise BadInput(f"horizons = {own.get('horizons')!r}: a list of years, e.g. [2030,2040,2050]")
+    attribution = str(own.get("attribution", "remove_one"))
+    if attribution not in ATTRIBUTIONS:
+        raise BadInput(f"attribution = {attribution!r}: one of {', '.join(ATTRIBUTIONS)}")
+    inst = own.get("instruments")
+    if inst is not None:
+        inst = [str(i) for i in (inst if isinstance(inst, list) else [inst])]
+    drivers = str(own["drivers"]) if own.get("drivers") not in (None, "none", "") else None
+    if drivers is not None:
+        free_parameters(drivers)  # BadInput now, before any work
+    dseeds = own.get("driver_seeds", 2)
+    if isinstance(dseeds, bool) or not isinstance(dseeds, int) or dseeds < 1:
+        raise BadInput(f"driver_seeds = {dseeds!r}: an integer >= 1")
+    return Request(policies, seeds, baseline, out, jobs, rest, rate, window, tuple(hz), attribution, inst, drivers,
+                   min(dseeds, len(seeds)))
+
+
+def _number(own: dict, key: str, default: float, lo: float, hi: float) -> float:
+    v = own.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+        raise BadInput(f"{key} = {v!r}: a number in [{lo:g}, {hi:g}]")
+    return float(v)
 
 
 def _job_overrides(req: Request, policy: str, seed: int) -> list[str]:
     return list(req.overrides) + [f"policy={policy}", f"seed={seed}"]
 
 
-def _compose(overrides):
+@dataclass
+class Variant:
+    """One configuration run under several seeds: a policy, a policy without an instrument,
+    or a driver setting; ``folder`` under ``<out>/runs``; ``cfg`` its composed config."""
+    label: str
+    cfg: object
+    folder: str
+    seeds: list[int]
+    #: key=value changes to the policy's composed config (checked by :func:`preflight_variants`)
+    changes: list[str] = field(default_factory=list)
+
+
+def policy_instruments(cfg) -> list[str]:
+    """Config paths of the policy's enabled instruments (``policy.<name>``)."""
+    return [f"policy.{k}" for k, v in cfg.policy.items() if hasattr(v, "get") and v.get("enabled") is True]
+
+
+def _changed(cfg, changes: list[str]):
+    """A copy of the composed ``cfg`` with ``key=value`` changes (values parsed as Hydra does)."""
+    import copy
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf, open_dict
+
+    c = copy.deepcopy(cfg)
+    parser = OverridesParser.create()
+    for ch in changes:
+        o = parser.parse_override(ch)
+        with open_dict(c):
+            OmegaConf.update(c, o.key_or_group, o.value(), merge=True)
+    return c
+
+
+def variants(req: Request, cfgs: dict) -> tuple[list[Variant], dict[str, dict[str, str]], list[tuple]]:
+    """Every configuration of the comparison: the baseline and policies (all seeds), each
+    policy without each of its instruments (attribution), and the driver settings (the first
+    ``driver_seeds`` seeds). Returns (variants, {policy: {instrument: variant label}},
+    [(policy, parameter, end, value, variant label, baseline variant label)])."""
     from omegaconf import OmegaConf
 
-    cfg, _ = load_both(overrides)
-    return cfg, OmegaConf.to_yaml(cfg, resolve=True)
+    out = [Variant(p, cfgs[p], p, req.seeds) for p in [req.baseline] + req.policies]
+    removed: dict[str, dict[str, str]] = {}
+    if req.attribution == "remove_one":
+        for p in req.policies:
+            cfg = cfgs[p]
+            insts = req.instruments if req.instruments is not None else policy_instruments(cfg)
+            for i in insts:
+                node = OmegaConf.select(cfg, i)
+                if node is None or not hasattr(node, "get") or "enabled" not in node:
+                    raise BadInput(f"instruments: {i!r} is not an instrument of policy {p!r} (a config path with 'enabled', e.g. policy.training)")
+            if len(insts) < 2:
+                continue
+            for i in insts:
+                label = f"{p} without {i.split('.')[-1]}"
+                ch = [f"{i}.enabled=false"]
+                out.append(Variant(label, _changed(cfg, ch), f"../attribution/{p}--without-{i.replace('.', '_')}", req.seeds, ch))
+                removed.setdefault(p, {})[i] = label
+    drivers = []
+    if req.drivers:
+        dseeds = req.seeds[:req.driver_seeds]
+        for key, lo, hi in free_parameters(req.drivers):
+            if OmegaConf.select(cfgs[req.baseline], key) is None:
+                raise BadInput(f"drivers: {key} is not a config key of this scenario ({req.drivers})")
+            for end, v in (("low", lo), ("high", hi)):
+                tag = f"{key}={v:g}"
+                for p in [req.baseline] + req.policies:
+                    out.append(Variant(f"{p} | {tag}", _changed(cfgs[p], [tag]), f"../drivers/{tag}/{p}", dseeds, [tag]))
+                for p in req.policies:
+                    drivers.append((p, key, end, v, f"{p} | {tag}", f"{req.baseline} | {tag}"))
+    return out, removed, drivers
 
 
-def preflight(req: Request):
+def preflight(req: Request) -> dict:
     """Compose and check every policy (first seed) and every seed of each (the seed is the
     only key that differs between a policy's runs): unknown policy, bad key or value ->
-    BadInput. Returns the baseline's composed config."""
+    BadInput. Returns the composed config of each policy (and the baseline)."""
     import dataclasses
 
     from .params import validate
 
-    cfgs = []
+    cfgs = {}
     for p in [req.baseline] + req.policies:
         cfg, typed = load_both(_job_overrides(req, p, req.seeds[0]))
-        cfgs.append(cfg)
+        cfgs[p] = cfg
         for s in req.seeds[1:]:
             try:
                 with bad_input():
                     validate(dataclasses.replace(typed, seed=s))
             except BadInput as exc:
                 raise BadInput(f"seeds: {exc}") from None
-    return cfgs[0]
+    return cfgs
+
+
+def preflight_variants(vs: list[Variant]) -> None:
+    """Check each driver setting once (on the baseline's config: a free parameter's value);
+    removing an instrument (``enabled=false``) needs no check."""
+    from .compose import check
+    from .params import to_config
+
+    seen = set()
+    for v in vs:
+        ch = tuple(c for c in v.changes if not c.endswith(".enabled=false"))
+        if not ch or ch in seen:
+            continue
+        seen.add(ch)
+        try:
+            with bad_input():
+                check(to_config(v.cfg))
+        except BadInput as exc:
+            raise BadInput(f"drivers: {', '.join(ch)}: {exc}") from None
 
 
 def check_reused(dirs) -> None:
@@ -154,28 +282,68 @@ def check_reused(dirs) -> None:
                 raise BadInput(str(exc)) from None
 
 
-def run_all(req: Request, out: Path) -> dict[tuple[str, int], Path]:
-    """Run (or reuse) every policy x seed; each worker task composes a policy's config once and
-    runs a chunk of its seeds (sim.sweep._seed_chunk: no per-run Hydra composition)."""
+def _run_chunk(yaml_by_seed: dict[int, str], folder: str) -> list[str]:
+    """Run the seeds of one variant in this process from its resolved configs (composed once
+    in the parent: no Hydra composition here); complete runs with the same config are kept."""
+    import copy
+    import logging
+
+    from omegaconf import OmegaConf
+
+    from .job import run_model
+    from .params import to_config
+    from .results import is_complete, write_run
+    from .sweep import release_finished_models
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    done, typed = [], None
+    for s, resolved in yaml_by_seed.items():
+        d = Path(folder) / f"seed={s}"
+        if not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved):
+            if typed is None:
+                typed = to_config(OmegaConf.create(resolved))
+            c = copy.deepcopy(typed)
+            c.seed = s
+            write_run(d, run_model(c), resolved)
+            release_finished_models()
+        done.append(str(d))
+    return done
+
+
+def _resolved(text: str, seed: int) -> str:
+    """The resolved YAML ``text`` of a config with its top-level ``seed`` set to ``seed``."""
+    import re
+
+    out, n = re.subn(r"^seed: .*$", f"seed: {seed}", text, count=1, flags=re.M)
+    if n != 1:
+        raise ValueError("resolved config without a top-level seed")
+    return out
+
+
+def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int], Path]:
+    """Run (or reuse) every variant x seed on ``jobs`` processes; a task runs a chunk of one
+    variant's seeds from its resolved configs."""
     from concurrent.futures import as_completed
 
     from tqdm import tqdm
 
-    from .sweep import _seed_chunk
+    dirs = {(v.label, s): (out / "runs" / v.folder / f"seed={s}").resolve() for v in vs for s in v.seeds}
+    from omegaconf import OmegaConf
 
-    pols = [req.baseline] + req.policies
-    dirs = {(p, s): out / "runs" / p / f"seed={s}" for p in pols for s in req.seeds}
-    chunk = max(1, -(-len(req.seeds) // req.jobs))  # every worker busy, one composition per task
-    tasks = [(list(req.overrides) + [f"policy={p}"], req.seeds[i:i + chunk], str(out / "runs" / p))
-             for p in pols for i in range(0, len(req.seeds), chunk)]
+    tasks = []
+    for v in vs:
+        text = OmegaConf.to_yaml(v.cfg, resolve=True)
+        chunk = max(1, -(-len(v.seeds) // req.jobs))  # every worker busy
+        for i in range(0, len(v.seeds), chunk):
+            tasks.append(({s: _resolved(text, s) for s in v.seeds[i:i + chunk]}, str((out / "runs" / v.folder).resolve())))
     t0 = time.perf_counter()
     bar = tqdm(total=len(dirs), desc="runs", unit="run", file=sys.stderr)
     if req.jobs == 1:
         for t in tasks:
-            bar.update(len(_seed_chunk(*t)))
+            bar.update(len(_run_chunk(*t)))
     else:
         with ProcessPoolExecutor(max_workers=req.jobs) as ex:
-            for f in as_completed([ex.submit(_seed_chunk, *t) for t in tasks]):
+            for f in as_completed([ex.submit(_run_chunk, *t) for t in tasks]):
                 bar.update(len(f.result()))
     bar.close()
     log.info("%d runs in %.1f s", len(dirs), time.perf_counter() - t0)
@@ -183,145 +351,204 @@ def run_all(req: Request, out: Path) -> dict[tuple[str, int], Path]:
 
 
 # -- the paired metrics -------------------------------------------------------------------------
-def _pairs(adoptions: pd.DataFrame) -> set[tuple[int, str]]:
-    return set(zip(adoptions["firm"].astype(int), adoptions["measure"].astype(str)))
+_loaded: dict = {}
 
 
-def paired_metrics(base_dir: Path, pol_dir: Path) -> dict:
-    """The policy's effect in one seed (see the module docstring)."""
+def _load(d: Path):
+    """A run folder as the evaluation reads it (kept while its summary.json is unchanged)."""
+    from .evaluation.runs import load_run
+
+    d = Path(d)
     try:
-        b, p = read_summary(base_dir), read_summary(pol_dir)
-        ab = read_table(base_dir, "adoptions", columns=["firm", "measure", "instrument"])
-        ap = read_table(pol_dir, "adoptions", columns=["firm", "measure", "instrument"])
+        key = (str(d.resolve()), (d / "summary.json").stat().st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _loaded:
+        return _loaded[key]
+    try:
+        r = load_run(d)
     except DamagedRun as exc:
         raise BadInput(str(exc)) from None
-    base_pairs = _pairs(ab)
-    pol_keys = list(zip(ap["firm"].astype(int), ap["measure"].astype(str)))
-    in_base = np.fromiter((k in base_pairs for k in pol_keys), dtype=bool, count=len(pol_keys))
-    supported = (ap["instrument"].astype(str) != "none").to_numpy()
-    abatement = b["cumulative_emissions_t_co2"] - p["cumulative_emissions_t_co2"]
-    cost = p["public_spending_usd"] - b["public_spending_usd"]
+    if key is not None:
+        _loaded[key] = r
+    return r
+
+
+def paired_metrics(base_dir: Path, pol_dir: Path, window_yr: float = FREE_RIDER_WINDOW_YR,
+                   rate: float = SOCIAL_DISCOUNT_RATE_PER_YR) -> dict:
+    """The policy's effect in one seed: emissions abated over the simulated years, public
+    cost, energy-cost savings, carbon revenue (policy - baseline) and the additionality
+    indicators (:mod:`sim.evaluation.additionality`)."""
+    from .evaluation.additionality import additionality
+
+    b, p = _load(base_dir), _load(pol_dir)
+    bs, ps = b.summary, p.summary
     return {
-        "abatement_t_co2": abatement,
-        "public_cost_usd": cost,
-        "adoptions": len(ap),
-        "baseline_adoptions": len(ab),
-        "additional_adoptions": int((~in_base).sum()),
-        "additionality_share": float((~in_base).mean()) if len(ap) else np.nan,
-        "supported_adoptions": int(supported.sum()),
-        "free_riders": int((supported & in_base).sum()),
-        "free_rider_share": float((supported & in_base).sum() / supported.sum()) if supported.any() else np.nan,
-        "energy_cost_saving_usd": p["energy_cost_saving_usd"] - b["energy_cost_saving_usd"],
-        "carbon_revenue_usd": p["carbon_revenue_usd"] - b["carbon_revenue_usd"],
-        "emissions_end_year_reduction_t_co2": (b["emissions_t_co2_by_year"][str(b["end_year"])]
-                                               - p["emissions_t_co2_by_year"][str(p["end_year"])]),
+        "emissions_abated_t_co2": bs["cumulative_emissions_t_co2"] - ps["cumulative_emissions_t_co2"],
+        "public_cost_undiscounted_usd": ps["public_spending_usd"] - bs["public_spending_usd"],
+        "energy_cost_saving_usd": ps["energy_cost_saving_usd"] - bs["energy_cost_saving_usd"],
+        "carbon_revenue_usd": ps["carbon_revenue_usd"] - bs["carbon_revenue_usd"],
+        "emissions_end_year_reduction_t_co2": (bs["emissions_t_co2_by_year"][str(bs["end_year"])]
+                                               - ps["emissions_t_co2_by_year"][str(ps["end_year"])]),
+        **additionality(p, b, window_yr, rate),
     }
 
 
-def _interval(x: np.ndarray) -> tuple[float, float, float]:
-    from scipy import stats
-
-    x = np.asarray(x, dtype=float)
-    x = x[~np.isnan(x)]
-    if len(x) == 0:
-        return np.nan, np.nan, np.nan
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, np.nan, np.nan
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-    return m, m - half, m + half
+#: headline columns with a Student t interval over seeds
+MEAN_KEYS = ("emissions_abated_t_co2", "abatement_t_co2", "public_cost_usd", "social_cost_usd", "firm_net_cost_usd",
+             "in_kind_usd", "energy_cost_saving_usd", "carbon_revenue_usd", "additional_adoptions", "additionality_share",
+             "free_rider_share", "net_to_gross_ratio", "spillover_nonparticipant_share", "spillover_participant_share",
+             "top10_recipients_share", "gini_public_money")
 
 
-def summarise(by_seed: pd.DataFrame) -> pd.DataFrame:
+def _ci_columns(r: dict, key: str, x) -> None:
+    m, lo, hi = interval(x)
+    r[key], r[f"{key}_lo95"], r[f"{key}_hi95"] = m, lo, hi
+
+
+def _ratio_columns(r: dict, key: str, num, den) -> None:
+    m, lo, hi = ratio_interval(num, den)
+    r[key], r[f"{key}_lo95"], r[f"{key}_hi95"] = m, lo, hi
+
+
+def summarise_ce(ce_by_seed: pd.DataFrame) -> pd.DataFrame:
+    """Cost-effectiveness by policy and horizon: means with intervals; US$/t as ratios of means."""
+    from .evaluation.cost_effectiveness import QUANTITIES
+
     rows = []
-    for pol, g in by_seed.groupby("policy", sort=False):
-        r = {"policy": pol, "seeds": len(g)}
-        for k in ("abatement_t_co2", "public_cost_usd", "energy_cost_saving_usd", "carbon_revenue_usd", "additional_adoptions",
-                  "additionality_share", "free_rider_share"):
-            m, lo, hi = _interval(g[k].to_numpy())
-            r[k], r[f"{k}_lo95"], r[f"{k}_hi95"] = m, lo, hi
-        ab, cost = g["abatement_t_co2"].mean(), g["public_cost_usd"].mean()
-        r["public_cost_usd_per_t_co2"] = cost / ab if ab > 0 else np.nan
-        r["supported_adoptions"] = g["supported_adoptions"].mean()
-        r["adoptions"] = g["adoptions"].mean()
-        r["baseline_adoptions"] = g["baseline_adoptions"].mean()
+    for (pol, hz), g in ce_by_seed.groupby(["policy", "horizon"], sort=False):
+        r = {"policy": pol, "horizon": hz, "seeds": len(g)}
+        for k in QUANTITIES:
+            _ci_columns(r, k, g[k].to_numpy())
+        _ratio_columns(r, "public_usd_per_t_co2", g["public_cost_usd"].to_numpy(), g["abatement_t_co2"].to_numpy())
+        _ratio_columns(r, "social_usd_per_t_co2", g["social_cost_usd"].to_numpy(), g["abatement_t_co2"].to_numpy())
         rows.append(r)
     return pd.DataFrame(rows)
 
 
-def markdown(table: pd.DataFrame, req: Request, meta: dict) -> str:
-    def ci(r, k, scale=1.0, fmt="{:,.0f}"):
-        m, lo, hi = r[k], r[f"{k}_lo95"], r[f"{k}_hi95"]
-        if np.isnan(m):
-            return "n/a"
-        unit = " %" if scale == 100 else ""
-        s = fmt.format(m * scale) + unit
-        return s if np.isnan(lo) else f"{s} ({fmt.format(lo * scale)} to {fmt.format(hi * scale)}{unit})"
+def summarise(by_seed: pd.DataFrame, ce: pd.DataFrame) -> pd.DataFrame:
+    """One row per policy: the headlines (whole-lifetime horizon) with 95 % intervals."""
+    rows = []
+    for pol, g in by_seed.groupby("policy", sort=False):
+        r = {"policy": pol, "seeds": len(g)}
+        for k in MEAN_KEYS:
+            if k in g:
+                _ci_columns(r, k, g[k].to_numpy())
+        c = ce[(ce["policy"] == pol) & (ce["horizon"] == LIFETIME)].iloc[0]
+        for k in ("public_usd_per_t_co2", "social_usd_per_t_co2"):
+            r[k], r[f"{k}_lo95"], r[f"{k}_hi95"] = c[k], c[f"{k}_lo95"], c[f"{k}_hi95"]
+        for k in ("supported_adoptions", "adoptions", "baseline_adoptions", "participants", "recipients"):
+            r[k] = g[k].mean()
+        rows.append(r)
+    return pd.DataFrame(rows)
 
-    lines = [f"# Paired policy comparison: {meta['scenario']}",
-             "",
-             f"{meta['n_firms']:,} firms, {meta['start_year']}-{meta['end_year']}; baseline `{req.baseline}`; "
-             f"{len(req.seeds)} seeds with common random numbers (same firms, network and awareness draws per seed). "
-             "Means across seeds, 95 % interval in brackets.",
-             "",
-             "| policy | abatement, t CO2 (cumulative) | public cost, US$ | US$ per t CO2 | additional adoptions | additionality share | free-rider share | energy-cost savings to firms, US$ | carbon revenue, US$ |",
-             "|---|---|---|---|---|---|---|---|---|"]
+
+def _fmt(r, k, scale=1.0, fmt="{:,.0f}", unit=""):
+    m, lo, hi = r[k] * scale, r.get(f"{k}_lo95", np.nan) * scale, r.get(f"{k}_hi95", np.nan) * scale
+    if m is None or np.isnan(m):
+        return "n/a"
+    s = fmt.format(m) + unit
+    return s if np.isnan(lo) else f"{s} ({fmt.format(lo)} to {fmt.format(hi)}{unit})"
+
+
+def markdown(table, ce, inst, conc_dist, drivers, req: Request, meta: dict, labels: dict) -> str:
+    L = [f"# Paired policy comparison: {meta['scenario']}", "",
+         f"{meta['n_firms']:,} firms, {meta['start_year']}-{meta['end_year']}; baseline `{labels[req.baseline]}`; "
+         f"{len(req.seeds)} seeds with common random numbers (same firms, network and awareness draws per seed). "
+         f"Means across seeds, 95 % interval in brackets (Student t; US$/t: paired bootstrap over seeds). "
+         f"Present values at a social discount rate of {req.discount_rate:.1%}/yr; free riders within "
+         f"{req.free_rider_window_yr:g} yr. Horizons {', '.join(str(y) for y in req.horizons)} are limited to the run's end "
+         f"({meta['end_year']}); `lifetime` counts every installation made by then over its whole lifetime.", "",
+         "## Headlines (whole lifetime of the installations)", "",
+         "| policy | abatement, t CO2 (discounted lifetime) | public cost, US$ (PV) | public US$/t | social US$/t | "
+         "free-rider share (tonnes) | net-to-gross | spillover to non-participants | emissions abated in the run, t CO2 |",
+         "|---|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
-        cpt = "n/a (no abatement)" if np.isnan(r["public_cost_usd_per_t_co2"]) else f"{r['public_cost_usd_per_t_co2']:,.1f}"
-        lines.append(f"| {r['policy']} | {ci(r, 'abatement_t_co2')} | {ci(r, 'public_cost_usd')} | {cpt} | "
-                     f"{ci(r, 'additional_adoptions')} | {ci(r, 'additionality_share', 100, '{:.1f}')} | "
-                     f"{ci(r, 'free_rider_share', 100, '{:.1f}')} | {ci(r, 'energy_cost_saving_usd')} | {ci(r, 'carbon_revenue_usd')} |")
-    lines += ["", "Abatement: baseline minus policy cumulative scope 1+2 emissions over the simulated years. "
-              "Additional adoptions: firm x measure adopted under the policy and not in the baseline run of the same seed. "
-              "Free-rider share: supported adoptions the same firm also made in the baseline, over all supported adoptions. "
-              "Public cost per tonne: mean public cost / mean abatement "
-              "(public spending on the instruments; carbon revenue is reported apart, not netted). "
-              "Energy-cost savings and carbon revenue: policy minus baseline, cumulative.", ""]
-    return "\n".join(lines)
+        L.append(f"| {labels.get(r['policy'], r['policy'])} | {_fmt(r, 'abatement_t_co2')} | {_fmt(r, 'public_cost_usd')} | "
+                 f"{_fmt(r, 'public_usd_per_t_co2', fmt='{:,.1f}')} | {_fmt(r, 'social_usd_per_t_co2', fmt='{:,.1f}')} | "
+                 f"{_fmt(r, 'free_rider_share', 100, '{:.1f}', ' %')} | {_fmt(r, 'net_to_gross_ratio', fmt='{:.2f}')} | "
+                 f"{_fmt(r, 'spillover_nonparticipant_share', 100, '{:.1f}', ' %')} | {_fmt(r, 'emissions_abated_t_co2')} |")
+    L += ["", "## Cost-effectiveness by horizon", "",
+          "| policy | horizon | abatement, t CO2 (PV) | public cost, US$ | of which transfers | in kind (not public) | "
+          "firms' net cost | social cost | public US$/t | social US$/t |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for _, r in ce.iterrows():
+        L.append(f"| {labels.get(r['policy'], r['policy'])} | {r['horizon']} | {_fmt(r, 'abatement_t_co2')} | {_fmt(r, 'public_cost_usd')} | "
+                 f"{r['transfer_usd']:,.0f} | {r['in_kind_usd']:,.0f} | {_fmt(r, 'firm_net_cost_usd')} | {_fmt(r, 'social_cost_usd')} | "
+                 f"{_fmt(r, 'public_usd_per_t_co2', fmt='{:,.1f}')} | {_fmt(r, 'social_usd_per_t_co2', fmt='{:,.1f}')} |")
+    if inst is not None and len(inst):
+        L += ["", "## Per instrument (each removed in turn from the package; whole lifetime)", "",
+              "| policy | instrument | marginal abatement, t CO2 | own public cost, US$ | own US$/t | marginal public cost, US$ | marginal social US$/t |",
+              "|---|---|---|---|---|---|---|"]
+        for _, r in inst[inst["horizon"] == LIFETIME].iterrows():
+            u = "n/a" if np.isnan(r["own_usd_per_t_co2"]) else f"{r['own_usd_per_t_co2']:,.1f}"
+            s = "n/a" if np.isnan(r["marginal_social_usd_per_t_co2"]) else f"{r['marginal_social_usd_per_t_co2']:,.1f}"
+            L.append(f"| {r['policy']} | {r['instrument']} | {r['marginal_abatement_t_co2']:,.0f} | "
+                     f"{'-' if np.isnan(r['own_public_cost_usd']) else format(r['own_public_cost_usd'], ',.0f')} | {u} | "
+                     f"{r['marginal_public_cost_usd']:,.0f} | {s} |")
+        L += ["", "Marginal = package minus package without the instrument (same seeds); interactions = package minus the sum "
+              "of the marginals (positive: the instruments reinforce each other). Own public cost = what the instrument spent "
+              "in the package run (own costs add up to the package's)."]
+    if conc_dist is not None and len(conc_dist):
+        L += ["", "## For whom (policy minus baseline, means over seeds; distribution.parquet)", ""]
+        for pol, g in conc_dist.groupby("policy", sort=False):
+            L.append(f"**{labels.get(pol, pol)}**")
+            L.append("")
+            L.append("| dimension | group | additional adopters | grants received, US$ | energy-cost savings, US$ | abatement to the run's end, t CO2 |")
+            L.append("|---|---|---|---|---|---|")
+            for (dim, grp), h in g.groupby(["dimension", "group"], sort=False):
+                v = h.set_index("metric")["value"]
+                L.append(f"| {dim} | {grp} | {v.get('adopters', 0):,.0f} | {v.get('grants_received_usd', 0):,.0f} | "
+                         f"{v.get('energy_cost_saving_usd', 0):,.0f} | {v.get('abatement_t_co2', 0):,.0f} |")
+            t = table[table["policy"] == pol].iloc[0]
+            L += ["", f"Public money to the top 10 % of recipients: {_fmt(t, 'top10_recipients_share', 100, '{:.0f}', ' %')}; "
+                  f"Gini among recipients {_fmt(t, 'gini_public_money', fmt='{:.2f}')}.", ""]
+    if drivers is not None and len(drivers):
+        L += ["", f"## What drives the headlines (one at a time, {req.driver_seeds} seed(s), whole lifetime)", "",
+              "| policy | free parameter | low -> high | abatement, t CO2 | public US$/t | free-rider share |", "|---|---|---|---|---|---|"]
+        for _, r in drivers.iterrows():
+            L.append(f"| {r['policy']} | {r['parameter']} | {r['low']:g} -> {r['high']:g} | {r['abatement_t_co2_low']:,.0f} -> "
+                     f"{r['abatement_t_co2_high']:,.0f} | {r['public_usd_per_t_co2_low']:,.1f} -> {r['public_usd_per_t_co2_high']:,.1f} | "
+                     f"{r['free_rider_share_low'] * 100:.1f} -> {r['free_rider_share_high'] * 100:.1f} % |")
+    L += ["", "Definitions and sources: docs/evaluation.md.", ""]
+    return "\n".join(L)
 
 
-def plot(table: pd.DataFrame, by_seed: pd.DataFrame, path: Path, title: str) -> Path:
+def plot(table: pd.DataFrame, by_seed: pd.DataFrame, ce: pd.DataFrame, path: Path, title: str, labels: dict) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     pols = list(table["policy"])
+    names = [labels.get(p, p) for p in pols]
     x = np.arange(len(pols))
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
 
-    def bars(ax, key, scale, ylabel, ttl):
-        m = table[key].to_numpy() * scale
-        lo, hi = table[f"{key}_lo95"].to_numpy() * scale, table[f"{key}_hi95"].to_numpy() * scale
-        err = np.vstack([m - lo, hi - m])
-        ax.bar(x, m, color=[f"C{i}" for i in range(len(pols))], alpha=0.8,
-               yerr=np.where(np.isnan(err), 0, err), capsize=6)
-        for i, p in enumerate(pols):  # the paired per-seed values
-            v = by_seed.loc[by_seed["policy"] == p, key].to_numpy() * scale
-            ax.plot(np.full(len(v), i) + np.linspace(-0.15, 0.15, len(v)), v, "k.", ms=3, alpha=0.6)
-        ax.set_xticks(x, pols, rotation=15)
-        ax.set(ylabel=ylabel, title=ttl)
+    def err(t, key, scale):
+        m = t[key].to_numpy(float) * scale
+        e = np.vstack([m - t[f"{key}_lo95"].to_numpy(float) * scale, t[f"{key}_hi95"].to_numpy(float) * scale - m])
+        return m, np.where(np.isnan(e), 0, e)
+
+    m, e = err(table, "abatement_t_co2", 1e-3)
+    axes[0].bar(x, m, yerr=e, capsize=6, color=[f"C{i}" for i in range(len(pols))], alpha=0.8)
+    for i, p in enumerate(pols):
+        v = by_seed.loc[by_seed["policy"] == p, "abatement_t_co2"].to_numpy() * 1e-3
+        axes[0].plot(np.full(len(v), i) + np.linspace(-0.15, 0.15, len(v)), v, "k.", ms=3, alpha=0.6)
+    axes[0].set(ylabel="kt CO2 (present value)", title="Lifetime abatement vs baseline (95 % CI)")
+    hz = [h for h in dict.fromkeys(ce["horizon"])]
+    w = 0.8 / max(len(hz), 1)
+    for j, h in enumerate(hz):
+        t = ce[ce["horizon"] == h].set_index("policy").reindex(pols)
+        for k, key, ax in ((0, "public_usd_per_t_co2", axes[1]), (1, "social_usd_per_t_co2", axes[2])):
+            mm, ee = err(t, key, 1.0)
+            ax.bar(x + (j - (len(hz) - 1) / 2) * w, np.nan_to_num(mm), w, yerr=ee, capsize=3, label=str(h))
+    axes[1].set(ylabel="US$ per t CO2 (PV / PV)", title="Public cost per tonne, by horizon")
+    axes[2].set(ylabel="US$ per t CO2 (PV / PV)", title="Social (resource) cost per tonne, by horizon")
+    for ax in axes:
+        ax.set_xticks(x, names, rotation=10, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
         ax.axhline(0, color="k", lw=0.8)
-
-    bars(axes[0], "abatement_t_co2", 1e-3, "kt CO2 (cumulative)", "Abatement vs baseline (95 % CI)")
-    cpt = table["public_cost_usd_per_t_co2"].to_numpy()
-    axes[1].bar(x, np.nan_to_num(cpt), color=[f"C{i}" for i in range(len(pols))], alpha=0.8)
-    for i, v in enumerate(cpt):
-        axes[1].annotate("n/a" if np.isnan(v) else f"{v:,.0f}", (i, 0 if np.isnan(v) else v), ha="center", va="bottom")
-    axes[1].set_xticks(x, pols, rotation=15)
-    axes[1].set(ylabel="US$ per t CO2", title="Public cost per tonne abated")
-    axes[1].grid(axis="y", alpha=0.3)
-    w = 0.38
-    for j, (key, lbl) in enumerate((("additionality_share", "additional adoptions"), ("free_rider_share", "free riders (of supported)"))):
-        m = table[key].to_numpy() * 100
-        lo, hi = table[f"{key}_lo95"].to_numpy() * 100, table[f"{key}_hi95"].to_numpy() * 100
-        err = np.vstack([m - lo, hi - m])
-        axes[2].bar(x + (j - 0.5) * w, np.nan_to_num(m), w, yerr=np.where(np.isnan(err), 0, err), capsize=4, label=lbl)
-    axes[2].set_xticks(x, pols, rotation=15)
-    axes[2].set(ylabel="% of the policy run's adoptions / supported adoptions", title="Additionality and free riding", ylim=(0, 105))
-    axes[2].legend(fontsize=8)
-    axes[2].grid(axis="y", alpha=0.3)
+    axes[1].legend(fontsize=8, title="horizon")
     fig.suptitle(title)
     fig.tight_layout()
     from .results import _atomic_write_bytes
@@ -331,39 +558,132 @@ def plot(table: pd.DataFrame, by_seed: pd.DataFrame, path: Path, title: str) -> 
     return path
 
 
+def _driver_table(req: Request, drivers: list[tuple], dirs: dict) -> pd.DataFrame:
+    from .evaluation.cost_effectiveness import run_quantities
+
+    rows = {}
+    dseeds = req.seeds[:req.driver_seeds]
+    for pol, key, end, v, label, base_label in drivers:
+        ab, pub = [], []
+        frs = []
+        for s in dseeds:
+            q_p, _ = run_quantities(_load(dirs[(label, s)]), req.horizons, req.discount_rate)
+            q_b, _ = run_quantities(_load(dirs[(base_label, s)]), req.horizons, req.discount_rate)
+            ab.append(q_p.loc[LIFETIME, "abatement_t_co2"] - q_b.loc[LIFETIME, "abatement_t_co2"])
+            pub.append(q_p.loc[LIFETIME, "public_cost_usd"] - q_b.loc[LIFETIME, "public_cost_usd"])
+            frs.append(paired_metrics(dirs[(base_label, s)], dirs[(label, s)], req.free_rider_window_yr, req.discount_rate)["free_rider_share"])
+        r = rows.setdefault((pol, key), {"policy": pol, "parameter": key})
+        r[end] = v
+        r[f"abatement_t_co2_{end}"] = float(np.mean(ab))
+        r[f"public_usd_per_t_co2_{end}"] = float(np.mean(pub) / np.mean(ab)) if np.mean(ab) > 0 else np.nan
+        r[f"free_rider_share_{end}"] = float(np.nanmean(frs)) if not np.all(np.isnan(frs)) else np.nan
+    t = pd.DataFrame(list(rows.values()))
+    t["abatement_swing_t_co2"] = (t["abatement_t_co2_high"] - t["abatement_t_co2_low"]).abs()
+    return t.sort_values(["policy", "abatement_swing_t_co2"], ascending=[True, False]).reset_index(drop=True)
+
+
+def evaluate(req: Request, dirs: dict, removed: dict, meta: dict):
+    """The paired evaluation of every policy and seed: per-seed metrics, cost-effectiveness
+    by horizon, for-whom tables and (per policy with removed instruments) the attribution."""
+    from .evaluation import distribution as dist
+    from .evaluation.cost_effectiveness import attribute, paired_effect, run_quantities
+
+    quant = {}  # (label, seed) -> (quantities, public cost by name)
+
+    def q(label, s):
+        if (label, s) not in quant:
+            quant[(label, s)] = run_quantities(_load(dirs[(label, s)]), req.horizons, req.discount_rate)
+        return quant[(label, s)]
+
+    rows, ce_rows, dist_rows, inst_tables = [], [], [], []
+    for p in req.policies:
+        for s in req.seeds:
+            m = paired_metrics(dirs[(req.baseline, s)], dirs[(p, s)], req.free_rider_window_yr, req.discount_rate)
+            d = paired_effect(q(p, s)[0], q(req.baseline, s)[0])
+            pol_run = _load(dirs[(p, s)])
+            conc = dist.concentration(pol_run)
+            rows.append({"policy": p, "seed": s, **m, **d.loc[LIFETIME, ["abatement_t_co2", "public_cost_usd", "social_cost_usd",
+                                                                        "firm_net_cost_usd", "in_kind_usd"]].to_dict(), **conc})
+            ce_rows.append(d.reset_index(names="horizon").assign(policy=p, seed=s))
+            dist_rows.append(dist.paired(pol_run, _load(dirs[(req.baseline, s)])).assign(policy=p, seed=s))
+        if p in removed:
+            for hz, _ in _horizon_labels(meta, req):
+                t = attribute([q(p, s)[0] for s in req.seeds], [q(p, s)[1] for s in req.seeds],
+                              [q(req.baseline, s)[0] for s in req.seeds], [q(req.baseline, s)[1] for s in req.seeds],
+                              {i: [q(lbl, s)[0] for s in req.seeds] for i, lbl in removed[p].items()},
+                              {i: [q(lbl, s)[1] for s in req.seeds] for i, lbl in removed[p].items()}, hz)
+                inst_tables.append(t.assign(policy=p))
+    return rows, ce_rows, dist_rows, inst_tables
+
+
 def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+    from .evaluation import distribution as dist
+    from .evaluation.cost_effectiveness import mac_plot
+    from .evaluation.labels import run_label
     from .results import _atomic_write_bytes
 
-    cfg = preflight(req)
+    _loaded.clear()
+    cfgs = preflight(req)
+    cfg = cfgs[req.baseline]
     meta = {k: cfg[k] for k in ("n_firms", "start_year", "end_year")}
     meta["scenario"] = cfg.scenario.name
     out = check_output_dir(req.out or Path("results") / "compare" / meta["scenario"], "out")
-    pols = [req.baseline] + req.policies
-    check_reused([out / "runs" / p / f"seed={s}" for p in pols for s in req.seeds])
+    vs, removed, drivers = variants(req, cfgs)
+    preflight_variants(vs)
+    check_reused([out / "runs" / v.folder / f"seed={s}" for v in vs for s in v.seeds])
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"out = {str(out)!r}: cannot create the folder ({exc.strerror or exc})") from None
-    dirs = run_all(req, out)
-    rows = []
-    for p in req.policies:
-        for s in req.seeds:
-            rows.append({"policy": p, "seed": s, **paired_metrics(dirs[(req.baseline, s)], dirs[(p, s)])})
+    dirs = run_all(req, out, vs)
+
+    labels = {p: run_label(read_summary(dirs[(p, req.seeds[0])])) for p in [req.baseline] + req.policies}
+    rows, ce_rows, dist_rows, inst_tables = evaluate(req, dirs, removed, meta)
     by_seed = pd.DataFrame(rows)
-    table = summarise(by_seed)
+    ce_by_seed = pd.concat(ce_rows, ignore_index=True)
+    ce = summarise_ce(ce_by_seed)
+    table = summarise(by_seed, ce)
     table.insert(1, "baseline", req.baseline)
     table.insert(2, "scenario", meta["scenario"])
-    md = markdown(table, req, meta)
+    table.insert(3, "label", [labels[p] for p in table["policy"]])
+    table.insert(4, "baseline_label", labels[req.baseline])
+    distribution = pd.concat(dist_rows, ignore_index=True)
+    distribution = distribution[["policy", "seed", "run", "dimension", "group", "metric", "value"]]
+    diff_means = (distribution[distribution["run"] == "difference"].groupby(["policy", "dimension", "group", "metric"], sort=False)["value"]
+                  .mean().reset_index())
+    inst = pd.concat(inst_tables, ignore_index=True) if inst_tables else None
+    if inst is not None:
+        inst = inst[["policy"] + [c for c in inst.columns if c != "policy"]]
+    drv = _driver_table(req, drivers, dirs) if drivers else None
+    md = markdown(table, ce, inst, diff_means, drv, req, meta, labels)
     title = (f"{meta['scenario']}: {meta['n_firms']:,} firms, {meta['start_year']}-{meta['end_year']}, "
-             f"{len(req.seeds)} paired seeds vs '{req.baseline}'")
+             f"{len(req.seeds)} paired seeds vs '{labels[req.baseline]}'")
     try:
-        _atomic_write_bytes(out / "compare_by_seed.parquet", lambda f: by_seed.to_parquet(f, index=False))
-        _atomic_write_bytes(out / "compare.parquet", lambda f: table.to_parquet(f, index=False))
+        for name, df in (("compare_by_seed", by_seed), ("compare", table), ("cost_effectiveness", ce),
+                         ("cost_effectiveness_by_seed", ce_by_seed), ("distribution", distribution)):
+            _atomic_write_bytes(out / f"{name}.parquet", lambda f, df=df: df.to_parquet(f, index=False))
+        if inst is not None:
+            _atomic_write_bytes(out / "instruments.parquet", lambda f: inst.to_parquet(f, index=False))
+            for p in inst["policy"].unique():
+                t = inst[(inst["policy"] == p) & (inst["horizon"] == LIFETIME)]
+                mac_plot(t, out / ("instruments_mac.png" if len(req.policies) == 1 else f"instruments_mac_{p}.png"),
+                         f"{meta['scenario']}, {p}: marginal abatement cost curve of instruments\n"
+                         f"({len(req.seeds)} paired seeds, {req.discount_rate:.1%}/yr, whole lifetime)")
+        if drv is not None:
+            _atomic_write_bytes(out / "drivers.parquet", lambda f: drv.to_parquet(f, index=False))
         _atomic_write_bytes(out / "compare.md", lambda f: f.write_text(md))
-        plot(table, by_seed, out / "compare.png", title)
+        plot(table, by_seed, ce, out / "compare.png", title, labels)
+        dist.plot(distribution, out / "distribution.png", f"{meta['scenario']}: for whom (policy minus baseline, mean of {len(req.seeds)} seeds)")
     except OSError as exc:
         raise BadInput(f"out = {str(out)!r}: cannot write {exc.filename or 'the tables'} ({exc.strerror or exc})") from None
+    _loaded.clear()
     return table, by_seed, out
+
+
+def _horizon_labels(meta: dict, req: Request):
+    from .evaluation.cost_effectiveness import horizons
+
+    return horizons(meta["start_year"], meta["end_year"], req.horizons)
 
 
 def main(argv=None) -> int:
@@ -376,7 +696,8 @@ def main(argv=None) -> int:
 def _command(argv: list[str]) -> int:
     _, _, out = compare(parse_args(argv))
     print((out / "compare.md").read_text())
-    print(f"Written: {out / 'compare.parquet'}, {out / 'compare_by_seed.parquet'}, {out / 'compare.md'}, {out / 'compare.png'}")
+    written = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
+    print(f"Written in {out}: {', '.join(written)}")
     return 0
 
 

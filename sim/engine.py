@@ -40,6 +40,9 @@ EVENTS = {
     "year_closed": ("year",),
 }
 
+#: kinds of money a mechanism reports (:meth:`Engine.report_spending`)
+SPENDING_KINDS = ("programme", "transfer", "in_kind")
+
 #: barriers whose relief is a share of the barrier removed (per firm, the largest wins)
 RELIEF_COLUMNS = {"hidden_costs": "hidden_cost_relief", "risk": "risk_relief"}
 
@@ -337,9 +340,16 @@ class Engine:
         gi = self._m.gov.grant_instruments
         return gi.index(channel) + 1 if channel in gi else -1
 
-    def report_spending(self, name: str, ledger) -> None:
-        """Public money spent under ``name``: ``ledger.spent_usd`` is read when reporting."""
+    def report_spending(self, name: str, ledger, kind: str = "programme") -> None:
+        """Money spent under ``name``: ``ledger.spent_usd`` is read when reporting. ``kind``
+        (``SPENDING_KINDS``): ``programme`` public money for the programme itself (staff,
+        events, infrastructure), ``transfer`` public money paid to firms that is not a grant
+        on an adoption (e.g. a credit per tonne stored), ``in_kind`` a contribution in kind
+        by a non-public partner (not public money: reported apart)."""
+        if kind not in SPENDING_KINDS:
+            raise ValueError(f"spending {name!r}: kind {kind!r} is not one of {', '.join(SPENDING_KINDS)}")
         self._m.gov.other_spending[name] = ledger
+        self._m.gov.spending_kind[name] = kind
 
     # -- events -------------------------------------------------------------------------------
     def subscribe(self, event: str, fn: Callable) -> None:
@@ -394,6 +404,10 @@ class Engine:
             raise ValueError(f"energy zones: prices and factors must be [zones, years, carriers] = {shape}")
         self.define_regions("energy_zone", names + ["scenario"], np.where(of_firm < 0, len(names), of_firm))
         self._m.set_energy_zones(of_firm, np.asarray(price_usd_per_mwh, float), np.asarray(ef_t_co2_per_mwh, float))
+
+    def region_levels(self) -> list[str]:
+        """The geographic levels some mechanism declared (:meth:`define_regions`)."""
+        return list(self._regions)
 
     def regions(self, level: str) -> tuple[list[str], np.ndarray]:
         """The regions declared at ``level`` (:meth:`define_regions`): (names, [N] read-only

@@ -48,7 +48,8 @@ FLOW_PREFIXES = ("emissions_t_co2", "scope1_t_co2", "scope2_t_co2", "energy_cost
                  "carbon_revenue_usd", "workshop_participants", "assessments")
 GROUPS = ("scenario", "policy", "measures")
 #: run-level outcomes from summary.json, repeated on each of the run's rows
-RUN_OUTCOMES = ("cumulative_emissions_t_co2", "public_spending_usd", "supported_adoptions", "free_rider_share")
+RUN_OUTCOMES = ("cumulative_emissions_t_co2", "public_spending_usd", "supported_adoptions",
+                "supported_viable_without_support_same_month_share")
 
 
 # -- damaged run folders ----------------------------------------------------------------------------
@@ -319,7 +320,7 @@ def gather(sweep_dir: Path, damaged: list | None = None) -> pd.DataFrame:
     for c in params.columns:  # restore dtypes lost through iloc
         if pd.api.types.is_numeric_dtype(params[c]):
             table[c] = pd.to_numeric(table[c])
-    table["run_free_rider_share"] = table["run_free_rider_share"].astype(float)
+    table["run_supported_viable_without_support_same_month_share"] = table["run_supported_viable_without_support_same_month_share"].astype(float)
     table = table.sort_values(["run", "year"], kind="stable").reset_index(drop=True)
     return table
 

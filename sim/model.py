@@ -128,6 +128,9 @@ class ClusterModel(mesa.Model):
         self.reporting_sorted = np.sort(ft.reporting_from_month)
         self.total_scope1 = self.total_scope2 = 0.0
         self.adoption_log: list[tuple[int, decision.Batch]] = []
+        #: energy-cost saving of each logged adoption at the month's prices, USD/yr (aligned with
+        #: ``adoption_log``; first-order, on the firm's state before the month's adoptions)
+        self.adoption_saving_log: list[np.ndarray] = []
         self.series = {}
         self._series_blocks: list = []
         self.running = True
@@ -152,6 +155,7 @@ class ClusterModel(mesa.Model):
                 self.apply(batch)
                 self.firms.adopted_month[batch.firm, batch.measure] = -1
         self.adoption_log.clear()
+        self.adoption_saving_log.clear()
         if self.config.scenario.base_year_emissions_t_co2 > 0:
             self._calibrate_emissions(self.config.scenario.base_year_emissions_t_co2)
         self.mandatory_reporters = firm_table.apply_reporting_threshold(  # e.g. RENE's 25 kt
@@ -406,6 +410,7 @@ class ClusterModel(mesa.Model):
         firms_u = f[first]  # batch is sorted by firm
         old_s1, old_s2 = self.scope1_rate[firms_u], self.scope2_rate[firms_u]  # (copies: fancy indexing)
         old_e = ft.energy_mwh_per_yr[firms_u]
+        saving_usd_per_yr = np.einsum("pc,pc->p", self.state_matrix(f), self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn
         adoption.change_energy(f, k, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
                                ft.process_t_co2_per_yr, ft.capture_share)
@@ -427,6 +432,7 @@ class ClusterModel(mesa.Model):
             if sel.any():
                 g.record(self.engine, f[sel])
         self.adoption_log.append((self.month, b))
+        self.adoption_saving_log.append(saving_usd_per_yr)
         if not self.setting_up:
             self.engine.publish("adoption", month=self.month, batch=b)
 

@@ -4,9 +4,14 @@
     python -m sim.report results/default_run --out reports/default_run   # table and plot elsewhere
 
 Finds every complete run folder (one with ``summary.json``) under the given folder; the
-runs of policy ``none`` are the baseline. Abatement = baseline cumulative emissions minus
-the policy's, over the simulated years (t CO2); public cost per tonne = public spending /
-abatement. With several seeds per policy, figures are means over seeds.
+runs of policy ``none`` are the baseline (labelled "scenario programmes only (...)" when the
+scenario's own programmes spend public money). Abatement = baseline cumulative emissions
+minus the policy's, over the simulated years (t CO2); public cost per tonne = public
+spending / abatement (undiscounted; the evaluation of lifetime abatement, discounting, per
+instrument and with intervals is ``python -m sim.compare``: docs/evaluation.md). Free-rider
+share: supported adoptions' tonnes the same firm also makes within N years in the baseline
+run of the same seed (sim.evaluation.additionality). With several seeds per policy, figures
+are means over seeds.
 
 A damaged run folder (truncated parquet, empty or invalid summary.json) is left out with one
 line on stderr naming it and how to re-run it; none usable: one line, exit code 2. The output
@@ -46,10 +51,14 @@ def read_run(run_dir: Path) -> dict:
 
 
 def load_runs(root: Path, damaged: list | None = None) -> list[dict]:
-    """Every complete run under ``root``, labelled by its policy; when two runs of one seed
-    share a policy name (e.g. a programme switched off under policy ``none``), each is
-    labelled by its folder instead, so they are not averaged together. Damaged run folders
-    are left out (appended to ``damaged`` as :class:`DamagedRun` when given)."""
+    """Every complete run under ``root``, labelled by what spends (:func:`sim.evaluation.labels.run_label`:
+    a run of policy ``none`` whose scenario programmes spend public money is "scenario
+    programmes only (...)"); when two runs of one seed share a policy name (e.g. a programme
+    switched off under policy ``none``), each is labelled by its folder instead, so they are
+    not averaged together. Damaged run folders are left out (appended to ``damaged`` as
+    :class:`DamagedRun` when given)."""
+    from .evaluation.labels import run_label
+
     runs = []
     for s in sorted(Path(root).rglob("summary.json")):
         try:
@@ -60,10 +69,29 @@ def load_runs(root: Path, damaged: list | None = None) -> list[dict]:
     keys = [(r["policy"], r["seed"]) for r in runs]
     clash = len(set(keys)) < len(keys)
     for r in runs:
-        r["label"] = str(r["_dir"].relative_to(root)) if clash and r["_dir"] != Path(root) else r["policy"]
+        r["label"] = str(r["_dir"].relative_to(root)) if clash and r["_dir"] != Path(root) else run_label(r)
         if clash:
             r["label"] = r["label"].replace(f"seed={r['seed']}", "").strip("/,") or r["policy"]
     return runs
+
+
+def free_rider_share(run: dict, runs: list[dict]) -> float:
+    """The free-rider share (tonnes; :mod:`sim.evaluation.additionality`, the one definition)
+    of ``run`` against the baseline run (policy ``none``) of the same seed and scenario in
+    the folder; NaN without one, or for a baseline run itself."""
+    from .evaluation import FREE_RIDER_WINDOW_YR
+    from .evaluation.additionality import additionality
+    from .evaluation.runs import load_run
+
+    if run["policy"] == BASELINE:
+        return np.nan
+    base = [b for b in runs if b["policy"] == BASELINE and b["seed"] == run["seed"] and b["scenario"] == run["scenario"]]
+    if len(base) != 1:
+        return np.nan
+    try:
+        return float(additionality(load_run(run["_dir"]), load_run(base[0]["_dir"]), FREE_RIDER_WINDOW_YR)["free_rider_share"])
+    except DamagedRun:
+        return np.nan
 
 
 def summary_table(runs: list[dict]) -> pd.DataFrame:
@@ -71,22 +99,25 @@ def summary_table(runs: list[dict]) -> pd.DataFrame:
     for r in runs:
         em = {int(k): v for k, v in r["emissions_t_co2_by_year"].items()}
         rows.append({
-            "policy": r["label"], "seed": r["seed"],
+            "policy": r["label"], "seed": r["seed"], "_baseline": r["policy"] == BASELINE,
             "base_year_mt": em[r["start_year"]] / 1e6,
             **{f"{y}_mt": (em[y] / 1e6 if y in em else np.nan) for y in (2030, 2040, 2050)},
             "cumulative_mt": r["cumulative_emissions_t_co2"] / 1e6,
             "adoptions": r["adoptions"],
             "public_spending_musd": r["public_spending_usd"] / 1e6,
-            "free_rider_share": r["free_rider_share"],
+            "free_rider_share": free_rider_share(r, runs),
         })
-    rows.sort(key=lambda r: (r["policy"] != BASELINE, r["policy"]))
+    rows.sort(key=lambda r: (not r["_baseline"], r["policy"]))
     df = pd.DataFrame(rows).groupby("policy", sort=False).mean(numeric_only=True).drop(columns="seed")
-    if BASELINE in df.index:
-        df["abatement_mt"] = df.loc[BASELINE, "cumulative_mt"] - df["cumulative_mt"]
+    base = df.index[df["_baseline"] == 1]
+    df = df.drop(columns="_baseline")
+    if len(base) == 1:
+        b = base[0]
+        df["abatement_mt"] = df.loc[b, "cumulative_mt"] - df["cumulative_mt"]
         with np.errstate(divide="ignore", invalid="ignore"):
             cpt = df["public_spending_musd"] / df["abatement_mt"]
         df["usd_per_t_avoided"] = np.where(df["abatement_mt"] > 0, cpt, np.nan)
-        df.loc[BASELINE, "usd_per_t_avoided"] = np.nan
+        df.loc[b, "usd_per_t_avoided"] = np.nan
     return df
 
 
@@ -172,7 +203,7 @@ def _command(argv: list[str]) -> int:
     df = summary_table(runs)
     print(f"\nScenario {runs[0]['scenario']}: {runs[0]['n_firms']} firms, {runs[0]['start_year']}-{runs[0]['end_year']}, "
           f"{len(runs)} run(s) in {root}\n")
-    print("Emissions (Mt CO2, scope 1+2), abatement vs. no policy, public spending (M USD):")
+    print("Emissions (Mt CO2, scope 1+2), abatement vs. the baseline, public spending (M USD, undiscounted):")
     print(df.round(3).to_string())
     print("\nAdoption share by measure at the end year (share of firms the measure applies to):")
     print(adoption_table(runs).round(3).to_string())

@@ -98,9 +98,10 @@ def vector_rows(model) -> list[tuple[tuple[str, ...], np.ndarray]]:
     spend = np.empty(len(sp) + 1)
     spend[:-1] = list(sp.values())
     spend[-1] = spend[:-1].sum()  # the total
+    in_kind = model.gov.in_kind_usd()  # contributions in kind (not public money), cumulative
     return [
         (_columns("energy_", tuple(CARRIERS), "_mwh"), energy_mwh_per_month(model)),
         (_columns("adopted_share_", names, ""), adoption_share(model)),
         (_columns("aware_share_", names, ""), awareness_share(model)),
         (_columns("spending_", tuple(sp), "_usd", "spending_total_usd"), spend),
-    ]
+    ] + ([(_columns("in_kind_", tuple(in_kind), "_usd"), np.fromiter(in_kind.values(), float, len(in_kind)))] if in_kind else [])

@@ -67,8 +67,30 @@ def adoptions_table(model) -> pd.DataFrame:
         "consultant": cat_("consultant", bool),
         "npv_usd": cat_("npv_usd"),
         "abatement_t_co2_per_yr": cat_("abatement_t_per_yr"),
-        "would_adopt_without_support": cat_("without_support", bool),
+        "viable_without_support_same_month": cat_("without_support", bool),
+        "energy_cost_saving_usd_per_yr": (np.concatenate(model.adoption_saving_log) if batches else np.zeros(0)),
+        **_where(model, firm),
     }))
+
+
+def firms_by_group(model) -> dict[str, dict[str, int]]:
+    """Number of firms by size class, sector, cluster association and declared region."""
+    every = np.arange(model.n_firms)
+    ft = model.firms
+    cols = {"size_class": pd.Categorical.from_codes(ft.size_class, SIZE_CLASSES),
+            "sector": pd.Categorical.from_codes(ft.sector, model.sector_names), **_where(model, every)}
+    return {k: {str(g): int(n) for g, n in pd.Series(v).value_counts(sort=False).items()} for k, v in cols.items()}
+
+
+def _where(model, firm: np.ndarray) -> dict:
+    """Each adopting firm's cluster association and the regions mechanisms declared
+    (``region_<level>``), for the "for whom" tables."""
+    names = ["no association"] + [c.name for c in model.clusters]
+    out = {"cluster": pd.Categorical.from_codes(np.asarray(model.firms.cluster)[firm] + 1 if len(firm) else np.zeros(0, int), names)}
+    for level in model.engine.region_levels():
+        rn, of_firm = model.engine.regions(level)
+        out[f"region_{level}"] = pd.Categorical.from_codes(of_firm[firm] if len(firm) else np.zeros(0, int), rn)
+    return out
 
 
 def _with_firm_id(model, df: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +141,7 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
     spend = model.spending_usd()
     supported = adoptions["instrument"].astype(str) != "none" if len(adoptions) else pd.Series([], dtype=bool)
     n_supported = int(supported.sum())
-    free_riders = int((supported & adoptions["would_adopt_without_support"]).sum()) if n_supported else 0
+    viable = int((supported & adoptions["viable_without_support_same_month"]).sum()) if n_supported else 0
     share = model.adopter_count / np.maximum(model.applicable_count, 1)
     ts = model.series
     n = model.month + 1
@@ -142,12 +164,16 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
             for i, s_ in enumerate(model.sector_names)},
         "public_spending_usd": float(sum(spend.values())),
         "public_spending_usd_by_instrument": {k: float(v) for k, v in spend.items()},
+        "spending_kind_by_name": dict(model.gov.spending_kind),
+        "in_kind_usd_by_name": {k: float(v) for k, v in model.gov.in_kind_usd().items()},
+        "firms_by": firms_by_group(model),
         "instrument_exhausted": {
             name: (None if inst.exhausted_month is None else
                    {"month": int(inst.exhausted_month), "year": int(cfg.start_year + inst.exhausted_month // 12)})
             for name, inst in model.gov.budgeted_instruments().items()},
         "supported_adoptions": n_supported,
-        "free_rider_share": (free_riders / n_supported) if n_supported else None,
+        # not the free-rider share (that needs the paired no-support run: sim.evaluation.additionality)
+        "supported_viable_without_support_same_month_share": (viable / n_supported) if n_supported else None,
         "green_loans_usd": float(model.instruments["green_loan"].lent_usd),
         "cost_share_projects_by_year": {str(k): v for k, v in model.instruments["cost_share"].projects_by_year.items()},
         "assessments": int(model.instruments["cost_share"].assessments),

@@ -199,8 +199,11 @@ def summary_lines(summary: dict) -> list[str]:
     lines = []
     if em:
         y0, y1 = min(em), max(em)
+        from .evaluation.labels import run_label
+
         lines.append(f"emissions {y0}: {em[y0] / 1e6:.4g} Mt CO2, {y1}: {em[y1] / 1e6:.4g} Mt CO2; "
-                     f"adoptions {summary.get('adoptions', 0)}; public spending US$ {summary.get('public_spending_usd', 0.0):,.0f}")
+                     f"adoptions {summary.get('adoptions', 0)}; public spending US$ {summary.get('public_spending_usd', 0.0):,.0f}"
+                     f" ({run_label(summary)})")
     for name, prog in summary.get("programmes", {}).items():
         head = prog.get("headline") if isinstance(prog, dict) else None
         if head is None and isinstance(prog, dict):

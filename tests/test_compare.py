@@ -52,35 +52,42 @@ def test_a_policy_that_changes_nothing_has_exactly_zero_effect_in_every_seed(tmp
     req = Request(policies=["carbon_price"], seeds=[0, 1], out=tmp_path,
                   overrides=SMALL + ["policy.carbon_price.price_usd_per_t_co2=0", "policy.carbon_price.growth_usd_per_t_co2_per_yr=0"])
     table, by_seed, _ = compare(req)
-    assert (by_seed["abatement_t_co2"] == 0).all()
-    assert (by_seed["additional_adoptions"] == 0).all()
+    assert (by_seed["abatement_t_co2"] == 0).all() and (by_seed["emissions_abated_t_co2"] == 0).all()
+    assert (by_seed["additional_adoptions"] == 0).all() and (by_seed["public_cost_usd"] == 0).all()
     assert (by_seed["energy_cost_saving_usd"] == 0).all()
 
 
 @pytest.mark.slow
 def test_paired_metrics_and_outputs(tmp_path):
-    req = Request(policies=["incentive_package"], seeds=[0, 1, 2], out=tmp_path, overrides=SMALL)
+    from sim.evaluation.additionality import in_baseline_within, supported
+    from sim.evaluation.runs import load_run
+
+    req = Request(policies=["incentive_package"], seeds=[0, 1, 2], out=tmp_path, overrides=SMALL, attribution="none")
     table, by_seed, out = compare(req)
     assert list(table["policy"]) == ["incentive_package"] and len(by_seed) == 3
-    for f in ("compare.parquet", "compare_by_seed.parquet", "compare.md", "compare.png"):
+    for f in ("compare.parquet", "compare_by_seed.parquet", "compare.md", "compare.png", "cost_effectiveness.parquet",
+              "distribution.parquet", "distribution.png"):
         assert (out / f).stat().st_size > 0, f
+    assert not (out / "instruments.parquet").exists()  # attribution=none
     assert pd.read_parquet(out / "compare.parquet").equals(table)
     r = table.iloc[0]
     assert r["abatement_t_co2_lo95"] <= r["abatement_t_co2"] <= r["abatement_t_co2_hi95"]
     assert r["abatement_t_co2"] == pytest.approx(by_seed["abatement_t_co2"].mean())
     assert r["public_cost_usd"] > 0 and r["abatement_t_co2"] > 0
-    assert r["public_cost_usd_per_t_co2"] == pytest.approx(r["public_cost_usd"] / r["abatement_t_co2"])
+    assert r["public_usd_per_t_co2"] == pytest.approx(r["public_cost_usd"] / r["abatement_t_co2"])
     # additionality and free riding recomputed by hand from the adoption tables of seed 1
     b = pd.read_parquet(out / "runs/none/seed=1/adoptions.parquet")
     p = pd.read_parquet(out / "runs/incentive_package/seed=1/adoptions.parquet")
     base = set(zip(b["firm"], b["measure"].astype(str)))
-    keys = list(zip(p["firm"], p["measure"].astype(str)))
-    in_base = np.array([k in base for k in keys])
-    sup = (p["instrument"].astype(str) != "none").to_numpy()
+    in_base = np.array([k in base for k in zip(p["firm"], p["measure"].astype(str))])
+    life = load_run(out / "runs/incentive_package/seed=1").lifetime_yr
+    # within 2 years of the policy adoption or installed before it and in service: a subset of "ever in the baseline"
+    within = in_baseline_within(p, b, 2.0, life)
+    assert (within <= in_base).all()
+    sup = supported(p)
     m = paired_metrics(out / "runs/none/seed=1", out / "runs/incentive_package/seed=1")
-    assert m["additional_adoptions"] == (~in_base).sum() > 0
-    assert m["free_riders"] == (sup & in_base).sum()
-    assert m["free_rider_share"] == pytest.approx((sup & in_base).sum() / sup.sum())
+    assert m["additional_adoptions"] == (~within).sum() > 0
+    assert m["free_riders"] == (sup & within).sum()
     assert 0 <= m["free_rider_share"] <= 1 and 0 < m["additionality_share"] <= 1
     md = (out / "compare.md").read_text()
     assert "| incentive_package |" in md and "free-rider share" in md
@@ -98,6 +105,10 @@ def test_paired_metrics_and_outputs(tmp_path):
     (["policies=[incentive_package]", "seeds=abc"], "seeds = 'abc'"),
     (["policies=[none]"], "baseline = 'none' is also in policies"),
     (["policies=[incentive_package]", "policy=none"], "policy: set by the comparison"),
+    (["policies=[incentive_package]", "discount_rate=2"], "discount_rate = 2: a number in [0, 1]"),
+    (["policies=[incentive_package]", "attribution=shapley"], "attribution = 'shapley': one of remove_one, none"),
+    (["policies=[incentive_package]", "drivers=no/such.yaml"], "drivers = 'no/such.yaml': no such file"),
+    (["policies=[incentive_package]", "horizons=[2030,x]"], "horizons = "),
 ])
 def test_argument_errors(argv, msg):
     with pytest.raises(BadInput, match=msg.replace("[", r"\[").replace("]", r"\]")):

@@ -89,6 +89,22 @@ class FunderLedger:
         return float(sum(self.spent_usd.values()))
 
 
+#: funders whose contribution is in kind (source: 004_422d327f12c6e0c3.txt: the US$ 78,000 "in
+#: kind" of the USMCOC Binational Office, a chamber of commerce: not public money)
+IN_KIND_FUNDERS = ("in_kind",)
+
+
+class _InKind:
+    """What the in-kind funders have contributed so far (``spent_usd``)."""
+
+    def __init__(self, ledger: FunderLedger):
+        self.ledger = ledger
+
+    @property
+    def spent_usd(self) -> float:
+        return float(sum(v for f, v in self.ledger.spent_usd.items() if f in IN_KIND_FUNDERS))
+
+
 class CleanerProductionProjects(CostShareProgramme):
     """The centre's implementation projects, a cost-share programme: a pre-assessment is
     :meth:`CostShareProgramme.assess` (the firm learns every applicable measure, sheds part of
@@ -351,11 +367,13 @@ class CleanerProductionCentre(Mechanism):
         if p.enabled:
             engine.add_grants(self.projects)
             engine.report_spending("cp_centre_operations", self)
+            engine.report_spending("cp_centre_in_kind", _InKind(self.ledger), kind="in_kind")
 
-    # spending of the centre other than project grants (``engine.report_spending``)
+    # public spending of the centre other than project grants (``engine.report_spending``);
+    # the partners' contributions in kind are reported apart (not public money)
     @property
     def spent_usd(self) -> float:
-        return self.ledger.total_spent_usd - self.projects.spent_usd
+        return self.ledger.total_spent_usd - self.projects.spent_usd - _InKind(self.ledger).spent_usd
 
     def programme_month(self, engine) -> int:
         return engine.month - self.params.start_month

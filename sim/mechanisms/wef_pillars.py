@@ -256,8 +256,8 @@ class WefPillars(Mechanism):
             self.heavy_grant = HeavyMeasureGrant(engine, self.heavy, params)
             engine.add_grants(self.heavy_grant)
         if params.policy and (params.storage_credit_usd_per_t_co2 or params.hydrogen_credit_usd_per_mwh):
-            engine.report_spending("storage_credit", self.storage_credits)
-            engine.report_spending("hydrogen_credit", self.hydrogen_credits)  # paid to producers (45V)
+            engine.report_spending("storage_credit", self.storage_credits, kind="transfer")
+            engine.report_spending("hydrogen_credit", self.hydrogen_credits, kind="transfer")  # paid to producers (45V)
         # the partnership pillar: the cluster plans shared infrastructure jointly (a fact
         # ``shared_infrastructure`` reads; declared now, whatever the mechanisms' order)
         engine.declare("infrastructure_coordinated", bool(params.partnerships))
