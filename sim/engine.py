@@ -18,7 +18,9 @@ act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier'
           :meth:`set_customer_pressure`, :meth:`set_supplier_targets`, :meth:`add_ties`,
           :meth:`add_grants` (a grant channel the decision asks for offers),
           :meth:`report_spending` (public money, by name), :meth:`define_regions` and
-          :meth:`declare` (facts for other mechanisms, who never look each other up)
+          :meth:`declare` (facts for other mechanisms, who never look each other up),
+          :meth:`recommend` (an assessment's recommendations by the auditor's rule, recorded
+          for the run's ``assessments`` table: ``sim/recommendations.py``)
 events    :meth:`subscribe` to ``adoption`` (month, batch), ``assessment`` (month, firms,
           source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
 
@@ -30,6 +32,8 @@ from collections import defaultdict
 from typing import Callable
 
 import numpy as np
+
+from .recommendations import RecommendationLog, recommended, simple_payback_yr
 
 #: the events the engine publishes, with their keyword arguments
 EVENTS = {
@@ -75,6 +79,9 @@ class Engine:
         self._regions: dict[str, tuple[list[str], np.ndarray]] = {}
         self._facts: dict[str, object] = {}
         self.firms = ReadOnlyTable(model.firms)
+        #: every assessment's recommendations and whether they were implemented
+        self.recommendations = RecommendationLog(model.catalogue.k)
+        self.subscribe("adoption", self.recommendations.on_adoption)
 
     # -- Mesa -----------------------------------------------------------------------------
     @property
@@ -271,6 +278,21 @@ class Engine:
         ft.aware[firms] = ft.aware[firms] | new
         self._m.aware_count += new.sum(axis=0)
         return new
+
+    def recommend(self, firms, source: str, max_payback_yr: float) -> np.ndarray:
+        """An assessment of ``firms`` by ``source``: the [R, K] measures it recommends by the
+        auditor's rule (applicable, on sale, not in place, simple payback at this month's
+        prices and capex <= ``max_payback_yr``; ``sim/recommendations.py``), recorded with
+        their paybacks (not while the initial stock is built). The caller informs the firms
+        of what it recommends (:meth:`inform`) and publishes the ``assessment`` event."""
+        firms = np.atleast_1d(np.asarray(firms, dtype=np.int64))
+        tm = self.terms(firms)
+        payback = simple_payback_yr(tm.capex, tm.net_value)
+        ft = self._m.firms
+        rec = recommended(ft.applicable[firms], ft.adopted[firms], self._m.available, payback, max_payback_yr)
+        if not self.setting_up:
+            self.recommendations.add(self.month, firms, rec, payback, source)
+        return rec
 
     def relieve(self, barrier: str, firms, share: float) -> None:
         """Remove ``share`` of a barrier (``hidden_costs`` or ``risk``) for ``firms``; a firm

@@ -427,6 +427,9 @@ class CostShareConfig:
     cost_per_assessment_usd: float = nonneg(0.0, unit="USD")
     #: share of hidden costs an assessed firm no longer faces (the assessment did the search)
     hidden_cost_relief_share: float = share(0.5)
+    #: simple-payback ceiling of an assessment's recommendations, years (free parameter, range
+    #: 1-5; sim/recommendations.py: Anderson & Newell 2004 on IAC audits)
+    recommend_max_payback_yr: float = positive(3.0, unit="yr")
     sectors: List[str] = field(default_factory=lambda: ["all"])
     size_classes: List[str] = each(["micro", "small", "medium"], _size_choices())
     #: first programme year; 0 = the run's start year. When enabled: from YEARS_BEFORE_START
