@@ -315,10 +315,12 @@ class Engine:
         h = self._m.firms.hurdle_rate_per_yr
         h[firms] = np.maximum(h[firms] - np.float32(by_per_yr), np.float32(floor_per_yr))
 
-    def train_consultants(self, n: int, months_left: float) -> None:
+    def train_consultants(self, n: int, months_left: float, measures=None, active_yr: float = float("inf")) -> None:
         """``n`` newly trained consultants join the skills barrier's pool; they support
-        projects for the ``months_left`` twelfths of this year that remain."""
-        self._m.consultants.add(n, months_left)
+        projects for the ``months_left`` twelfths of this year that remain, only for the
+        ``measures`` ([K] bool) their course taught (None: every measure), for ``active_yr``
+        years."""
+        self._m.consultants.add(n, months_left, measures, active_yr)
 
     def set_carbon_price(self, source: str, usd_per_t: float, covers: np.ndarray) -> None:
         """The carbon price ``source`` puts on the scope-1 CO2 of the firms ``covers`` ([N]

@@ -19,7 +19,7 @@ class Training(Mechanism, Budget):
         self._pending: list[tuple[int, int]] = []  # (graduation month, graduates)
 
     def new_year(self, engine) -> None:
-        engine.consultants.new_year()
+        engine.consultants.new_year(engine.year)
 
     def programme_activities(self, engine) -> None:
         if not self.enabled:
