@@ -454,13 +454,13 @@ class CleanerProductionCentre(Mechanism):
         general -= self._training(engine, pm, m)
         general -= self._awareness(engine, pm, m, general)
         general -= self._evaluation(pm)
-        # technical staff: projects at the pace the year's minimum needs (plus one), then the
+        # technical staff: projects at the pace the year's minimum needs, then the
         # pre-assessments the year's minimum needs by now; then, with staff time and money
         # beyond what the rest of the plan needs, more pre-assessments of firms that applied
         # and more projects (the targets are minimums, not caps)
         per_project = p.staff_days_per_project
         proj_left = max(self.project_target(py) - int(self.projects_by_sector_py[:, py].sum()), 0)
-        want = min(proj_left, int(np.ceil(proj_left / max(months - m, 1))) + 1)
+        want = min(proj_left, int(np.ceil(proj_left / max(months - m, 1))))
         n_proj = want if per_project == 0 else int(min(want, max(technical, 0) // per_project))
         technical -= n_proj * per_project
         technical -= self._pre_assessments(engine, py, m, months, technical, extra_usd=None)
