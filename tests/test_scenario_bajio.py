@@ -68,14 +68,17 @@ def test_project_targets_are_minimums_reported_met_or_missed(base):
 
 
 def test_tanning_first_in_year_one(base):
-    _, centre, _, res = base
+    """Year 1: "top priority will be assigned to the tanning sector ...; however, the intention
+    is to also conduct projects in the automotive, chemical, hospital, and hotel sectors in the
+    first year if possible" (004_422d327f12c6e0c3.txt): the planned pre-assessments go to
+    tanning first, and most year-1 projects are tanning ones."""
+    m, centre, _, res = base
     s = res.summary["programmes"]["cleaner_production_centre"]
-    assert set(s["projects_by_sector_and_programme_year"]) >= {"tanning"}
-    for sector, years in s["projects_by_sector_and_programme_year"].items():
-        if sector != "tanning":
-            assert years["1"] == 0, sector
-    a = res.adoptions[(res.adoptions["instrument"] == "cp_projects") & (res.adoptions["month"] < 12)]
-    assert set(a["sector"].astype(str)) == {"tanning"}
+    by = s["projects_by_sector_and_programme_year"]
+    others = sum(v["1"] for k, v in by.items() if k != "tanning")
+    assert by["tanning"]["1"] > others
+    first = [f for t, f, src in m.assessment_events if src == "cp_projects" and t == 0][0]  # month 0's planned ones
+    assert (m.firms.sector[first] == m.sector_names.index("tanning")).all()
 
 
 def test_copay_of_an_8000_usd_project_holds_exactly(base):
@@ -122,10 +125,11 @@ def test_components_run_at_their_planned_rate(base):
     m, centre, _, res = base
     s = res.summary["programmes"]["cleaner_production_centre"]
     pre = s["pre_assessments_by_programme_year"]
-    assert pre["1"] >= 50 and pre["2"] >= 50  # source: 004 (>= 50 a year)
-    # the 8-month third year: what the technical coordinator's time could not do is reported
-    t3 = s["targets_by_programme_year"]["3"]
-    assert t3["pre_assessments"]["met"] or t3["planned_pre_assessments_short_of_staff"] + t3["planned_pre_assessments_short_of_money"] > 0
+    assert pre["2"] >= 50  # source: 004 (>= 50 a year)
+    # a year that missed the minimum says why: the technical coordinator's time or the money
+    # (the 8-month third year asks 50 pre-assessments and 12 projects of one coordinator)
+    for y, t in s["targets_by_programme_year"].items():
+        assert t["pre_assessments"]["met"] or t["planned_pre_assessments_short_of_staff"] + t["planned_pre_assessments_short_of_money"] > 0, y
     assert s["technical_staff_days_used"] <= s["technical_staff_days_available"] == 32 * 20
     assert s["courses_completed"] == 3 and s["headline"]["consultants_trained"] == 3 * 15  # one course a year
     assert m.consultants.consultants == 45  # graduates join the region's consultant pool
@@ -140,7 +144,7 @@ def test_components_run_at_their_planned_rate(base):
     # each month's pre-assessments are one cost-share "assessment" event of the centre's projects
     ev = [(t, f) for t, f, src in m.assessment_events if src == "cp_projects"]
     assert np.array_equal(np.sort(np.concatenate([f for _, f in ev])), assessed)
-    assert len({t for t, _ in ev}) == len(ev) and max(t for t, _ in ev) < 32
+    assert max(t for t, _ in ev) < 32  # (a month may hold planned and extra pre-assessments: two events)
     # an assessed firm knows every measure its pre-assessment recommended and the project measure
     ft = m.firms
     a = res.assessments[res.assessments["programme"] == "cp_projects"]

@@ -583,7 +583,8 @@ class CleanerProductionCentre(Mechanism):
         (``extra_usd`` None): what the year's minimum needs by the end of this month (spread
         over the programme year's ``months``; a month that fell short is caught up). Extra
         (``extra_usd``: money beyond the plan): firms that applied (they know a project
-        measure) and are not assessed yet.
+        measure) and are not assessed yet; in programme year 1 only those of the priority
+        sector (the seed's year-1 priority).
         Candidates: eligible firms not yet assessed; the priority sector first in programme
         year 1, then firms that know a project measure (they apply), then by energy use (the
         centre picks cases that demonstrate the most)."""
@@ -609,8 +610,10 @@ class CleanerProductionCentre(Mechanism):
             return 0.0
         ft = engine.firms
         cand = np.flatnonzero(self.eligible & ~self.assessed)
-        if extra_usd is not None:  # beyond the plan: only firms that asked
+        if extra_usd is not None:  # beyond the plan: only firms that asked (in year 1, of the priority sector)
             cand = cand[(ft.aware[cand] & self.is_project_measure[None, :]).any(axis=1)]
+            if py == 0 and self.priority_sector >= 0:
+                cand = cand[ft.sector[cand] == self.priority_sector]
         if len(cand) == 0:
             return 0.0
         priority = (ft.sector[cand] == self.priority_sector) if py == 0 else np.zeros(len(cand), bool)
