@@ -78,6 +78,10 @@ class FunderLedger:
     def available_usd(self, category: str) -> float:
         return float(sum(self.released_usd[f] - self.spent_usd[f] for f in self.order[category]))
 
+    def left_usd(self, category: str) -> float:
+        """What the category's funders have left of their whole contributions (released or not)."""
+        return float(sum(self.budget_usd[f] - self.spent_usd[f] for f in self.order[category]))
+
     def charge(self, category: str, amount_usd: float) -> bool:
         """Pay ``amount_usd`` from the category's funders in order; refuse (False) if they
         cannot cover it together."""
@@ -399,6 +403,7 @@ class CleanerProductionCentre(Mechanism):
         self.staff_days_used = 0.0
         self.staff_days_available = 0.0
         self.technical_days_used = 0.0
+        self.months_waiting_for_tranche = 0
         self.technical_days_available = 0.0
         #: planned pre-assessments not done for lack of technical staff time or money, by programme year
         self.short_of = {"staff": np.zeros(n_py, np.int64), "money": np.zeros(n_py, np.int64)}
@@ -445,7 +450,10 @@ class CleanerProductionCentre(Mechanism):
         if m == 0:
             self.ledger.release(py)  # the year's tranche (annual plan and budget)
         if not self.ledger.charge("staff", p.staff_cost_usd_per_month):
-            self._close(engine)
+            if self.ledger.left_usd("staff") < p.staff_cost_usd_per_month - 1e-9:
+                self._close(engine)  # the contributions are spent: the centre closes
+            else:
+                self.months_waiting_for_tranche += 1  # this year's tranche is spent: idle until the next
             return
         general = (p.staff - p.technical_staff) * p.staff_days_per_month
         technical = p.technical_staff * p.staff_days_per_month
@@ -763,6 +771,7 @@ class CleanerProductionCentre(Mechanism):
             "staff_days_used_or_reserved": self.staff_days_used,
             "staff_days_available": self.staff_days_available,
             "technical_staff_days_used": self.technical_days_used,
+            "months_waiting_for_tranche": self.months_waiting_for_tranche,
             "technical_staff_days_available": self.technical_days_available,
             "courses_started": self.courses_started,
             "courses_completed": self.courses_completed,
