@@ -170,3 +170,51 @@ def test_the_centres_consultants_unlock_only_the_course_measures():
                                   f"{PROG}.course_measures=[cleaner_production,motors_vsd,compressed_air_leaks,led_lighting,boiler_steam_upgrade]"))
     via_all = every.adoptions[every.adoptions["consultant"]]
     assert set(via_all["measure"].astype(str)) - {"cleaner_production"}
+
+
+NL = "scenario.programmes.climate_alliance"
+
+
+def _alliance_run(*overrides):
+    from sim.run import run_model
+
+    return run_model(make_config("scenario=nuevo_leon", "n_firms=1200", "end_year=2027", *overrides))
+
+
+@pytest.mark.parametrize("switches", [(), ("behaviour.terms.economics=false",),
+                                      ("behaviour.terms.economics=false", "behaviour.terms.capital=false",
+                                       "behaviour.terms.skills=false")])
+def test_the_binding_barrier_selects_the_roadmaps_instrument(switches):
+    from sim.mechanisms.climate_alliance import BARRIERS, INSTRUMENT_FOR
+
+    r = _alliance_run(*switches)
+    a = r.summary["programmes"]["climate_alliance"]
+    off = {s.split(".")[2].split("=")[0] for s in switches}
+    for name, c in a["clusters"].items():
+        inst = c["roadmap_instrument"]
+        sole = inst["barrier_sole_block_share"]
+        assert inst["instrument"] == INSTRUMENT_FOR[inst["binding_barrier"]]
+        assert sole[inst["binding_barrier"]] == max(sole[b] for b in BARRIERS)
+        assert inst["binding_barrier"] not in off and all(sole[b] == 0 for b in off)
+    instruments = {c["roadmap_instrument"]["instrument"] for c in a["clusters"].values()}
+    spend = a["spending_usd_by_item"]
+    if "co_funding_grant" in instruments:
+        assert spend["co_funding_grants_usd"] == r.summary["public_spending_usd_by_instrument"]["roadmap_grant"] > 0
+    else:
+        assert spend["co_funding_grants_usd"] == 0
+    if len(off) == 3:  # only information can bind: audits, which recommend, recorded like every assessment
+        assert instruments == {"energy_audits"}
+        rec = r.assessments[r.assessments["programme"] == "climate_alliance"]
+        assert len(rec) == a["recommendations"]["recommendations"] > 0
+        assert spend["energy_audits_usd"] == a["recommendations"]["assessments"] * 3000.0
+
+
+def test_the_alliances_costs_are_counted_and_off_means_none():
+    on = _alliance_run().summary
+    off = _alliance_run(f"{NL}.enabled=false").summary
+    a = on["programmes"]["climate_alliance"]
+    months = 36
+    assert a["spending_usd_by_item"]["dea_support_usd"] == pytest.approx(170000.0 * months / 12)
+    assert a["spending_usd_by_item"]["registry_mrv_usd"] == pytest.approx(100000.0 * months / 12)
+    assert a["headline"]["public_spending_usd"] == pytest.approx(on["public_spending_usd"])
+    assert off["public_spending_usd"] == 0.0
