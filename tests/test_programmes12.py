@@ -27,7 +27,7 @@ def package(tmp_path_factory):
     from sim.recommendations import simple_payback_yr
     from sim.results import collect, write_run
 
-    m = _model("policy=incentive_package", "n_firms=1500", "end_year=2027")
+    m = _model("policy=incentive_package", "n_firms=1000", "end_year=2027")
     seen = []
 
     def check(month, firms, source):
@@ -87,7 +87,7 @@ def test_a_lower_payback_threshold_recommends_fewer_measures():
 
     n = []
     for yr in (3.0, 0.5):
-        r = run_model(make_config("policy=incentive_package", "n_firms=800", "end_year=2025",
+        r = run_model(make_config("policy=incentive_package", "n_firms=600", "end_year=2025",
                                   f"policy.cost_share.recommend_max_payback_yr={yr}"))
         n.append(len(r.assessments))
         assert (r.assessments["payback_yr"] <= yr).all()
@@ -218,3 +218,19 @@ def test_the_alliances_costs_are_counted_and_off_means_none():
     assert a["spending_usd_by_item"]["registry_mrv_usd"] == pytest.approx(100000.0 * months / 12)
     assert a["headline"]["public_spending_usd"] == pytest.approx(on["public_spending_usd"])
     assert off["public_spending_usd"] == 0.0
+
+
+def test_wef_summary_names_the_pillars_spending_and_never_says_no_public_money_when_it_spends():
+    from sim.run import run_model
+
+    r = run_model(make_config("scenario=wef_lfec", "n_firms=300", "end_year=2028"))
+    w = r.summary["programmes"]["wef_pillars"]
+    by = w["public_spending_usd_by_pillar"]
+    sp = r.summary["public_spending_usd_by_instrument"]
+    assert by["policy"] == pytest.approx(sp.get("storage_credit", 0.0) + sp.get("hydrogen_credit", 0.0))
+    assert w["public_spending_usd"] == pytest.approx(sum(by.values())) and w["public_spending_usd"] > 0
+    assert "public money" in w["label"] and "no public money" not in w["label"]
+    off = run_model(make_config("scenario=wef_lfec", "n_firms=300", "end_year=2028",
+                                "scenario.programmes.wef_pillars.policy=false", "scenario.programmes.wef_pillars.finance=false")).summary
+    wo = off["programmes"]["wef_pillars"]
+    assert wo["public_spending_usd_by_pillar"]["policy"] == 0.0 and wo["label"].endswith("(no public money)") == (wo["public_spending_usd"] == 0)
