@@ -10,23 +10,36 @@ the programme's months it runs the programme's three components:
    each learns each cleaner-production (project) measure with probability
    ``awareness_lift_share``. Aware firms apply first for pre-assessments (demand).
 2. Training: one course a year of about two months; when it ends, its graduates join the
-   region's pool of trained consultants (``engine.train_consultants``), who relax the
-   skills barrier of any firm that lacks the capability for a measure.
+   region's pool of trained consultants (``engine.train_consultants``). They implement only
+   the measures the course taught (``course_measures``, by default the project measures),
+   ``projects_per_consultant_per_yr`` a year each (``policy.training``, a free parameter),
+   for ``consultant_active_yr`` years, in firms that lack the capability for them.
 3. Implementation: pre-assessments of target-sector SMEs (the priority sector first in
    programme year 1). The projects are a cost-share programme
    (:class:`CleanerProductionProjects` subclasses ``cost_share.CostShareProgramme``) and a
-   pre-assessment is its ``assess``: the firm learns every applicable measure, sheds part of
-   its hidden costs and holds, for ``offer_months``, an offer of a cleaner-production project:
-   a package costing ``project_cost_usd`` that implements the project measure, of which the
-   firm pays ``copay_share`` and the programme the rest. The firm takes it at its next
-   investment review if it is worth it at the firm's own hurdle rate (``decision.py``).
-   Projects are limited by the programme year's quota, the staff's time and the money left.
+   pre-assessment is its ``assess``: it recommends measures by the auditor's rule
+   (``engine.recommend``: applicable, not in place, simple payback <=
+   ``recommend_max_payback_yr``; recorded for ``assessments.parquet``), the firm learns them
+   and the project measure, sheds part of its hidden costs and holds, for ``offer_months``,
+   an offer of a cleaner-production project: a package costing ``project_cost_usd`` that
+   implements the project measure, of which the firm pays ``copay_share`` and the programme
+   the rest. The firm takes it at its next investment review if it is worth it at the
+   firm's own hurdle rate (``decision.py``).
 
-Staff capacity binds every month: staff-days go first to a running course, then to
-awareness events, to contracting the month's projects, and what is left to pre-assessments.
+The seed's numbers of pre-assessments (50 a year) and projects (7, 11, 12) are **minimum
+targets** (004_422d327f12c6e0c3.txt: "a minimum of"), reported met or missed per programme
+year. The technical staff (the CP Technical Coordinator, ``technical_staff``) does the
+pre-assessments and manages the projects; each month their days go first to projects at the
+pace the year's minimum needs, then to the pre-assessments the year's minimum needs by now
+(a short month is caught up), then - with money beyond what the rest of the plan needs
+(``spare_usd``) - to more pre-assessments of firms that applied and to more projects. The
+other staff run the courses, events and evaluations. Money comes in yearly tranches
+(``tranche_share_by_programme_year``; the seed's annual plan and budget); a spent tranche
+idles the centre until the next, and it closes only when the contributions are spent.
 Every expense is charged to the funders in the order ``funding_order`` gives for its
 category; an expense no funder can cover is refused, so spending never exceeds any
-funder's contribution. If the staff can no longer be paid the centre closes.
+funder's contribution. In-kind contributions (``in_kind_funders``) are reported as
+``in_kind_usd``, not as public money.
 
 The centre also tracks what programme projects abate and save, and the firms that copied a
 project measure after a network neighbour did it under the programme (spillover).
@@ -699,18 +712,13 @@ class CleanerProductionCentre(Mechanism):
             row[f"cpc_spent_{f}_usd"] = v
         return row
 
-    def summary(self, engine) -> dict:
+    def targets_by_programme_year(self, engine, quota: list, projects_py: np.ndarray) -> dict:
+        """The seed's minimum targets, each programme year: met or missed (and the planned
+        pre-assessments the technical staff's time or the money could not cover); a year the
+        run did not reach is not judged (``met`` None)."""
         p = self.params
-        names = engine.sector_names
-        n_py = len(self.pre_assessments_by_py)
-        quota = [int(p.quota_projects_per_yr[min(i, len(p.quota_projects_per_yr) - 1)]) for i in range(n_py)]
-        projects_py = self.projects_by_sector_py.sum(axis=0)
-        n_proj = int(projects_py.sum())
-        budget = sum(self.ledger.budget_usd.values())
-        # the seed's minimum targets, each programme year: met or missed (and what held back
-        # planned pre-assessments); a year the run did not reach is not judged
         targets = {}
-        for i in range(n_py):
+        for i in range(len(self.pre_assessments_by_py)):
             reached = self.programme_month(engine) >= min(12 * (i + 1), p.duration_months) - 1
             done_a, done_p = int(self.pre_assessments_by_py[i]), int(projects_py[i])
             targets[str(i + 1)] = {
@@ -720,6 +728,17 @@ class CleanerProductionCentre(Mechanism):
                 "planned_pre_assessments_short_of_staff": int(self.short_of["staff"][i]),
                 "planned_pre_assessments_short_of_money": int(self.short_of["money"][i]),
             }
+        return targets
+
+    def summary(self, engine) -> dict:
+        p = self.params
+        names = engine.sector_names
+        n_py = len(self.pre_assessments_by_py)
+        quota = [int(p.quota_projects_per_yr[min(i, len(p.quota_projects_per_yr) - 1)]) for i in range(n_py)]
+        projects_py = self.projects_by_sector_py.sum(axis=0)
+        n_proj = int(projects_py.sum())
+        budget = sum(self.ledger.budget_usd.values())
+        targets = self.targets_by_programme_year(engine, quota, projects_py)
         rec = engine.recommendations.stats(self.projects.name)
         headline = {
             "pre_assessments": int(self.pre_assessments_by_py.sum()),
@@ -810,8 +829,10 @@ def plot(run_dir, out, baseline_dir=None) -> None:
     q = list(c["project_quota_by_programme_year"].values())
     edges = [min(12 * i, c["programme_months"]) for i in range(len(q) + 1)]
     a.step(edges, list(np.cumsum(q)) + [sum(q)], where="post", ls="--", color="C1", alpha=0.6,
-           label="projects allowed so far (quota " + "/".join(map(str, q)) + ")")
+           label="minimum projects by now (targets " + "/".join(map(str, q)) + ")")
     a.axvline(c["programme_months"], color="k", lw=0.8, ls=":")
+    a.plot(edges[1:], np.cumsum([c["targets_by_programme_year"][str(i + 1)]["pre_assessments"]["target_min"] for i in range(len(q))]),
+           "o", color="C0", alpha=0.6, label="minimum pre-assessments by year end")
     a.set(title="Delivery (programme ends at the dotted line)", xlabel="month", ylabel="count")
     a.legend(fontsize=8)
     a.grid(alpha=0.3)
@@ -830,7 +851,7 @@ def plot(run_dir, out, baseline_dir=None) -> None:
         h = np.array([v[y] for y in years], dtype=float)
         a.bar(years, h, bottom=bottom, label=sector, color=f"C{i}")
         bottom += h
-    a.plot(years, list(c["project_quota_by_programme_year"].values()), "k_", ms=30, mew=2, label="quota")
+    a.plot(years, list(c["project_quota_by_programme_year"].values()), "k_", ms=30, mew=2, label="minimum target")
     a.set(title="Projects by sector and programme year", xlabel="programme year", ylabel="projects",
           ylim=(0, max(list(c["project_quota_by_programme_year"].values()) + [bottom.max()]) * 1.6))
     a.legend(fontsize=8)
