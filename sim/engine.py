@@ -279,10 +279,11 @@ class Engine:
         self._m.aware_count += new.sum(axis=0)
         return new
 
-    def recommend(self, firms, source: str, max_payback_yr: float) -> np.ndarray:
+    def recommend(self, firms, source: str, max_payback_yr: float, measures=None) -> np.ndarray:
         """An assessment of ``firms`` by ``source``: the [R, K] measures it recommends by the
         auditor's rule (applicable, on sale, not in place, simple payback at this month's
-        prices and capex <= ``max_payback_yr``; ``sim/recommendations.py``), recorded with
+        prices and capex <= ``max_payback_yr``; ``sim/recommendations.py``), among
+        ``measures`` ([K] bool: the assessment's scope; None = every measure), recorded with
         their paybacks (not while the initial stock is built). The caller informs the firms
         of what it recommends (:meth:`inform`) and publishes the ``assessment`` event."""
         firms = np.atleast_1d(np.asarray(firms, dtype=np.int64))
@@ -290,6 +291,8 @@ class Engine:
         payback = simple_payback_yr(tm.capex, tm.net_value)
         ft = self._m.firms
         rec = recommended(ft.applicable[firms], ft.adopted[firms], self._m.available, payback, max_payback_yr)
+        if measures is not None:
+            rec &= np.asarray(measures, bool)[None, :]
         if not self.setting_up:
             self.recommendations.add(self.month, firms, rec, payback, source)
         return rec

@@ -234,3 +234,15 @@ def test_wef_summary_names_the_pillars_spending_and_never_says_no_public_money_w
                                 "scenario.programmes.wef_pillars.policy=false", "scenario.programmes.wef_pillars.finance=false")).summary
     wo = off["programmes"]["wef_pillars"]
     assert wo["public_spending_usd_by_pillar"]["policy"] == 0.0 and wo["label"].endswith("(no public money)") == (wo["public_spending_usd"] == 0)
+
+
+def test_mandatory_audits_recommend_within_their_scope_and_are_recorded():
+    m = _model("scenario=wef_dunkerque", "n_firms=200", f"end_year={make_config('scenario=wef_dunkerque').start_year + 1}")
+    m.run()
+    audits = next(p for p in m.mechanisms if p.name == "energy_audit_obligation")
+    log = m.engine.recommendations
+    assert log.assessed["energy_audit_obligation"] == audits.audits > 0
+    sel = log.source == log.sources.index("energy_audit_obligation")
+    assert sel.any()
+    assert audits.listed[log.measure[sel]].all() and np.isin(log.firm[sel], audits.obliged).all()
+    assert (log.payback_yr[sel] <= audits.params.recommend_max_payback_yr).all()
