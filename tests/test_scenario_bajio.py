@@ -200,6 +200,10 @@ def test_no_ties_no_spillover():
     (f"{PROG}.copay_share=1.5", f"{PROG}.copay_share"),
     (f"{PROG}.funding_order.project=[mystery_bank]", f"{PROG}.funding_order.project"),
     (f"{PROG}.project_measures=[teleporter]", f"{PROG}.project_measures"),
+    (f"{PROG}.tranche_share_by_programme_year=[0.5,0.2]", f"{PROG}.tranche_share_by_programme_year"),
+    (f"{PROG}.technical_staff=4", f"{PROG}.technical_staff"),
+    (f"{PROG}.in_kind_funders=[chamber]", f"{PROG}.in_kind_funders"),
+    (f"{PROG}.course_measures=[teleporter]", f"{PROG}.course_measures"),
 ])
 def test_bad_programme_input_names_the_key(override, key):
     from sim.params import ConfigError

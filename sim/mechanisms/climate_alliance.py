@@ -65,7 +65,7 @@ import numpy as np
 from ..barriers.economics import annuity_factor
 from ..params import SIZE_CLASSES, ConfigError, CostShareConfig
 from . import Mechanism, register
-from .budget import GrantInstrument
+from .budget import GrantInstrument, capped_grant_usd
 
 BARRIERS = ("information", "economics", "capital", "skills")
 #: the instrument a roadmap adds against each barrier
@@ -103,7 +103,7 @@ class RoadmapGrant(GrantInstrument):
         if not self.active:
             return np.zeros(len(firm))
         ok = self.covers[firm, measure] & (self.until_month[firm] >= engine.month) & ~engine.firms.adopted[firm, measure]
-        return np.where(ok, np.minimum(self.share * capex, self.cap), 0.0)
+        return np.where(ok, capped_grant_usd(self.share, capex, self.cap), 0.0)
 
     def grant_bound(self):
         if not self.active or not self.covers.any():

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..params import SIZE_CLASSES
 from . import Mechanism, register
-from .budget import GrantInstrument, f32_cap
+from .budget import GrantInstrument, capped_grant_usd, f32_cap
 
 
 @register("cost_share")
@@ -106,7 +106,7 @@ class CostShareProgramme(Mechanism, GrantInstrument):
             return np.zeros(len(firm))
         ok = (self.offer_until_month[firm] >= engine.month) & (self.projects_done[firm] == 0) & self.eligible(engine, firm)
         ok &= ~engine.firms.adopted[firm, measure]  # never a grant for a measure the firm has
-        grant = np.minimum((1.0 - self.params.copay_share) * capex, self.params.max_grant_per_project_usd)
+        grant = capped_grant_usd(1.0 - self.params.copay_share, capex, self.params.max_grant_per_project_usd)
         return np.where(ok, grant, 0.0)
 
     def grant_bound(self):
