@@ -715,11 +715,11 @@ class CleanerProductionCentre(Mechanism):
     def targets_by_programme_year(self, engine, quota: list, projects_py: np.ndarray) -> dict:
         """The seed's minimum targets, each programme year: met or missed (and the planned
         pre-assessments the technical staff's time or the money could not cover); a year the
-        run did not reach is not judged (``met`` None)."""
+        run did not reach, or a switched-off programme, is not judged (``met`` None)."""
         p = self.params
         targets = {}
         for i in range(len(self.pre_assessments_by_py)):
-            reached = self.programme_month(engine) >= min(12 * (i + 1), p.duration_months) - 1
+            reached = p.enabled and self.programme_month(engine) >= min(12 * (i + 1), p.duration_months) - 1
             done_a, done_p = int(self.pre_assessments_by_py[i]), int(projects_py[i])
             targets[str(i + 1)] = {
                 "pre_assessments": {"target_min": p.assessments_per_yr, "done": done_a,
