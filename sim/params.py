@@ -483,7 +483,9 @@ class TrainingConfig:
     courses_per_yr: int = count(1, hi=1000)
     #: at most 1,000 graduates per course (a large lecture hall)
     consultants_per_course: int = count(15, hi=1000)
-    #: at most 1,000 projects per consultant a year (about three a working day)
+    #: projects a trained consultant supports a year, in the measures the course taught (free
+    #: parameter, range 2-10: no programme reports it; sim/barriers/skills.py); at most 1,000
+    #: (about three a working day)
     projects_per_consultant_per_yr: int = count(4, hi=1000)
     cost_per_course_usd: float = nonneg(60000.0, unit="USD")
     budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
