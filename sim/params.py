@@ -487,6 +487,10 @@ class TrainingConfig:
     #: parameter, range 2-10: no programme reports it; sim/barriers/skills.py); at most 1,000
     #: (about three a working day)
     projects_per_consultant_per_yr: int = count(4, hi=1000)
+    #: the course topics: measures the graduates can implement (["all"] = every measure)
+    measures: List[str] = field(default_factory=lambda: ["all"])
+    #: years a graduate works as a consultant (.inf = for good; free parameter, range 2-10)
+    consultant_active_yr: float = nonneg(float("inf"), unit="yr", allow_inf=True)
     cost_per_course_usd: float = nonneg(60000.0, unit="USD")
     budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
 
@@ -746,6 +750,9 @@ def rule_policy(cfg: Config) -> None:
     """Instruments name measures and sectors that exist; the cost-share quota is not empty."""
     p = cfg.policy
     _names("policy.capex_subsidy.measures", p.capex_subsidy.measures, [m.name for m in cfg.measures.catalogue])
+    _names("policy.training.measures", p.training.measures, [m.name for m in cfg.measures.catalogue])
+    if not p.training.consultant_active_yr >= 1:
+        raise ConfigError("policy.training.consultant_active_yr", p.training.consultant_active_yr, "must be a number of years >= 1 (.inf: for good)")
     if not p.cost_share.quota_projects_per_yr:
         raise ConfigError("policy.cost_share.quota_projects_per_yr", [],
                           "must be a non-empty list of integers >= 0 (one per programme year; the last repeats)")
