@@ -258,7 +258,7 @@ def _rank(firm, measure, v, offers, with_ta, loan, loan_on, loan_ratio, economic
     """The candidates' best grant offer (largest of ``offers`` [G, P]; ``loan``: the green-loan
     offer on the rest of the capex), NPV with and without support, and whether they pass with
     support (``with_ta``: the instrument brings technical assistance; ``consultants_free``:
-    trained consultants are available) and without; then ordered by firm, most profitable (NPV with support per USD
+    [P] a consultant trained in the pair's measure is available) and without; then ordered by firm, most profitable (NPV with support per USD
     of capex) first, and each firm's wanted measures funded in that order until its budget is
     spent. Returns firm, measure, instrument and the [11, P] float and [4, P] bool tables
     (rows R_*, B_*), in that order. The arithmetic is the numpy formulation's."""
@@ -289,7 +289,7 @@ def _rank(firm, measure, v, offers, with_ta, loan, loan_on, loan_ratio, economic
         ok = npv_s[i] > 0 if economic else True
         if capital:
             ok = ok and capex - grant[i] <= v[i, C_FUNDS] + loan[i]
-        ok_s[i] = ok and (v[i, C_SKILLED] > 0 or with_ta[inst[i]] or consultants_free)
+        ok_s[i] = ok and (v[i, C_SKILLED] > 0 or with_ta[inst[i]] or consultants_free[i])
     order = _lex_order(firm, key)
     fl = np.empty((11, n))
     bo = np.empty((4, n), np.bool_)
@@ -337,7 +337,7 @@ def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
     firm_cost = p.capex - grant
     # skills: a trained consultant for firms that lack the capability (programme projects
     # come with the programme's technical assistance)
-    consultant = pool.allocate(want & ~p.skilled & ~programme_ta)
+    consultant = pool.allocate(want & ~p.skilled & ~programme_ta, p.measure)
     want &= p.skilled | programme_ta | consultant
     if switches.capital:  # each firm funds its chosen measures, most profitable first, until its budget is spent
         want = want & group_prefix_ok(p.firm, np.where(want, firm_cost - loan, 0.0), p.funds)
@@ -383,7 +383,7 @@ def _ranked(model, firm, measure, v):
             np.full_like(r_eff, loan_cfg.interest_rate_per_yr), loan_cfg.term_yr)
     switches = model.behaviour.terms
     f, k, instrument, fl, bo = _rank(firm, measure, v, offers, with_ta, loan, loan_cfg is not None, ratio,
-                                     switches.economics, switches.capital, model.consultants.available)
+                                     switches.economics, switches.capital, model.consultants.available_for(measure))
     p = _Pairs(f, k, fl[R_CAPEX], fl[R_NET], fl[R_ANN], fl[R_HIDDEN], fl[R_REFF], fl[R_FUNDS], bo[B_SKILLED],
                fl[R_LOAN_RATIO] if loan_cfg is not None else None)
     return p, instrument, fl[R_GRANT], fl[R_LOAN], fl[R_NPV_S], bo[B_OK_PLAIN], bo[B_TA], bo[B_WANT]
@@ -412,7 +412,7 @@ def _allocate_offers(model, p, instrument, grant, loan, programme_ta, want):
     loan = np.where(got_loan, loan, 0.0)
     redo = lost | lost_loan
     if redo.any():
-        again = _passes(p, model.behaviour.terms, grant, loan, programme_ta | model.consultants.available)
+        again = _passes(p, model.behaviour.terms, grant, loan, programme_ta | model.consultants.available_for(p.measure))
         want = np.where(redo, again, want)
     return instrument, grant, loan, programme_ta, want, got_by, got_loan
 
@@ -557,7 +557,7 @@ def _offers_for(model, firm: int, ks: np.ndarray, tm: Terms) -> dict:
         gl = model.instruments["green_loan"]
         loan = np.where(lost, gl.offer(model.engine, p.firm, p.capex - grant, p.r_eff), loan)
         npv_s = np.where(lost, _npv(p, grant, loan), npv_s)
-        again = _passes(p, sw, grant, loan, programme_ta | model.consultants.available)
+        again = _passes(p, sw, grant, loan, programme_ta | model.consultants.available_for(p.measure))
         want = np.where(lost, again, want)
         if sw.capital:
             want = want & group_prefix_ok(p.firm, np.where(want, p.capex - grant - loan, 0.0), p.funds)
@@ -566,7 +566,7 @@ def _offers_for(model, firm: int, ks: np.ndarray, tm: Terms) -> dict:
         cost = p.capex[i] - grant[i] - loan[i]
         worth = npv_s[i] > 0 or not sw.economics
         fits = p.capex[i] - grant[i] <= p.funds[i] + loan[i] or not sw.capital
-        able = bool(p.skilled[i] or programme_ta[i] or model.consultants.available)
+        able = bool(p.skilled[i] or programme_ta[i] or model.consultants.available_for(p.measure[i:i + 1])[0])
         out[int(p.measure[i])] = dict(
             grant_usd=float(grant[i]), loan_usd=float(loan[i]), npv_with_support_usd=float(npv_s[i]),
             instrument=int(instrument[i]), worth=bool(worth), fits=bool(fits), able=able, want=bool(want[i]),

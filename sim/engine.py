@@ -17,9 +17,11 @@ act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier'
           (the skills barrier's consultant pool), :meth:`set_carbon_price`,
           :meth:`set_customer_pressure`, :meth:`set_supplier_targets`, :meth:`add_ties`,
           :meth:`add_grants` (a grant channel the decision asks for offers),
-          :meth:`report_spending` (public money, by name), :meth:`define_regions`,
-          :meth:`set_energy_zones` (regional prices and grid factors) and
-          :meth:`declare` (facts for other mechanisms, who never look each other up)
+          :meth:`report_spending` (money by name and kind: programme, transfer, in-kind),
+          :meth:`define_regions`, :meth:`set_energy_zones` (regional prices and grid factors),
+          :meth:`declare` (facts for other mechanisms, who never look each other up),
+          :meth:`recommend` (an assessment's recommendations by the auditor's rule, recorded
+          for the run's ``assessments`` table: ``sim/recommendations.py``)
 events    :meth:`subscribe` to ``adoption`` (month, batch), ``assessment`` (month, firms,
           source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
 
@@ -31,6 +33,8 @@ from collections import defaultdict
 from typing import Callable
 
 import numpy as np
+
+from .recommendations import RecommendationLog, recommended, simple_payback_yr
 
 #: the events the engine publishes, with their keyword arguments
 EVENTS = {
@@ -79,6 +83,9 @@ class Engine:
         self._regions: dict[str, tuple[list[str], np.ndarray]] = {}
         self._facts: dict[str, object] = {}
         self.firms = ReadOnlyTable(model.firms)
+        #: every assessment's recommendations and whether they were implemented
+        self.recommendations = RecommendationLog(model.catalogue.k)
+        self.subscribe("adoption", self.recommendations.on_adoption)
 
     # -- Mesa -----------------------------------------------------------------------------
     @property
@@ -286,6 +293,24 @@ class Engine:
         self._m.aware_count += new.sum(axis=0)
         return new
 
+    def recommend(self, firms, source: str, max_payback_yr: float, measures=None) -> np.ndarray:
+        """An assessment of ``firms`` by ``source``: the [R, K] measures it recommends by the
+        auditor's rule (applicable, on sale, not in place, simple payback at this month's
+        prices and capex <= ``max_payback_yr``; ``sim/recommendations.py``), among
+        ``measures`` ([K] bool: the assessment's scope; None = every measure), recorded with
+        their paybacks (not while the initial stock is built). The caller informs the firms
+        of what it recommends (:meth:`inform`) and publishes the ``assessment`` event."""
+        firms = np.atleast_1d(np.asarray(firms, dtype=np.int64))
+        tm = self.terms(firms)
+        payback = simple_payback_yr(tm.capex, tm.net_value)
+        ft = self._m.firms
+        rec = recommended(ft.applicable[firms], ft.adopted[firms], self._m.available, payback, max_payback_yr)
+        if measures is not None:
+            rec &= np.asarray(measures, bool)[None, :]
+        if not self.setting_up:
+            self.recommendations.add(self.month, firms, rec, payback, source)
+        return rec
+
     def relieve(self, barrier: str, firms, share: float) -> None:
         """Remove ``share`` of a barrier (``hidden_costs`` or ``risk``) for ``firms``; a firm
         keeps the largest relief it was given."""
@@ -307,10 +332,12 @@ class Engine:
         h = self._m.firms.hurdle_rate_per_yr
         h[firms] = np.maximum(h[firms] - np.float32(by_per_yr), np.float32(floor_per_yr))
 
-    def train_consultants(self, n: int, months_left: float) -> None:
+    def train_consultants(self, n: int, months_left: float, measures=None, active_yr: float = float("inf")) -> None:
         """``n`` newly trained consultants join the skills barrier's pool; they support
-        projects for the ``months_left`` twelfths of this year that remain."""
-        self._m.consultants.add(n, months_left)
+        projects for the ``months_left`` twelfths of this year that remain, only for the
+        ``measures`` ([K] bool) their course taught (None: every measure), for ``active_yr``
+        years."""
+        self._m.consultants.add(n, months_left, measures, active_yr)
 
     def set_carbon_price(self, source: str, usd_per_t: float, covers: np.ndarray) -> None:
         """The carbon price ``source`` puts on the scope-1 CO2 of the firms ``covers`` ([N]

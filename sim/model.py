@@ -100,7 +100,7 @@ class ClusterModel(mesa.Model):
         self._graph = None
         self.calibration_factor = 1.0
         #: the skills barrier's pool of trained consultants (``barriers/skills.py``)
-        self.consultants = ConsultantPool(cfg.policy.training.projects_per_consultant_per_yr)
+        self.consultants = ConsultantPool(cfg.policy.training.projects_per_consultant_per_yr, self.catalogue.k)
         #: the policy instruments' own child streams (``Engine.spawn_stream``)
         self.policy_streams = dict(zip(("workshops", "cost_share"), policy_rng.spawn(2)))
         self.setting_up = True

@@ -469,6 +469,9 @@ class CostShareConfig:
     cost_per_assessment_usd: float = nonneg(0.0, unit="USD")
     #: share of hidden costs an assessed firm no longer faces (the assessment did the search)
     hidden_cost_relief_share: float = share(0.5)
+    #: simple-payback ceiling of an assessment's recommendations, years (free parameter, range
+    #: 1-5; sim/recommendations.py: Anderson & Newell 2004 on IAC audits)
+    recommend_max_payback_yr: float = positive(3.0, unit="yr")
     sectors: List[str] = field(default_factory=lambda: ["all"])
     size_classes: List[str] = each(["micro", "small", "medium"], _size_choices())
     #: first programme year; 0 = the run's start year. When enabled: from YEARS_BEFORE_START
@@ -522,8 +525,14 @@ class TrainingConfig:
     courses_per_yr: int = count(1, hi=1000)
     #: at most 1,000 graduates per course (a large lecture hall)
     consultants_per_course: int = count(15, hi=1000)
-    #: at most 1,000 projects per consultant a year (about three a working day)
+    #: projects a trained consultant supports a year, in the measures the course taught (free
+    #: parameter, range 2-10: no programme reports it; sim/barriers/skills.py); at most 1,000
+    #: (about three a working day)
     projects_per_consultant_per_yr: int = count(4, hi=1000)
+    #: the course topics: measures the graduates can implement (["all"] = every measure)
+    measures: List[str] = field(default_factory=lambda: ["all"])
+    #: years a graduate works as a consultant (.inf = for good; free parameter, range 2-10)
+    consultant_active_yr: float = nonneg(float("inf"), unit="yr", allow_inf=True)
     cost_per_course_usd: float = nonneg(60000.0, unit="USD")
     budget_usd: float = nonneg(0.0, unit="USD", allow_inf=True)
 
@@ -796,6 +805,9 @@ def rule_policy(cfg: Config) -> None:
     """Instruments name measures and sectors that exist; the cost-share quota is not empty."""
     p = cfg.policy
     _names("policy.capex_subsidy.measures", p.capex_subsidy.measures, [m.name for m in cfg.measures.catalogue])
+    _names("policy.training.measures", p.training.measures, [m.name for m in cfg.measures.catalogue])
+    if not p.training.consultant_active_yr >= 1:
+        raise ConfigError("policy.training.consultant_active_yr", p.training.consultant_active_yr, "must be a number of years >= 1 (.inf: for good)")
     if not p.cost_share.quota_projects_per_yr:
         raise ConfigError("policy.cost_share.quota_projects_per_yr", [],
                           "must be a non-empty list of integers >= 0 (one per programme year; the last repeats)")

@@ -1,8 +1,9 @@
 """Run results: the tables of a finished model, and writing them atomically.
 
 A run folder holds ``config.yaml`` (resolved), ``timeseries.parquet`` (monthly reporters),
-``firms.parquet`` (annual firm panel), ``adoptions.parquet`` (one row per adoption) and
-``summary.json``. Every file is written to a temporary name and renamed; ``summary.json``
+``firms.parquet`` (annual firm panel), ``adoptions.parquet`` (one row per adoption),
+``assessments.parquet`` (one row per assessed firm and recommended measure:
+``sim/recommendations.py``) and ``summary.json``. Every file is written to a temporary name and renamed; ``summary.json``
 is written last, so a folder with a ``summary.json`` is a complete run.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from .params import SIZE_CLASSES
 
 REPORT_YEARS = (2030, 2040, 2050)
-TABLES = ("timeseries", "firms", "adoptions")
+TABLES = ("timeseries", "firms", "adoptions", "assessments")
 
 
 @dataclass
@@ -30,6 +31,7 @@ class RunResults:
     firms: pd.DataFrame
     adoptions: pd.DataFrame
     summary: dict
+    assessments: pd.DataFrame | None = None
 
 
 def timeseries_table(model) -> pd.DataFrame:
@@ -91,6 +93,23 @@ def _where(model, firm: np.ndarray) -> dict:
         rn, of_firm = model.engine.regions(level)
         out[f"region_{level}"] = pd.Categorical.from_codes(of_firm[firm] if len(firm) else np.zeros(0, int), rn)
     return out
+
+
+def assessments_table(model) -> pd.DataFrame:
+    """One row per assessed firm and recommended measure: the month, firm, measure, simple
+    payback (years), the assessing programme, and the month the firm adopted the measure
+    (<NA>: not within the run)."""
+    log, cat = model.engine.recommendations, model.catalogue
+    adopted = pd.array(log.adopted_month, dtype="Int32")
+    adopted[log.adopted_month < 0] = pd.NA
+    return _with_firm_id(model, pd.DataFrame({
+        "month": log.month.astype(np.int32),
+        "firm": log.firm.astype(np.int64),
+        "measure": pd.Categorical.from_codes(log.measure, cat.names),
+        "payback_yr": log.payback_yr.astype(float),
+        "programme": pd.Categorical.from_codes(log.source.astype(np.int64), log.sources),
+        "adopted_month": adopted,
+    }))
 
 
 def _with_firm_id(model, df: pd.DataFrame) -> pd.DataFrame:
@@ -182,6 +201,8 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
         "energy_cost_saving_usd": float(ts["energy_cost_saving_usd"][:n].sum()) if n else 0.0,
         "carbon_revenue_usd": float(ts["carbon_revenue_usd"][:n].sum()) if n else 0.0,
         "programmes": {m.name: m.summary(model.engine) for m in model.mechanisms if m.name not in model.instruments},
+        "recommendations_by_programme": {src: model.engine.recommendations.stats(src)
+                                         for src in model.engine.recommendations.sources},
     }
     return s
 
@@ -189,7 +210,7 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
 def collect(model) -> RunResults:
     adoptions = adoptions_table(model)
     firms = firms_table(model) if model.config.write_firm_panel else pd.DataFrame()
-    return RunResults(timeseries_table(model), firms, adoptions, summary_dict(model, adoptions))
+    return RunResults(timeseries_table(model), firms, adoptions, summary_dict(model, adoptions), assessments_table(model))
 
 
 # writing -----------------------------------------------------------------------------------
@@ -284,7 +305,7 @@ def write_run(out_dir: Path, results: RunResults, resolved_config_yaml: str) -> 
         text = strict_json(results.summary, indent=2) + "\n"
         for path, write in [(out_dir / "config.yaml", lambda p: p.write_text(resolved_config_yaml))] + [
                 (out_dir / f"{name}.parquet", lambda p, df=getattr(results, name): df.to_parquet(p, index=False, engine="pyarrow"))
-                for name in TABLES] + [(summary, lambda p: p.write_text(text))]:
+                for name in TABLES if getattr(results, name) is not None] + [(summary, lambda p: p.write_text(text))]:
             written.append(path)
             _atomic_write_bytes(path, write)
     except OSError:

@@ -20,34 +20,78 @@ def skilled(on, capability, complexity):
 
 
 class ConsultantPool:
-    """Trained consultants: each supports ``projects_per_consultant_per_yr`` projects a year
-    in firms that lack the capability for a measure (``policy.training``)."""
+    """Trained consultants, in cohorts: each cohort supports ``projects_per_consultant_per_yr``
+    projects a year per consultant (``policy.training``; a free parameter, range 2-10: a
+    cleaner-production or energy consultant's implementation projects in a year - no
+    programme reports it), only for the measures its course taught (``measures``: [K] bool),
+    in firms that lack the capability for them, for ``active_yr`` years after graduating
+    (inf: for good)."""
 
-    def __init__(self, projects_per_consultant_per_yr: int):
+    def __init__(self, projects_per_consultant_per_yr: int, k: int):
         self.projects_per_consultant_per_yr = projects_per_consultant_per_yr
-        self.consultants = 0
-        #: projects the pool can still support this year
-        self.capacity = 0
+        self.k = k
+        #: cohorts: consultants, [K] measures they can implement, projects left this year,
+        #: last year they work
+        self._n: list[int] = []
+        self._measures: list[np.ndarray] = []
+        self._capacity: list[int] = []
+        self._until_year: list[float] = []
+        self.year = 0
 
-    def new_year(self) -> None:
-        self.capacity = self.consultants * self.projects_per_consultant_per_yr
+    @property
+    def consultants(self) -> int:
+        """Consultants trained so far (active or not)."""
+        return int(sum(self._n))
 
-    def add(self, n: int, months_left: float) -> None:
-        """``n`` graduates join; they support projects for ``months_left`` of this year's months."""
-        self.consultants += n
-        self.capacity += int(n * self.projects_per_consultant_per_yr * months_left / 12)
+    @property
+    def capacity(self) -> int:
+        """Projects the pool can still support this year (all measures)."""
+        return int(sum(self._capacity))
+
+    def new_year(self, year: int = 0) -> None:
+        self.year = year
+        for i, n in enumerate(self._n):
+            self._capacity[i] = n * self.projects_per_consultant_per_yr if year <= self._until_year[i] else 0
+
+    def add(self, n: int, months_left: float, measures: np.ndarray | None = None, active_yr: float = float("inf")) -> None:
+        """``n`` graduates join, able to implement ``measures`` ([K] bool; None = every
+        measure); they support projects for ``months_left`` of this year's months and work
+        as consultants for ``active_yr`` years."""
+        self._n.append(int(n))
+        self._measures.append(np.ones(self.k, bool) if measures is None else np.asarray(measures, bool).copy())
+        self._capacity.append(int(n * self.projects_per_consultant_per_yr * months_left / 12))
+        self._until_year.append(self.year + active_yr - 1 if active_yr != float("inf") else float("inf"))
 
     @property
     def available(self) -> bool:
         return self.capacity > 0
 
-    def allocate(self, mask: np.ndarray) -> np.ndarray:
-        """A consultant for the masked candidates, in order, while capacity lasts."""
+    def available_for(self, measure: np.ndarray) -> np.ndarray:
+        """[P] bool: a consultant trained in each pair's measure has capacity left."""
+        measure = np.asarray(measure, dtype=np.int64)
+        ok = np.zeros(self.k, bool)
+        for m, c in zip(self._measures, self._capacity):
+            if c > 0:
+                ok |= m
+        return ok[measure]
+
+    def allocate(self, mask: np.ndarray, measure: np.ndarray) -> np.ndarray:
+        """A consultant trained in the pair's measure for the masked candidates, in order,
+        while each cohort's capacity lasts (earlier cohorts first)."""
         got = np.zeros(len(mask), bool)
-        idx = np.flatnonzero(mask)[: max(self.capacity, 0)]
-        got[idx] = True
-        self.capacity -= len(idx)
+        measure = np.asarray(measure, dtype=np.int64)
+        self._lent = []
+        for i, m in enumerate(self._measures):
+            if self._capacity[i] <= 0:
+                continue
+            idx = np.flatnonzero(mask & ~got & m[measure])[: self._capacity[i]]
+            got[idx] = True
+            self._capacity[i] -= len(idx)
+            self._lent.append((i, idx))
         return got
 
     def release(self, mask: np.ndarray) -> None:
-        self.capacity += int(mask.sum())
+        """Give back the consultants of the last allocation's pairs in ``mask``."""
+        for i, idx in getattr(self, "_lent", []):
+            self._capacity[i] += int(mask[idx].sum())
+        self._lent = []

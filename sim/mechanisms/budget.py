@@ -104,6 +104,12 @@ class GrantInstrument(Budget):
         """Book-keeping for funded projects (called once they are adopted)."""
 
 
+def capped_grant_usd(share, capex_usd, cap_usd) -> np.ndarray:
+    """A grant of ``share`` of capex, at most ``cap_usd`` per project (the per-project cap
+    programmes set; inf = none), USD."""
+    return np.minimum(share * np.asarray(capex_usd), cap_usd)
+
+
 def f32_cap(x: float) -> np.float32:
     """A grant cap as float32 (inf stays representable)."""
     return np.float32(min(x, 3e38))

@@ -10,23 +10,36 @@ the programme's months it runs the programme's three components:
    each learns each cleaner-production (project) measure with probability
    ``awareness_lift_share``. Aware firms apply first for pre-assessments (demand).
 2. Training: one course a year of about two months; when it ends, its graduates join the
-   region's pool of trained consultants (``engine.train_consultants``), who relax the
-   skills barrier of any firm that lacks the capability for a measure.
+   region's pool of trained consultants (``engine.train_consultants``). They implement only
+   the measures the course taught (``course_measures``, by default the project measures),
+   ``projects_per_consultant_per_yr`` a year each (``policy.training``, a free parameter),
+   for ``consultant_active_yr`` years, in firms that lack the capability for them.
 3. Implementation: pre-assessments of target-sector SMEs (the priority sector first in
    programme year 1). The projects are a cost-share programme
    (:class:`CleanerProductionProjects` subclasses ``cost_share.CostShareProgramme``) and a
-   pre-assessment is its ``assess``: the firm learns every applicable measure, sheds part of
-   its hidden costs and holds, for ``offer_months``, an offer of a cleaner-production project:
-   a package costing ``project_cost_usd`` that implements the project measure, of which the
-   firm pays ``copay_share`` and the programme the rest. The firm takes it at its next
-   investment review if it is worth it at the firm's own hurdle rate (``decision.py``).
-   Projects are limited by the programme year's quota, the staff's time and the money left.
+   pre-assessment is its ``assess``: it recommends measures by the auditor's rule
+   (``engine.recommend``: applicable, not in place, simple payback <=
+   ``recommend_max_payback_yr``; recorded for ``assessments.parquet``), the firm learns them
+   and the project measure, sheds part of its hidden costs and holds, for ``offer_months``,
+   an offer of a cleaner-production project: a package costing ``project_cost_usd`` that
+   implements the project measure, of which the firm pays ``copay_share`` and the programme
+   the rest. The firm takes it at its next investment review if it is worth it at the
+   firm's own hurdle rate (``decision.py``).
 
-Staff capacity binds every month: staff-days go first to a running course, then to
-awareness events, to contracting the month's projects, and what is left to pre-assessments.
+The seed's numbers of pre-assessments (50 a year) and projects (7, 11, 12) are **minimum
+targets** (004_422d327f12c6e0c3.txt: "a minimum of"), reported met or missed per programme
+year. The technical staff (the CP Technical Coordinator, ``technical_staff``) does the
+pre-assessments and manages the projects; each month their days go first to projects at the
+pace the year's minimum needs, then to the pre-assessments the year's minimum needs by now
+(a short month is caught up), then - with money beyond what the rest of the plan needs
+(``spare_usd``) - to more pre-assessments of firms that applied and to more projects. The
+other staff run the courses, events and evaluations. Money comes in yearly tranches
+(``tranche_share_by_programme_year``; the seed's annual plan and budget); a spent tranche
+idles the centre until the next, and it closes only when the contributions are spent.
 Every expense is charged to the funders in the order ``funding_order`` gives for its
 category; an expense no funder can cover is refused, so spending never exceeds any
-funder's contribution. If the staff can no longer be paid the centre closes.
+funder's contribution. In-kind contributions (``in_kind_funders``) are reported as
+``in_kind_usd``, not as public money.
 
 The centre also tracks what programme projects abate and save, and the firms that copied a
 project measure after a network neighbour did it under the programme (spillover).
@@ -44,7 +57,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from ..params import SIZE_CLASSES, ConfigError
+from ..params import SIZE_CLASSES, ConfigError, CostShareConfig
 from . import Mechanism, register
 from .cost_share import CostShareProgramme
 
@@ -53,16 +66,33 @@ CATEGORIES = ("staff", "awareness", "training", "pre_assessment", "project", "ev
 
 
 class FunderLedger:
-    """Contributions and spending by funder, charged in a per-category funder order."""
+    """Contributions and spending by funder, charged in a per-category funder order. Money is
+    released in yearly tranches (:meth:`release`): by programme year y a funder has released
+    its contribution times the cumulative tranche share up to y; unspent money carries over."""
 
-    def __init__(self, contributions_usd: Dict[str, float], funding_order: Dict[str, List[str]]):
+    def __init__(self, contributions_usd: Dict[str, float], funding_order: Dict[str, List[str]],
+                 tranche_share: List[float] | None = None):
         self.budget_usd = {k: float(v) for k, v in contributions_usd.items()}
         self.spent_usd = {k: 0.0 for k in contributions_usd}
         self.by_category_usd = {c: {k: 0.0 for k in contributions_usd} for c in CATEGORIES}
         self.order = {c: list(funding_order.get(c, [])) for c in CATEGORIES}
         self.refused = {c: 0 for c in CATEGORIES}
+        self.tranche_share = list(tranche_share) if tranche_share else [1.0]
+        self.released_usd = dict(self.budget_usd) if tranche_share is None else {k: 0.0 for k in contributions_usd}
+
+    def release(self, programme_year: int) -> None:
+        """The tranches up to ``programme_year`` (0-based) are released."""
+        cum = min(float(sum(self.tranche_share[:programme_year + 1])), 1.0)
+        if programme_year + 1 >= len(self.tranche_share):
+            cum = 1.0  # the last tranche releases the rest
+        for f, v in self.budget_usd.items():
+            self.released_usd[f] = max(self.released_usd[f], v * cum)
 
     def available_usd(self, category: str) -> float:
+        return float(sum(self.released_usd[f] - self.spent_usd[f] for f in self.order[category]))
+
+    def left_usd(self, category: str) -> float:
+        """What the category's funders have left of their whole contributions (released or not)."""
         return float(sum(self.budget_usd[f] - self.spent_usd[f] for f in self.order[category]))
 
     def charge(self, category: str, amount_usd: float) -> bool:
@@ -75,7 +105,7 @@ class FunderLedger:
             return False
         left = amount_usd
         for f in self.order[category]:
-            take = min(left, self.budget_usd[f] - self.spent_usd[f])
+            take = min(left, self.released_usd[f] - self.spent_usd[f])
             if take > 0:
                 self.spent_usd[f] += take
                 self.by_category_usd[category][f] += take
@@ -89,20 +119,16 @@ class FunderLedger:
         return float(sum(self.spent_usd.values()))
 
 
-#: funders whose contribution is in kind (source: 004_422d327f12c6e0c3.txt: the US$ 78,000 "in
-#: kind" of the USMCOC Binational Office, a chamber of commerce: not public money)
-IN_KIND_FUNDERS = ("in_kind",)
-
-
 class _InKind:
-    """What the in-kind funders have contributed so far (``spent_usd``)."""
+    """The in-kind contributions a centre has used so far (``spent_usd``), reported to the
+    engine as in-kind money (not public)."""
 
-    def __init__(self, ledger: FunderLedger):
-        self.ledger = ledger
+    def __init__(self, centre):
+        self.centre = centre
 
     @property
     def spent_usd(self) -> float:
-        return float(sum(v for f, v in self.ledger.spent_usd.items() if f in IN_KIND_FUNDERS))
+        return self.centre.in_kind_usd
 
 
 class CleanerProductionProjects(CostShareProgramme):
@@ -144,6 +170,7 @@ class CleanerProductionProjects(CostShareProgramme):
         if not self.open_:
             return np.zeros(len(firm))
         ok = (self.offer_until_month[firm] >= engine.month) & ~c.project_firm[firm] & c.is_project_measure[measure]
+        ok &= ~engine.firms.adopted[firm, measure]  # never a grant for a measure the firm has
         return np.where(ok, self.grant_usd, 0.0)
 
     def grant_bound(self):
@@ -194,16 +221,27 @@ class CleanerProductionCentre(Mechanism):
         #: SMEs (source: 004_422d327f12c6e0c3.txt targets SMEs; small and medium per Mexico's
         #: size bands, DOF 30 June 2009: 11-250 employees in industry)
         size_classes: List[str] = field(default_factory=lambda: ["small", "medium"])
-        #: pre-assessments a year (source: 004_422d327f12c6e0c3.txt: a minimum of 50 a year)
+        #: minimum pre-assessments a programme year (source: 004_422d327f12c6e0c3.txt: "a
+        #: minimum of 50 ... per year"); the centre does more when staff time and money allow
         assessments_per_yr: int = 50
-        #: project quota by programme year (source: 004_422d327f12c6e0c3.txt: 7, 11, 12); the last repeats
+        #: minimum projects by programme year (source: 004_422d327f12c6e0c3.txt: 7, 11, 12, "a
+        #: minimum of 30"); the last repeats; more when firms take offers and staff and money allow
         quota_projects_per_yr: List[int] = field(default_factory=lambda: [7, 11, 12])
+        #: simple-payback ceiling of a pre-assessment's recommendations, years (free parameter,
+        #: range 1-5; sim/recommendations.py)
+        recommend_max_payback_yr: float = CostShareConfig.recommend_max_payback_yr
         #: cost of one implementation project, USD (source: 004_422d327f12c6e0c3.txt: US$ 8,000)
         project_cost_usd: float = 8000.0
         #: share of a project's cost the SME pays (source: 004_422d327f12c6e0c3.txt: up to 50 %, US$ 4,000)
         copay_share: float = 0.5
         #: measures a project implements (catalogue names)
         project_measures: List[str] = field(default_factory=lambda: ["cleaner_production"])
+        #: measures the courses teach ([] = the project measures: the seed's course trains
+        #: professionals "in the methodology for implementing cleaner production",
+        #: 004_422d327f12c6e0c3.txt); the graduates implement only these
+        course_measures: List[str] = field(default_factory=list)
+        #: years a graduate works as a consultant for the region's firms (free parameter, range 2-10)
+        consultant_active_yr: float = 5.0
         #: months an assessed firm's project offer stays open (assumption; ends with the programme)
         offer_months: int = 12
         #: share of hidden costs an assessed firm no longer faces (free parameter)
@@ -211,6 +249,15 @@ class CleanerProductionCentre(Mechanism):
         #: contributions by funder, USD (source: 004_422d327f12c6e0c3.txt: IDB MIF 465,000,
         #: SEMARNAT 400,000, in kind 78,000 by the USMCOC Binational Office; total 943,000)
         funders_usd: Dict[str, float] = field(default_factory=lambda: {"idb_mif": 465000.0, "semarnat": 400000.0, "in_kind": 78000.0})
+        #: funders whose contribution is in kind, not money (source: 004_422d327f12c6e0c3.txt: the
+        #: US$ 78,000 "in-kind contribution by the USMCOC Binational Office"); reported as
+        #: ``in_kind_usd``, not as public spending
+        in_kind_funders: List[str] = field(default_factory=lambda: ["in_kind"])
+        #: share of each funder's contribution released in each programme year, cumulated; unspent
+        #: money carries over ([] = in proportion to the programme year's months: 12/32, 12/32,
+        #: 8/32). Yearly tranches: the seed's annual planning workshop "develop[s] the plan and
+        #: budget for the following year" (004_422d327f12c6e0c3.txt); the split is an assumption
+        tranche_share_by_programme_year: List[float] = field(default_factory=list)
         #: funders charged for each expense category, in order (assumption: the seed gives only
         #: totals; in-kind office and staff time pays staff first, cash pays the rest)
         funding_order: Dict[str, List[str]] = field(default_factory=lambda: {
@@ -219,14 +266,20 @@ class CleanerProductionCentre(Mechanism):
             "project": ["idb_mif", "semarnat"], "evaluation": ["idb_mif", "semarnat"]})
         #: staff (source: 004_422d327f12c6e0c3.txt: director, technical coordinator, assistant)
         staff: int = 3
+        #: of whom conduct pre-assessments and manage projects (source: 004_422d327f12c6e0c3.txt:
+        #: "The PEU PC Technical Coordinator will conduct the pre-assessments assisted by a CP
+        #: expert, and manage the CPI projects"); the others run courses, events and evaluations
+        technical_staff: int = 1
         #: working days per staff member and month (assumption)
         staff_days_per_month: float = 20.0
         #: staff cost of the centre, USD/month (assumption: three salaries plus office running costs)
         staff_cost_usd_per_month: float = 7000.0
-        #: staff-days per pre-assessment (assumption: site visit and report with a CP expert)
-        staff_days_per_assessment: float = 3.0
-        #: staff-days to select and contract one project (assumption)
-        staff_days_per_project: float = 4.0
+        #: technical staff-days per pre-assessment (assumption, range 1-4: a site visit and the
+        #: review of the report the CP expert, paid per assessment, writes)
+        staff_days_per_assessment: float = 2.0
+        #: technical staff-days per project (assumption, range 4-15: selection, contracting with
+        #: the Selection and Contracts Committee, and managing the project, 004_422d327f12c6e0c3.txt)
+        staff_days_per_project: float = 6.0
         #: cost of one pre-assessment (CP expert fees), USD (assumption)
         cost_per_assessment_usd: float = 1500.0
         #: awareness events a year besides the launch event and the final conference (assumption)
@@ -312,6 +365,21 @@ class CleanerProductionCentre(Mechanism):
             for f in order:
                 if f not in p.funders_usd:
                     raise ConfigError(f"{key}.funding_order.{c}", f, f"unknown funder; funders: {', '.join(p.funders_usd)}")
+        for f in p.in_kind_funders:
+            if f not in p.funders_usd:
+                raise ConfigError(f"{key}.in_kind_funders", f, f"unknown funder; funders: {', '.join(p.funders_usd)}")
+        tr = list(p.tranche_share_by_programme_year)
+        if tr and (any(not 0 <= t <= 1 for t in tr) or abs(sum(tr) - 1.0) > 1e-6):
+            raise ConfigError(f"{key}.tranche_share_by_programme_year", tr, "must be shares in [0, 1] that sum to 1 (or [] for shares by months)")
+        if not 0 <= p.technical_staff <= p.staff:
+            raise ConfigError(f"{key}.technical_staff", p.technical_staff, f"must be an integer in [0, staff = {p.staff}]")
+        for m in p.course_measures:
+            if m not in measures:
+                raise ConfigError(f"{key}.course_measures", m, f"unknown measure; catalogue: {', '.join(measures)}")
+        if not p.consultant_active_yr >= 1:
+            raise ConfigError(f"{key}.consultant_active_yr", p.consultant_active_yr, "must be a number of years >= 1 (.inf: for good)")
+        if not p.recommend_max_payback_yr > 0:
+            raise ConfigError(f"{key}.recommend_max_payback_yr", p.recommend_max_payback_yr, "must be a number of years > 0")
         for c in CATEGORIES:
             if not p.funding_order.get(c):
                 raise ConfigError(f"{key}.funding_order.{c}", [], "every expense category needs at least one funder")
@@ -323,7 +391,9 @@ class CleanerProductionCentre(Mechanism):
         ft = engine.firms
         n = ft.n
         self.stream = engine.spawn_stream(self.name)  # the centre's own child stream
-        self.ledger = FunderLedger(p.funders_usd, p.funding_order)
+        n_py0 = (p.duration_months + 11) // 12
+        tranche = list(p.tranche_share_by_programme_year) or [min(12, p.duration_months - 12 * y) / p.duration_months for y in range(n_py0)]
+        self.ledger = FunderLedger(p.funders_usd, p.funding_order, tranche)
         names = engine.sector_names
         self.target_sector = np.isin(np.arange(len(names)), [names.index(s) for s in p.target_sectors])
         self.priority_sector = names.index(p.priority_sector_year1) if p.priority_sector_year1 else -1
@@ -332,6 +402,8 @@ class CleanerProductionCentre(Mechanism):
         self.eligible = self.target_sector[ft.sector] & size_ok[ft.size_class]
         cat = engine.catalogue
         self.is_project_measure = np.isin(np.arange(cat.k), [cat.index(m) for m in p.project_measures])
+        #: [K] the measures the centre's courses teach (its consultants implement only these)
+        self.course_measures = np.isin(np.arange(cat.k), [cat.index(m) for m in (p.course_measures or p.project_measures)])
         self.assessed = np.zeros(n, bool)
         self.project_firm = np.zeros(n, bool)
         self.project_month = np.full(n, -1, dtype=np.int32)
@@ -355,6 +427,11 @@ class CleanerProductionCentre(Mechanism):
         self._course_end: list[int] = []
         self.staff_days_used = 0.0
         self.staff_days_available = 0.0
+        self.technical_days_used = 0.0
+        self.months_waiting_for_tranche = 0
+        self.technical_days_available = 0.0
+        #: planned pre-assessments not done for lack of technical staff time or money, by programme year
+        self.short_of = {"staff": np.zeros(n_py, np.int64), "money": np.zeros(n_py, np.int64)}
         # outcomes, t CO2/yr and MWh/yr (first-order, on each firm's state before adoption)
         self.project_abatement_t_per_yr = 0.0
         self.project_energy_saving_mwh_per_yr = 0.0
@@ -367,13 +444,18 @@ class CleanerProductionCentre(Mechanism):
         if p.enabled:
             engine.add_grants(self.projects)
             engine.report_spending("cp_centre_operations", self)
-            engine.report_spending("cp_centre_in_kind", _InKind(self.ledger), kind="in_kind")
+            engine.report_spending("cp_centre_in_kind", _InKind(self), kind="in_kind")
 
-    # public spending of the centre other than project grants (``engine.report_spending``);
-    # the partners' contributions in kind are reported apart (not public money)
+    # public spending of the centre other than project grants (``engine.report_spending``):
+    # the cash funders' money; in-kind contributions are not public money (``in_kind_usd``)
     @property
     def spent_usd(self) -> float:
-        return self.ledger.total_spent_usd - self.projects.spent_usd - _InKind(self.ledger).spent_usd
+        return self.ledger.total_spent_usd - self.projects.spent_usd - self.in_kind_usd
+
+    @property
+    def in_kind_usd(self) -> float:
+        """In-kind contributions used (office, staff time of the executing chamber), USD."""
+        return float(sum(v for f, v in self.ledger.spent_usd.items() if f in self.params.in_kind_funders))
 
     def programme_month(self, engine) -> int:
         return engine.month - self.params.start_month
@@ -392,24 +474,66 @@ class CleanerProductionCentre(Mechanism):
         py, m = divmod(pm, 12)
         months = min(12, p.duration_months - 12 * py)  # months of this programme year (year 3 of 32 months: 8)
         if m == 0:
-            q = p.quota_projects_per_yr
-            self.projects.quota_left = int(q[min(py, len(q) - 1)])
+            self.ledger.release(py)  # the year's tranche (annual plan and budget)
         if not self.ledger.charge("staff", p.staff_cost_usd_per_month):
-            self._close(engine)
+            if self.ledger.left_usd("staff") < p.staff_cost_usd_per_month - 1e-9:
+                self._close(engine)  # the contributions are spent: the centre closes
+            else:
+                self.months_waiting_for_tranche += 1  # this year's tranche is spent: idle until the next
             return
-        days = p.staff * p.staff_days_per_month
-        self.staff_days_available += days
-        days -= self._training(engine, pm, m)
-        days -= self._awareness(engine, pm, m, days)
-        days -= self._evaluation(pm)
-        # reserve staff time for contracting this month's projects
-        want_projects = min(self.projects.quota_left, int(np.ceil(self.projects.quota_left / max(months - m, 1))) + 1)
+        general = (p.staff - p.technical_staff) * p.staff_days_per_month
+        technical = p.technical_staff * p.staff_days_per_month
+        self.staff_days_available += general + technical
+        self.technical_days_available += technical
+        general -= self._training(engine, pm, m)
+        general -= self._awareness(engine, pm, m, general)
+        general -= self._evaluation(pm)
+        # technical staff: projects at the pace the year's minimum needs, then the
+        # pre-assessments the year's minimum needs by now; then, with staff time and money
+        # beyond what the rest of the plan needs, more pre-assessments of firms that applied
+        # and more projects (the targets are minimums, not caps)
         per_project = p.staff_days_per_project
-        n_proj = want_projects if per_project == 0 else int(min(want_projects, max(days, 0) // per_project))
-        self.projects.month_capacity = n_proj
-        days -= n_proj * per_project
-        days -= self._pre_assessments(engine, py, m, months, days)
-        self.staff_days_used += p.staff * p.staff_days_per_month - days
+        proj_left = max(self.project_target(py) - int(self.projects_by_sector_py[:, py].sum()), 0)
+        want = min(proj_left, int(np.ceil(proj_left / max(months - m, 1))))
+        n_proj = want if per_project == 0 else int(min(want, max(technical, 0) // per_project))
+        technical -= n_proj * per_project
+        technical -= self._pre_assessments(engine, py, m, months, technical, extra_usd=None)
+        spare = self.spare_usd(py, pm)
+        used = self._pre_assessments(engine, py, m, months, technical, extra_usd=spare)
+        technical -= used
+        spare = self.spare_usd(py, pm)
+        extra_proj = int(max(technical, 0) // per_project) if per_project > 0 else proj_left + 10 ** 6
+        extra_money = int(spare // self.projects.grant_usd) if self.projects.grant_usd > 0 else 10 ** 6
+        self.projects.month_capacity = n_proj + extra_proj
+        self.projects.quota_left = proj_left + extra_money
+        self.technical_days_used += p.technical_staff * p.staff_days_per_month - technical
+        self.staff_days_used += p.staff * p.staff_days_per_month - technical - general
+
+    def project_target(self, py: int) -> int:
+        """The minimum number of projects of programme year ``py`` (0-based)."""
+        q = self.params.quota_projects_per_yr
+        return int(q[min(py, len(q) - 1)])
+
+    def spare_usd(self, py: int, pm: int) -> float:
+        """Money the centre can spend beyond its plan: the released money left for projects,
+        less what the rest of the plan still needs (staff to the end, the minimum
+        pre-assessments and projects still due this year and in later years, courses,
+        awareness events and evaluations not yet held), never below 0."""
+        p = self.params
+        n_py = len(self.pre_assessments_by_py)
+        months_left = max(p.duration_months - 1 - pm, 0)
+        assess_due = max(p.assessments_per_yr - int(self.pre_assessments_by_py[py]), 0) + p.assessments_per_yr * (n_py - 1 - py)
+        proj_due = sum(max(self.project_target(y) - int(self.projects_by_sector_py[:, y].sum()), 0) for y in range(py, n_py))
+        courses_due = max(p.courses_per_yr * n_py - self.courses_started, 0)
+        reserve = (p.staff_cost_usd_per_month * months_left + assess_due * p.cost_per_assessment_usd
+                   + proj_due * self.projects.grant_usd + courses_due * p.cost_per_course_usd
+                   + (p.awareness_events_per_yr * months_left / 12 + 1) * p.cost_per_awareness_event_usd
+                   + max(3 - self.evaluations_held, 0) * p.cost_per_evaluation_usd)
+        led = self.ledger
+        cash = [f for f in led.order["project"]]
+        total_left = sum(led.budget_usd[f] - led.spent_usd[f] for f in led.budget_usd)
+        return float(max(min(led.available_usd("project"), sum(led.budget_usd[f] - led.spent_usd[f] for f in cash),
+                             total_left - reserve), 0.0))
 
     def _close(self, engine) -> None:
         self.closed = True
@@ -444,7 +568,7 @@ class CleanerProductionCentre(Mechanism):
         n = self.params.consultants_per_course
         # they join the region's pool for the months left in this calendar year (the course
         # ends at the end of this month)
-        engine.train_consultants(n, 11 - engine.month % 12)
+        engine.train_consultants(n, 11 - engine.month % 12, self.course_measures, self.params.consultant_active_yr)
         self.courses_completed += 1
         self.consultants_trained += n
 
@@ -488,26 +612,42 @@ class CleanerProductionCentre(Mechanism):
                 self.evaluations_held += 1
         return 0.0
 
-    def _pre_assessments(self, engine, py: int, m: int, months: int, days: float) -> float:
-        """This month's share of the year's pre-assessments (spread over the programme year's
-        ``months``), capped by staff time and money.
+    def _pre_assessments(self, engine, py: int, m: int, months: int, days: float, extra_usd: float | None) -> float:
+        """Pre-assessments this month, within staff time (``days``) and money. Planned
+        (``extra_usd`` None): what the year's minimum needs by the end of this month (spread
+        over the programme year's ``months``; a month that fell short is caught up). Extra
+        (``extra_usd``: money beyond the plan): firms that applied (they know a project
+        measure) and are not assessed yet; in programme year 1 only those of the priority
+        sector (the seed's year-1 priority).
         Candidates: eligible firms not yet assessed; the priority sector first in programme
         year 1, then firms that know a project measure (they apply), then by energy use (the
         centre picks cases that demonstrate the most)."""
         p = self.params
         a = p.assessments_per_yr
-        n_now = (m + 1) * a // months - m * a // months
+        if extra_usd is None:
+            n_now = max((m + 1) * a // months - int(self.pre_assessments_by_py[py]), 0)
+        else:
+            n_now = int(extra_usd // p.cost_per_assessment_usd) if p.cost_per_assessment_usd > 0 else len(self.eligible)
         if p.staff_days_per_assessment > 0:
-            n_now = min(n_now, int(max(days, 0) // p.staff_days_per_assessment))
+            by_staff = int(max(days, 0) // p.staff_days_per_assessment)
+            if extra_usd is None:  # planned pre-assessments due by now that the staff cannot do (the year's last month: the year's shortfall)
+                self.short_of["staff"][py] = max(n_now - by_staff, 0)
+            n_now = min(n_now, by_staff)
         if p.cost_per_assessment_usd > 0:
             afford = int(self.ledger.available_usd("pre_assessment") // p.cost_per_assessment_usd)
-            if afford < n_now:
+            if extra_usd is None:
+                self.short_of["money"][py] = max(n_now - afford, 0)
+            if afford < n_now and extra_usd is None:
                 self.ledger.refused["pre_assessment"] += n_now - afford
             n_now = min(n_now, afford)
         if n_now <= 0:
             return 0.0
         ft = engine.firms
         cand = np.flatnonzero(self.eligible & ~self.assessed)
+        if extra_usd is not None:  # beyond the plan: only firms that asked (in year 1, of the priority sector)
+            cand = cand[(ft.aware[cand] & self.is_project_measure[None, :]).any(axis=1)]
+            if py == 0 and self.priority_sector >= 0:
+                cand = cand[ft.sector[cand] == self.priority_sector]
         if len(cand) == 0:
             return 0.0
         priority = (ft.sector[cand] == self.priority_sector) if py == 0 else np.zeros(len(cand), bool)
@@ -519,7 +659,8 @@ class CleanerProductionCentre(Mechanism):
         self.ledger.charge("pre_assessment", n * p.cost_per_assessment_usd)
         self.assessed[chosen] = True
         # the cost-share programme's assessment: inform, relieve hidden costs, offer, event
-        self.projects.assess(engine, chosen, min(engine.month + p.offer_months - 1, self.last_month), p.hidden_cost_relief_share)
+        self.projects.assess(engine, chosen, min(engine.month + p.offer_months - 1, self.last_month), p.hidden_cost_relief_share,
+                             offered=self.is_project_measure)
         self.pre_assessments_by_py[py] += n
         self.pre_assessments_by_sector += np.bincount(ft.sector[chosen], minlength=len(self.pre_assessments_by_sector))
         return n * p.staff_days_per_assessment
@@ -584,6 +725,24 @@ class CleanerProductionCentre(Mechanism):
             row[f"cpc_spent_{f}_usd"] = v
         return row
 
+    def targets_by_programme_year(self, engine, quota: list, projects_py: np.ndarray) -> dict:
+        """The seed's minimum targets, each programme year: met or missed (and the planned
+        pre-assessments the technical staff's time or the money could not cover); a year the
+        run did not reach, or a switched-off programme, is not judged (``met`` None)."""
+        p = self.params
+        targets = {}
+        for i in range(len(self.pre_assessments_by_py)):
+            reached = p.enabled and self.programme_month(engine) >= min(12 * (i + 1), p.duration_months) - 1
+            done_a, done_p = int(self.pre_assessments_by_py[i]), int(projects_py[i])
+            targets[str(i + 1)] = {
+                "pre_assessments": {"target_min": p.assessments_per_yr, "done": done_a,
+                                    "met": (done_a >= p.assessments_per_yr) if reached else None},
+                "projects": {"target_min": quota[i], "done": done_p, "met": (done_p >= quota[i]) if reached else None},
+                "planned_pre_assessments_short_of_staff": int(self.short_of["staff"][i]),
+                "planned_pre_assessments_short_of_money": int(self.short_of["money"][i]),
+            }
+        return targets
+
     def summary(self, engine) -> dict:
         p = self.params
         names = engine.sector_names
@@ -592,6 +751,8 @@ class CleanerProductionCentre(Mechanism):
         projects_py = self.projects_by_sector_py.sum(axis=0)
         n_proj = int(projects_py.sum())
         budget = sum(self.ledger.budget_usd.values())
+        targets = self.targets_by_programme_year(engine, quota, projects_py)
+        rec = engine.recommendations.stats(self.projects.name)
         headline = {
             "pre_assessments": int(self.pre_assessments_by_py.sum()),
             "projects": n_proj,
@@ -604,6 +765,11 @@ class CleanerProductionCentre(Mechanism):
             "spillover_copiers": self.copiers,
             "spillover_abatement_t_co2_per_yr": self.spill_abatement_t_per_yr,
             "spillover_energy_saving_mwh_per_yr": self.spill_energy_saving_mwh_per_yr,
+            "targets_met": sum(1 for t in targets.values() for k in ("pre_assessments", "projects") if t[k]["met"]),
+            "targets_missed": sum(1 for t in targets.values() for k in ("pre_assessments", "projects") if t[k]["met"] is False),
+            "recommendation_implementation_rate": rec["implementation_rate"],
+            "public_spending_usd": self.ledger.total_spent_usd - self.in_kind_usd,
+            "in_kind_usd": self.in_kind_usd,
         }
         return {
             "headline": headline,
@@ -613,6 +779,14 @@ class CleanerProductionCentre(Mechanism):
             "pre_assessments_by_programme_year": {str(i + 1): int(v) for i, v in enumerate(self.pre_assessments_by_py)},
             "pre_assessments_by_sector": {s: int(v) for s, v in zip(names, self.pre_assessments_by_sector) if v},
             "project_quota_by_programme_year": {str(i + 1): q for i, q in enumerate(quota)},
+            "targets_by_programme_year": targets,
+            "recommendations": rec,
+            # spending by category of money: public (the cash funders: IDB MIF, SEMARNAT),
+            # in kind (not public money), and the firms' co-pay (private)
+            "spending_by_money_category_usd": {"public_usd": self.ledger.total_spent_usd - self.in_kind_usd,
+                                               "in_kind_usd": self.in_kind_usd,
+                                               "firms_copay_usd": n_proj * p.copay_share * p.project_cost_usd},
+            "released_usd_by_funder": dict(self.ledger.released_usd),
             "projects_by_programme_year": {str(i + 1): int(v) for i, v in enumerate(projects_py)},
             "projects_by_sector_and_programme_year": {
                 s: {str(i + 1): int(v) for i, v in enumerate(self.projects_by_sector_py[j])}
@@ -628,6 +802,9 @@ class CleanerProductionCentre(Mechanism):
             "refused_expenses": dict(self.ledger.refused),
             "staff_days_used_or_reserved": self.staff_days_used,
             "staff_days_available": self.staff_days_available,
+            "technical_staff_days_used": self.technical_days_used,
+            "months_waiting_for_tranche": self.months_waiting_for_tranche,
+            "technical_staff_days_available": self.technical_days_available,
             "courses_started": self.courses_started,
             "courses_completed": self.courses_completed,
             "evaluations_held": self.evaluations_held,
@@ -665,8 +842,10 @@ def plot(run_dir, out, baseline_dir=None) -> None:
     q = list(c["project_quota_by_programme_year"].values())
     edges = [min(12 * i, c["programme_months"]) for i in range(len(q) + 1)]
     a.step(edges, list(np.cumsum(q)) + [sum(q)], where="post", ls="--", color="C1", alpha=0.6,
-           label="projects allowed so far (quota " + "/".join(map(str, q)) + ")")
+           label="minimum projects by now (targets " + "/".join(map(str, q)) + ")")
     a.axvline(c["programme_months"], color="k", lw=0.8, ls=":")
+    a.plot(edges[1:], np.cumsum([c["targets_by_programme_year"][str(i + 1)]["pre_assessments"]["target_min"] for i in range(len(q))]),
+           "o", color="C0", alpha=0.6, label="minimum pre-assessments by year end")
     a.set(title="Delivery (programme ends at the dotted line)", xlabel="month", ylabel="count")
     a.legend(fontsize=8)
     a.grid(alpha=0.3)
@@ -685,7 +864,7 @@ def plot(run_dir, out, baseline_dir=None) -> None:
         h = np.array([v[y] for y in years], dtype=float)
         a.bar(years, h, bottom=bottom, label=sector, color=f"C{i}")
         bottom += h
-    a.plot(years, list(c["project_quota_by_programme_year"].values()), "k_", ms=30, mew=2, label="quota")
+    a.plot(years, list(c["project_quota_by_programme_year"].values()), "k_", ms=30, mew=2, label="minimum target")
     a.set(title="Projects by sector and programme year", xlabel="programme year", ylabel="projects",
           ylim=(0, max(list(c["project_quota_by_programme_year"].values()) + [bottom.max()]) * 1.6))
     a.legend(fontsize=8)

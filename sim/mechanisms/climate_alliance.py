@@ -30,6 +30,23 @@ Roadmap  In ``roadmap_month`` each cluster builds its roadmap from the informati
     by their potential until ``roadmap_target_year``, so they never rise. Publishing the
     roadmap makes each member aware of each roadmap measure with probability
     ``roadmap_awareness_share``.
+Roadmap instruments  The workshops identify "the barriers to implementing energy-efficiency
+    actions and the possible contributions of the public and private sectors to remove them"
+    (000_921f8effd5da221e.txt). When a roadmap is published, the alliance finds the barrier
+    that binds most for the cluster's members on the roadmap's measures (engine state: for
+    each barrier, the share of open (member, roadmap measure) pairs blocked by that barrier
+    alone, i.e. that removing it would unblock; ties and zeros fall back to the share it
+    blocks at all) and adds the instrument that removes it, for ``instrument_years``:
+    information -> energy audits of members (``audits_per_yr_per_cluster``; they recommend
+    measures by the auditor's rule, ``engine.recommend``); economics -> a co-funding grant on
+    roadmap measures (``grant_share`` of capex, at most ``grant_max_per_project_usd``, within
+    ``instrument_budget_usd_per_cluster``); capital -> a credit line of
+    ``credit_per_energy_cost`` times each member's energy bill (a bank's money: reported, not
+    public spending); skills -> a course training ``consultants_per_cluster`` consultants in
+    the roadmap's measures. Switch: ``roadmap_instruments``.
+Costs  The alliance's public costs are counted (``engine.report_spending``): the Danish
+    Energy Agency's support (``dea_support_usd_per_yr`` for ``dea_support_years``), the state
+    registry and MRV (``registry_cost_usd_per_yr``), and the roadmap instruments' money.
 Tracking  Every December the alliance reads each cluster's emissions from the registry (all
     members, and the reporting members only, with the coverage) and compares them with the
     roadmap's target and with the ambition line of the Danish reference: a cut of
@@ -46,10 +63,52 @@ from typing import List
 import numpy as np
 
 from ..barriers.economics import annuity_factor
-from ..params import SIZE_CLASSES, ConfigError
+from ..params import SIZE_CLASSES, ConfigError, CostShareConfig
 from . import Mechanism, register
+from .budget import GrantInstrument, capped_grant_usd
 
 BARRIERS = ("information", "economics", "capital", "skills")
+#: the instrument a roadmap adds against each barrier
+INSTRUMENT_FOR = {"information": "energy_audits", "economics": "co_funding_grant", "capital": "credit_line",
+                  "skills": "consultant_training"}
+
+
+class _Spending:
+    """Public money under one name (``engine.report_spending`` reads ``spent_usd``)."""
+
+    def __init__(self):
+        self.spent_usd = 0.0
+
+
+class RoadmapGrant(GrantInstrument):
+    """The roadmaps' co-funding grant: ``grant_share`` of the capex of a roadmap measure, at
+    most ``grant_max_per_project_usd``, for members of the clusters whose binding barrier is
+    economics, while their instrument runs and the budget lasts."""
+
+    name = "roadmap_grant"
+
+    def __init__(self, engine, params):
+        self.open_budget(engine, self.name, True, 0.0)
+        self.share = float(params.grant_share)
+        self.cap = float(params.grant_max_per_project_usd)
+        #: [N, K] member firm x roadmap measure the grant covers (while its cluster's instrument runs)
+        self.covers = np.zeros((engine.n_firms, engine.catalogue.k), bool)
+        self.until_month = np.full(engine.n_firms, -1, dtype=np.int64)
+        self.projects = 0
+
+    def record(self, engine, firms: np.ndarray) -> None:
+        self.projects += len(firms)
+
+    def offer(self, engine, firm, measure, capex):
+        if not self.active:
+            return np.zeros(len(firm))
+        ok = self.covers[firm, measure] & (self.until_month[firm] >= engine.month) & ~engine.firms.adopted[firm, measure]
+        return np.where(ok, capped_grant_usd(self.share, capex, self.cap), 0.0)
+
+    def grant_bound(self):
+        if not self.active or not self.covers.any():
+            return None
+        return self.share, min(self.cap, 3e38)
 
 
 @dataclass
@@ -110,6 +169,39 @@ class ClimateAlliance(Mechanism):
         ambition_reduction_share: float = 0.70
         #: year the ambition line reaches that cut (assumption)
         ambition_year: int = 2050
+        # roadmap instruments (the barrier that binds most selects one per cluster) ----------
+        roadmap_instruments: bool = True
+        #: years each roadmap instrument runs (free parameter, range 2-5)
+        instrument_years: int = 3
+        #: information: energy audits of members a year per cluster (free parameter, range 10-50)
+        audits_per_yr_per_cluster: int = 20
+        #: cost of one audit, USD (free parameter, range 1,500-10,000: a walk-through SME audit)
+        cost_per_audit_usd: float = 3000.0
+        #: simple-payback ceiling of an audit's recommendations, years (free parameter, range 1-5; sim/recommendations.py)
+        recommend_max_payback_yr: float = CostShareConfig.recommend_max_payback_yr
+        #: economics: co-funding share of a roadmap measure's capex (free parameter, range 0.2-0.5)
+        grant_share: float = 0.3
+        #: cap on one grant, USD (free parameter)
+        grant_max_per_project_usd: float = 50000.0
+        #: money of a cluster's grant (or audits, or course), USD (free parameter, range 0.1-2 M)
+        instrument_budget_usd_per_cluster: float = 500000.0
+        #: capital: credit line per member as a multiple of its yearly energy bill (free parameter, range 0.5-3)
+        credit_per_energy_cost: float = 1.0
+        #: skills: consultants a cluster's course trains in the roadmap's measures (free parameter, range 5-30)
+        consultants_per_cluster: int = 10
+        #: net cost of that course, USD (free parameter; as the Bajio centre's course)
+        cost_per_course_usd: float = 40000.0
+        #: years a trained consultant works (free parameter, range 2-10)
+        consultant_active_yr: float = 5.0
+        # the alliance's own costs ------------------------------------------------------
+        #: Danish Energy Agency support, USD/yr: the whole Mexican-Danish energy partnership had
+        #: DKK 34 million for 2017-2020 (State of Green, 23 June 2017; ~US$ 5.1 M at 6.6 DKK/USD,
+        #: ~US$ 1.7 M/yr); the Nuevo Leon alliance's share is a free parameter (~10 %, range 5-25 %)
+        dea_support_usd_per_yr: float = 170000.0
+        #: years of that support (the partnership's three-year phases, same source)
+        dea_support_years: int = 3
+        #: the state registry and MRV, USD/yr (free parameter, range 50,000-300,000: staff and system)
+        registry_cost_usd_per_yr: float = 100000.0
 
     @classmethod
     def validate(cls, p, cfg, key: str) -> None:
@@ -131,6 +223,19 @@ class ClimateAlliance(Mechanism):
             raise ConfigError(f"{key}.discount_rate_per_yr", p.discount_rate_per_yr, "must be a rate in [0, 1] per year")
         if not (p.roadmap_max_cost_usd_per_t_co2 == p.roadmap_max_cost_usd_per_t_co2):
             raise ConfigError(f"{key}.roadmap_max_cost_usd_per_t_co2", p.roadmap_max_cost_usd_per_t_co2, "must be a number (USD/t CO2)")
+        for name in ("instrument_years", "audits_per_yr_per_cluster", "consultants_per_cluster", "dea_support_years"):
+            if getattr(p, name) < 0:
+                raise ConfigError(f"{key}.{name}", getattr(p, name), "must be an integer >= 0")
+        for name in ("cost_per_audit_usd", "grant_max_per_project_usd", "instrument_budget_usd_per_cluster",
+                     "credit_per_energy_cost", "cost_per_course_usd", "dea_support_usd_per_yr", "registry_cost_usd_per_yr"):
+            if not getattr(p, name) >= 0:
+                raise ConfigError(f"{key}.{name}", getattr(p, name), "must be a number >= 0")
+        if not 0.0 <= p.grant_share <= 1.0:
+            raise ConfigError(f"{key}.grant_share", p.grant_share, "must be a share in [0, 1]")
+        if not p.recommend_max_payback_yr > 0:
+            raise ConfigError(f"{key}.recommend_max_payback_yr", p.recommend_max_payback_yr, "must be a number of years > 0")
+        if not p.consultant_active_yr >= 1:
+            raise ConfigError(f"{key}.consultant_active_yr", p.consultant_active_yr, "must be a number of years >= 1")
         for name in ("roadmap_target_year", "ambition_year"):
             v = getattr(p, name)
             if v <= cfg.start_year:
@@ -157,12 +262,31 @@ class ClimateAlliance(Mechanism):
         self.emissions_t = np.full((Y, L), np.nan)
         self.reported_t = np.full((Y, L), np.nan)
         self.coverage = np.full((Y, L), np.nan)
+        # roadmap instruments and costs
+        self.instruments: dict[str, dict] = {}  # cluster -> {barrier, instrument, shares, from/until month, ...}
+        self.dea_support, self.registry, self.audits_spent = _Spending(), _Spending(), _Spending()
+        self.courses_spent = _Spending()
+        self.credit_line_usd = 0.0
+        self.grant = None
+        if p.enabled:
+            engine.report_spending("alliance_dea_support", self.dea_support)
+            engine.report_spending("alliance_registry_mrv", self.registry)
+            if p.roadmap_instruments:
+                self.grant = RoadmapGrant(engine, p)
+                engine.add_grants(self.grant)
+                engine.report_spending("alliance_energy_audits", self.audits_spent)
+                engine.report_spending("alliance_consultant_training", self.courses_spent)
 
     # ---------------------------------------------------------------------------------
     def cluster_activities(self, engine) -> None:
         p = self.params
         if not p.enabled:
             return
+        # the alliance's running costs: the Danish Energy Agency's support, the registry and MRV
+        if engine.month < 12 * p.dea_support_years:
+            self.dea_support.spent_usd += p.dea_support_usd_per_yr / 12.0
+        self.registry.spent_usd += p.registry_cost_usd_per_yr / 12.0
+        self._audits(engine)
         if engine.month == p.workshop_month:
             for ci, name in zip(self.cluster_index, self.cluster_names):
                 self._workshop(engine, int(ci), name)
@@ -306,7 +430,96 @@ class ClimateAlliance(Mechanism):
         if in_rm.any() and len(members):
             learn = (self.stream.random((len(members), engine.catalogue.k)) < p.roadmap_awareness_share)
             engine.inform(members, learn & in_rm[None, :], source=self.name)
+        if p.roadmap_instruments and in_rm.any() and len(members):
+            self._start_instrument(engine, name, members, in_rm)
         return Roadmap(name, engine.month, base_year, coverage, base, mac, potential, target, ambition)
+
+    # -- roadmap instruments --------------------------------------------------------------
+    @staticmethod
+    def binding_barrier(engine, members: np.ndarray, measures: np.ndarray) -> tuple[str, dict, dict]:
+        """The barrier that binds most for ``members`` on ``measures`` ([K] bool) now: for each
+        barrier the share of open pairs it alone blocks (removing it would unblock them), and
+        the share it blocks at all; the largest sole share wins (ties and all-zero: the
+        largest share blocked). Returns (barrier, sole shares, blocked shares)."""
+        ft = engine.firms
+        tm = engine.terms(members)
+        open_ = ft.applicable[members] & ~ft.adopted[members] & engine.available[None, :] & measures[None, :]
+        consultant = engine.consultants.available_for(np.arange(engine.catalogue.k))[None, :]
+        blocked = {"information": ~ft.aware[members], "economics": tm.npv() <= 0,
+                   "capital": tm.capex > tm.funds[:, None], "skills": ~tm.skilled & ~consultant}
+        n = max(int(open_.sum()), 1)
+        on = engine.behaviour.terms  # a barrier switched off blocks nothing
+        any_ = {b: (v & open_ & bool(getattr(on, b))) for b, v in blocked.items()}
+        share = {b: float(v.sum() / n) for b, v in any_.items()}
+        sole = {}
+        for b in BARRIERS:
+            others = np.zeros_like(open_)
+            for o in BARRIERS:
+                if o != b:
+                    others |= any_[o]
+            sole[b] = float((any_[b] & ~others).sum() / n)
+        best = max(BARRIERS, key=lambda b: (sole[b], share[b]))
+        return best, sole, share
+
+    def _start_instrument(self, engine, name: str, members: np.ndarray, in_rm: np.ndarray) -> None:
+        """The roadmap's instrument against the cluster's binding barrier, from now on for
+        ``instrument_years``."""
+        p = self.params
+        barrier, sole, share = self.binding_barrier(engine, members, in_rm)
+        inst = INSTRUMENT_FOR[barrier]
+        until = engine.month + 12 * p.instrument_years - 1
+        rec = {"binding_barrier": barrier, "instrument": inst, "barrier_sole_block_share": sole,
+               "barrier_block_share": share, "from_month": engine.month, "until_month": until,
+               "measures": [engine.catalogue.names[k] for k in np.flatnonzero(in_rm)], "members": int(len(members))}
+        if inst == "co_funding_grant":
+            self.grant.covers[members] |= in_rm[None, :]
+            self.grant.until_month[members] = until
+            self.grant.budget_usd += p.instrument_budget_usd_per_cluster
+        elif inst == "credit_line":
+            extra = p.credit_per_energy_cost * (engine.firms.energy_mwh_per_yr[members] @ engine.price)
+            engine.extend_credit(members, extra)
+            self.credit_line_usd += float(extra.sum())
+            rec["credit_line_usd"] = float(extra.sum())
+        elif inst == "consultant_training":
+            if p.cost_per_course_usd <= p.instrument_budget_usd_per_cluster:
+                self.courses_spent.spent_usd += p.cost_per_course_usd
+                engine.train_consultants(p.consultants_per_cluster, 11 - engine.month % 12, in_rm, p.consultant_active_yr)
+                rec["consultants_trained"] = p.consultants_per_cluster
+        else:  # energy audits, monthly (``_audits``)
+            rec["audit_queue"] = self.stream.permutation(members)
+            rec["audits"] = 0
+            rec["audit_spent_usd"] = 0.0
+        self.instruments[name] = rec
+
+    def _audits(self, engine) -> None:
+        """This month's energy audits of the clusters whose roadmap instrument is audits: each
+        recommends measures by the auditor's rule (``engine.recommend``), which the firm learns."""
+        p = self.params
+        m = engine.month
+        for name, rec in self.instruments.items():
+            if rec["instrument"] != "energy_audits" or not rec["from_month"] <= m <= rec["until_month"]:
+                continue
+            k = (m - rec["from_month"]) % 12
+            a = p.audits_per_yr_per_cluster
+            n = (k + 1) * a // 12 - k * a // 12
+            if p.cost_per_audit_usd > 0:
+                n = min(n, int((p.instrument_budget_usd_per_cluster - rec["audit_spent_usd"]) // p.cost_per_audit_usd))
+            firms = np.sort(rec["audit_queue"][rec["audits"]:rec["audits"] + max(n, 0)])
+            if len(firms) == 0:
+                continue
+            rec["audits"] += len(firms)
+            rec["audit_spent_usd"] += len(firms) * p.cost_per_audit_usd
+            self.audits_spent.spent_usd += len(firms) * p.cost_per_audit_usd
+            recd = engine.recommend(firms, self.name, p.recommend_max_payback_yr)
+            engine.inform(firms, recd, source=self.name)
+            engine.publish("assessment", month=m, firms=firms, source=self.name)
+
+    def spending_usd(self) -> dict:
+        """The alliance's public money by name, USD (the credit line is a bank's, not counted)."""
+        out = {"dea_support_usd": self.dea_support.spent_usd, "registry_mrv_usd": self.registry.spent_usd,
+               "energy_audits_usd": self.audits_spent.spent_usd, "consultant_training_usd": self.courses_spent.spent_usd,
+               "co_funding_grants_usd": self.grant.spent_usd if self.grant is not None else 0.0}
+        return out
 
     # ---------------------------------------------------------------------------------
     def end_month(self, engine) -> None:
@@ -368,7 +581,16 @@ class ClimateAlliance(Mechanism):
                 first, last = min(em), max(em)
                 headline[f"{name}_cut_{first}_{last}_share"] = 1.0 - em[last] / em[first] if em[first] > 0 else None
             out_clusters[name] = c
-        return {"headline": headline, "enabled": bool(self.params.enabled), "ambition_reduction_share": self.params.ambition_reduction_share,
+        spend = self.spending_usd()
+        headline["public_spending_usd"] = float(sum(spend.values()))
+        for name, rec in self.instruments.items():
+            out_clusters[name]["roadmap_instrument"] = {k: v for k, v in rec.items() if k != "audit_queue"}
+        if self.grant is not None:
+            headline["co_funded_projects"] = int(self.grant.projects)
+        return {"headline": headline, "enabled": bool(self.params.enabled), "spending_usd_by_item": spend,
+                "credit_line_usd": self.credit_line_usd,
+                "recommendations": engine.recommendations.stats(self.name),
+                "ambition_reduction_share": self.params.ambition_reduction_share,
                 "ambition_year": self.params.ambition_year, "clusters": out_clusters}
 
 

@@ -1,7 +1,10 @@
 """Cost-share programme (``policy.cost_share``): pre-assessments of eligible SMEs, then
-co-funded implementation projects under a yearly quota. An assessment relieves the
-information barrier (the firm learns every applicable measure) and part of the hidden-cost
-barrier, and gives the firm a project offer for 12 months; the programme pays
+co-funded implementation projects under a yearly quota. An assessment recommends measures
+by the auditor's rule (``engine.recommend``: applicable, on sale, not in place, simple
+payback <= ``recommend_max_payback_yr``; recorded for the run's ``assessments`` table), which
+relieves the information barrier for those measures (the firm learns what is recommended)
+and part of the hidden-cost barrier, and gives the firm a project offer for 12 months; the
+programme pays
 (1 - copay_share) of a project's capex, up to ``max_grant_per_project_usd``, one project per
 firm, with technical assistance (the skills barrier).
 
@@ -13,7 +16,7 @@ import numpy as np
 
 from ..params import SIZE_CLASSES
 from . import Mechanism, register
-from .budget import GrantInstrument, f32_cap
+from .budget import GrantInstrument, capped_grant_usd, f32_cap
 
 
 @register("cost_share")
@@ -83,20 +86,27 @@ class CostShareProgramme(Mechanism, GrantInstrument):
         self.assessments += n_now
         self.assessments_by_year[engine.year] = self.assessments_by_year.get(engine.year, 0) + n_now
 
-    def assess(self, engine, firms: np.ndarray, offer_until_month: int, hidden_cost_relief_share: float) -> None:
-        """A pre-assessment of ``firms``: they learn every applicable measure, shed part of
-        their hidden costs and hold a project offer until ``offer_until_month``."""
+    def assess(self, engine, firms: np.ndarray, offer_until_month: int, hidden_cost_relief_share: float,
+               offered=None) -> np.ndarray:
+        """A pre-assessment of ``firms``: they hold a project offer until
+        ``offer_until_month``, learn the measures the assessment recommends
+        (``engine.recommend``) and those the offer names (``offered``: [K] bool, None =
+        none besides the recommendations), and shed part of their hidden costs. Returns the
+        [R, K] recommendations."""
         self.offer_until_month[firms] = offer_until_month
-        engine.inform(firms, source=self.name)
+        rec = engine.recommend(firms, self.name, self.params.recommend_max_payback_yr)
+        engine.inform(firms, rec if offered is None else rec | offered[None, :], source=self.name)
         engine.relieve("hidden_costs", firms, hidden_cost_relief_share)
         engine.publish("assessment", month=engine.month, firms=firms, source=self.name)
+        return rec
 
     # -- grants ----------------------------------------------------------------------------
     def offer(self, engine, firm, measure, capex):
         if not self.active or self.quota_left <= 0:
             return np.zeros(len(firm))
         ok = (self.offer_until_month[firm] >= engine.month) & (self.projects_done[firm] == 0) & self.eligible(engine, firm)
-        grant = np.minimum((1.0 - self.params.copay_share) * capex, self.params.max_grant_per_project_usd)
+        ok &= ~engine.firms.adopted[firm, measure]  # never a grant for a measure the firm has
+        grant = capped_grant_usd(1.0 - self.params.copay_share, capex, self.params.max_grant_per_project_usd)
         return np.where(ok, grant, 0.0)
 
     def grant_bound(self):
@@ -116,3 +126,7 @@ class CostShareProgramme(Mechanism, GrantInstrument):
     def record(self, engine, firms: np.ndarray) -> None:
         self.projects_done[firms] += 1
         self.projects_by_year[engine.year] = self.projects_by_year.get(engine.year, 0) + len(firms)
+
+    def recommendation_summary(self, engine) -> dict:
+        """The programme's assessments, recommendations and their implementation rate."""
+        return engine.recommendations.stats(self.name)

@@ -11,7 +11,11 @@ measures that apply to it: an audit lists them. The obligation is an agent:
   profitable measures it knows are already in place, and the calibrated base year does not
   release a backlog of them;
 - afterwards, ``1 / cycle_yr`` of the obliged firms are audited each year (in a fixed
-  rotation) and learn the listed measures that now apply and are available.
+  rotation) and learn the listed measures that now apply and are available (the audit
+  report lists every measure in its scope); of these it recommends those that pass the
+  auditor's payback rule (``engine.recommend``, ``recommend_max_payback_yr``), recorded
+  for the run's ``assessments`` table with their implementation, and each year's audits
+  are an ``assessment`` event.
 
 Vectorised over firms (one boolean block per year).
 """
@@ -22,7 +26,7 @@ from typing import List
 
 import numpy as np
 
-from ..params import SIZE_CLASSES, ConfigError
+from ..params import SIZE_CLASSES, ConfigError, CostShareConfig
 from . import Mechanism, register
 
 
@@ -37,6 +41,9 @@ class EnergyAuditObligation(Mechanism):
         #: measures an audit reports (["all"] = every measure)
         measures: List[str] = field(default_factory=lambda: ["all"])
         source: str = ""
+        #: simple-payback ceiling of an audit's recommendations, years (free parameter, range
+        #: 1-5; sim/recommendations.py)
+        recommend_max_payback_yr: float = CostShareConfig.recommend_max_payback_yr
 
     @classmethod
     def validate(cls, params, cfg, key: str) -> None:
@@ -48,6 +55,8 @@ class EnergyAuditObligation(Mechanism):
         for m in params.measures:
             if m != "all" and m not in names:
                 raise ConfigError(f"{key}.measures", m, f"unknown measure; catalogue has: all, {', '.join(names)}")
+        if not params.recommend_max_payback_yr > 0:
+            raise ConfigError(f"{key}.recommend_max_payback_yr", params.recommend_max_payback_yr, "must be a number of years > 0")
         if not params.source.strip():
             raise ConfigError(f"{key}.source", params.source, "cite the law or programme that obliges the audits")
 
@@ -74,6 +83,10 @@ class EnergyAuditObligation(Mechanism):
             return
         due = self.obliged[(np.arange(len(self.obliged)) % self.params.cycle_yr) == (y % self.params.cycle_yr)]
         self._learn(engine, due)
+        if len(due):
+            # recorded; the firms already know every listed measure (``_learn``)
+            engine.recommend(due, self.name, self.params.recommend_max_payback_yr, self.listed)
+            engine.publish("assessment", month=engine.month, firms=due, source=self.name)
         self.audits += len(due)
         self.audits_by_year[engine.year] = len(due)
 
@@ -82,5 +95,6 @@ class EnergyAuditObligation(Mechanism):
             "obliged_firms": int(len(self.obliged)),
             "audits": self.audits,
             "audits_by_year": {str(k): v for k, v in self.audits_by_year.items()},
+            "recommendations": engine.recommendations.stats(self.name),
             "source": self.params.source,
         }

@@ -1,8 +1,11 @@
 """Training (``policy.training``): courses for local consultants. A course takes about two
 months (12 modules of 4-5 days, source: 004_422d327f12c6e0c3.txt); its graduates then join
 the region's consultant pool (``sim/barriers/skills.py``), each supporting
-``projects_per_consultant_per_yr`` projects a year in firms that lack the skills."""
+``projects_per_consultant_per_yr`` projects a year in firms that lack the skills, only for
+the course topics (``measures``), for ``consultant_active_yr`` years."""
 from __future__ import annotations
+
+import numpy as np
 
 from . import Mechanism, register
 from .budget import Budget
@@ -16,10 +19,12 @@ class Training(Mechanism, Budget):
         Mechanism.__init__(self, engine, params)
         self.open_budget(engine, "training", params.enabled, params.budget_usd)
         self.courses = 0
+        #: [K] the course topics: what the graduates can implement
+        self.measures = np.array(["all" in params.measures or k in params.measures for k in engine.catalogue.names])
         self._pending: list[tuple[int, int]] = []  # (graduation month, graduates)
 
     def new_year(self, engine) -> None:
-        engine.consultants.new_year()
+        engine.consultants.new_year(engine.year)
 
     def programme_activities(self, engine) -> None:
         if not self.enabled:
@@ -34,4 +39,4 @@ class Training(Mechanism, Budget):
         done = [p for p in self._pending if p[0] <= engine.month]
         self._pending = [p for p in self._pending if p[0] > engine.month]
         for _, n in done:
-            engine.train_consultants(n, 12 - m)
+            engine.train_consultants(n, 12 - m, self.measures, self.params.consultant_active_yr)

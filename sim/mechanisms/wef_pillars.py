@@ -434,10 +434,31 @@ class WefPillars(Mechanism):
     def monthly_row(self, engine) -> dict:
         return {"wef_carbon_price_usd_per_t_co2": float(self.carbon_price_by_year.get(engine.year, 0.0))}
 
+    def spending_usd_by_pillar(self) -> dict:
+        """Public money each pillar paid, USD: the policy pillar's credits (per t CO2 stored,
+        per MWh of low-carbon hydrogen), the finance pillar's co-funding grants; the
+        partnership and technology pillars spend no public money here (ties, roadmaps,
+        capability). The green credit line is lenders' money, not public spending."""
+        return {"partnerships": 0.0,
+                "policy": self.storage_credits.spent_usd + self.hydrogen_credits.spent_usd,
+                "technology": 0.0,
+                "finance": self.heavy_grant.spent_usd if self.heavy_grant else 0.0}
+
     def summary(self, engine) -> dict:
         p = self.params
+        by_pillar = self.spending_usd_by_pillar()
+        on = [k for k in ("partnerships", "policy", "technology", "finance") if getattr(p, k)]
+        total = float(sum(by_pillar.values()))
         return {
             "pillars": {"partnerships": p.partnerships, "policy": p.policy, "technology": p.technology, "finance": p.finance},
+            # what the run is: the pillars switched on and the public money they spend (a run
+            # that spends public money is never a "no policy" run)
+            "label": "wef_pillars: " + ("+".join(on) or "no pillar") + (f" (US$ {total:,.0f} public money)" if total > 0 else " (no public money)"),
+            "public_spending_usd": total,
+            "public_spending_usd_by_pillar": by_pillar,
+            "public_spending_usd_by_item": {"storage_credit": self.storage_credits.spent_usd,
+                                            "hydrogen_credit": self.hydrogen_credits.spent_usd,
+                                            "green_finance_grant": by_pillar["finance"]},
             "start_year": p.start_year,
             "new_partnership_ties": self.new_ties,
             "firms_aware_through_roadmap": self.roadmap_aware,
