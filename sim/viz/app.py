@@ -28,12 +28,12 @@ import sim.viz.charts  # noqa: F401
 import sim.viz.network_view  # noqa: F401
 from sim.viz.network_view import firm_at
 
-from sim.viz.i18n import LANG_NAMES, LANGS, date, t, tn
+from sim.viz.i18n import LANG_NAMES, LANGS, choice, date, t, tn
 from sim.viz.inspector import firm_report, largest_emitter, report_html
 from sim.viz.levers import GROUPS, LEVERS, firm_count_for, policies, scenarios
 from sim.viz.rooms import REGISTRY, RoomError
 from sim.compose import BadInput
-from sim.viz.state import Simulation, default_settings
+from sim.viz.state import MAX_APP_FIRMS, Simulation, default_settings
 
 POLL_S = 0.1  # how often a page checks its simulation and room for changes
 
@@ -153,6 +153,23 @@ def guard_value(error, fn):
 
 
 @solara.component
+def ErrorBox(L: str, message):
+    """An error in the page's language. ``message`` is a (key, fields) pair of the catalogue,
+    or the program's own message (English, technical): that one is shown under a translated
+    heading and, in other languages, folded under *Details* for whoever reproduces it."""
+    if not message:
+        return
+    if isinstance(message, tuple):
+        solara.Error(t(L, message[0], **message[1]))
+    elif L == "en":
+        solara.Error(f"{t(L, 'error')}: {message}")
+    else:
+        solara.HTML(unsafe_innerHTML=f"<div class='v-alert error--text' role='alert'><b>{html.escape(t(L, 'error_config'))}</b>"
+                                     f"<details><summary>{html.escape(t(L, 'error_details'))}</summary>"
+                                     f"<code class='sim-code'>{html.escape(message)}</code></details></div>")
+
+
+@solara.component
 def Kpis(sim: Simulation, L: str, tick=None):
     with sim.lock:  # the model is read under the lock: an Apply may install a new one
         m = sim.model
@@ -220,8 +237,7 @@ def Controls(sim: Simulation, room, member: str, L: str, tick=None):
             solara.Text(t(L, "not_started"))
         elif sim.finished:
             solara.Text(t(L, "finished"))
-        if error.value:
-            solara.Error(error.value)
+        ErrorBox(L, error.value)
 
 
 @solara.component
@@ -253,6 +269,9 @@ def SettingsPanel(sim: Simulation, room, member: str, L: str, settings=None):
         try:
             n = firm_count_for(s, scenario.value, None if n_firms.value is None else int(n_firms.value),
                                n_firms_edited.value and not fixed_firms)
+            if n is not None and not 1 <= n <= MAX_APP_FIRMS:
+                error.set(("n_firms_range", {"max": f"{MAX_APP_FIRMS:,}"}))
+                return
             if room is not None:
                 room.restart(member, scenario.value, policy.value, int(seed.value), n)
             else:
@@ -262,16 +281,20 @@ def SettingsPanel(sim: Simulation, room, member: str, L: str, settings=None):
             error.set(str(exc))
 
     with solara.Card(t(L, "settings")):
-        solara.Select(t(L, "scenario"), values=scenarios(), value=scenario, disabled=not can_drive)
-        solara.Text(t(L, "scenario_help"), style={"font-size": "12px", "color": "#555"})
-        solara.Select(t(L, "policy"), values=policies(), value=policy, disabled=not can_drive)
-        solara.Text(t(L, "policy_help"), style={"font-size": "12px", "color": "#555"})
+        for kind, files, chosen in (("scenario", scenarios(), scenario), ("policy", policies(), policy)):
+            # shown by name (translated), with a description; the file name stays in the command line
+            by_name = {choice(L, kind, f)[0]: f for f in files}
+            shown = choice(L, kind, chosen.value)[0]
+            solara.Select(t(L, kind), values=list(by_name), value=shown if shown in by_name else None,
+                          on_value=lambda v, chosen=chosen, by_name=by_name: chosen.set(by_name[v]),
+                          disabled=not can_drive)
+            solara.Text(choice(L, kind, chosen.value)[1], style={"font-size": "13px"}, classes=[f"sim-{kind}-description"])
+            solara.Text(t(L, f"{kind}_help"), style={"font-size": "12px", "color": "#555"})
         solara.InputInt(t(L, "seed"), value=seed, disabled=not can_drive)
         solara.InputInt(t(L, "n_firms"), value=n_firms.value, on_value=type_n_firms, disabled=not can_drive or fixed_firms)
         solara.Text(t(L, "n_firms_fixed") if fixed_firms else t(L, "n_firms_help"), style={"font-size": "12px", "color": "#555"})
         solara.Button(t(L, "apply_settings"), on_click=apply, disabled=not can_drive, outlined=True)
-        if error.value:
-            solara.Error(f"{t(L, 'error')}: {error.value}")
+        ErrorBox(L, error.value)
 
 
 @solara.component
@@ -336,8 +359,7 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
         with solara.Div(classes=["sim-apply"]):  # stays in view while the levers scroll past
             solara.Button(f"{label} ({len(pending.value)})", on_click=apply, disabled=not pending.value, color="primary",
                           block=True)
-            if error.value:
-                solara.Error(f"{t(L, 'error')}: {error.value}")
+            ErrorBox(L, error.value)
         solara.Text(t(L, "overrides"), style={"font-size": "12px", "color": "#555"})
         solara.HTML(tag="code", unsafe_innerHTML=html.escape(sim.settings.command()), classes=["sim-command", "sim-code"])
 
@@ -381,7 +403,7 @@ def RoomPanel(own: Simulation, room, member: str, go_to_room: Callable, L: str, 
                                          f"{html.escape(t(L, 'in_room', code=room.code))}</div>")
             role = t(L, "role_facilitator") if is_fac else t(L, "role_participant")
             solara.HTML(unsafe_innerHTML=f"<div style='font-size:13px'>{html.escape(role)}</div>"
-                                         f"<div style='font-size:13px'>{html.escape(t(L, 'room_members', n=room.connected()))}</div>")
+                                         f"<div style='font-size:13px'>{html.escape(tn(L, 'room_members', room.connected()))}</div>")
             if not is_fac and (room.paused_for_absence or room.facilitator_away()):
                 solara.Warning(t(L, "facilitator_away"), classes=["sim-facilitator-away"])
             if is_fac:

@@ -18,9 +18,9 @@ TEXT: dict[str, dict[str, str]] = {
         "language": "Language",
         "settings": "Scenario and run",
         "scenario": "Scenario",
-        "scenario_help": "Every file in configs/scenario/ (the cluster: sectors, firm sizes, energy, prices).",
+        "scenario_help": "The cluster the firms belong to: its sectors, firm sizes, energy use and prices.",
         "policy": "Policy package",
-        "policy_help": "Starting point for the levers below (configs/policy/).",
+        "policy_help": "The set of public instruments the levers below start from.",
         "seed": "Seed",
         "seed_help": "Same seed and settings give the same run.",
         "n_firms": "Number of firms",
@@ -28,7 +28,7 @@ TEXT: dict[str, dict[str, str]] = {
         "n_firms_fixed": "The scenario loads its own firms from a file: the number of firms is fixed.",
         "apply_settings": "Apply and restart",
         "levers": "Policy levers",
-        "levers_help": "Each lever is a config parameter (a Hydra override). Applying re-simulates from the start year up to the current month with the new levers; the previous run stays on the emissions chart as a dashed line.",
+        "levers_help": "Each lever is one parameter of the model. Applying re-simulates from the start year up to the current month with the new levers; the previous run stays on the emissions chart as a dashed line.",
         "apply_levers": "Apply levers",
         "overrides": "Same run from the command line",
         "controls": "Simulation",
@@ -142,7 +142,8 @@ TEXT: dict[str, dict[str, str]] = {
         "in_room": "Room {code}",
         "role_facilitator": "You are the facilitator: you control play, pause, scenario and which proposals to apply.",
         "role_participant": "You are a participant: propose lever changes and vote; the facilitator applies them.",
-        "room_members": "{n} connected",
+        "room_members_one": "{n} connected",
+        "room_members_other": "{n} connected",
         "room_not_found": "No open room with code {code}.",
         "room_closed": "The facilitator closed the room; you are back on your own simulation.",
         "proposals": "Proposals",
@@ -151,6 +152,9 @@ TEXT: dict[str, dict[str, str]] = {
         "propose_value": "Value",
         "vote": "Vote",
         "votes_one": "{n} vote",
+        "n_firms_range": "The number of firms must be between 1 and {max}; larger runs: from the command line.",
+        "error_config": "These settings cannot be run",
+        "error_details": "Details (technical)",
         "votes_other": "{n} votes",
         "vote_for": "Vote for this",
         "vote_withdraw": "Withdraw my vote",
@@ -197,9 +201,9 @@ TEXT: dict[str, dict[str, str]] = {
         "language": "Idioma",
         "settings": "Escenario y corrida",
         "scenario": "Escenario",
-        "scenario_help": "Cada archivo de configs/scenario/ (el clúster: sectores, tamaños de empresa, energía, precios).",
+        "scenario_help": "El clúster al que pertenecen las empresas: sus sectores, tamaños de empresa, uso de energía y precios.",
         "policy": "Paquete de política",
-        "policy_help": "Punto de partida de las palancas de abajo (configs/policy/).",
+        "policy_help": "El conjunto de instrumentos públicos del que parten las palancas de abajo.",
         "seed": "Semilla",
         "seed_help": "La misma semilla y los mismos ajustes dan la misma corrida.",
         "n_firms": "Número de empresas",
@@ -207,7 +211,7 @@ TEXT: dict[str, dict[str, str]] = {
         "n_firms_fixed": "El escenario carga sus propias empresas desde un archivo: el número de empresas es fijo.",
         "apply_settings": "Aplicar y reiniciar",
         "levers": "Palancas de política",
-        "levers_help": "Cada palanca es un parámetro de configuración (un override de Hydra). Al aplicar, se vuelve a simular desde el año inicial hasta el mes actual con las nuevas palancas; la corrida anterior queda en la gráfica de emisiones como línea discontinua.",
+        "levers_help": "Cada palanca es un parámetro del modelo. Al aplicar, se vuelve a simular desde el año inicial hasta el mes actual con las nuevas palancas; la corrida anterior queda en la gráfica de emisiones como línea discontinua.",
         "apply_levers": "Aplicar palancas",
         "overrides": "La misma corrida desde la línea de comandos",
         "controls": "Simulación",
@@ -321,7 +325,8 @@ TEXT: dict[str, dict[str, str]] = {
         "in_room": "Sala {code}",
         "role_facilitator": "Usted facilita: controla reproducir, pausa, escenario y qué propuestas se aplican.",
         "role_participant": "Usted participa: proponga cambios de palancas y vote; quien facilita los aplica.",
-        "room_members": "{n} conectados",
+        "room_members_one": "{n} persona conectada",
+        "room_members_other": "{n} personas conectadas",
         "room_not_found": "No hay una sala abierta con el código {code}.",
         "room_closed": "Quien facilitaba cerró la sala; vuelve a su propia simulación.",
         "proposals": "Propuestas",
@@ -330,6 +335,9 @@ TEXT: dict[str, dict[str, str]] = {
         "propose_value": "Valor",
         "vote": "Votar",
         "votes_one": "{n} voto",
+        "n_firms_range": "El número de empresas debe estar entre 1 y {max}; corridas más grandes: desde la línea de comandos.",
+        "error_config": "Esta configuración no se puede correr",
+        "error_details": "Detalles (técnicos)",
         "votes_other": "{n} votos",
         "vote_for": "Votar por esta",
         "vote_withdraw": "Retirar mi voto",
@@ -480,6 +488,55 @@ NAMES_EN: dict[str, dict[str, str]] = {
     },
     "cluster": {"lfec": "LFEC"},
 }
+
+
+#: Scenarios and policy packages shown by name with a description (the file name is in the
+#: command line only). A file added while the app runs and not listed here shows its own
+#: ``name`` and ``description`` from the YAML file.
+CHOICES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
+    "en": {
+        "scenario": {
+            "mx_cluster": ("Mexican industrial cluster (synthetic)", "A mid-size cluster of 3,000 firms: automotive, appliance, metal, chemical, food and leather supply chains."),
+            "bajio_cpi": ("Bajío cleaner production programme", "A cleaner-production centre for the SMEs of five sectors in the Bajío region: 32,174 firms."),
+            "nuevo_leon": ("Nuevo León climate alliances", "Energy, home-appliance and automotive cluster associations build roadmaps tracked in the state's emissions registry."),
+            "us_mx_ev": ("US–Mexico transport electrification", "A cross-border automotive supply chain and its fleets, a charging network, a low-carbon fuel credit and carmakers' supplier targets."),
+            "bri_alliance": ("Belt and Road low-carbon technology alliance", "26 members in 22 countries share technology; a green fund finances projects."),
+            "wef_dunkerque": ("Dunkerque (France), WEF cluster", "Port-based heavy industry: steel, aluminium, cement, gas, hydrogen; net zero by 2050."),
+            "wef_lfec": ("Louisiana Future Energy Cluster (USA)", "Refining, petrochemicals, hydrogen and ammonia."),
+            "wef_teda": ("TEDA, Tianjin (China), WEF cluster", "Advanced manufacturing, information technology, new energy, chemicals and healthcare."),
+            "example_csv": ("Your own cluster (example)", "40 illustrative firms of an auto-parts supply chain, loaded from a file."),
+        },
+        "policy": {
+            "incentive_package": ("Incentive package", "Workshops, training, co-funded projects for small firms, a 30 % investment subsidy and a green credit line."),
+            "carbon_price": ("Carbon price", "A price on the direct CO₂ of medium and large firms, US$ 20/t in 2026 rising US$ 5/t a year."),
+            "none": ("No policy", "No public instrument: firms adopt on their own (the comparison case)."),
+        },
+    },
+    "es": {
+        "scenario": {
+            "mx_cluster": ("Clúster industrial mexicano (sintético)", "Un clúster mediano de 3,000 empresas: cadenas automotriz, de electrodomésticos, metal, química, alimentos y cuero."),
+            "bajio_cpi": ("Programa de producción más limpia del Bajío", "Un centro de producción más limpia para las pymes de cinco sectores del Bajío: 32,174 empresas."),
+            "nuevo_leon": ("Alianzas climáticas de Nuevo León", "Los clústeres de energía, electrodomésticos y automotriz construyen hojas de ruta seguidas en el registro estatal de emisiones."),
+            "us_mx_ev": ("Electrificación del transporte México–EE. UU.", "Una cadena automotriz transfronteriza y sus flotas, una red de recarga, un crédito por combustibles bajos en carbono y metas de las armadoras a sus proveedores."),
+            "bri_alliance": ("Alianza de tecnología baja en carbono de la Franja y la Ruta", "26 miembros en 22 países comparten tecnología; un fondo verde financia proyectos."),
+            "wef_dunkerque": ("Dunkerque (Francia), clúster del WEF", "Industria pesada portuaria: acero, aluminio, cemento, gas, hidrógeno; cero neto en 2050."),
+            "wef_lfec": ("Clúster de Energía Futura de Luisiana (EE. UU.)", "Refinación, petroquímica, hidrógeno y amoníaco."),
+            "wef_teda": ("TEDA, Tianjin (China), clúster del WEF", "Manufactura avanzada, tecnologías de la información, nuevas energías, química y salud."),
+            "example_csv": ("Su propio clúster (ejemplo)", "40 empresas ilustrativas de una cadena de autopartes, cargadas desde un archivo."),
+        },
+        "policy": {
+            "incentive_package": ("Paquete de incentivos", "Talleres, capacitación, proyectos cofinanciados para empresas pequeñas, un subsidio del 30 % a la inversión y una línea de crédito verde."),
+            "carbon_price": ("Precio al carbono", "Un precio al CO₂ directo de las empresas medianas y grandes, US$ 20/t en 2026 con alza de US$ 5/t por año."),
+            "none": ("Sin política", "Ningún instrumento público: las empresas adoptan por su cuenta (el caso de comparación)."),
+        },
+    },
+}
+
+
+def choice(lang: str, kind: str, key: str, fallback: tuple[str, str] | None = None) -> tuple[str, str]:
+    """(name, description) of a scenario or policy package (``kind``) in ``lang``."""
+    got = CHOICES.get(lang, CHOICES["en"]).get(kind, {}).get(key)
+    return got or fallback or (key.replace("_", " "), "")
 
 
 def t(lang: str, key: str, **fields) -> str:
