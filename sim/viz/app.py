@@ -512,7 +512,8 @@ def Page():
     notice = solara.use_reactive("")
     selected = solara.use_reactive(0)
     was_in_room = solara.use_reactive(False)
-    own_lang = lang.value or solara.use_memo(browser_lang, [])
+    from_browser = solara.use_memo(browser_lang, [])  # (a hook: called on every render)
+    own_lang = lang.value or from_browser
 
     def enter_from_url():
         """The room in the page's address (?room=CODE, and the facilitator's &key=...): a reload
