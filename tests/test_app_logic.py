@@ -377,3 +377,48 @@ def test_a_new_scenario_runs_its_own_firm_count_unless_one_was_typed():
     own = build_config(Settings(scenario="nuevo_leon")).n_firms
     sim.restart("nuevo_leon", "none", 0, firm_count_for(sim.settings, "nuevo_leon", int(sim.cfg.n_firms), False))
     assert sim.model.n_firms == own != SMALL["n_firms"]
+
+
+def test_adoption_labels_sit_at_their_lines_and_never_overlap():
+    from sim.viz.charts import label_positions
+
+    pos = label_positions({"a": 0.0, "b": 0.0, "c": 50.0, "d": 51.0, "e": 100.0}, gap=0.06)
+    ordered = sorted(pos.values())
+    assert all(b - a >= 0.06 - 1e-12 for a, b in zip(ordered, ordered[1:]))
+    assert pos["c"] == pytest.approx(0.5) and pos["d"] == pytest.approx(0.56)  # pushed just clear of c
+    assert pos["e"] == pytest.approx(1.0) and pos["a"] < pos["b"] < pos["c"]
+    crowded = label_positions({k: 100.0 for k in "abcdefghijklmn"}, gap=0.062)  # 14 labels at the top
+    c = sorted(crowded.values())
+    assert c[-1] == pytest.approx(1.0) and all(b - a >= 0.062 - 1e-12 for a, b in zip(c, c[1:])) and c[0] > 0
+
+
+def test_chart_text_alternatives_carry_the_numbers_and_presenter_charts_are_sharper():
+    from sim.viz.charts import PRESENTER_DPI, describe, spending_table
+
+    sim = Simulation(small())
+    sim.step(3)
+    with sim.lock:
+        alt_en, alt_es = describe(sim, "emissions", "en"), describe(sim, "emissions", "es")
+        spend = describe(sim, "spending", "en")
+    _, y = sim.emissions_series()
+    assert f"{y[-1]:,.1f}" in alt_en and "Mar 2025" in alt_en and f"{y[-1]:,.1f}" in alt_es
+    for key, spent, budget in spending_table(sim.model):
+        assert f"{spent / 1e6:,.2f}" in spend
+    from PIL import Image
+    import io
+
+    small_png, big_png = sim.render("emissions", "en"), sim.render("emissions", "en", dpi=PRESENTER_DPI)
+    w_small, w_big = Image.open(io.BytesIO(small_png)).width, Image.open(io.BytesIO(big_png)).width
+    assert w_big == pytest.approx(w_small * PRESENTER_DPI / 80, rel=0.01) and w_big >= 1200
+
+
+def test_spending_uses_a_log_axis_when_one_budget_dwarfs_the_others():
+    from sim.viz.charts import SpendingChart
+
+    sim = Simulation(small())  # incentive package: a US$ 30 M credit line next to US$ 0.4 M budgets
+    with sim.lock:
+        chart = SpendingChart(sim, "en")
+    assert chart.lo > 0 and chart.blit.fig.axes[0].get_xscale() == "log"
+    flat = Simulation(small(levers=(("policy.green_loan.enabled", False),)))
+    with flat.lock:
+        assert SpendingChart(flat, "en").lo == 0.0

@@ -25,6 +25,7 @@ import solara.server.settings
 
 import sim.model  # noqa: F401
 import sim.viz.charts  # noqa: F401
+from sim.viz.charts import PRESENTER_DPI, describe
 import sim.viz.network_view  # noqa: F401
 from sim.viz.network_view import firm_at
 
@@ -64,6 +65,11 @@ CSS = """
 .sim-voted { color: #1b5e20; font-weight: bold; }
 .sim-qr svg { width: 160px; height: 160px; }
 .sim-code { font-size: 11px; word-break: break-all; }
+.sim-presenter { grid-template-columns: minmax(0, 1fr) !important; }
+.sim-presenter > .sim-views { order: -1; }
+.sim-presenter .sim-pair { grid-template-columns: minmax(0, 1fr) !important; }
+.sim-presenter .sim-kpis div { font-size: 18px !important; }
+.sim-presenter .sim-kpis div div:last-child { font-size: 34px !important; }
 :focus-visible { outline: 3px solid #1565c0 !important; outline-offset: 2px; }
 @media (max-width: 900px) {
   .sim-main, .sim-pair { grid-template-columns: minmax(0, 1fr); }
@@ -451,6 +457,38 @@ def Proposals(room, member: str, L: str, room_version=None, settings=None):
                               color="primary", small=True)
 
 
+@solara.component_vue("chart_image.vue")
+def ChartImage(src: str, alt: str, kind: str, title: str, event_enlarge: Callable[[dict], None]):
+    """A chart picture with its numbers as ``alt`` text; a click (or Enter) enlarges it."""
+
+
+def chart_src(sim: Simulation, kind: str, L: str, big: bool) -> tuple[str, str]:
+    """(data URL of the chart's PNG, its text alternative)."""
+    png = sim.render(kind, L, **({"dpi": PRESENTER_DPI} if big else {}))
+    with sim.lock:
+        alt = describe(sim, kind, L)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), alt
+
+
+@solara.component
+def ChartCard(sim: Simulation, kind: str, L: str, presenter: bool, enlarged, tick=None):
+    src, alt = chart_src(sim, kind, L, presenter)
+    with solara.Card(classes=["sim-chart"]):
+        ChartImage(src=src, alt=alt, kind=f"sim-{kind}", title=t(L, "enlarge"), event_enlarge=lambda _: enlarged.set(kind))
+
+
+@solara.component
+def Enlarged(sim: Simulation, L: str, enlarged, tick=None):
+    """The chart ``enlarged`` names, across the screen at the presenter resolution."""
+    if enlarged.value is None:
+        return
+    src, alt = chart_src(sim, enlarged.value, L, True)
+    with solara.v.Dialog(v_model=True, on_v_model=lambda v: None if v else enlarged.set(None), max_width="96vw"):
+        with solara.Card(classes=["sim-enlarged"]):
+            solara.Button(t(L, "close"), on_click=lambda: enlarged.set(None), outlined=True)
+            ChartImage(src=src, alt=alt, kind=f"sim-enlarged-{enlarged.value}", title="", event_enlarge=lambda _: None)
+
+
 @solara.component_vue("network_image.vue")
 def NetworkImage(src: str, title: str, event_pick: Callable[[dict], None]):
     """The network picture; a click reports where it fell (``pick``)."""
@@ -511,6 +549,8 @@ def Page():
     room_code = solara.use_reactive(None)
     notice = solara.use_reactive("")
     selected = solara.use_reactive(0)
+    presenter = solara.use_reactive(False)
+    enlarged = solara.use_reactive(None)  # the chart shown across the screen, if any
     was_in_room = solara.use_reactive(False)
     from_browser = solara.use_memo(browser_lang, [])  # (a hook: called on every render)
     own_lang = lang.value or from_browser
@@ -570,6 +610,7 @@ def Page():
         with solara.Row(style={"align-items": "center"}, classes=["sim-header"]):
             solara.HTML(tag="h2", unsafe_innerHTML=html.escape(t(L, "title")), style="margin:0")
             solara.v.Spacer()
+            solara.Switch(label=t(L, "presenter"), value=presenter, classes=["sim-presenter-switch"])
             solara.Text(t(L, "language"))
             if room is not None and not is_fac:  # the room's language is the facilitator's choice
                 solara.Text(LANG_NAMES[L], style={"font-weight": "bold"})
@@ -582,22 +623,23 @@ def Page():
             solara.Info(t(L, "room_closed"))
         if notice.value:
             solara.Info(notice.value)
-        with solara.Div(classes=["sim-main"]):
-            with solara.Column():
+        Enlarged(sim, L, enlarged, tick=tick)
+        with solara.Div(classes=["sim-main"] + (["sim-presenter"] if presenter.value else [])):
+            with solara.Column(classes=["sim-side"]):
                 RoomPanel(own, room, member, go_to_room, L, room_version=room_version)
-                Controls(sim, room, member, L, tick=tick)
+                if not presenter.value:
+                    Controls(sim, room, member, L, tick=tick)
                 SettingsPanel(sim, room, member, L, settings=sim.settings)
                 LeversPanel(sim, room, member, L, settings=sim.settings, room_version=room_version)
-            with solara.Column():
+            with solara.Column(classes=["sim-views"]):
                 Kpis(sim, L, tick=tick)
+                if presenter.value:  # the facilitator's controls stay at hand above the charts
+                    Controls(sim, room, member, L, tick=tick)
                 with solara.Div(classes=["sim-pair"]):
                     NetworkPanel(sim, L, selected, tick=(tick, selected.value))
                     with solara.Column():
-                        with solara.Card():
-                            solara.Image(sim.render("emissions", L), classes=["sim-emissions"])
-                        with solara.Card():
-                            solara.Image(sim.render("spending", L), classes=["sim-spending"])
+                        ChartCard(sim, "emissions", L, presenter.value, enlarged, tick=tick)
+                        ChartCard(sim, "spending", L, presenter.value, enlarged, tick=tick)
                 with solara.Div(classes=["sim-pair"]):
-                    with solara.Card():
-                        solara.Image(sim.render("adoption", L), classes=["sim-adoption"])
+                    ChartCard(sim, "adoption", L, presenter.value, enlarged, tick=tick)
                     Inspector(sim, L, selected, tick=tick)
