@@ -422,3 +422,27 @@ def test_spending_uses_a_log_axis_when_one_budget_dwarfs_the_others():
     flat = Simulation(small(levers=(("policy.green_loan.enabled", False),)))
     with flat.lock:
         assert SpendingChart(flat, "en").lo == 0.0
+
+
+def test_the_debrief_lists_the_rooms_path_and_its_results_against_the_baseline(tmp_path, monkeypatch):
+    from sim.viz.debrief import figures, write_debrief
+
+    monkeypatch.setenv("SIM_APP_RESULTS_DIR", str(tmp_path))
+    reg = RoomRegistry()
+    room = reg.open("fac", Simulation(small(policy="none")), lang="es")
+    room.step("fac", 2)
+    p = room.propose("p1", {"policy.carbon_price.enabled": True, "policy.carbon_price.price_usd_per_t_co2": 150})
+    room.vote("p2", p.id)
+    room.apply("fac", p.id)
+    room.step("fac", 10)
+    path = write_debrief(room)
+    assert path.parent == tmp_path / "rooms" / room.code and path.suffix == ".html"
+    assert not list(path.parent.glob("*.part"))
+    text = path.read_text(encoding="utf-8")
+    assert '<html lang="es">' in text and "Precio al carbono" in text and "2 votos" in text and "150" in text
+    ours = figures(room.sim)
+    assert f"{ours['emissions_kt']:,.1f}" in text
+    base = Simulation(small(policy="none"))
+    base.step(12)
+    assert f"{figures(base)['emissions_kt']:,.1f}" in text  # the baseline: same run without the levers
+    assert figures(base)["emissions_kt"] != ours["emissions_kt"]

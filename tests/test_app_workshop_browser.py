@@ -24,10 +24,17 @@ WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def results_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("results")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, results_dir):
     log = tmp_path_factory.mktemp("app") / "server.log"
-    with AppServer(log_path=str(log)) as url:
-        yield url
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIM_APP_RESULTS_DIR", str(results_dir))  # the debriefs of this server
+        with AppServer(log_path=str(log)) as url:
+            yield url
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +61,7 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_phone_participant_joins_by_link_proposes_two_levers_and_votes(browser, app_url):
+def test_phone_participant_joins_by_link_proposes_two_levers_and_votes(browser, app_url, results_dir):
     fac_ctx = browser.new_context(viewport=LAPTOP)
     phone_ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     try:
@@ -103,6 +110,13 @@ def test_phone_participant_joins_by_link_proposes_two_levers_and_votes(browser, 
         # a reload keeps the participant in the room
         phone.reload()
         in_room(phone, code)
+        # the facilitator exports the debrief: the room's path with its votes, in the room's folder
+        fac.get_by_role("button", name="Export the debrief").click()
+        fac.locator(".sim-debrief-path").wait_for(timeout=WAIT_MS)
+        files = list((results_dir / "rooms" / code).glob("debrief_*.html"))
+        assert len(files) == 1
+        text = files[0].read_text(encoding="utf-8")
+        assert "Carbon price: Price in the start year" in text and "1 vote" in text and "Baseline" in text
     finally:
         fac_ctx.close()
         phone_ctx.close()

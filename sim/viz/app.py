@@ -12,6 +12,7 @@ import base64
 import html
 import secrets
 import urllib.parse
+from pathlib import Path
 from typing import Callable
 
 # Import now, once, what sessions would otherwise import on first use from their own threads:
@@ -30,6 +31,7 @@ import sim.viz.network_view  # noqa: F401
 from sim.viz.network_view import firm_at
 
 from sim.viz.i18n import LANG_NAMES, LANGS, choice, date, t, tn
+from sim.viz.debrief import lever_name, write_debrief
 from sim.viz.inspector import firm_report, largest_emitter, report_html
 from sim.viz.levers import GROUPS, LEVERS, firm_count_for, policies, scenarios
 from sim.viz.rooms import REGISTRY, RoomError
@@ -420,14 +422,27 @@ def RoomPanel(own: Simulation, room, member: str, go_to_room: Callable, L: str, 
                 solara.HTML(unsafe_innerHTML=html.escape(t(L, "facilitator_link", url=room_url(room.code, room.token))),
                             classes=["sim-code", "sim-facilitator-link"])
             solara.Button(t(L, "close_room") if is_fac else t(L, "leave_room"), on_click=leave, outlined=True)
+            if is_fac:
+                Debrief(room, L)
             Proposals(room, member, L, room_version=room_version, settings=room.sim.settings)
         if message.value:
             solara.Warning(message.value)
 
 
-def lever_name(L: str, key: str) -> str:
-    group, param = key.split(".")[1], key.split(".")[-1]
-    return t(L, "lever_group_" + group) + ": " + t(L, "lever_enabled" if param == "enabled" else "lever_" + param)
+@solara.component
+def Debrief(room, L: str):
+    """The facilitator exports the room's session as a printable page (and downloads it)."""
+    written = solara.use_reactive(None)  # (path, html bytes)
+
+    def export():
+        path = write_debrief(room)
+        written.set((str(path), path.read_bytes()))
+
+    solara.Button(t(L, "export_debrief"), on_click=export, outlined=True, classes=["sim-export-debrief"])
+    if written.value is not None:
+        path, data = written.value
+        solara.HTML(unsafe_innerHTML=html.escape(t(L, "debrief_saved", path=path)), classes=["sim-code", "sim-debrief-path"])
+        solara.FileDownload(data, filename=Path(path).name, label=t(L, "debrief_download"))
 
 
 @solara.component
