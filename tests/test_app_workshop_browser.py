@@ -163,6 +163,18 @@ def test_a_new_scenario_runs_its_own_firm_count(browser, app_url):
         page.get_by_role("button", name="Apply and restart").click()
         page.get_by_text(re.compile(r"of 32,?174 firms")).wait_for(timeout=60_000)
         assert page.get_by_label("Number of firms").input_value() == "32174"
+        # presenter view at 1366x768: charts across the page, drawn at 2.5x, smallest text >= 16 px
+        page.locator(".sim-presenter-switch .v-input--selection-controls__ripple").click()
+        page.locator(".sim-presenter").wait_for(timeout=WAIT_MS)
+        page.wait_for_function("document.querySelector('img.sim-adoption').naturalWidth > 1000", timeout=WAIT_MS)
+        for kind in ("emissions", "adoption", "spending"):
+            natural, shown = page.locator(f"img.sim-{kind}").evaluate("e => [e.naturalWidth, e.getBoundingClientRect().width]")
+            smallest_px = 6.5 / 72 * 200 * shown / natural  # 6.5 pt, the smallest text of a chart
+            assert shown > 1000 and smallest_px >= 16, (kind, natural, shown)
+        alt = page.locator("img.sim-spending").get_attribute("alt")
+        assert re.search(r"\d+\.\d\d", alt), alt  # the chart's numbers, in words
+        page.locator("img.sim-emissions").click()  # any chart enlarges
+        page.locator("img.sim-enlarged-emissions").wait_for(timeout=WAIT_MS)
     finally:
         ctx.close()
 
