@@ -439,7 +439,8 @@ def test_the_debrief_lists_the_rooms_path_and_its_results_against_the_baseline(t
     assert path.parent == tmp_path / "rooms" / room.code and path.suffix == ".html"
     assert not list(path.parent.glob("*.part"))
     text = path.read_text(encoding="utf-8")
-    assert '<html lang="es">' in text and "Precio al carbono" in text and "2 votos" in text and "150" in text
+    assert "<html lang=\"es\">" in text and "Precio al carbono: Instrumento activo: inactivo → activo" in text
+    assert "2 votos" in text and "150" in text
     ours = figures(room.sim)
     assert f"{ours['emissions_kt']:,.1f}" in text
     base = Simulation(small(policy="none"))

@@ -88,7 +88,9 @@ def debrief_html(room) -> str:
     for e in room.log:
         at = date(L, e.step - 1, start_year) if e.step else t(L, "debrief_at_start")
         if e.kind == "levers":
-            what = "<br>".join(esc(f"{lever_name(L, k)} → {_shown(L, v)}") for k, v in e.changes)
+            was = dict(e.before)
+            what = "<br>".join(esc(f"{lever_name(L, k)}: " + (f"{_shown(L, was[k])} → " if k in was else "") + _shown(L, v))
+                               for k, v in e.changes)
             votes = esc(tn(L, "votes", e.votes)) if e.votes else esc(t(L, "debrief_by_facilitator"))
         else:
             what, votes = esc(t(L, "debrief_" + e.kind)), ""
@@ -101,11 +103,14 @@ def debrief_html(room) -> str:
         return f"{v:+.1f} %" if key == "change_pct" else (f"{v:,.0f}" if key == "adoptions" else f"{v:,.2f}" if
                                                           key == "spending_musd" else f"{v:,.1f}")
 
+    def diff(key: str, v: float) -> str:  # a difference of two percentages is in percentage points
+        return f"{v:+.1f} {t(L, 'unit_pp')}" if key == "change_pct" else fmt(key, v)
+
     labels = {"emissions_kt": t(L, "kpi_emissions") + f" ({t(L, 'unit_kt_per_yr')})",
               "change_pct": t(L, "kpi_change"), "adoptions": t(L, "kpi_adopters"),
               "spending_musd": t(L, "kpi_spending") + f" ({t(L, 'unit_musd')})"}
     res = "".join(f"<tr><td>{esc(labels[k])}</td><td class='n'>{fmt(k, ours[k])}</td><td class='n'>{fmt(k, theirs[k])}</td>"
-                  f"<td class='n'>{fmt('change_pct' if k == 'change_pct' else k, ours[k] - theirs[k])}</td></tr>"
+                  f"<td class='n'>{diff(k, ours[k] - theirs[k])}</td></tr>"
                   for k in labels)
     ref = [(t(L, "path_2050"), line_2050)] + roadmaps
     ref_rows = "".join(f"<tr><td>{esc(label)}</td><td class='n'>{v:,.1f}</td><td class='n'>{ours['emissions_kt'] - v:+,.1f}</td></tr>"

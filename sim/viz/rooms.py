@@ -59,6 +59,7 @@ class LogEntry:
     changes: tuple[tuple[str, object], ...] = ()
     votes: int = 0
     detail: str = ""
+    before: tuple[tuple[str, object], ...] = ()  # the changed levers' values before
 
 
 class Room:
@@ -182,12 +183,14 @@ class Room:
 
     def apply_levers(self, member: str, changes: dict) -> None:
         self.require_facilitator(member)
+        before = self.sim.lever_values()
         self.sim.apply_levers(changes)
-        self._log("levers", _sorted_changes(changes))
+        self._log("levers", _sorted_changes(changes), before=before)
 
-    def _log(self, kind: str, changes=(), votes: int = 0, detail: str = "") -> None:
+    def _log(self, kind: str, changes=(), votes: int = 0, detail: str = "", before: dict | None = None) -> None:
+        was = tuple((k, before[k]) for k, _ in changes) if before else ()
         with self.lock:
-            self.log.append(LogEntry(self.sim.steps_done, kind, tuple(changes), votes, detail))
+            self.log.append(LogEntry(self.sim.steps_done, kind, tuple(changes), votes, detail, was))
 
     # proposals and votes ---------------------------------------------------------------
     def propose(self, member: str, changes: dict) -> Proposal:
@@ -233,12 +236,13 @@ class Room:
             p = self._proposal(proposal_id)
             if p.applied:
                 return p
+        before = self.sim.lever_values()
         self.sim.apply_levers(dict(p.changes))
         with self.lock:
             p.applied = True
             p.applied_step = self.sim.steps_done
             self.version += 1
-        self._log("levers", p.changes, votes=len(p.votes))
+        self._log("levers", p.changes, votes=len(p.votes), before=before)
         return p
 
     def open_proposals(self) -> list[Proposal]:
