@@ -553,26 +553,17 @@ def Inspector(sim: Simulation, L: str, selected, tick=None):
         solara.HTML(unsafe_innerHTML=report_html(rep, L), style={"max-width": "100%", "overflow-wrap": "anywhere"})
 
 
-@solara.component
-def Page():
-    member = solara.use_memo(lambda: secrets.token_hex(8), [])
-    own = solara.use_memo(lambda: Simulation(default_settings()), [])  # this page's own model
+def use_room_from_url(member: str, own_lang: str, notice, was_in_room):
+    """The room in the page's address (``?room=CODE``, and the facilitator's ``&key=...``):
+    a reload or a shared link lands in the room; the key takes the room back as facilitator.
+    Returns (the room or None, ``go_to_room(code, key)`` which changes the address)."""
     router = solara.use_router()
     query = urllib.parse.parse_qs(router.search or "")
     url_code = (query.get("room") or [None])[0]
     url_key = (query.get("key") or [None])[0]
     room_code = solara.use_reactive(None)
-    notice = solara.use_reactive("")
-    selected = solara.use_reactive(0)
-    presenter = solara.use_reactive(False)
-    enlarged = solara.use_reactive(None)  # the chart shown across the screen, if any
-    was_in_room = solara.use_reactive(False)
-    from_browser = solara.use_memo(browser_lang, [])  # (a hook: called on every render)
-    own_lang = lang.value or from_browser
 
     def enter_from_url():
-        """The room in the page's address (?room=CODE, and the facilitator's &key=...): a reload
-        or a shared link lands in the room; the key takes the room back as facilitator."""
         if not url_code:
             room_code.set(None)
             return
@@ -606,10 +597,11 @@ def Page():
         room_code.set(None)
         was_in_room.set(True)
         router.push("/")
-    sim = room.sim if room is not None else own
-    tick = use_poll(sim, room, member)  # passed down: children showing the model re-render when it changes
-    room_version = None if room is None else (room.code, room.version, room.connected(), room.facilitator_away())
-    L = room.lang if room is not None else own_lang
+    return room, go_to_room
+
+
+@solara.component
+def Header(room, member: str, L: str, presenter):
     is_fac = room is not None and room.is_facilitator(member)
 
     def set_lang(v):
@@ -618,22 +610,42 @@ def Page():
             room.set_lang(member, code)
         lang.set(code)
 
+    with solara.Row(style={"align-items": "center"}, classes=["sim-header"]):
+        solara.HTML(tag="h2", unsafe_innerHTML=html.escape(t(L, "title")), style="margin:0")
+        solara.v.Spacer()
+        solara.Switch(label=t(L, "presenter"), value=presenter, classes=["sim-presenter-switch"])
+        solara.Text(t(L, "language"))
+        if room is not None and not is_fac:  # the room's language is the facilitator's choice
+            solara.Text(LANG_NAMES[L], style={"font-weight": "bold"})
+        else:
+            solara.ToggleButtonsSingle(value=LANG_NAMES[L], values=[LANG_NAMES[x] for x in LANGS], on_value=set_lang)
+    if room is not None and not is_fac:
+        solara.Text(t(L, "room_lang_help"), style={"font-size": "12px", "color": "#555"})
+    solara.Text(t(L, "subtitle"))
+
+
+@solara.component
+def Page():
+    member = solara.use_memo(lambda: secrets.token_hex(8), [])
+    own = solara.use_memo(lambda: Simulation(default_settings()), [])  # this page's own model
+    notice = solara.use_reactive("")
+    selected = solara.use_reactive(0)
+    presenter = solara.use_reactive(False)
+    enlarged = solara.use_reactive(None)  # the chart shown across the screen, if any
+    was_in_room = solara.use_reactive(False)
+    from_browser = solara.use_memo(browser_lang, [])  # (a hook: called on every render)
+    own_lang = lang.value or from_browser
+    room, go_to_room = use_room_from_url(member, own_lang, notice, was_in_room)
+    sim = room.sim if room is not None else own
+    tick = use_poll(sim, room, member)  # passed down: children showing the model re-render when it changes
+    room_version = None if room is None else (room.code, room.version, room.connected(), room.facilitator_away())
+    L = room.lang if room is not None else own_lang
+
     solara.Title(t(L, "title"))
     solara.Style(CSS)
     PageLang(lang=L)
     with solara.Column(style={"padding": "8px"}):
-        with solara.Row(style={"align-items": "center"}, classes=["sim-header"]):
-            solara.HTML(tag="h2", unsafe_innerHTML=html.escape(t(L, "title")), style="margin:0")
-            solara.v.Spacer()
-            solara.Switch(label=t(L, "presenter"), value=presenter, classes=["sim-presenter-switch"])
-            solara.Text(t(L, "language"))
-            if room is not None and not is_fac:  # the room's language is the facilitator's choice
-                solara.Text(LANG_NAMES[L], style={"font-weight": "bold"})
-            else:
-                solara.ToggleButtonsSingle(value=LANG_NAMES[L], values=[LANG_NAMES[x] for x in LANGS], on_value=set_lang)
-        if room is not None and not is_fac:
-            solara.Text(t(L, "room_lang_help"), style={"font-size": "12px", "color": "#555"})
-        solara.Text(t(L, "subtitle"))
+        Header(room, member, L, presenter)
         if was_in_room.value and room is None:
             solara.Info(t(L, "room_closed"))
         if notice.value:
