@@ -85,6 +85,8 @@ def test_phone_participant_joins_by_link_proposes_two_levers_and_votes(browser, 
         levers.locator(".v-input--checkbox").nth(5).click()  # carbon price: on
         slider = levers.get_by_role("slider", name=re.compile("Price in the start year"))
         assert slider.evaluate("e => e.closest('.v-slider').getBoundingClientRect().width") > 250
+        # the page re-rendered with the instrument on (its sliders are disabled while it is off)
+        phone.get_by_role("button", name=re.compile(r"Propose \(1\)")).wait_for(timeout=WAIT_MS)
         slider.focus()
         slider.press("End")
         propose = phone.get_by_role("button", name=re.compile(r"Propose \(2\)"))

@@ -65,6 +65,7 @@ def main(out_dir: str = "docs") -> None:
         part.locator(".sim-room-code").wait_for()
         levers = part.locator(".sim-levers")
         levers.locator(".v-input--checkbox").nth(5).click()
+        part.get_by_role("button", name=re.compile(r"Propose \(1\)")).wait_for()  # the instrument is on
         slider = levers.get_by_role("slider", name=re.compile("Price in the start year"))
         slider.focus()
         for _ in range(10):
