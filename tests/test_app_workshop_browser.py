@@ -72,6 +72,10 @@ def test_phone_participant_joins_by_link_proposes_two_levers_and_votes(browser, 
         field.fill("abc")
         assert field.input_value() == "abc"
         assert no_horizontal_scroll(phone)
+        phone.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones in use
+        phone.wait_for_timeout(300)
+        assert no_horizontal_scroll(phone) and field.bounding_box()["width"] > 120
+        phone.set_viewport_size(PHONE)
         fac = open_app(fac_ctx, app_url)
         code, _ = open_room(fac)
         assert fac.locator(".sim-qr svg").count() == 1  # the QR code of the room's link

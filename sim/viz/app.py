@@ -75,8 +75,8 @@ CSS = """
 :focus-visible { outline: 3px solid #1565c0 !important; outline-offset: 2px; }
 @media (max-width: 900px) {
   .sim-main, .sim-pair { grid-template-columns: minmax(0, 1fr); }
-  .sim-levers .v-input__slot { flex-wrap: wrap; }
-  .sim-levers .v-input__slot > .v-label { width: 100%; max-width: 100%; white-space: normal; }
+  .sim-levers .v-input__slider .v-input__slot { flex-wrap: wrap; }
+  .sim-levers .v-input__slider .v-input__slot > .v-label { width: 100%; max-width: 100%; white-space: normal; }
   h2 { font-size: 20px; }
 }
 """
