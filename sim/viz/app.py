@@ -296,11 +296,11 @@ def SettingsPanel(sim: Simulation, room, member: str, L: str, settings=None):
             solara.Select(t(L, kind), values=list(by_name), value=shown if shown in by_name else None,
                           on_value=lambda v, chosen=chosen, by_name=by_name: chosen.set(by_name[v]),
                           disabled=not can_drive)
-            solara.Text(choice(L, kind, chosen.value)[1], style={"font-size": "13px"}, classes=[f"sim-{kind}-description"])
-            solara.Text(t(L, f"{kind}_help"), style={"font-size": "12px", "color": "#555"})
+            solara.Text(choice(L, kind, chosen.value)[1], style={"display": "block", "font-size": "13px"}, classes=[f"sim-{kind}-description"])
+            solara.Text(t(L, f"{kind}_help"), style={"display": "block", "font-size": "12px", "color": "#555"})
         solara.InputInt(t(L, "seed"), value=seed, disabled=not can_drive)
         solara.InputInt(t(L, "n_firms"), value=n_firms.value, on_value=type_n_firms, disabled=not can_drive or fixed_firms)
-        solara.Text(t(L, "n_firms_fixed") if fixed_firms else t(L, "n_firms_help"), style={"font-size": "12px", "color": "#555"})
+        solara.Text(t(L, "n_firms_fixed") if fixed_firms else t(L, "n_firms_help"), style={"display": "block", "font-size": "12px", "color": "#555"})
         solara.Button(t(L, "apply_settings"), on_click=apply, disabled=not can_drive, outlined=True)
         ErrorBox(L, error.value)
 
@@ -341,7 +341,7 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
             error.set(str(exc))
 
     with solara.Card(t(L, "levers"), classes=["sim-levers"]):
-        solara.Text(t(L, "levers_help"), style={"font-size": "12px", "color": "#555"})
+        solara.Text(t(L, "levers_help"), style={"display": "block", "font-size": "12px", "color": "#555"})
         for group in GROUPS:
             solara.HTML(unsafe_innerHTML=f"<b>{html.escape(t(L, 'lever_group_' + group))}</b>")
             on_key = f"policy.{group}.enabled"
@@ -354,7 +354,7 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
                 if lv.kind == "bool":
                     solara.Checkbox(label=label, value=bool(value), on_value=setter(lv.key))
                     if not is_on:
-                        solara.Text(t(L, "lever_off_help"), style={"font-size": "12px", "color": "#777"})
+                        solara.Text(t(L, "lever_off_help"), style={"display": "block", "font-size": "12px", "color": "#777"})
                     continue
                 label = f"{label}: {_fmt_value(value)}" + (" •" if lv.key in pending.value else "")
                 if lv.kind == "int":
@@ -368,7 +368,7 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
             solara.Button(f"{label} ({len(pending.value)})", on_click=apply, disabled=not pending.value, color="primary",
                           block=True)
             ErrorBox(L, error.value)
-        solara.Text(t(L, "overrides"), style={"font-size": "12px", "color": "#555"})
+        solara.Text(t(L, "overrides"), style={"display": "block", "font-size": "12px", "color": "#555"})
         solara.HTML(tag="code", unsafe_innerHTML=html.escape(sim.settings.command()), classes=["sim-command", "sim-code"])
 
 
@@ -400,7 +400,7 @@ def RoomPanel(own: Simulation, room, member: str, go_to_room: Callable, L: str, 
 
     with solara.Card(t(L, "rooms_title"), classes=["sim-room"]):
         if room is None:
-            solara.Text(t(L, "rooms_help"), style={"font-size": "12px", "color": "#555"})
+            solara.Text(t(L, "rooms_help"), style={"display": "block", "font-size": "12px", "color": "#555"})
             solara.Button(t(L, "open_room"), on_click=open_room, outlined=True)
             with solara.Row(classes=["sim-room-join"]):
                 solara.InputText(t(L, "room_code"), value=code_in, continuous_update=True)
@@ -532,8 +532,8 @@ def NetworkPanel(sim: Simulation, L: str, selected, tick=None):
                      title=t(L, "network_click"), event_pick=pick)
         n = sim.model.n_firms
         solara.Text(t(L, "network_sample", shown=MAX_SHOWN, total=n) if n > MAX_SHOWN else t(L, "network_all", total=n),
-                    style={"font-size": "12px"})
-        solara.Text(t(L, "network_help"), style={"font-size": "12px", "color": "#555"})
+                    style={"display": "block", "font-size": "12px"})
+        solara.Text(t(L, "network_help"), style={"display": "block", "font-size": "12px", "color": "#555"})
 
 
 @solara.component
@@ -543,7 +543,7 @@ def Inspector(sim: Simulation, L: str, selected, tick=None):
         with solara.Row(style={"flex-wrap": "wrap"}):
             solara.InputInt(t(L, "firm_id"), value=selected)
             solara.Button(t(L, "firm_largest"), on_click=lambda: selected.set(largest_emitter(sim.model)), text=True)
-        solara.Text(t(L, "firm_id_help", max=n - 1), style={"font-size": "12px", "color": "#555"})
+        solara.Text(t(L, "firm_id_help", max=n - 1), style={"display": "block", "font-size": "12px", "color": "#555"})
         fid = selected.value
         if fid is None or not 0 <= int(fid) < n:
             solara.Warning(t(L, "firm_id_help", max=n - 1))
@@ -620,7 +620,7 @@ def Header(room, member: str, L: str, presenter):
         else:
             solara.ToggleButtonsSingle(value=LANG_NAMES[L], values=[LANG_NAMES[x] for x in LANGS], on_value=set_lang)
     if room is not None and not is_fac:
-        solara.Text(t(L, "room_lang_help"), style={"font-size": "12px", "color": "#555"})
+        solara.Text(t(L, "room_lang_help"), style={"display": "block", "font-size": "12px", "color": "#555"})
     solara.Text(t(L, "subtitle"))
 
 
