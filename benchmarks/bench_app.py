@@ -1,7 +1,8 @@
 """Speed and load figures of the live app (printed, not asserted).
 
     .venv/bin/python benchmarks/bench_app.py            # everything (~3-4 min)
-    .venv/bin/python benchmarks/bench_app.py --only server|play|large|load [--sessions 20]
+    .venv/bin/python benchmarks/bench_app.py --only server|play|large|load|workshop [--sessions 20]
+    .venv/bin/python benchmarks/bench_app.py --only workshop --participants 30 --solo 10
 
 1. server: step + redraw of every view, in process (no browser), 1,000 firms and the
    32,174-firm Bajio scenario (``bajio_cpi``; ``mx_cluster`` with n_firms=32174 if absent).
@@ -11,6 +12,11 @@
 4. load:   N concurrent Chromium sessions against one app process (default 20): 5 of them
    share a room, the others run their own models; per-session step latency, and checks
    that room members end on the facilitator's step and solo sessions on their own.
+5. workshop: one room of a facilitator and P participants (default 30) who join by the
+   room's link, plus S solo sessions (default 10), on one app process: for each of the
+   facilitator's steps, the time until each participant's page shows it (per session: mean,
+   max), the solo sessions' own step latency, and the app server's CPU.
+Targets (issue 17): every page on the facilitator's step within 2 s of a Step.
 Targets (issue 5): play >= 5 steps/s with 1,000 displayed firms; a step and redraw <= 1 s
 with 32,174 firms; >= 20 concurrent sessions keep working and stay isolated or in their room.
 """
@@ -218,6 +224,86 @@ async def _load(url: str, n_sessions: int, room_size: int) -> list:
     return sorted(out, key=lambda r: r["session"])
 
 
+async def _workshop_page(i, browser, url, role, shared, n_steps, out):
+    await asyncio.sleep(0.3 * i)
+    ctx = await browser.new_context(viewport={"width": 390, "height": 844} if role == "participant"
+                                    else {"width": 1366, "height": 768})
+    ctx.set_default_timeout(300_000)
+    page = await ctx.new_page()
+    t0 = time.perf_counter()
+    lat: list[float] = []
+    if role == "participant":
+        await shared["ready"].wait()
+        await page.goto(f"{url}/?room={shared['code']}", timeout=300_000)
+        await page.locator(".sim-room-code").wait_for()
+        load_s = time.perf_counter() - t0
+        shared["count"] += 1
+        if shared["count"] == shared["n_participants"]:
+            shared["joined"].set()
+        for k in range(1, n_steps + 1):
+            await page.locator(".sim-step-counter").filter(has_text=re.compile(rf"\b{k}\s+of\s")).wait_for()
+            lat.append(time.perf_counter() - shared["clicked"][k])
+    else:
+        await page.goto(url, timeout=300_000)
+        await page.locator(".sim-step-counter").wait_for()
+        load_s = time.perf_counter() - t0
+        if role == "facilitator":
+            await page.get_by_role("button", name=re.compile("Open a room")).click()
+            text = await page.locator(".sim-room-code").inner_text()
+            shared["code"] = re.search(r"Room\s+(\w{5})", text).group(1)
+            shared["ready"].set()
+            await shared["joined"].wait()
+        for k in range(1, n_steps + 1):
+            if role == "facilitator":
+                await asyncio.sleep(2.0)  # a facilitator steps every few seconds, not in a burst
+                shared["clicked"][k] = time.perf_counter()
+            t = time.perf_counter()
+            await page.get_by_role("button", name="Step", exact=True).click()
+            await page.locator(".sim-step-counter").filter(has_text=re.compile(rf"\b{k}\s+of\s")).wait_for()
+            lat.append(time.perf_counter() - t)
+    final = int(COUNTER.search(await page.locator(".sim-step-counter").inner_text()).group(1))
+    out.append(dict(session=i, role=role, load_s=load_s, final=final, ok=final == n_steps, lat=lat))
+    await ctx.close()
+
+
+async def _workshop(url: str, participants: int, solo: int, n_steps: int) -> list:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        shared = dict(ready=asyncio.Event(), joined=asyncio.Event(), count=0, n_participants=participants,
+                      clicked={}, code=None)
+        roles = ["facilitator"] + ["participant"] * participants + ["solo"] * solo
+        out: list = []
+        await asyncio.gather(*(_workshop_page(i, browser, url, r, shared, n_steps, out) for i, r in enumerate(roles)))
+        await browser.close()
+    return sorted(out, key=lambda r: r["session"])
+
+
+def bench_workshop(url: str, participants: int, solo: int, n_steps: int = 3, server_pid: int | None = None) -> None:
+    print(f"== workshop: 1 facilitator + {participants} participants in one room (phones, joined by link) "
+          f"+ {solo} solo sessions, one app process; {n_steps} steps ==")
+    t0 = time.perf_counter()
+    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
+    load0 = os.getloadavg()[0]
+    rows = asyncio.run(_workshop(url, participants, solo, n_steps))
+    wall = time.perf_counter() - t0
+    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else float("nan")
+    print(f"{'session':>7} {'role':>11} {'load s':>7} {'final':>5} {'ok':>3} {'mean ms':>8} {'max ms':>7}")
+    for r in rows:
+        lat = r["lat"] or [float("nan")]
+        print(f"{r['session']:7d} {r['role']:>11} {r['load_s']:7.1f} {r['final']:5d} {'yes' if r['ok'] else 'NO':>3} "
+              f"{statistics.mean(lat) * 1e3:8.0f} {max(lat) * 1e3:7.0f}")
+    seen = [x for r in rows if r["role"] == "participant" for x in r["lat"]]
+    within = sum(x <= 2.0 for x in seen)
+    print(f"participants' pages on the facilitator's step: median {statistics.median(seen) * 1e3:.0f} ms, "
+          f"p95 {pct(seen, 0.95) * 1e3:.0f} ms, max {max(seen) * 1e3:.0f} ms; within 2 s: {within}/{len(seen)}")
+    print(f"all sessions ended on their expected step: {all(r['ok'] for r in rows)}   wall {wall:.0f} s   "
+          f"load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end")
+    print(f"app server process: {cpu:.0f} s of CPU in {wall:.0f} s ({cpu / wall:.0%} of one core; "
+          "the Chromium pages on the same cores took the rest)")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -250,8 +336,11 @@ def bench_load(url: str, n_sessions: int = 20, room_size: int = 5, server_pid: i
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=["server", "play", "large", "load"])
+    ap.add_argument("--only", choices=["server", "play", "large", "load", "workshop"])
     ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--participants", type=int, default=30, help="workshop: participants in the room")
+    ap.add_argument("--solo", type=int, default=10, help="workshop: solo sessions alongside the room")
+    ap.add_argument("--steps", type=int, default=3, help="workshop: the facilitator's steps")
     ap.add_argument("--server-log", default=None, help="write the app server's output to this file")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start "
@@ -268,6 +357,8 @@ def main() -> None:
             bench_large(url)
         if args.only in (None, "load"):
             bench_load(url, args.sessions, server_pid=server.proc.pid)
+        if args.only in (None, "workshop"):
+            bench_workshop(url, args.participants, args.solo, args.steps, server_pid=server.proc.pid)
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def test_in_a_room_every_page_ends_on_the_facilitators_step():
     members = ["p1", "p2", "p3"]
     for m in members:
         room.join(m)
-    proposals = [room.propose(m, SHARE, v) for m, v in zip(members, (0.5, 0.65, 0.8))]
+    proposals = [room.propose(m, {SHARE: v}) for m, v in zip(members, (0.5, 0.65, 0.8))]
     pages = [Watcher(room.sim, room, m) for m in ["fac", *members]]
     for p in pages:
         p.start()

@@ -101,6 +101,8 @@ def test_a_lever_change_changes_the_next_steps(context, app_url):
     levers = page.locator(".sim-levers")
     levers.locator(".v-input--checkbox").nth(5).click()  # carbon price: on
     slider = levers.get_by_role("slider", name=re.compile("Price in the start year"))
+    # the page re-rendered with the instrument on (its sliders are disabled while it is off)
+    page.get_by_role("button", name=re.compile(r"Apply levers \(1\)")).wait_for(timeout=WAIT_MS)
     slider.focus()
     slider.press("End")  # the highest price on the slider
     page.get_by_role("button", name=re.compile(r"Apply levers \(2\)")).click()

@@ -244,13 +244,15 @@ def test_proposals_votes_and_applying():
     room = reg.open("fac", Simulation(small()))
     for m in ("p1", "p2", "p3"):
         room.join(m)
-    a = room.propose("p1", "policy.capex_subsidy.subsidy_share", 0.6)
-    again = room.propose("p2", "policy.capex_subsidy.subsidy_share", 0.6)  # same proposal: a vote
-    b = room.propose("p3", "policy.workshops.workshops_per_yr", 12)
+    a = room.propose("p1", {"policy.capex_subsidy.subsidy_share": 0.6})
+    again = room.propose("p2", {"policy.capex_subsidy.subsidy_share": 0.6})  # same proposal: a vote
+    b = room.propose("p3", {"policy.workshops.workshops_per_yr": 12})
     assert again is a and a.votes == {"p1", "p2"} and b.votes == {"p3"}
     room.vote("p3", a.id)
+    room.vote("p3", a.id)  # voting twice is one vote
     room.vote("p2", b.id)
-    room.vote("p2", b.id)  # voting again takes the vote back
+    room.vote("p2", b.id, in_favour=False)  # an explicit withdrawal
+    room.vote("p2", b.id, in_favour=False)  # withdrawing twice changes nothing
     assert [p.id for p in room.open_proposals()] == [a.id, b.id]
     assert len(a.votes) == 3 and b.votes == {"p3"}
     with pytest.raises(RoomError):
@@ -260,7 +262,52 @@ def test_proposals_votes_and_applying():
     assert room.sim.cfg.policy.capex_subsidy.subsidy_share == pytest.approx(0.6)
     assert [p.id for p in room.open_proposals()] == [b.id]
     with pytest.raises(KeyError):
-        room.propose("p1", "n_firms", 10)
+        room.propose("p1", {"n_firms": 10})
+    with pytest.raises(RoomError):
+        room.propose("p1", {})
+    assert [e.kind for e in room.log] == ["levers"] and room.log[0].votes == 3
+
+
+def test_one_proposal_changes_several_levers_together():
+    reg = RoomRegistry()
+    room = reg.open("fac", Simulation(small(policy="none")))
+    both = {"policy.carbon_price.enabled": True, "policy.carbon_price.price_usd_per_t_co2": 50}
+    p = room.propose("p1", both)
+    assert room.propose("p2", dict(reversed(list(both.items())))) is p  # same changes, any order
+    room.step("fac", 2)
+    room.apply("fac", p.id)
+    assert dict(room.sim.settings.levers) == {"policy.carbon_price.enabled": True,
+                                              "policy.carbon_price.price_usd_per_t_co2": 50.0}
+    assert p.applied_step == 2 and room.log[-1].changes == p.changes and room.log[-1].votes == 2
+
+
+def test_the_facilitator_takes_the_room_back_with_the_token_and_absence_pauses_the_run(monkeypatch):
+    import sim.viz.rooms as rooms_mod
+
+    reg = RoomRegistry()
+    room = reg.open("fac", Simulation(small()))
+    assert room.sim.speed_steps_per_s == rooms_mod.ROOM_SPEED_STEPS_PER_S  # rooms play slower
+    room.join("p1")
+    room.play("fac")
+    room.seen("p1")
+    assert room.sim.playing and not room.paused_for_absence
+    monkeypatch.setattr(rooms_mod, "FACILITATOR_AWAY_S", 0.0)  # the facilitator's page went away
+    time.sleep(0.01)
+    room.seen("p1")
+    assert room.paused_for_absence and not room.sim.playing
+    with pytest.raises(RoomError, match="facilitator"):
+        room.reclaim("p1", "a-guess")
+    assert not room.is_facilitator("p1")
+    room.reclaim("fac-reloaded", room.token)  # the facilitator's new page (reload, other device)
+    assert room.is_facilitator("fac-reloaded") and not room.is_facilitator("fac")
+    assert not room.paused_for_absence
+    room.play("fac-reloaded")
+    with pytest.raises(RoomError):
+        room.pause("fac")
+    room.set_lang("fac-reloaded", "es")
+    assert room.lang == "es"
+    with pytest.raises(RoomError):
+        room.set_lang("p1", "en")
 
 
 def test_closing_and_pruning_rooms():
@@ -271,7 +318,7 @@ def test_closing_and_pruning_rooms():
     reg.close(room.code, "fac")
     assert reg.get(room.code) is None and room.closed
     with pytest.raises(RoomError):
-        room.propose("p1", "policy.capex_subsidy.subsidy_share", 0.2)
+        room.propose("p1", {"policy.capex_subsidy.subsidy_share": 0.2})
     old = reg.open("fac2", Simulation(small()))
     assert reg.prune(idle_s=3600) == 0
     assert reg.prune(idle_s=0.0) == 1 and reg.get(old.code) is None
@@ -316,3 +363,87 @@ def test_sessions_share_drawers_but_each_sees_its_own_model():
     b.step(4)  # now in the same state as a (same settings, same seed)
     assert {k: b.render(k, "en") for k in views} == pa
     assert a.render("emissions", "en") == pa["emissions"]
+
+
+def test_a_new_scenario_runs_its_own_firm_count_unless_one_was_typed():
+    from sim.viz.levers import firm_count_for
+
+    cur = Settings(scenario="mx_cluster", n_firms=None)
+    assert firm_count_for(cur, "bajio_cpi", 3000, edited=False) is None  # the field showed mx_cluster's 3,000
+    assert firm_count_for(cur, "bajio_cpi", 500, edited=True) == 500
+    assert firm_count_for(Settings(scenario="mx_cluster", n_firms=800), "mx_cluster", 800, edited=False) == 800
+    assert firm_count_for(Settings(scenario="mx_cluster", n_firms=800), "nuevo_leon", 800, edited=False) is None
+    sim = Simulation(small())
+    own = build_config(Settings(scenario="nuevo_leon")).n_firms
+    sim.restart("nuevo_leon", "none", 0, firm_count_for(sim.settings, "nuevo_leon", int(sim.cfg.n_firms), False))
+    assert sim.model.n_firms == own != SMALL["n_firms"]
+
+
+def test_adoption_labels_sit_at_their_lines_and_never_overlap():
+    from sim.viz.charts import label_positions
+
+    pos = label_positions({"a": 0.0, "b": 0.0, "c": 50.0, "d": 51.0, "e": 100.0}, gap=0.06)
+    ordered = sorted(pos.values())
+    assert all(b - a >= 0.06 - 1e-12 for a, b in zip(ordered, ordered[1:]))
+    assert pos["c"] == pytest.approx(0.5) and pos["d"] == pytest.approx(0.56)  # pushed just clear of c
+    assert pos["e"] == pytest.approx(1.0) and pos["a"] < pos["b"] < pos["c"]
+    crowded = label_positions({k: 100.0 for k in "abcdefghijklmn"}, gap=0.062)  # 14 labels at the top
+    c = sorted(crowded.values())
+    assert c[-1] == pytest.approx(1.0) and all(b - a >= 0.062 - 1e-12 for a, b in zip(c, c[1:])) and c[0] > 0
+
+
+def test_chart_text_alternatives_carry_the_numbers_and_presenter_charts_are_sharper():
+    from sim.viz.charts import PRESENTER_DPI, describe, spending_table
+
+    sim = Simulation(small())
+    sim.step(3)
+    with sim.lock:
+        alt_en, alt_es = describe(sim, "emissions", "en"), describe(sim, "emissions", "es")
+        spend = describe(sim, "spending", "en")
+    _, y = sim.emissions_series()
+    assert f"{y[-1]:,.1f}" in alt_en and "Mar 2025" in alt_en and f"{y[-1]:,.1f}" in alt_es
+    for key, spent, budget in spending_table(sim.model):
+        assert f"{spent / 1e6:,.2f}" in spend
+    from PIL import Image
+    import io
+
+    small_png, big_png = sim.render("emissions", "en"), sim.render("emissions", "en", dpi=PRESENTER_DPI)
+    w_small, w_big = Image.open(io.BytesIO(small_png)).width, Image.open(io.BytesIO(big_png)).width
+    assert w_big == pytest.approx(w_small * PRESENTER_DPI / 80, rel=0.01) and w_big >= 1200
+
+
+def test_spending_uses_a_log_axis_when_one_budget_dwarfs_the_others():
+    from sim.viz.charts import SpendingChart
+
+    sim = Simulation(small())  # incentive package: a US$ 30 M credit line next to US$ 0.4 M budgets
+    with sim.lock:
+        chart = SpendingChart(sim, "en")
+    assert chart.lo > 0 and chart.blit.fig.axes[0].get_xscale() == "log"
+    flat = Simulation(small(levers=(("policy.green_loan.enabled", False),)))
+    with flat.lock:
+        assert SpendingChart(flat, "en").lo == 0.0
+
+
+def test_the_debrief_lists_the_rooms_path_and_its_results_against_the_baseline(tmp_path, monkeypatch):
+    from sim.viz.debrief import figures, write_debrief
+
+    monkeypatch.setenv("SIM_APP_RESULTS_DIR", str(tmp_path))
+    reg = RoomRegistry()
+    room = reg.open("fac", Simulation(small(policy="none")), lang="es")
+    room.step("fac", 2)
+    p = room.propose("p1", {"policy.carbon_price.enabled": True, "policy.carbon_price.price_usd_per_t_co2": 150})
+    room.vote("p2", p.id)
+    room.apply("fac", p.id)
+    room.step("fac", 10)
+    path = write_debrief(room)
+    assert path.parent == tmp_path / "rooms" / room.code and path.suffix == ".html"
+    assert not list(path.parent.glob("*.part"))
+    text = path.read_text(encoding="utf-8")
+    assert "<html lang=\"es\">" in text and "Precio al carbono: Instrumento activo: inactivo → activo" in text
+    assert "2 votos" in text and "150" in text
+    ours = figures(room.sim)
+    assert f"{ours['emissions_kt']:,.1f}" in text
+    base = Simulation(small(policy="none"))
+    base.step(12)
+    assert f"{figures(base)['emissions_kt']:,.1f}" in text  # the baseline: same run without the levers
+    assert figures(base)["emissions_kt"] != ours["emissions_kt"]

@@ -20,14 +20,13 @@ from PIL import Image
 from .i18n import name, t
 
 DPI = 80
+#: the presenter view's charts: the same figures drawn at 2.5x the pixels, so every text is
+#: 2.5x taller (the smallest, 6.5 pt, is 18 px) on a chart shown across a projector's width
+PRESENTER_DPI = 200
 NET_ZERO_YEAR = 2050
-
-
-def _palette(n: int):
-    import matplotlib
-
-    cmap = matplotlib.colormaps["tab20"]
-    return [cmap(i % 20) for i in range(n)]
+#: the spending chart switches to a log axis when the largest budget is this many times the
+#: smallest (one US$ 30 M credit line would otherwise flatten the US$ 0.4 M budgets)
+LOG_AXIS_RATIO = 20.0
 
 
 def canvas_png(canvas: FigureCanvasAgg) -> bytes:
@@ -39,8 +38,8 @@ def canvas_png(canvas: FigureCanvasAgg) -> bytes:
     return buf.getvalue()
 
 
-def new_figure(w_in: float, h_in: float, left=0.11, right=0.97, bottom=0.15, top=0.9) -> tuple[Figure, object]:
-    fig = Figure(figsize=(w_in, h_in), dpi=DPI)
+def new_figure(w_in: float, h_in: float, left=0.11, right=0.97, bottom=0.15, top=0.9, dpi: int = DPI) -> tuple[Figure, object]:
+    fig = Figure(figsize=(w_in, h_in), dpi=dpi)
     fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
     ax = fig.add_subplot()
     ax.grid(alpha=0.3)
@@ -108,12 +107,12 @@ class EmissionsChart:
     start-year level to net zero in 2050, the scenario's roadmap if it has one, and the
     previous settings' run (dashed) after a lever change."""
 
-    def __init__(self, sim, lang: str):
+    def __init__(self, sim, lang: str, dpi: int = DPI):
         m = sim.model
         self.start_kt = float(m.total_scope1 + m.total_scope2) / 1e3
         if m.month >= 0:
             self.start_kt = float(m.series["emissions_t_co2"][0] * 12.0 / 1e3)
-        fig, ax = new_figure(6.4, 3.2, left=0.12)
+        fig, ax = new_figure(6.4, 3.2, left=0.14, dpi=dpi)
         x0, x1 = m.start_year, max(m.end_year + 1, NET_ZERO_YEAR)
         ax.plot([x0, NET_ZERO_YEAR], [self.start_kt, 0.0], color="0.45", lw=1.2, ls=":", label=t(lang, "path_2050"))
         ax.axvline(NET_ZERO_YEAR, color="0.6", lw=0.8)
@@ -133,6 +132,7 @@ class EmissionsChart:
         (self.now,) = ax.plot([], [], "o", color="tab:red", ms=4)  # the current month
         ax.set_xlim(x0, x1)
         ax.set_ylim(0, self.y_max)
+        ax.yaxis.set_major_formatter(_thousands)  # 120,000 not 120000 (the label was clipped)
         ax.set_xlabel(t(lang, "year"))
         ax.set_ylabel(t(lang, "unit_kt_per_yr"))
         ax.set_title(t(lang, "emissions_title"), fontsize=11)
@@ -152,25 +152,31 @@ class EmissionsChart:
 
 class AdoptionChart:
     """Share of the firms each measure applies to that have adopted it, % (one line per
-    measure that applies to some firm)."""
+    measure that applies to some firm). Lines are labelled directly: each measure's name sits
+    in the right margin at the height of its line's current value (moved apart just enough not
+    to overlap), in the line's colour - no legend of 14 similar colours to decode."""
 
-    def __init__(self, sim, lang: str):
+    LABEL_GAP = 0.062  # the smallest vertical distance between two labels, share of the axis
+
+    def __init__(self, sim, lang: str, dpi: int = DPI):
         m = sim.model
         cat = m.catalogue
-        fig, ax = new_figure(6.4, 3.6, left=0.1, top=0.91)
-        cols = _palette(cat.k)
-        self.lines = {}
+        fig, ax = new_figure(6.4, 3.6, left=0.1, right=0.58, top=0.91, dpi=dpi)
+        cols = _distinct_styles(cat.k)
+        self.lines, self.labels = {}, {}
         for k, mname in enumerate(cat.names):
             if m.applicable_count[k] == 0:
                 continue
-            (self.lines[mname],) = ax.plot([], [], color=cols[k], lw=1.5, label=name(lang, "measure", mname, cat.labels[k]))
+            color, ls = cols[k]
+            (self.lines[mname],) = ax.plot([], [], color=color, ls=ls, lw=1.6)
+            self.labels[mname] = ax.text(1.02, 0.0, name(lang, "measure", mname, cat.labels[k]), color=color,
+                                         fontsize=7, va="center", transform=ax.transAxes, clip_on=False)
         ax.set_xlim(m.start_year, m.end_year + 1)
         ax.set_ylim(0, 100)
         ax.set_xlabel(t(lang, "year"))
         ax.set_ylabel(t(lang, "adoption_axis"))
-        ax.set_title(t(lang, "adoption_title"), fontsize=11)
-        ax.legend(fontsize=6.5, loc="upper left", ncol=2, frameon=False)
-        self.blit = Blitter(fig, list(self.lines.values()))
+        ax.set_title(t(lang, "adoption_title"), fontsize=11, loc="left")
+        self.blit = Blitter(fig, list(self.lines.values()) + list(self.labels.values()))
 
     def valid_for(self, sim) -> bool:
         return True
@@ -179,9 +185,59 @@ class AdoptionChart:
         m = sim.model
         n = m.month + 1
         x = _months_x(m, n)
+        now = {}
         for mname, line in self.lines.items():
-            line.set_data(x, m.series[f"adopted_share_{mname}"][:n] * 100.0 if n else np.zeros(0))
+            y = m.series[f"adopted_share_{mname}"][:n] * 100.0 if n else np.zeros(0)
+            line.set_data(x, y)
+            now[mname] = float(y[-1]) if len(y) else 0.0
+        for mname, pos in label_positions(now, self.LABEL_GAP).items():
+            self.labels[mname].set_y(pos)
         return self.blit.png()
+
+
+def label_positions(values_pct: dict[str, float], gap: float) -> dict[str, float]:
+    """Heights (share of the axis, 0-1) of line labels: each at its value, moved apart by at
+    least ``gap``, in the same order as the values, kept inside the axis where possible."""
+    order = sorted(values_pct, key=lambda k: (values_pct[k], k))
+    pos = [min(max(values_pct[k] / 100.0, 0.0), 1.0) for k in order]
+    for i in range(1, len(pos)):  # push up
+        pos[i] = max(pos[i], pos[i - 1] + gap)
+    top = max(1.0, gap * (len(pos) - 1))
+    if pos and pos[-1] > top:  # then down from the top, if the pile ran over
+        pos[-1] = top
+        for i in range(len(pos) - 2, -1, -1):
+            pos[i] = min(pos[i], pos[i + 1] - gap)
+    return dict(zip(order, pos))
+
+
+def _distinct_styles(n: int) -> list[tuple[object, str]]:
+    """(colour, line style) pairs: ten clearly different colours, then the same colours dashed."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
+    return [(cmap(i % 10), "-" if i < 10 else "--") for i in range(n)]
+
+
+def _thousands_fmt(v, _pos) -> str:
+    return f"{v:,.0f}"
+
+
+def _make_thousands():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(_thousands_fmt)
+
+
+_thousands = _make_thousands()
+
+
+def _make_plain():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"{v:g}")
+
+
+_plain = _make_plain()
 
 
 def spending_table(model) -> list[tuple[str, float, float | None]]:
@@ -208,10 +264,11 @@ class SpendingChart:
     """Cumulative public spending by instrument (million USD) against each budget. Budgets
     and the axis are the static background; spent bars and their labels are redrawn."""
 
-    def __init__(self, sim, lang: str):
+    def __init__(self, sim, lang: str, dpi: int = DPI):
         rows = spending_table(sim.model)
         self.keys = [r[0] for r in rows]
-        fig, ax = new_figure(6.4, 1.2 + 0.42 * max(len(rows), 2), left=0.27, bottom=0.25, top=0.86)
+        fig, ax = new_figure(6.4, 1.2 + 0.42 * max(len(rows), 2), left=0.27, bottom=0.25, top=0.86, dpi=dpi)
+        self.lo = 0.0
         self.bars, self.labels, self.x_max = [], [], np.inf
         if not rows:
             ax.text(0.5, 0.5, t(lang, "no_spending"), ha="center", va="center", transform=ax.transAxes)
@@ -221,13 +278,21 @@ class SpendingChart:
         ys = np.arange(len(rows))[::-1]
         spent = np.array([r[1] for r in rows]) / 1e6
         self.budget = budget = np.array([np.nan if r[2] is None else r[2] for r in rows]) / 1e6
-        ax.barh(ys, np.nan_to_num(budget), color="none", edgecolor="0.4", hatch="//", lw=0.8, label=t(lang, "budget"))
-        self.bars = list(ax.barh(ys, spent, height=0.5, color="tab:blue", label=t(lang, "spent")))
-        self.labels = [ax.text(0.0, yy, "", va="center", fontsize=7) for yy in ys]
-        ax.set_yticks(ys, [name(lang, "instrument", k) for k in self.keys], fontsize=8)
-        ax.set_xlabel(t(lang, "unit_musd"))
         self.x_max = float(np.nanmax(np.r_[spent * 1.5, budget, 1e-3])) * 1.35
-        ax.set_xlim(0, self.x_max)
+        positive = budget[np.isfinite(budget) & (budget > 0)]
+        if len(positive) and positive.max() / positive.min() >= LOG_AXIS_RATIO:
+            self.lo = float(positive.min()) / 10.0  # a log axis: every budget readable
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(_plain)  # 0.1, 1, 10 (not powers of ten)
+            self.x_max *= 2.0  # room for the value labels on a log axis
+        lo = self.lo
+        ax.barh(ys, np.maximum(np.nan_to_num(budget) - lo, 0), left=lo, color="none", edgecolor="0.4", hatch="//",
+                lw=0.8, label=t(lang, "budget"))
+        self.bars = list(ax.barh(ys, np.maximum(spent - lo, 0), left=lo, height=0.5, color="tab:blue", label=t(lang, "spent")))
+        self.labels = [ax.text(max(lo, 0.0), yy, "", va="center", fontsize=7) for yy in ys]
+        ax.set_yticks(ys, [name(lang, "instrument", k) for k in self.keys], fontsize=8)
+        ax.set_xlabel(t(lang, "unit_musd") + (" " + t(lang, "log_axis") if lo > 0 else ""))
+        ax.set_xlim(lo if lo > 0 else 0, self.x_max)
         ax.set_title(t(lang, "spending_title"), fontsize=11)
         ax.legend(fontsize=7, loc="lower right")
         if "green_loan" in self.keys:
@@ -242,10 +307,35 @@ class SpendingChart:
         for (key, spent, _), bar, label, b in zip(spending_table(sim.model), self.bars, self.labels,
                                                   getattr(self, "budget", [])):
             s = spent / 1e6
-            bar.set_width(s)
-            label.set_x(s)
+            bar.set_width(max(s - self.lo, 0.0))
+            label.set_x(max(s, self.lo))
             label.set_text("  " + f"{s:,.2f}" + ("" if np.isnan(b) else f" / {b:,.2f}"))
         return self.blit.png()
+
+
+def describe(sim, kind: str, lang: str) -> str:
+    """The chart's numbers in words: its text alternative (``alt``) for screen readers and
+    for whoever cannot see the projector (call under ``sim.lock``)."""
+    from .i18n import date
+
+    m = sim.model
+    n = m.month + 1
+    if kind == "emissions":
+        _, y = sim.emissions_series()
+        start = float(y[0]) if len(y) else float(m.total_scope1 + m.total_scope2) / 1e3
+        now = float(y[-1]) if len(y) else start
+        when = date(lang, n - 1, m.start_year) if n else str(m.start_year)
+        return t(lang, "alt_emissions", now=f"{now:,.1f}", when=when, start=f"{start:,.1f}")
+    if kind == "adoption":
+        cat = m.catalogue
+        shares = [(float(m.series[f"adopted_share_{k}"][n - 1]) * 100.0 if n else 0.0, name(lang, "measure", k, cat.labels[i]))
+                  for i, k in enumerate(cat.names) if m.applicable_count[i] > 0]
+        shares.sort(key=lambda p: -p[0])
+        return t(lang, "alt_adoption", items="; ".join(f"{label} {v:.0f} %" for v, label in shares))
+    rows = spending_table(m)
+    items = "; ".join(f"{name(lang, 'instrument', k)} {s / 1e6:,.2f}" + ("" if b is None else f" / {b / 1e6:,.2f}")
+                      for k, s, b in rows)
+    return t(lang, "alt_spending", items=items or t(lang, "no_spending"))
 
 
 CHARTS = {"emissions": EmissionsChart, "adoption": AdoptionChart, "spending": SpendingChart}
@@ -287,9 +377,10 @@ def sim_key(sim) -> tuple:
     return (tuple(sim.settings.overrides()), prev)
 
 
-def render(sim, kind: str, lang: str) -> bytes:
-    """PNG of chart ``kind`` for the simulation's current state (call under ``sim.lock``)."""
-    chart, lock = DRAWERS.get(("chart", kind, lang) + sim_key(sim), lambda: CHARTS[kind](sim, lang),
+def render(sim, kind: str, lang: str, dpi: int = DPI) -> bytes:
+    """PNG of chart ``kind`` for the simulation's current state (call under ``sim.lock``);
+    ``dpi=PRESENTER_DPI`` for the presenter view."""
+    chart, lock = DRAWERS.get(("chart", kind, lang, dpi) + sim_key(sim), lambda: CHARTS[kind](sim, lang, dpi),
                               lambda c: c.valid_for(sim))
     with lock:
         return chart.png(sim)

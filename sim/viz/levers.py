@@ -143,3 +143,13 @@ class Settings:
 
     def command(self) -> str:
         return "python -m sim.run " + " ".join(self.overrides())
+
+
+def firm_count_for(current: Settings, scenario: str, typed: int | None, edited: bool) -> int | None:
+    """The firm count of a restart with ``scenario``: the number typed if the user changed the
+    field, else the current explicit count while the scenario stays the same, else ``None``
+    (the new scenario's own count: picking ``bajio_cpi`` after ``mx_cluster`` runs its 32,174
+    firms, not the 3,000 shown for the previous scenario)."""
+    if edited and typed is not None:
+        return int(typed)
+    return current.n_firms if scenario == current.scenario else None

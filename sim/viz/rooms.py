@@ -27,6 +27,13 @@ CODE_LENGTH = 5
 ROOM_IDLE_CLOSE_S = 6 * 3600.0
 #: a member who has not polled for this long is no longer counted as connected
 MEMBER_STALE_S = 15.0
+#: a page polls every 0.1 s; a facilitator silent for this long (closed tab, reload, lost
+#: network) is gone: the shared run pauses and participants are told (free parameter, 5-30 s:
+#: long enough for a reload, short enough that the run does not play on unattended)
+FACILITATOR_AWAY_S = 8.0
+#: a room's run plays slower than a solo one: a workshop discusses while it plays (free
+#: parameter, 0.5-2 steps/s; the facilitator changes it with the speed slider)
+ROOM_SPEED_STEPS_PER_S = 1.0
 
 
 class RoomError(Exception):
@@ -35,19 +42,38 @@ class RoomError(Exception):
 
 @dataclass
 class Proposal:
+    """One or several lever changes proposed together (voted and applied as one)."""
     id: int
-    key: str
-    value: object
+    changes: tuple[tuple[str, object], ...]  # (lever key, value), sorted by key
     author: str
     votes: set[str] = field(default_factory=set)
     applied: bool = False
+    applied_step: int | None = None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A change of the shared run: lever changes applied (with the votes they had) or a restart."""
+    step: int
+    kind: str  # "levers", "restart", "reset"
+    changes: tuple[tuple[str, object], ...] = ()
+    votes: int = 0
+    detail: str = ""
+    before: tuple[tuple[str, object], ...] = ()  # the changed levers' values before
 
 
 class Room:
-    def __init__(self, code: str, facilitator: str, sim: Simulation):
+    def __init__(self, code: str, facilitator: str, sim: Simulation, lang: str = "en"):
         self.code = code
         self.facilitator = facilitator
+        #: the facilitator's key: whoever presents it takes the room back (a reload, another device)
+        self.token = secrets.token_urlsafe(12)
         self.sim = sim
+        self.lang = lang
+        self.facilitator_seen = time.monotonic()
+        #: the run was paused because the facilitator went away (told to participants)
+        self.paused_for_absence = False
+        self.log: list[LogEntry] = []
         self.lock = threading.RLock()
         self.members: dict[str, float] = {facilitator: time.monotonic()}
         self.proposals: list[Proposal] = []
@@ -62,6 +88,30 @@ class Room:
     def require_facilitator(self, member: str) -> None:
         if not self.is_facilitator(member):
             raise RoomError("only the facilitator can do this")
+
+    def reclaim(self, member: str, token: str) -> None:
+        """``member`` becomes the facilitator if ``token`` is the room's facilitator key."""
+        if not secrets.compare_digest(str(token), self.token):
+            raise RoomError("this is not the facilitator's link of the room")
+        with self.lock:
+            if self.closed:
+                raise RoomError(f"room {self.code} is closed")
+            self.members.pop(self.facilitator, None)  # the page it replaces (reloaded, closed)
+            self.facilitator = member
+            self.members[member] = self.facilitator_seen = time.monotonic()
+            self.paused_for_absence = False
+            self.version += 1
+
+    def facilitator_away(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            return now - self.facilitator_seen > FACILITATOR_AWAY_S
+
+    def set_lang(self, member: str, lang: str) -> None:
+        self.require_facilitator(member)
+        with self.lock:
+            self.lang = lang
+            self.version += 1
 
     def join(self, member: str) -> None:
         with self.lock:
@@ -78,10 +128,21 @@ class Room:
     def seen(self, member: str) -> None:
         """A member polled: it is connected, and the shared simulation is being watched."""
         now = time.monotonic()
+        pause = False
         with self.lock:
             if member not in self.members and not self.closed:
                 self.version += 1
             self.members[member] = now
+            if member == self.facilitator:
+                self.facilitator_seen = now
+                if self.paused_for_absence:
+                    self.paused_for_absence = False
+                    self.version += 1
+            elif self.facilitator_away(now) and not self.paused_for_absence:
+                self.paused_for_absence = pause = True
+                self.version += 1
+        if pause:
+            self.sim.pause()
         self.sim.touch()
 
     def connected(self) -> int:
@@ -106,49 +167,66 @@ class Room:
         self.require_facilitator(member)
         self.sim.pause()
 
+    def set_speed(self, member: str, speed_steps_per_s: float) -> None:
+        self.require_facilitator(member)
+        self.sim.set_speed(speed_steps_per_s)
+
     def reset(self, member: str) -> None:
         self.require_facilitator(member)
         self.sim.reset()
+        self._log("reset")
 
     def restart(self, member: str, scenario: str, policy: str, seed: int, n_firms: int | None) -> None:
         self.require_facilitator(member)
         self.sim.restart(scenario, policy, seed, n_firms)
+        self._log("restart", detail=" ".join(self.sim.settings.overrides()))
 
     def apply_levers(self, member: str, changes: dict) -> None:
         self.require_facilitator(member)
+        before = self.sim.lever_values()
         self.sim.apply_levers(changes)
+        self._log("levers", _sorted_changes(changes), before=before)
+
+    def _log(self, kind: str, changes=(), votes: int = 0, detail: str = "", before: dict | None = None) -> None:
+        was = tuple((k, before[k]) for k, _ in changes) if before else ()
+        with self.lock:
+            self.log.append(LogEntry(self.sim.steps_done, kind, tuple(changes), votes, detail, was))
 
     # proposals and votes ---------------------------------------------------------------
-    def propose(self, member: str, key: str, value) -> Proposal:
-        """Propose ``key = value``. The same open proposal twice is one proposal with one
-        more vote; the author votes for their own proposal."""
-        lv = lever(key)  # KeyError names the allowed levers
-        value = lv.coerce(value)
+    def propose(self, member: str, changes: dict) -> Proposal:
+        """Propose lever changes ``{key: value}`` together (voted on and applied as one). The
+        same open proposal twice is one proposal with one more vote; the author votes for
+        their own proposal."""
+        if not changes:
+            raise RoomError("a proposal changes at least one lever")
+        changes = _sorted_changes(changes)  # KeyError names the allowed levers
         with self.lock:
             if self.closed:
                 raise RoomError(f"room {self.code} is closed")
             for p in self.proposals:
-                if not p.applied and p.key == key and p.value == value:
+                if not p.applied and p.changes == changes:
                     p.votes.add(member)
                     self.version += 1
                     return p
-            p = Proposal(self._next_id, key, value, member, {member})
+            p = Proposal(self._next_id, changes, member, {member})
             self._next_id += 1
             self.proposals.append(p)
             self.version += 1
             return p
 
-    def vote(self, member: str, proposal_id: int) -> Proposal:
-        """One vote per member and proposal (voting again takes the vote back)."""
+    def vote(self, member: str, proposal_id: int, in_favour: bool = True) -> Proposal:
+        """Vote for a proposal (``in_favour``) or withdraw one's vote (``in_favour=False``):
+        one vote per member and proposal; each is an explicit action, never a toggle."""
         with self.lock:
             p = self._proposal(proposal_id)
             if p.applied:
                 raise RoomError(f"proposal {proposal_id} is already applied")
-            if member in p.votes:
-                p.votes.discard(member)
-            else:
+            if in_favour and member not in p.votes:
                 p.votes.add(member)
-            self.version += 1
+                self.version += 1
+            elif not in_favour and member in p.votes:
+                p.votes.discard(member)
+                self.version += 1
             return p
 
     def apply(self, member: str, proposal_id: int) -> Proposal:
@@ -158,10 +236,13 @@ class Room:
             p = self._proposal(proposal_id)
             if p.applied:
                 return p
-        self.sim.apply_levers({p.key: p.value})
+        before = self.sim.lever_values()
+        self.sim.apply_levers(dict(p.changes))
         with self.lock:
             p.applied = True
+            p.applied_step = self.sim.steps_done
             self.version += 1
+        self._log("levers", p.changes, votes=len(p.votes), before=before)
         return p
 
     def open_proposals(self) -> list[Proposal]:
@@ -189,11 +270,13 @@ class RoomRegistry:
             if code not in self.rooms:
                 return code
 
-    def open(self, facilitator: str, sim: Simulation) -> Room:
-        """Open a room around ``sim`` (the facilitator's simulation becomes the room's)."""
+    def open(self, facilitator: str, sim: Simulation, lang: str = "en") -> Room:
+        """Open a room around ``sim`` (the facilitator's simulation becomes the room's); the
+        room plays at the slower room speed until the facilitator changes it."""
         self.prune()
+        sim.set_speed(ROOM_SPEED_STEPS_PER_S)
         with self.lock:
-            room = Room(self._new_code(), facilitator, sim)
+            room = Room(self._new_code(), facilitator, sim, lang)
             self.rooms[room.code] = room
             return room
 
@@ -232,6 +315,11 @@ class RoomRegistry:
                 r.closed = True
                 r.sim.pause()
         return len(stale)
+
+
+def _sorted_changes(changes: dict) -> tuple[tuple[str, object], ...]:
+    """Lever changes checked and coerced (KeyError names the levers), sorted by key."""
+    return tuple(sorted((k, lever(k).coerce(v)) for k, v in dict(changes).items()))
 
 
 def normalise(code: str) -> str:

@@ -2,12 +2,16 @@
 
 Starts the app, drives Chromium and writes ``app_main.png`` (English, after three years),
 ``app_es.png`` (Spanish, firms coloured by sector), ``app_inspector.png`` (the firm
-inspector) and ``app_room.png`` (a participant in a workshop room with a proposal).
+inspector), ``app_room.png`` (a participant in a workshop room with a proposal),
+``app_phone.png`` (a participant on a 390x844 phone), ``app_projector.png`` (the presenter
+view at 1366x768) and ``app_debrief.png`` (the room's exported debrief).
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 from .serve import AppServer, launch_chromium, open_app
@@ -28,6 +32,7 @@ def main(out_dir: str = "docs") -> None:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SIM_APP_RESULTS_DIR", tempfile.mkdtemp(prefix="sim_app_shots_"))
     with AppServer() as url, sync_playwright() as p:
         browser = launch_chromium(p)
         ctx = browser.new_context(viewport=VIEWPORT)
@@ -60,14 +65,45 @@ def main(out_dir: str = "docs") -> None:
         part.locator(".sim-room-code").wait_for()
         levers = part.locator(".sim-levers")
         levers.locator(".v-input--checkbox").nth(5).click()
-        part.get_by_role("button", name=re.compile(r"Propose \(1\)")).click()
+        part.get_by_role("button", name=re.compile(r"Propose \(1\)")).wait_for()  # the instrument is on
+        slider = levers.get_by_role("slider", name=re.compile("Price in the start year"))
+        slider.focus()
+        for _ in range(10):
+            slider.press("ArrowRight")
+        part.get_by_role("button", name=re.compile(r"Propose \(2\)")).click()
         page.locator(".sim-proposal").first.wait_for()
         _steps(page, 2)
         part.wait_for_timeout(1500)
         part.locator("h2").first.scroll_into_view_if_needed()
         part.screenshot(path=str(out / "app_room.png"))
+
+        # the same room on a phone, joined from the link the QR code holds
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+        phone.goto(f"{url}/?room={code}")
+        phone.locator(".sim-room-code").wait_for()
+        phone.wait_for_timeout(1500)
+        phone.locator(".sim-proposal").first.scroll_into_view_if_needed()
+        phone.screenshot(path=str(out / "app_phone.png"))
+
+        # the facilitator's presenter view on a 1366x768 projector
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.locator(".sim-presenter-switch .v-input--selection-controls__ripple").click()
+        page.locator(".sim-presenter").wait_for()
+        page.locator(".sim-proposal").get_by_role("button", name="Apply").click()
+        _steps(page, 12)
+        page.wait_for_timeout(2000)
+        page.locator("img.sim-emissions").scroll_into_view_if_needed()
+        page.screenshot(path=str(out / "app_projector.png"))
+
+        # the debrief the facilitator exports
+        page.get_by_role("button", name="Export the debrief").click()
+        written = page.locator(".sim-debrief-path").inner_text()
+        path = re.search(r"(/\S+\.html)", written).group(1)
+        doc = browser.new_context(viewport={"width": 1000, "height": 1100}).new_page()
+        doc.goto(Path(path).as_uri())
+        doc.screenshot(path=str(out / "app_debrief.png"))
         browser.close()
-    for f in ("app_main", "app_inspector", "app_es", "app_room"):
+    for f in ("app_main", "app_inspector", "app_es", "app_room", "app_phone", "app_projector", "app_debrief"):
         print(out / f"{f}.png")
 
 

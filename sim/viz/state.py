@@ -108,7 +108,7 @@ def _first_frame(sim: "Simulation", key: tuple) -> bytes:
             kind, lang, opts = key
             with sim.lock:
                 png = (network_view.render(sim, lang, **dict(opts)) if kind == "network"
-                       else charts.render(sim, kind, lang))
+                       else charts.render(sim, kind, lang, **dict(opts)))
             _FIRST_FRAMES[fkey] = png
             if len(_FIRST_FRAMES) > 256:
                 _FIRST_FRAMES.popitem(last=False)
@@ -313,6 +313,6 @@ class Simulation:
                 if kind == "network":
                     png = network_view.render(self, lang, **opts)
                 else:
-                    png = charts.render(self, kind, lang)
+                    png = charts.render(self, kind, lang, **opts)
                 self._renders[key] = png
             return png
