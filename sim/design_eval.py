@@ -127,24 +127,57 @@ def _not_key(where: str, key: str) -> BadInput:
                     "or the scenario's programmes)")
 
 
-def _probe(base, typed_check, where: str, updates: dict) -> None:
-    """Apply ``updates`` to a copy of ``base`` and check the run config (one line on error)."""
-    from omegaconf import OmegaConf
+def _child(obj, part: str):
+    if isinstance(obj, list):
+        return obj[int(part)]
+    if isinstance(obj, dict):
+        return obj[_dict_key(obj, part)]
+    return getattr(obj, part)
 
-    from .params import to_config
 
-    cfg = copy.deepcopy(base)
+def _dict_key(d: dict, part: str):
+    if part in d or not d:
+        return part
+    if all(isinstance(k, int) for k in d) and part.lstrip("-").isdigit():
+        return int(part)
+    return part
+
+
+def set_value(cfg, key: str, value) -> None:
+    """Set dotted ``key`` of a typed :class:`~sim.params.Config` (dataclass fields, dict keys,
+    list indices) to ``value`` -- what the override ``key=value`` does, without composing."""
+    parts = key.split(".")
+    obj = cfg
+    for part in parts[:-1]:
+        obj = _child(obj, part)
+    last = parts[-1]
+    if isinstance(obj, list):
+        obj[int(last)] = value
+    elif isinstance(obj, dict):
+        obj[_dict_key(obj, last)] = value
+    elif not hasattr(obj, last):
+        raise BadInput(f"{key}: not a config key")
+    else:
+        setattr(obj, last, value)
+
+
+def with_updates(typed, updates: dict):
+    """A checked copy of the typed config ``typed`` with ``updates`` (key -> value) applied."""
+    cfg = copy.deepcopy(typed)
+    for k, v in updates.items():
+        set_value(cfg, k, v)
+    with bad_input():
+        return check(cfg)
+
+
+def _probe(typed, where: str, updates: dict) -> None:
+    """Apply ``updates`` to a copy of the checked base and check it (one line on error)."""
     try:
-        for k, v in updates.items():
-            OmegaConf.update(cfg, k, v, merge=False)
-        with bad_input():
-            typed_check(to_config(cfg))
+        with_updates(typed, updates)
     except BadInput as exc:
         raise BadInput(f"{where}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - OmegaConf's type errors
-        from .compose import one_line
-
-        raise BadInput(f"{where}: {one_line(exc)}") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise BadInput(f"{where}: cannot be set ({exc})") from None
 
 
 def _lever_probes(lever) -> list:
@@ -163,7 +196,7 @@ def plan(design, extra: list[str], launcher: list[str], jobs: int) -> Plan:
     base_over = [f"scenario={design.scenario}"] + list(design.overrides) + list(extra)
     with bad_input("overrides: "):
         base = compose(base_over)
-    load_both(base_over)  # the base itself must be a valid run
+    typed = load_both(base_over)[1]  # the base itself must be a valid run
     as_designed = {}
     for lv in design.levers:
         keys = lv.keys if lv.kind == "split" else [lv.name]
@@ -178,7 +211,7 @@ def plan(design, extra: list[str], launcher: list[str], jobs: int) -> Plan:
             raise BadInput(f"levers.{lv.name}: the config value is {v!r}, not true/false (kind switch turns an instrument on/off)")
         as_designed[lv.name] = v
         for p in _lever_probes(lv):
-            _probe(base, check, f"levers.{lv.name} = {p!r}", lv.updates(p))
+            _probe(typed, f"levers.{lv.name} = {p!r}", lv.updates(p))
     base_values = {}
     for u in design.uncertainties:
         keys = [k for key in u.keys for k in _expand(key, base)] if u.scale else [u.name]
@@ -191,30 +224,24 @@ def plan(design, extra: list[str], launcher: list[str], jobs: int) -> Plan:
             base_values[k] = v
         for p in (u.low, u.high):
             ups = {k: _scaled(base_values[k], p) for k in keys} if u.scale else {u.name: p}
-            _probe(base, check, f"uncertainties.{u.name} = {p!r}", ups)
+            _probe(typed, f"uncertainties.{u.name} = {p!r}", ups)
     load_both(base_over + list(design.baseline))
     for ref in design.references:
         load_both(base_over + [f"policy={ref}"])
     scen = uncertainty_samples(design)
     p = Plan(design, base_over, base_over + list(design.baseline), OmegaConf.to_yaml(base, resolve=True), base_values,
              as_designed, scen, list(launcher), jobs)
-    check_outcomes(design, base)
+    check_outcomes(design, typed)
     return p
 
 
-def check_outcomes(design, base) -> None:
+def check_outcomes(design, typed) -> None:
     """Every objective's outcome (and every constraint not on an objective) must be a number in
-    a run's summary.json: a probe run of the base (60 firms, its first year) tells."""
-    from omegaconf import OmegaConf
-
+    a run's summary.json: a probe run of the base with 60 firms tells."""
     from .job import run_model
-    from .params import to_config
 
-    cfg = copy.deepcopy(base)
-    OmegaConf.update(cfg, "n_firms", min(60, int(cfg.n_firms)), merge=False)
-    OmegaConf.update(cfg, "end_year", int(cfg.start_year), merge=False)
-    OmegaConf.update(cfg, "write_firm_panel", False, merge=False)
-    summary = flat_outcomes(run_model(check(to_config(cfg))).summary)
+    cfg = with_updates(typed, {"n_firms": min(60, int(typed.n_firms)), "write_firm_panel": False})
+    summary = flat_outcomes(run_model(cfg).summary)
     names = {o.name for o in design.objectives}
     known = ", ".join(sorted(k for k in summary if "." not in k)[:12])
     for o in design.objectives:
@@ -314,7 +341,7 @@ _bases: dict[tuple, Any] = {}
 
 def _base(overrides: tuple):
     if overrides not in _bases:
-        _bases[overrides] = load_both(list(overrides))[0]
+        _bases[overrides] = load_both(list(overrides))[1]
     return _bases[overrides]
 
 
@@ -327,19 +354,14 @@ def _row(meta: dict, summary: dict) -> pd.DataFrame:
 
 
 def run_batch(runs: list[Run], dataset: str) -> int:
-    """Run ``runs`` in this process (each base composed once) and write each one's fragment."""
-    from omegaconf import OmegaConf
-
+    """Run ``runs`` in this process (each base composed and checked once, each run's updates
+    applied to a copy of it) and write each one's fragment."""
     from .job import run_model
-    from .params import to_config
     from .sweep import release_finished_models
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     for r in runs:
-        cfg = copy.deepcopy(_base(r.base))
-        for k, v in r.updates.items():
-            OmegaConf.update(cfg, k, v, merge=False)
-        res = run_model(check(to_config(cfg)))
+        res = run_model(with_updates(_base(r.base), r.updates))
         write_fragment(Path(dataset), RUNS_TABLE, r.key, _row(r.meta, res.summary))
         release_finished_models()
     return len(runs)
