@@ -95,15 +95,16 @@ def constraint_g(design, cvals: dict[str, float]) -> np.ndarray:
     return np.array([cvals[c.name] - c.bound if c.upper else c.bound - cvals[c.name] for c in design.constraints], float)
 
 
-def regrets(design, vals_by_cand: list[dict[str, np.ndarray]]) -> np.ndarray:
-    """(candidates x objectives) maximum regret over the scenarios against the best of
-    ``vals_by_cand`` in each scenario (ratio objectives: 0, they use their mean)."""
-    out = np.zeros((len(vals_by_cand), len(design.objectives)))
+def regrets(design, cands: list[dict[str, np.ndarray]], pool: list[dict[str, np.ndarray]]) -> np.ndarray:
+    """(candidates x objectives) maximum regret over the scenarios: how far each of ``cands``
+    falls short of the best of ``pool`` (and itself) in each scenario (ratio objectives: 0,
+    they use their mean)."""
+    out = np.zeros((len(cands), len(design.objectives)))
     for j, o in enumerate(design.objectives):
         if o.ratio:
             continue
-        m = np.vstack([v[o.name] for v in vals_by_cand]) * o.sign   # larger = better
-        best = np.nanmax(m, axis=0)
+        m = np.vstack([v[o.name] for v in cands]) * o.sign   # larger = better
+        best = np.nanmax(np.vstack([m] + [v[o.name] * o.sign for v in pool]), axis=0)
         out[:, j] = np.nanmax(best[None, :] - m, axis=1)
     return out
 

@@ -10,8 +10,88 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .design_objectives import non_dominated
 from .errors import BadInput
 from .results import _atomic_write_bytes
+
+
+# -- tables --------------------------------------------------------------------------------------
+def evaluations_table(search) -> pd.DataFrame:
+    from .design_eval import candidate_id, lever_columns
+
+    d = search.plan.design
+    designs = search.designs()
+    F, G = search.objective_matrix(search.candidates, designs)
+    rows = []
+    for c, f, g in zip(search.candidates, F, G):
+        r = {"role": c.role, "label": c.label or ("as designed" if c.role == "as_designed" else c.role if c.role != "design" else ""),
+             "candidate": candidate_id(c.x) if c.x is not None else f"{c.role}:{c.label}",
+             "generation": c.generation, "scenarios": len(c.keys)}
+        if c.x is not None:
+            r.update(lever_columns(d, c.x))
+        r.update(c.row)
+        if d.robustness == "regret":
+            for j, o in enumerate(d.objectives):
+                if not o.ratio:
+                    r[f"{o.name}_max_regret"] = float(f[j])
+        r["feasible"] = bool((g <= 0).all()) if len(g) else True
+        rows.append(r)
+    t = pd.DataFrame(rows)
+    t = t.drop_duplicates(subset=["candidate"], keep="first").reset_index(drop=True)  # a design met twice: once
+    return t
+
+
+def pareto_table(search, evals: pd.DataFrame) -> pd.DataFrame:
+    d = search.plan.design
+    first = {}
+    for c in search.designs():
+        from .design_eval import candidate_id
+
+        first.setdefault(candidate_id(c.x), c)
+    cands = list(first.values())
+    F, G = search.objective_matrix(cands, search.designs())
+    feas = (G <= 0).all(axis=1) if G.shape[1] else np.ones(len(cands), bool)
+    mask = np.zeros(len(cands), bool)
+    if feas.any():
+        idx = np.flatnonzero(feas)
+        mask[idx[non_dominated(F[idx])]] = True
+    from .design_eval import candidate_id
+
+    keep = {candidate_id(c.x) for c, m in zip(cands, mask) if m}
+    t = evals[evals["candidate"].isin(keep)].copy()
+    o0 = d.objectives[0]
+    return t.sort_values(o0.name, ascending=o0.sense == "minimize").reset_index(drop=True)
+
+
+def hypervolume_by_generation(search, evals: pd.DataFrame) -> pd.DataFrame:
+    """Hypervolume of the feasible non-dominated designs found up to each generation, in the
+    objective space normalised by the best and worst feasible values found over the whole
+    search (reference point 1.1 in every normalised objective)."""
+    from pymoo.indicators.hv import HV
+
+    d = search.plan.design
+    des = evals[evals["role"] == "design"]
+    cands = {}
+    from .design_eval import candidate_id
+
+    for c in search.designs():
+        cands.setdefault(candidate_id(c.x), c)
+    ids = list(des["candidate"])
+    F, G = search.objective_matrix([cands[i] for i in ids], search.designs())
+    gen = des["generation"].to_numpy()
+    feas = (G <= 0).all(axis=1) if G.shape[1] else np.ones(len(ids), bool)
+    ok = feas & np.all(np.abs(F) < 1e299, axis=1)
+    rows = []
+    if ok.any():
+        lo, hi = F[ok].min(axis=0), F[ok].max(axis=0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        hv = HV(ref_point=np.full(F.shape[1], 1.1))
+        for g in range(1, int(gen.max()) + 1):
+            m = ok & (gen <= g)
+            rows.append({"generation": g, "hypervolume": float(hv((F[m] - lo) / span)) if m.any() else 0.0,
+                         "feasible_designs": int(m.sum())})
+    return pd.DataFrame(rows, columns=["generation", "hypervolume", "feasible_designs"])
+
 
 
 def _roles(d):
@@ -176,8 +256,6 @@ def plot_convergence(hv: pd.DataFrame, path: Path, title: str) -> None:
 
 
 def write_outputs(search, out: Path, generations: int, population: int, elapsed_s: float) -> None:
-    from .design import evaluations_table, hypervolume_by_generation, pareto_table
-
     d, p = search.plan.design, search.plan
     evals = evaluations_table(search)
     pareto = pareto_table(search, evals)
