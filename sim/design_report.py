@@ -221,11 +221,27 @@ def plot_pareto(search, evals: pd.DataFrame, pareto: pd.DataFrame, path: Path) -
         ax.errorbar(pt[ox.name], pt[oy.name], xerr=xerr, yerr=yerr, fmt="o-", color="C0", ms=5, lw=1, elinewidth=0.6,
                     capsize=2, label="Pareto set (5-95 % over the scenarios)")
     marks = {"as_designed": ("*", "C3", 220), "baseline": ("s", "k", 60), "reference": ("D", "C2", 70)}
+    # the view: every design, the programme as designed and the baseline; a reference far outside is named in a note
+    core = evals[evals["role"] != "reference"]
+    fx, fy = core[ox.name].astype(float), core[oy.name].astype(float)
+    fx, fy = fx[np.isfinite(fx)], fy[np.isfinite(fy)]
+    pad_x, pad_y = 0.08 * (fx.max() - fx.min() or 1.0), 0.08 * (fy.max() - fy.min() or 1.0)
+    xlim, ylim = (fx.min() - pad_x, fx.max() + pad_x), (fy.min() - pad_y, fy.max() + pad_y)
+    outside = []
     for i, (_, r) in enumerate(evals[evals["role"] != "design"].iterrows()):
         m, c, s = marks[r["role"]]
         lbl = "programme as designed" if r["role"] == "as_designed" else ("baseline" if r["role"] == "baseline" else f"policy {r['label']}")
-        ax.scatter([r[ox.name]], [r[oy.name]], marker=m, c=c, s=s, zorder=5, edgecolors="k", linewidths=0.5)
-        ax.annotate(lbl, (r[ox.name], r[oy.name]), textcoords="offset points", xytext=(6, 4 + 10 * (i % 3)), fontsize=8)
+        x, y = float(r[ox.name]), float(r[oy.name])
+        if not (xlim[0] <= x <= xlim[1] and ylim[0] <= y <= ylim[1]):
+            outside.append(f"{lbl}: {ox.name} {_fmt(x)}, {oy.name} {_fmt(y)}")
+            continue
+        ax.scatter([x], [y], marker=m, c=c, s=s, zorder=5, edgecolors="k", linewidths=0.5)
+        ax.annotate(lbl, (x, y), textcoords="offset points", xytext=(6, 4 + 10 * (i % 3)), fontsize=8)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    if outside:
+        ax.text(0.99, 0.02, "outside the view:\n" + "\n".join(outside), transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=7, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"})
     for c in d.constraints:
         if c.name in (ox.name, oy.name) and c.statistic in ("robust", "mean"):
             (ax.axvline if c.name == ox.name else ax.axhline)(c.bound, color="C3", ls="--", lw=1,

@@ -165,9 +165,10 @@ def plot_tradeoff(found, path: Path, title: str) -> None:
     from .results import _atomic_write_bytes
 
     fig, ax = plt.subplots(figsize=(6.5, 5))
+    top = max([float(box.peeling_trajectory["res dim"].max()) for box, _ in found] + [1.0])
     for b, (box, i) in enumerate(found, start=1):
         tr = box.peeling_trajectory
-        sc = ax.scatter(tr["coverage"], tr["density"], c=tr["res dim"].astype(float), cmap="viridis", s=14)
+        sc = ax.scatter(tr["coverage"], tr["density"], c=tr["res dim"].astype(float), cmap="viridis", vmin=0, vmax=top, s=14)
         ax.plot(tr["coverage"], tr["density"], lw=0.6, color=f"C{b - 1}", label=f"box {b} peeling trajectory")
         ax.scatter([tr["coverage"].iloc[i]], [tr["density"].iloc[i]], s=140, facecolors="none", edgecolors="C3", lw=1.5)
         ax.annotate(f"box {b}", (tr["coverage"].iloc[i], tr["density"].iloc[i]), textcoords="offset points", xytext=(6, -12), fontsize=8)
@@ -223,7 +224,9 @@ def discover(folder: Path, condition: str, own: dict) -> tuple[pd.DataFrame, Pat
     if y.all():
         raise BadInput(f"condition {condition!r}: every run meets it ({name} ranges {np.nanmin(v):,.6g} to {np.nanmax(v):,.6g}); no region to tell apart")
     found = find_boxes(x.reset_index(drop=True), y, int(own.get("boxes", 3)), float(own.get("min_coverage", 0.5)))
-    table = boxes_table(found, int(y.sum()))
+    with warnings.catch_warnings():  # prim's quasi-p values divide by zero on degenerate boxes
+        warnings.simplefilter("ignore")
+        table = boxes_table(found, int(y.sum()))
     md = _markdown(table, condition, len(y), int(y.sum()), list(x.columns))
     try:
         out.mkdir(parents=True, exist_ok=True)
