@@ -349,10 +349,16 @@ def write_fragment(dataset: Path, table: str, run: str, rows: pd.DataFrame) -> P
     when complete. ``run`` is the partition value, not a column of the file."""
     from .results import _atomic_write_bytes
 
+    from .results import remove_if_empty
+
     f = fragment_path(dataset, table, run)
     f.parent.mkdir(parents=True, exist_ok=True)
     rows = rows.drop(columns=[c for c in ("run", "table") if c in rows.columns])
-    _atomic_write_bytes(f, lambda p: rows.to_parquet(p, index=False, engine="pyarrow"))
+    try:
+        _atomic_write_bytes(f, lambda p: rows.to_parquet(p, index=False, engine="pyarrow"))
+    except OSError:
+        remove_if_empty(f.parent)  # no empty partition left behind
+        raise
     return f
 
 
