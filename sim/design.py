@@ -243,18 +243,13 @@ def design_command(argv: list[str]) -> tuple[Search, Path]:
     out = check_output_dir(Path(own.get("out") or Path("results") / "design" / design.name), "out")
     jobs = own.get("jobs", 1)
     p = plan(design, extra, launcher, jobs)
-    if launcher:
-        from .compose import compose
-
+    if launcher:  # the launcher must be able to start before anything is written
         from omegaconf import OmegaConf
-        try:
-            hcfg = compose(p.base_overrides + launcher, return_hydra_config=True)
-        except BadInput:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            from .compose import one_line
 
-            raise BadInput(one_line(exc)) from None
+        from .compose import bad_input, compose
+
+        with bad_input():
+            hcfg = compose(p.base_overrides + launcher, return_hydra_config=True)
         check_launcher(OmegaConf.select(hcfg, "hydra.launcher._target_") or "", hcfg)
     gens = own.get("generations", design.generations)
     popn = own.get("population", design.population)

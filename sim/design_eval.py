@@ -436,8 +436,7 @@ def read_runs(out: Path, keys: list[str]) -> pd.DataFrame:
     """The cached rows of ``keys`` (in that order), from the dataset."""
     rows = [pd.read_parquet(fragment_path(out / DATASET_DIR, RUNS_TABLE, k)) for k in keys]
     t = pd.concat(rows, ignore_index=True)
-    t.insert(0, "run", keys)
-    return t
+    return pd.concat([pd.DataFrame({"run": keys}), t], axis=1)
 
 
 def read_all_runs(out: Path) -> pd.DataFrame:

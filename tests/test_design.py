@@ -231,3 +231,12 @@ def test_discover_on_a_design_folder_and_bad_conditions(searched, capsys):
         assert discover_main([str(out), cond]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and words in err[0], err
+
+
+def test_an_unreachable_launcher_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = design_main([str(write(tmp_path, TINY)), f"out={out}", "hydra/launcher=ray_tasks",
+                      "hydra.launcher.ray.init.address=127.0.0.1:9"])  # nothing listens on port 9
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and ("not reachable" in err[0] or "not installed" in err[0]), err
+    assert not out.exists()
