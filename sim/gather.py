@@ -280,6 +280,23 @@ def read_run(d: Path) -> tuple[dict, dict, pd.DataFrame]:
     return summary, read_config(d), yearly_outcomes(d)
 
 
+def run_rows(run: str, summary: dict, yearly: pd.DataFrame, params: pd.Series) -> pd.DataFrame:
+    """One run's rows of the gathered table: ``run``, the swept parameters, scenario, policy,
+    seed and n_firms, the yearly outcomes and the run-level outcomes (``run_<key>``)."""
+    y = yearly.copy()
+    y.insert(0, "run", run)
+    for j, c in enumerate(params.index):
+        y.insert(1 + j, c, params[c])
+    for k in ("scenario", "policy", "seed", "n_firms"):
+        if k not in y.columns:
+            y.insert(len(params.index) + 1, k, summary[k])
+    for k in RUN_OUTCOMES:
+        v = summary.get(k)
+        y[f"run_{k}"] = np.nan if v is None else v
+    y["run_supported_viable_without_support_same_month_share"] = y["run_supported_viable_without_support_same_month_share"].astype(float)
+    return y
+
+
 def gather(sweep_dir: Path, damaged: list | None = None) -> pd.DataFrame:
     """The tidy table of all complete runs under ``sweep_dir`` (rows sorted by run, year).
     Damaged run folders are left out: appended to ``damaged`` (as :class:`DamagedRun`) when
@@ -304,25 +321,79 @@ def gather(sweep_dir: Path, damaged: list | None = None) -> pd.DataFrame:
         damaged.extend(bad)
     dirs = [g[0] for g in good]
     params = parameter_table(dirs, swept_override_keys(sweep_dir), configs=[g[2] for g in good])
-    frames = []
-    for i, (d, summary, _, y) in enumerate(good):
-        y.insert(0, "run", str(d.relative_to(sweep_dir)))
-        for j, c in enumerate(params.columns):
-            y.insert(1 + j, c, params.iloc[i][c])
-        for k in ("scenario", "policy", "seed", "n_firms"):
-            if k not in y.columns:
-                y.insert(len(params.columns) + 1, k, summary[k])
-        for k in RUN_OUTCOMES:
-            v = summary.get(k)
-            y[f"run_{k}"] = np.nan if v is None else v
-        frames.append(y)
+    frames = [run_rows(str(d.relative_to(sweep_dir)), summary, y, params.iloc[i])
+              for i, (d, summary, _, y) in enumerate(good)]
     table = pd.concat(frames, ignore_index=True)
     for c in params.columns:  # restore dtypes lost through iloc
         if pd.api.types.is_numeric_dtype(params[c]):
             table[c] = pd.to_numeric(table[c])
-    table["run_supported_viable_without_support_same_month_share"] = table["run_supported_viable_without_support_same_month_share"].astype(float)
     table = table.sort_values(["run", "year"], kind="stable").reset_index(drop=True)
     return table
+
+
+# -- results as one dataset -------------------------------------------------------------------
+#: the hive-partitioned dataset of a sweep or search: <dir>/dataset/table=<name>/run=<id>/part.parquet
+DATASET_DIR = "dataset"
+
+
+def fragment_path(dataset: Path, table: str, run: str) -> Path:
+    """Where one run's rows of ``table`` live (``run`` percent-encoded: pyarrow and DuckDB
+    decode hive partition values, so ``run`` reads back as given)."""
+    from urllib.parse import quote
+
+    return Path(dataset) / f"table={table}" / f"run={quote(str(run), safe='')}" / "part.parquet"
+
+
+def write_fragment(dataset: Path, table: str, run: str, rows: pd.DataFrame) -> Path:
+    """Write one run's rows as one Parquet fragment, atomically (a temp file whose name starts
+    with a dot, which pyarrow and DuckDB globs skip, then a rename): a fragment exists only
+    when complete. ``run`` is the partition value, not a column of the file."""
+    from .results import _atomic_write_bytes
+
+    from .results import remove_if_empty
+
+    f = fragment_path(dataset, table, run)
+    f.parent.mkdir(parents=True, exist_ok=True)
+    rows = rows.drop(columns=[c for c in ("run", "table") if c in rows.columns])
+    try:
+        _atomic_write_bytes(f, lambda p: rows.to_parquet(p, index=False, engine="pyarrow"))
+    except OSError:
+        remove_if_empty(f.parent)  # no empty partition left behind
+        raise
+    return f
+
+
+def has_fragment(dataset: Path, table: str, run: str) -> bool:
+    return fragment_path(dataset, table, run).is_file()
+
+
+def read_dataset(dataset: Path, table: str, columns=None) -> pd.DataFrame:
+    """A table of a dataset as one DataFrame (every complete fragment; schemas unified by
+    name: a column some runs lack is null there; ``run`` is a string column)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    root = Path(dataset) / f"table={table}"
+    files = sorted(str(f) for f in root.glob("run=*/part.parquet"))
+    if not files:
+        raise BadInput(f"dataset = {str(dataset)!r}: no complete fragment of table {table!r}")
+    schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive").append(pa.field("run", pa.string()))
+    part = ds.partitioning(pa.schema([("run", pa.string())]), flavor="hive")
+    d = ds.dataset(files, schema=schema, format="parquet", partitioning=part, partition_base_dir=str(root))
+    t = d.to_table(columns=columns).to_pandas()
+    cols = ["run"] + [c for c in t.columns if c != "run"]
+    return t[cols]
+
+
+def write_run_fragment(run_dir: Path, sweep_dir: Path) -> Path:
+    """The run folder's rows of the gathered table (:func:`gather`), as one fragment of
+    ``<sweep_dir>/dataset/table=summary`` (partition ``run`` = the folder relative to the sweep)."""
+    run_dir, sweep_dir = Path(run_dir), Path(sweep_dir)
+    summary, config, yearly = read_run(run_dir)
+    params = parameter_table([run_dir], swept_override_keys(sweep_dir), configs=[config])
+    run = str(run_dir.relative_to(sweep_dir))
+    return write_fragment(sweep_dir / DATASET_DIR, "summary", run, run_rows(run, summary, yearly, params.iloc[0]))
 
 
 def main(argv=None) -> int:

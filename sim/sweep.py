@@ -299,6 +299,31 @@ class SweepProgress(Callback):
 
     def on_job_end(self, config: DictConfig, job_return: Any = None, **kwargs: Any) -> None:
         release_finished_models()  # in the worker that ran the job (see release_finished_models)
+        write_job_fragment()
+
+
+def write_job_fragment() -> None:
+    """In the worker that ran a sweep's job: the run's rows as one fragment of
+    ``<sweep dir>/dataset/table=summary`` (:func:`sim.gather.write_run_fragment`), when the
+    run folder is complete (a resumed run too: its fragment is rewritten from the folder)."""
+    import logging
+
+    from hydra.core.hydra_config import HydraConfig
+
+    from .gather import DamagedRun, write_run_fragment
+    from .results import is_complete
+
+    try:
+        hc = HydraConfig.get()
+        out, sweep = Path(hc.runtime.output_dir), Path(hc.sweep.dir)
+    except Exception:  # noqa: BLE001 - not inside a Hydra job (nothing to write)
+        return
+    if not is_complete(out) or sweep.resolve() not in out.resolve().parents:
+        return
+    try:
+        write_run_fragment(out.resolve(), sweep.resolve())
+    except (DamagedRun, OSError) as exc:  # the run folder stays the record; gather still reads it
+        logging.getLogger("sim.sweep").warning("no dataset fragment for %s: %s", out, exc)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._bar is None:
@@ -448,10 +473,13 @@ class Experiment(Callback):
 
 
 # -- many seeds per worker process ------------------------------------------------------------
-def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str) -> list[str]:
+def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: bool = False) -> list[str]:
     """Run ``seeds`` of one configuration in this process: composed once, then one
-    ``run_model`` per seed (no per-run Hydra composition or process start)."""
+    ``run_model`` per seed (no per-run Hydra composition or process start). With ``dataset``
+    each run's rows also land as one fragment of ``<out_root>/dataset/table=summary``."""
     import logging
+
+    from .gather import DATASET_DIR, has_fragment, write_run_fragment
 
     from .job import run_model
     from .results import is_complete, write_run
@@ -468,6 +496,10 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str) -> list[s
             c.seed = s
             write_run(d, run_model(c), resolved)
             release_finished_models()
+            if dataset:
+                write_run_fragment(d, Path(out_root))
+        elif dataset and not has_fragment(Path(out_root) / DATASET_DIR, "summary", f"seed={s}"):
+            write_run_fragment(d, Path(out_root))  # a run completed before its fragment was written
         done.append(str(d))
     return done
 
@@ -476,7 +508,8 @@ def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int 
               progress: bool = True) -> list[Path]:
     """Run one configuration under many seeds on ``jobs`` local worker processes, ``chunk``
     seeds per task; each run writes ``<out_root>/seed=<s>`` (complete runs with the same
-    config are kept: resumable). Same folders and results as a Hydra sweep over ``seed``."""
+    config are kept: resumable) and its rows as one fragment of ``<out_root>/dataset``. Same
+    folders and results as a Hydra sweep over ``seed``."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from tqdm import tqdm
@@ -487,7 +520,7 @@ def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int 
     bar = tqdm(total=len(seeds), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     out: list[Path] = []
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        futs = [ex.submit(_seed_chunk, list(overrides), c, str(out_root)) for c in chunks]
+        futs = [ex.submit(_seed_chunk, list(overrides), c, str(out_root), True) for c in chunks]
         for f in as_completed(futs):
             r = f.result()
             out += [Path(p) for p in r]
