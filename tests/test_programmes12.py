@@ -223,14 +223,14 @@ def test_the_alliances_costs_are_counted_and_off_means_none():
 def test_wef_summary_names_the_pillars_spending_and_never_says_no_public_money_when_it_spends():
     from sim.run import run_model
 
-    r = run_model(make_config("scenario=wef_lfec", "n_firms=300", "end_year=2028"))
+    r = run_model(make_config("scenario=wef_lfec", "n_firms=300", "end_year=2032"))
     w = r.summary["programmes"]["wef_pillars"]
     by = w["public_spending_usd_by_pillar"]
     sp = r.summary["public_spending_usd_by_instrument"]
     assert by["policy"] == pytest.approx(sp.get("storage_credit", 0.0) + sp.get("hydrogen_credit", 0.0))
     assert w["public_spending_usd"] == pytest.approx(sum(by.values())) and w["public_spending_usd"] > 0
     assert "public money" in w["label"] and "no public money" not in w["label"]
-    off = run_model(make_config("scenario=wef_lfec", "n_firms=300", "end_year=2028",
+    off = run_model(make_config("scenario=wef_lfec", "n_firms=300", "end_year=2032",
                                 "scenario.programmes.wef_pillars.policy=false", "scenario.programmes.wef_pillars.finance=false")).summary
     wo = off["programmes"]["wef_pillars"]
     assert wo["public_spending_usd_by_pillar"]["policy"] == 0.0 and wo["label"].endswith("(no public money)") == (wo["public_spending_usd"] == 0)
