@@ -46,7 +46,7 @@ import pandas as pd
 
 log = logging.getLogger("sim.compare")
 
-OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs")
+OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs", "posterior")
 
 
 from .compose import BadInput, bad_input, load_both, report_bad_input
@@ -62,6 +62,8 @@ class Request:
     out: Path | None = None
     jobs: int = 1
     overrides: list[str] = field(default_factory=list)  # scenario=..., n_firms=..., any config key
+    #: posterior=<calibration's posterior.parquet>: seed s of every policy runs at draw s (sim.posterior)
+    draws: dict = field(default_factory=dict)
 
 
 def parse_args(argv: list[str]) -> Request:
@@ -107,7 +109,13 @@ def parse_args(argv: list[str]) -> Request:
     out = Path(str(own["out"])) if "out" in own else None
     if out is not None:
         check_output_dir(out, "out")  # before any work: not a file, not under a file, writable
-    return Request(policies, seeds, baseline, out, jobs, rest)
+    draws = {}
+    if "posterior" in own:  # parameter uncertainty: one posterior draw per seed (sim.posterior)
+        from .posterior import check_draws, draws_by_seed
+
+        draws = draws_by_seed(str(own["posterior"]), seeds)
+        check_draws(rest + [f"policy={baseline}"], list(draws.values()))
+    return Request(policies, seeds, baseline, out, jobs, rest, draws)
 
 
 def _job_overrides(req: Request, policy: str, seed: int) -> list[str]:
@@ -168,6 +176,8 @@ def run_all(req: Request, out: Path) -> dict[tuple[str, int], Path]:
     chunk = max(1, -(-len(req.seeds) // req.jobs))  # every worker busy, one composition per task
     tasks = [(list(req.overrides) + [f"policy={p}"], req.seeds[i:i + chunk], str(out / "runs" / p))
              for p in pols for i in range(0, len(req.seeds), chunk)]
+    if req.draws:  # each seed at its own posterior draw (shared by the policies: still paired)
+        tasks = [(list(req.overrides) + [f"policy={p}"] + req.draws[s], [s], str(out / "runs" / p)) for p in pols for s in req.seeds]
     t0 = time.perf_counter()
     bar = tqdm(total=len(dirs), desc="runs", unit="run", file=sys.stderr)
     if req.jobs == 1:

@@ -259,8 +259,46 @@ def run_direct(job: Job) -> None:
         sys.exit(1)
 
 
+def posterior_main(argv: list[str]) -> int:
+    """``--posterior FILE [--draws N]``: the command's one configuration run once per
+    posterior draw (:func:`sim.posterior.run_draws`; folders ``<run dir>/posterior/sample_<i>``),
+    headline numbers with their 90 % interval across draws."""
+    from .posterior import run_draws
+
+    def take(flag, default=None):
+        if flag not in argv:
+            return default
+        i = argv.index(flag)
+        if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+            raise BadInput(f"{flag}: needs a value")
+        value = argv[i + 1]
+        del argv[i:i + 2]
+        return value
+
+    path = take("--posterior")
+    draws = take("--draws", "20")
+    if not draws.isdigit() or int(draws) < 1:
+        raise BadInput(f"--draws = {draws!r}: an integer >= 1")
+    if "-m" in argv or "--multirun" in argv or any(a.startswith("-") for a in argv):
+        raise BadInput("--posterior: runs one configuration over posterior draws; no --multirun or other flags")
+    overrides = _overrides_of(argv)
+    launcher = [o for o in overrides if o.startswith("hydra/launcher=") or o.startswith("hydra.launcher.")]
+    config = [o for o in overrides if o not in launcher and not o.startswith("hydra.")]
+    job = prepare_job(config)  # the configuration (and its run folder) checked once
+    seed = int(job.typed.seed)
+    res = run_draws(config, path, int(draws), job.out / "posterior", seed=seed, launcher=launcher)
+    for k, v in res["headline"].items():
+        print(f"{k}: mean {v['mean']:,.4g}, 90 % interval [{v['q05']:,.4g}, {v['q95']:,.4g}] over {v['n']} posterior draws")
+    print(f"Written: {job.out / 'posterior' / 'posterior_runs.json'}")
+    return 0
+
+
 def main() -> None:
     argv = sys.argv[1:]
+    if "--posterior" in argv:  # runs over a calibration's posterior draws (sim.posterior)
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+        logging.getLogger("MESA").setLevel(logging.WARNING)
+        sys.exit(report_bad_input(posterior_main, list(argv)))
     if "scenario=list" in argv:
         from .scenarios import main as list_main
 
