@@ -91,6 +91,8 @@ def calibrate(path: Path, own: dict, extra: list[str]) -> Path:
     ident = identification(cal, post, truth)
     pred = predictive(cal, post, int(cal.abc["predictive_draws"]), workers)
     summ = predictive_summary(cal, pred)
+    for _, r in summ[summ["posterior_median"].isna()].iterrows():
+        log.warning("target %s: outcome %s undefined in every posterior run (e.g. no assessment in the window)", r["target"], r["outcome"])
     meta = {"name": cal.name, "targets_file": str(cal.path), "overrides": cal.overrides,
             "integer_keys": [p.key for p in cal.priors if p.integer], "generations": int(len(gens)),
             "final_temperature": float(gens["temperature"].iloc[-1]) if len(gens) else None}

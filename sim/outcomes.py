@@ -4,7 +4,7 @@ with an observation.
 Each outcome is a documented function ``fn(run, years, **args) -> float`` of one finished run
 (:class:`Run`: the run's tables plus the pairs open at each energy assessment), registered by
 name in :data:`OUTCOMES`. ``years`` is ``(first, last)``: a target's ``year`` (first = last) or
-its ``window`` (inclusive). Extra arguments (``measure``, ``source``) are named by the outcome
+its ``window`` (inclusive). Extra arguments (``measure``, ``programme``) are named by the outcome
 (:attr:`Outcome.args`) and given in the target. An outcome that is undefined in a run (no
 assessment happened in the window) returns NaN; the calibration treats it as infinitely far
 from the observation.
@@ -17,7 +17,8 @@ Outcomes here (units in the names):
   the auditor's 10 %/yr over the measure's lifetime (``sim.validation.field``'s rule).
 * ``payback_threshold_months_after_assessment`` -- simple payback (months) at which a logit of
   adoption-within-12-months on payback crosses 50 %, over recommended pairs (Anderson & Newell
-  2002: most plants require 15 months or less).
+  2002: most plants require 15 months or less). Both take an optional ``programme``: count only
+  the assessments of that mechanism (e.g. ``cost_share``); default every assessment.
 * ``adopted_share`` -- share of the firms a ``measure`` applies to that have adopted it at the
   end of ``year`` (the monthly time series ``adopted_share_<measure>``).
 * ``aware_share`` -- the same for awareness (``aware_share_<measure>``).
@@ -131,31 +132,31 @@ class Outcome:
     follow_up_years: int = 0
 
 
-def _assessed(run: Run, years, source=None) -> pd.DataFrame:
+def _assessed(run: Run, years, programme=None) -> pd.DataFrame:
     a = run.assessments
     if not len(a):
         return a
     y = run.start_year + a["month"].to_numpy() // 12
     keep = (y >= years[0]) & (y <= years[1]) & a["recommended"].to_numpy()
-    if source is not None:
-        keep &= a["source"].to_numpy() == source
+    if programme is not None:
+        keep &= a["source"].to_numpy() == programme
     return a[keep]
 
 
-def implementation_rate_after_assessment(run: Run, years, source=None) -> float:
+def implementation_rate_after_assessment(run: Run, years, programme=None) -> float:
     """Share of recommended (firm, measure) pairs of assessments in ``years`` adopted within
     12 months."""
-    a = _assessed(run, years, source)
+    a = _assessed(run, years, programme)
     return float(a["adopted"].mean()) if len(a) else float("nan")
 
 
-def payback_threshold_months_after_assessment(run: Run, years, source=None) -> float:
+def payback_threshold_months_after_assessment(run: Run, years, programme=None) -> float:
     """Payback (months) at which adoption within 12 months of an assessment crosses 50 %
     (logit of adoption on simple payback over recommended pairs); NaN if adoption does not
     fall with payback."""
     from .validation.field import logit_fit
 
-    a = _assessed(run, years, source)
+    a = _assessed(run, years, programme)
     y = a["adopted"].to_numpy(dtype=float) if len(a) else np.zeros(0)
     if len(a) < 10 or y.min() == y.max():
         return float("nan")
@@ -209,9 +210,9 @@ def emissions_t_co2(run: Run, years) -> float:
 
 OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("implementation_rate_after_assessment", implementation_rate_after_assessment, "share",
-            implementation_rate_after_assessment.__doc__, "window", optional=("source",), follow_up_years=1),
+            implementation_rate_after_assessment.__doc__, "window", optional=("programme",), follow_up_years=1),
     Outcome("payback_threshold_months_after_assessment", payback_threshold_months_after_assessment, "months",
-            payback_threshold_months_after_assessment.__doc__, "window", optional=("source",), follow_up_years=1),
+            payback_threshold_months_after_assessment.__doc__, "window", optional=("programme",), follow_up_years=1),
     Outcome("adopted_share", adopted_share, "share", adopted_share.__doc__, "year", args=("measure",)),
     Outcome("aware_share", aware_share, "share", aware_share.__doc__, "year", args=("measure",)),
     Outcome("adoptions_per_yr", adoptions_per_yr, "adoptions/yr", adoptions_per_yr.__doc__, "window", optional=("measure",)),

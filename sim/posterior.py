@@ -10,7 +10,7 @@ parameter vectors (weighted resampling with a seeded generator) and returns each
     draws = draw_overrides("results/calibration/iac_assessments/posterior.parquet", n=20, seed=0)
     # draws[i] == ["scenario.hurdle_rate_median_per_yr.1=0.52", "policy.cost_share.hidden_cost_relief_share=0.71"]
 
-Used by ``sim.run --posterior FILE`` (:func:`run_draws`: one run per draw, paired seeds,
+Used by ``sim.run --posterior FILE`` (:func:`run_draws`: one run per draw, seed + i per draw,
 headline mean and 90 % interval), ``sim.compare posterior=FILE`` (:func:`draws_by_seed`: seed
 ``s`` of every policy runs at the same draw, so comparisons stay paired) and for
 ``sim.design``: call :func:`draws_by_seed` with the design's seeds and append ``draws[s]`` to
@@ -123,25 +123,34 @@ def headline_intervals(summaries: list[dict]) -> dict:
     return out
 
 
-def run_draws(overrides: list[str], path, n: int, out: Path, seed: int = 0, launcher: list[str] = ()) -> dict:
+def run_draws(overrides: list[str], path, n: int, out: Path, seed: int = 0, jobs: int = 2) -> dict:
     """Run ``overrides`` once per posterior draw (draw i with seed ``seed + i``: parameter and
-    seed uncertainty together) as one multirun on the chosen Hydra launcher (run folders
-    ``<out>/sample_<i>``; complete runs are reused: resumable), then write
-    ``<out>/posterior_runs.json`` with the headline numbers' mean and 90 % interval."""
-    from .gather import read_summary
+    seed uncertainty together) on ``jobs`` local worker processes (run folders
+    ``<out>/draw_<i>/seed=<s>``; complete runs with the same config are reused: resumable),
+    then write ``<out>/posterior_runs.json`` with the headline numbers' mean and 90 % interval."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .gather import DamagedRun, read_summary
     from .outputs import check_output_dir
     from .results import _atomic_write_bytes, strict_json
-    from .sensitivity import check_reused, launch
+    from .sweep import _seed_chunk
 
     out = check_output_dir(Path(out), "out")
     draws = draw_overrides(path, n, seed)
     base = [o for o in overrides if not o.startswith("seed=")]
     check_draws(base + [f"seed={seed}"], draws)
-    jobs = [d + [f"seed={seed + i}"] for i, d in enumerate(draws)]
-    check_reused(out, len(jobs))
-    launch(base, list(launcher) or ["hydra/launcher=local"], jobs, out)
-    summaries = [read_summary(out / f"sample_{i}") for i in range(len(jobs))]
+    tasks = [(base + d, [seed + i], str(out / f"draw_{i}")) for i, d in enumerate(draws)]
+    out.mkdir(parents=True, exist_ok=True)
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            dirs = [Path(r[0]) for r in ex.map(_seed_chunk, *zip(*tasks))]
+    else:
+        dirs = [Path(_seed_chunk(*t)[0]) for t in tasks]
+    try:
+        summaries = [read_summary(d) for d in dirs]
+    except DamagedRun as exc:
+        raise BadInput(str(exc)) from None
     result = {"posterior": str(path), "draws": n, "seeds": [seed + i for i in range(n)], "overrides": base,
-              "headline": headline_intervals(summaries), "runs": [str(out / f"sample_{i}") for i in range(n)]}
+              "headline": headline_intervals(summaries), "runs": [str(d) for d in dirs]}
     _atomic_write_bytes(out / "posterior_runs.json", lambda p: p.write_text(strict_json(result, indent=2) + "\n"))
     return result

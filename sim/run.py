@@ -260,9 +260,10 @@ def run_direct(job: Job) -> None:
 
 
 def posterior_main(argv: list[str]) -> int:
-    """``--posterior FILE [--draws N]``: the command's one configuration run once per
-    posterior draw (:func:`sim.posterior.run_draws`; folders ``<run dir>/posterior/sample_<i>``),
-    headline numbers with their 90 % interval across draws."""
+    """``--posterior FILE [--draws N] [--jobs N]``: the command's one configuration run once
+    per posterior draw (:func:`sim.posterior.run_draws`: draw i with seed ``seed + i``, folders
+    ``<run dir>/posterior/draw_<i>/seed=<s>``, N local worker processes), headline numbers
+    with their 90 % interval across draws."""
     from .posterior import run_draws
 
     def take(flag, default=None):
@@ -276,17 +277,17 @@ def posterior_main(argv: list[str]) -> int:
         return value
 
     path = take("--posterior")
-    draws = take("--draws", "20")
-    if not draws.isdigit() or int(draws) < 1:
-        raise BadInput(f"--draws = {draws!r}: an integer >= 1")
+    draws, jobs = take("--draws", "20"), take("--jobs", "2")
+    for flag, v in (("--draws", draws), ("--jobs", jobs)):
+        if not v.isdigit() or int(v) < 1:
+            raise BadInput(f"{flag} = {v!r}: an integer >= 1")
     if "-m" in argv or "--multirun" in argv or any(a.startswith("-") for a in argv):
         raise BadInput("--posterior: runs one configuration over posterior draws; no --multirun or other flags")
     overrides = _overrides_of(argv)
-    launcher = [o for o in overrides if o.startswith("hydra/launcher=") or o.startswith("hydra.launcher.")]
-    config = [o for o in overrides if o not in launcher and not o.startswith("hydra.")]
-    job = prepare_job(config)  # the configuration (and its run folder) checked once
+    config = [o for o in overrides if not o.startswith(("hydra.", "hydra/"))]
+    job = prepare_job(config + [o for o in overrides if o.startswith(("hydra.run.dir=", "hydra.searchpath="))])  # checked once
     seed = int(job.typed.seed)
-    res = run_draws(config, path, int(draws), job.out / "posterior", seed=seed, launcher=launcher)
+    res = run_draws(config, path, int(draws), job.out / "posterior", seed=seed, jobs=int(jobs))
     for k, v in res["headline"].items():
         print(f"{k}: mean {v['mean']:,.4g}, 90 % interval [{v['q05']:,.4g}, {v['q95']:,.4g}] over {v['n']} posterior draws")
     print(f"Written: {job.out / 'posterior' / 'posterior_runs.json'}")
