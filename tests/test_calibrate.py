@@ -21,7 +21,7 @@ def tiny_bass(tmp_path: Path) -> Path:
     d = yaml.safe_load(BASS.read_text())
     d["overrides"] = [o for o in d["overrides"] if not o.startswith(("n_firms=", "end_year="))] + ["n_firms=200", "end_year=2030"]
     d["targets"] = [dict(t, sd=0.06) for t in d["targets"] if t["year"] <= 2030]
-    d["abc"] = {"population": 40, "generations": 3, "predictive_draws": 6, "workers": 2}
+    d["abc"] = {"population": 30, "generations": 3, "predictive_draws": 4, "workers": 2}
     f = tmp_path / "bass_tiny.yaml"
     f.write_text(yaml.safe_dump(d, sort_keys=False))
     return f
@@ -56,7 +56,7 @@ def test_bass_recovery_and_resume(tmp_path):
     assert ident["truth_in_90"].all(), ident
     assert (ident["width_ratio"] < 0.9).all(), ident  # the series says something about p and q
     post = pd.read_parquet(out / "posterior.parquet")
-    assert abs(post["weight"].sum() - 1) < 1e-9 and len(post) == 40
+    assert abs(post["weight"].sum() - 1) < 1e-9 and len(post) == 30
     for name in ("marginals.png", "pairs.png", "predictive.png", "report.md"):
         assert (out / name).stat().st_size > 0
 
@@ -70,12 +70,12 @@ def test_posterior_draws_widen_a_compared_outcome(tmp_path):
 
     post = pd.DataFrame({"behaviour.peer_awareness_per_month": [0.0, 0.3], "weight": [0.5, 0.5]})
     pfile = write_posterior(tmp_path / "posterior.parquet", post, {"name": "hand-made"})
-    common = ["policies=[incentive_package]", "seeds=6", "n_firms=150", "end_year=2027", "write_firm_panel=false"]
+    common = ["policies=[incentive_package]", "seeds=4", "n_firms=150", "end_year=2027", "write_firm_panel=false"]
     _, plain, _ = compare(parse_args(common + [f"out={tmp_path / 'plain'}"]))
     _, drawn, out = compare(parse_args(common + [f"out={tmp_path / 'drawn'}", f"posterior={pfile}"]))
     assert drawn["baseline_adoptions"].std() > 2 * plain["baseline_adoptions"].std()
     cfgs = {yaml.safe_load((out / "runs" / p / f"seed={s}" / "config.yaml").read_text())["behaviour"]["peer_awareness_per_month"]
-            for p in ("none", "incentive_package") for s in range(6)}
+            for p in ("none", "incentive_package") for s in range(4)}
     assert cfgs == {0.0, 0.3}
 
 
