@@ -52,7 +52,7 @@ import pandas as pd
 log = logging.getLogger("sim.compare")
 
 OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs", "discount_rate", "free_rider_window_yr", "horizons",
-            "attribution", "instruments", "drivers", "driver_seeds")
+            "attribution", "instruments", "drivers", "driver_seeds", "posterior")
 ATTRIBUTIONS = ("remove_one", "none")
 
 
@@ -80,6 +80,8 @@ class Request:
     #: a sensitivity space file whose uncertain free parameters are varied one at a time
     drivers: str | None = None
     driver_seeds: int = 2
+    #: posterior=<calibration's posterior.parquet>: seed s of every policy runs at draw s (sim.posterior)
+    draws: dict = field(default_factory=dict)
 
 
 def parse_args(argv: list[str]) -> Request:
@@ -143,8 +145,14 @@ def parse_args(argv: list[str]) -> Request:
     dseeds = own.get("driver_seeds", 2)
     if isinstance(dseeds, bool) or not isinstance(dseeds, int) or dseeds < 1:
         raise BadInput(f"driver_seeds = {dseeds!r}: an integer >= 1")
+    draws = {}
+    if "posterior" in own:  # parameter uncertainty: one posterior draw per seed (sim.posterior)
+        from .posterior import check_draws, draws_by_seed
+
+        draws = draws_by_seed(str(own["posterior"]), seeds)
+        check_draws(rest + [f"policy={baseline}"], list(draws.values()))
     return Request(policies, seeds, baseline, out, jobs, rest, rate, window, tuple(hz), attribution, inst, drivers,
-                   min(dseeds, len(seeds)))
+                   min(dseeds, len(seeds)), draws)
 
 
 def _number(own: dict, key: str, default: float, lo: float, hi: float) -> float:
@@ -332,10 +340,14 @@ def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int],
 
     tasks = []
     for v in vs:
-        text = OmegaConf.to_yaml(v.cfg, resolve=True)
+        if req.draws:  # seed s of every variant runs at posterior draw s (shared: still paired)
+            texts = {s: _resolved(OmegaConf.to_yaml(_changed(v.cfg, req.draws[s]), resolve=True), s) for s in v.seeds}
+        else:
+            text = OmegaConf.to_yaml(v.cfg, resolve=True)
+            texts = {s: _resolved(text, s) for s in v.seeds}
         chunk = max(1, -(-len(v.seeds) // req.jobs))  # every worker busy
         for i in range(0, len(v.seeds), chunk):
-            tasks.append(({s: _resolved(text, s) for s in v.seeds[i:i + chunk]}, str((out / "runs" / v.folder).resolve())))
+            tasks.append(({s: texts[s] for s in v.seeds[i:i + chunk]}, str((out / "runs" / v.folder).resolve())))
     t0 = time.perf_counter()
     bar = tqdm(total=len(dirs), desc="runs", unit="run", file=sys.stderr)
     if req.jobs == 1:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from .params import to_config
 
 
-def run_model(config, progress=None):
+def run_model(config, progress=None, observers=()):
     """Build, run and collect one model. ``config``: DictConfig or :class:`Config`.
-    ``progress(year, model)`` is called after each simulated year."""
+    ``progress(year, model)`` is called after each simulated year; each of ``observers`` is
+    called once with the model's :class:`~sim.engine.Engine` before the first step (to
+    subscribe to its events, e.g. :class:`sim.outcomes.AssessmentRecorder`)."""
     from .model import ClusterModel
     from .results import collect
 
     # the model validates the config before building anything; Firm views are not needed for tables
     model = ClusterModel(to_config(config), lazy_firm_agents=True)
+    for observe in observers:
+        observe(model.engine)
     while model.running:
         model.step()
         if progress is not None and model.month % 12 == 11:

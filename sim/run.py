@@ -262,8 +262,47 @@ def run_direct(job: Job) -> None:
         sys.exit(1)
 
 
+def posterior_main(argv: list[str]) -> int:
+    """``--posterior FILE [--draws N] [--jobs N]``: the command's one configuration run once
+    per posterior draw (:func:`sim.posterior.run_draws`: draw i with seed ``seed + i``, folders
+    ``<run dir>/posterior/draw_<i>/seed=<s>``, N local worker processes), headline numbers
+    with their 90 % interval across draws."""
+    from .posterior import run_draws
+
+    def take(flag, default=None):
+        if flag not in argv:
+            return default
+        i = argv.index(flag)
+        if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+            raise BadInput(f"{flag}: needs a value")
+        value = argv[i + 1]
+        del argv[i:i + 2]
+        return value
+
+    path = take("--posterior")
+    draws, jobs = take("--draws", "20"), take("--jobs", "2")
+    for flag, v in (("--draws", draws), ("--jobs", jobs)):
+        if not v.isdigit() or int(v) < 1:
+            raise BadInput(f"{flag} = {v!r}: an integer >= 1")
+    if "-m" in argv or "--multirun" in argv or any(a.startswith("-") for a in argv):
+        raise BadInput("--posterior: runs one configuration over posterior draws; no --multirun or other flags")
+    overrides = _overrides_of(argv)
+    config = [o for o in overrides if not o.startswith(("hydra.", "hydra/"))]
+    job = prepare_job(config + [o for o in overrides if o.startswith(("hydra.run.dir=", "hydra.searchpath="))])  # checked once
+    seed = int(job.typed.seed)
+    res = run_draws(config, path, int(draws), job.out / "posterior", seed=seed, jobs=int(jobs))
+    for k, v in res["headline"].items():
+        print(f"{k}: mean {v['mean']:,.4g}, 90 % interval [{v['q05']:,.4g}, {v['q95']:,.4g}] over {v['n']} posterior draws")
+    print(f"Written: {job.out / 'posterior' / 'posterior_runs.json'}")
+    return 0
+
+
 def main() -> None:
     argv = sys.argv[1:]
+    if "--posterior" in argv:  # runs over a calibration's posterior draws (sim.posterior)
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+        logging.getLogger("MESA").setLevel(logging.WARNING)
+        sys.exit(report_bad_input(posterior_main, list(argv)))
     if "scenario=list" in argv:
         from .scenarios import main as list_main
 
