@@ -21,7 +21,7 @@ def tiny_bass(tmp_path: Path) -> Path:
     d = yaml.safe_load(BASS.read_text())
     d["overrides"] = [o for o in d["overrides"] if not o.startswith(("n_firms=", "end_year="))] + ["n_firms=200", "end_year=2030"]
     d["targets"] = [dict(t, sd=0.06) for t in d["targets"] if t["year"] <= 2030]
-    d["abc"] = {"population": 30, "generations": 3, "predictive_draws": 4, "workers": 2}
+    d["abc"] = {"population": 30, "generations": 3, "predictive_draws": 4, "workers": 1}
     f = tmp_path / "bass_tiny.yaml"
     f.write_text(yaml.safe_dump(d, sort_keys=False))
     return f
@@ -41,6 +41,9 @@ def test_bass_recovery_and_resume(tmp_path):
     from sim.calibrate import calibrate, parse_args
 
     f, out = tiny_bass(tmp_path), tmp_path / "cal"
+    # pyabc's single-core sampler draws from numpy's global generator: seeded here, the test is
+    # reproducible (worker processes reseed from the OS, so CI uses one worker)
+    np.random.seed(20261129)
     calibrate(*parse_args([str(f), f"out={out}", "generations=2"]))
     first = populations(out)
     assert sorted(first["t"].unique()) == [0, 1]
