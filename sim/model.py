@@ -280,6 +280,14 @@ class ClusterModel(mesa.Model):
             for key, value in mech.monthly_row(self.engine).items():
                 put(key, value)
 
+    def __setstate__(self, state) -> None:
+        """Unpickling (``sim/snapshot.py``): the vector reporters' series are columns (views)
+        of their month blocks, which pickle stores as separate arrays: link them again."""
+        self.__dict__.update(state)
+        for cols, block in self._series_blocks:
+            for j, c in enumerate(cols):
+                self.series[c] = block[:, j]
+
     # state helpers --------------------------------------------------------------------
     def state_matrix(self, firms: np.ndarray) -> np.ndarray:
         """[len(firms), C+1] energy by carrier (MWh/yr) and process CO2 (t/yr)."""
