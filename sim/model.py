@@ -313,7 +313,7 @@ class ClusterModel(mesa.Model):
         weights = np.ascontiguousarray(
             np.concatenate([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T], axis=1).astype(f))
         return SimpleNamespace(
-            per_measure=per_measure, weights=weights, weights_t=np.ascontiguousarray(weights.T),
+            per_measure=per_measure, weights=weights,
             # views for the programmes' own terms
             w_basis=weights[:, K:2 * K], w_scope1=weights[:, 2 * K:],
             capex_fixed_usd=per_measure[CAPEX_FIXED], capex_unit_usd=per_measure[CAPEX_UNIT],

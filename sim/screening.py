@@ -15,10 +15,7 @@ pre-filter), each allocating an [R, K] temporary. One pass skips a pair as soon 
 rules it out (not applicable, unaware, adopted, no money even with the largest grant) and
 bounds the annuity by min(lifetime, 1 / r) before evaluating its log and exp, which only the
 few pairs that could pass need. The firms' state times the year's per-measure weights (energy
-cost saving, size basis, scope-1 abatement) is evaluated in the pass, for the open pairs only
-(a nine-term dot product each; since issue 16: it was a matrix product over every pair before
-the pass, whose strided BLAS call was slow and erratic on a busy machine). The awareness
-draws are made in the pass too, for the unaware applicable pairs only (``sim/draws.py``). Arithmetic
+cost saving, size basis, scope-1 abatement) is one matrix product before the pass. Arithmetic
 is float32; ``tests/test_screening.py`` checks the pass against an independent float64 numpy
 formulation of the documented formulas (pairs within float32 rounding of a threshold may
 fall either way). Numba caches this kernel by this file's timestamp: after editing a rule in
@@ -55,14 +52,12 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
             aware, applicable, adopted, last_review, cpress, hurdle, risk_aversion, risk_relief, hidden_relief,
             capability, cash, credit, carbon_cover,
             glob_share, nbr_adopters, inv_degree, cluster, cluster_table,
-            state, weights_t, per_measure, g_share, g_cap, capex_factor, extra_value,
+            dots, per_measure, g_share, g_cap, capex_factor, extra_value,
             aware_count, cand_pair, cand_val, dense_out):
     """Returns the number of candidates written to ``cand_pair`` ([P, 2] int64: row in idx,
     measure) and ``cand_val`` ([P, 7] float64); with ``dense`` writes every term of every pair
-    to ``dense_out`` instead and returns 0. ``state`` ([N, C+1]: energy by carrier, process
-    CO2) times ``weights_t`` ([3K, C+1]: the year's per-measure weights, energy cost saving |
-    size basis | scope-1 abatement) gives a pair's saving, capex basis and scope-1 abatement;
-    evaluated only for the pairs that get that far."""
+    to ``dense_out`` instead and returns 0. ``dots`` ([R, 3K]) are the firms' state times the
+    year's per-measure weights: energy cost saving | size basis | scope-1 abatement."""
     R, K = idx.shape[0], per_measure.shape[1]
     G = g_share.shape[0]
     info_on, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
@@ -125,7 +120,7 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
             is_open = aw and app and (st[r, k] & 4) == 0 and per_measure[AVAILABLE, k] > 0
             if not is_open and not dense:
                 continue
-            basis = _dot(state, f, weights_t, K + k)
+            basis = dots[r, K + k]
             if basis <= 0:
                 is_open = False
                 if not dense:
@@ -147,8 +142,8 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
                     support_loan = min(capex, loan_max32)
                 else:
                     support_loan = zero
-            saving = _dot(state, f, weights_t, k)
-            s1 = _dot(state, f, weights_t, 2 * K + k)  # scope-1 t/yr abated (for the carbon price)
+            saving = dots[r, k]
+            s1 = dots[r, 2 * K + k]  # scope-1 t/yr abated (for the carbon price)
             value = saving
             neb = per_measure[NEB, k]
             if neb > 0:
@@ -200,15 +195,6 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
     return n_out
 
 
-@njit(inline="always")
-def _dot(state, f, weights_t, j):
-    """Firm ``f``'s state times column ``j`` of the year's weights (float32, in carrier order)."""
-    acc = F32(0.0)
-    for c in range(state.shape[1]):
-        acc += state[f, c] * weights_t[j, c]
-    return acc
-
-
 def _inputs(model, idx: np.ndarray):
     """The model's state as the kernel's arguments (no copies of firm columns)."""
     ft, b, c, gov = model.firms, model.behaviour, model.c32, model.gov
@@ -232,10 +218,30 @@ def _inputs(model, idx: np.ndarray):
             model.customer_pressure, ft.hurdle_rate_per_yr, ft.risk_aversion, ft.risk_relief, ft.hidden_cost_relief,
             ft.capability, ft.cash_usd_per_yr, ft.credit_usd, gov.carbon_price_covers,
             glob, model.neighbour_adopters, model.inv_degree, ft.cluster, cluster_table,
-            model.state32, c.weights_t, per_measure, g_share, g_cap, factor, extra)
+            _rows(model.state32, idx) @ c.weights, per_measure, g_share, g_cap, factor, extra)
 
 
 _EMPTY2 = np.zeros((0, 0), F32)
+
+
+def _rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[idx]``; a strided view when ``idx`` is an arithmetic progression (a month's review
+    group is), which BLAS reads in place: same values, no gather."""
+    step = _progression_step(idx)
+    return a[idx[0]:idx[-1] + 1:step] if step > 0 else a[idx]
+
+
+@njit(cache=True, nogil=True)
+def _progression_step(idx):
+    """The step of ``idx`` if it is an increasing arithmetic progression of >= 2 terms, else 0."""
+    n = len(idx)
+    if n < 2 or idx[1] <= idx[0]:
+        return 0
+    step = idx[1] - idx[0]
+    for i in range(2, n):
+        if idx[i] - idx[i - 1] != step:
+            return 0
+    return step
 
 
 def _programme_terms(model, idx):

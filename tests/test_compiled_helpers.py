@@ -136,3 +136,15 @@ def test_energy_change_and_adoption_counters_match_numpy():
     np.testing.assert_array_equal(by_sector, np.bincount(sector[firm] * K + measure, minlength=3 * K).reshape(3, K))
     m = cluster[firm] >= 0
     np.testing.assert_array_equal(by_cluster, np.bincount(cluster[firm][m] * K + measure[m], minlength=2 * K).reshape(2, K))
+
+
+def test_rows_of_a_review_group_equal_fancy_indexing():
+    from sim.screening import _progression_step, _rows
+
+    a = np.random.default_rng(0).random((100, 9)).astype(np.float32)
+    w = np.random.default_rng(1).random((9, 42)).astype(np.float32)
+    for idx, step in [(np.arange(3, 100, 12), 12), (np.arange(0, 100), 1), (np.array([0, 2, 3, 6]), 0),
+                      (np.array([5]), 0), (np.array([4, 4, 4]), 0), (np.array([9, 5, 1]), 0)]:
+        assert _progression_step(idx) == step
+        np.testing.assert_array_equal(_rows(a, idx), a[idx])
+        np.testing.assert_array_equal(_rows(a, idx) @ w, a[idx] @ w)  # BLAS reads the strided view alike
