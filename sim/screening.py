@@ -15,7 +15,9 @@ pre-filter), each allocating an [R, K] temporary. One pass skips a pair as soon 
 rules it out (not applicable, unaware, adopted, no money even with the largest grant) and
 bounds the annuity by min(lifetime, 1 / r) before evaluating its log and exp, which only the
 few pairs that could pass need. The firms' state times the year's per-measure weights (energy
-cost saving, size basis, scope-1 abatement) is one matrix product before the pass. Arithmetic
+cost saving, size basis, scope-1 abatement) is one matrix product before the pass. The
+awareness draws are made in the pass, for the unaware applicable pairs only: each such pair's
+counter-based number of the month (``sim/draws.py``; since issue 16). Arithmetic
 is float32; ``tests/test_screening.py`` checks the pass against an independent float64 numpy
 formulation of the documented formulas (pairs within float32 rounding of a threshold may
 fall either way). Numba caches this kernel by this file's timestamp: after editing a rule in
