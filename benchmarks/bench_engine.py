@@ -1,4 +1,4 @@
-"""Engine benchmark (issue 2): speed and memory of the full model, and of a naive reference.
+"""Engine benchmark (issues 2 and 16): speed and memory of the full model, and of a naive reference.
 
 Prints, for the full model (scenario mx_cluster, policy incentive_package: every phase and
 instrument on) at each size: the time to build the model, the time of the monthly steps,
@@ -8,10 +8,18 @@ one Mesa agent object per firm stepping itself) at 32,174 firms, and the speed-u
 measurement runs in its own subprocess, so peaks do not mix; the child reads its own peak
 with ``resource.getrusage``.
 
-Targets (issue 2; PASS/FAIL printed next to each):
-  >= 2e7 firm-steps/s at every size; >= 150x the naive reference (firm-steps/s ratio at the
-  naive size); 1,000,000 firms x 120 monthly steps <= 6 s (the steps; the build is shown
-  separately) and peak RSS < 1.5 GB (1.5e9 bytes); building the 32,174-firm model <= 1 s.
+Targets (issue 16, on the machine the benchmark runs on, which it names with its SIMD level;
+PASS/FAIL printed next to each):
+  >= 3e7 firm-steps/s at every size; >= 200x the naive reference (firm-steps/s ratio at the
+  naive size); 1,000,000 firms: 120 monthly steps <= 4 s, build <= 4 s, peak RSS < 1 GB
+  (1e9 bytes); building the 32,174-firm model <= 1 s. The model is built as headless runs
+  build it (``run_model``, sweeps): ``lazy_firm_agents=True``, the Mesa ``Firm`` views made on
+  first use.
+
+To see the figures of an AVX2-only machine on an AVX-512 one, ``--emulate-avx2`` runs the
+measuring processes with numpy's AVX-512 paths disabled (``NPY_DISABLE_CPU_FEATURES``),
+numba compiling for Haswell (``NUMBA_CPU_NAME=haswell``) and OpenBLAS's Haswell kernels
+(``OPENBLAS_CORETYPE=Haswell``).
 
     .venv/bin/python benchmarks/bench_engine.py                       # the README table
     .venv/bin/python benchmarks/bench_engine.py --sizes 32174 --naive-steps 24 --json out.json
@@ -35,11 +43,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCENARIO, POLICY = "mx_cluster", "incentive_package"
 BAJIO_FIRMS = 32_174  # firm count of the Bajio region (issue 2)
-TARGET_RATE = 2e7  # firm-steps/s, every size
-TARGET_SPEEDUP = 150.0
-TARGET_1M_STEPS_S = 6.0  # 1,000,000 firms x 120 months
-TARGET_1M_PEAK_BYTES = 1.5e9
+TARGET_RATE = 3e7  # firm-steps/s, every size
+TARGET_SPEEDUP = 200.0
+TARGET_1M_STEPS_S = 4.0  # 1,000,000 firms x 120 months
+TARGET_1M_BUILD_S = 4.0
+TARGET_1M_PEAK_BYTES = 1.0e9
 TARGET_BUILD_S = 1.0  # 32,174 firms
+#: what makes an AVX-512 machine compute as an AVX2-only one (``--emulate-avx2``)
+AVX2_ENV = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "NUMBA_CPU_NAME": "haswell",
+            "OPENBLAS_CORETYPE": "Haswell"}
 
 
 #: environment of the measuring subprocesses (``--blas-threads`` sets the BLAS thread count)
@@ -84,7 +96,7 @@ def child_engine(n_firms: int, steps: int, seed: int, phases: bool = False) -> d
     cfg = _config(n_firms, seed)
     rss_before = _peak_rss_bytes()
     t0, c0 = time.perf_counter(), time.process_time()
-    model = ClusterModel(cfg)
+    model = ClusterModel(cfg, lazy_firm_agents=True)  # as run_model and sweeps build it
     t1, c1 = time.perf_counter(), time.process_time()
     spent = _time_phases(model) if phases else None
     done = 0
@@ -193,6 +205,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     ap.add_argument("--blas-threads", type=int, default=0, metavar="N",
                     help="BLAS threads in the measuring processes (0 = the environment's setting, default)")
+    ap.add_argument("--emulate-avx2", action="store_true",
+                    help="measure as on an AVX2-only machine (numpy without AVX-512, numba for Haswell)")
     ap.add_argument("--phases", action="store_true",
                     help="also run each size once more with CPU time per step phase (where the time goes)")
     ap.add_argument("--child", choices=["engine", "naive"], help=argparse.SUPPRESS)
@@ -226,6 +240,9 @@ def main(argv=None) -> int:
         return 2
     if a.blas_threads:
         CHILD_ENV.update({v: str(a.blas_threads) for v in BLAS_VARS})
+    if a.emulate_avx2:
+        CHILD_ENV.update(AVX2_ENV)
+        print("emulating an AVX2-only machine in the measuring processes: " + " ".join(f"{k}={v!r}" for k, v in AVX2_ENV.items()))
     blas = CHILD_ENV.get("OPENBLAS_NUM_THREADS", "library default")
     machine = _machine()
     machine["openblas_num_threads"] = blas
@@ -255,8 +272,8 @@ def main(argv=None) -> int:
         notes = []
         if r["kind"] == "engine":
             ok = r["firm_steps_per_s"] >= TARGET_RATE
-            notes.append(f"rate >= 2e7 {_mark(ok)}")
-            checks.append((f"{r['n_firms']:,} firms: >= 2e7 firm-steps/s", ok))
+            notes.append(f"rate >= 3e7 {_mark(ok)}")
+            checks.append((f"{r['n_firms']:,} firms: >= 3e7 firm-steps/s", ok))
             if r["n_firms"] == BAJIO_FIRMS:
                 ok = r["build_s"] <= TARGET_BUILD_S
                 notes.append(f"build <= 1 s {_mark(ok)}")
@@ -264,11 +281,14 @@ def main(argv=None) -> int:
             if r["n_firms"] == 1_000_000:
                 scaled = r["steps_s"] * 120 / r["steps"]
                 ok = scaled <= TARGET_1M_STEPS_S
-                notes.append(f"120 steps <= 6 s {_mark(ok)}")
-                checks.append(("1,000,000 firms: 120 steps <= 6 s", ok))
+                notes.append(f"120 steps <= 4 s {_mark(ok)}")
+                checks.append(("1,000,000 firms: 120 steps <= 4 s", ok))
+                ok = r["build_s"] <= TARGET_1M_BUILD_S
+                notes.append(f"build <= 4 s {_mark(ok)}")
+                checks.append(("1,000,000 firms: build <= 4 s", ok))
                 ok = r["peak_rss_bytes"] < TARGET_1M_PEAK_BYTES
-                notes.append(f"peak < 1.5 GB {_mark(ok)}")
-                checks.append(("1,000,000 firms: peak RSS < 1.5 GB", ok))
+                notes.append(f"peak < 1 GB {_mark(ok)}")
+                checks.append(("1,000,000 firms: peak RSS < 1 GB", ok))
         else:
             notes.append("reference")
         print(f"{r['kind']:<8}{r['n_firms']:>11,}{r['steps']:>7}{r['build_s']:>9.2f}{r['steps_s']:>9.2f}"
@@ -284,9 +304,9 @@ def main(argv=None) -> int:
         speedup = same["firm_steps_per_s"] / naive["firm_steps_per_s"]
         speedup_cpu = (same["n_firms"] * same["steps"] / same["steps_cpu_s"]) / (naive["n_firms"] * naive["steps"] / naive["steps_cpu_s"])
         ok = speedup >= TARGET_SPEEDUP
-        checks.append((f"speed-up vs naive at {naive['n_firms']:,} firms >= 150x", ok))
+        checks.append((f"speed-up vs naive at {naive['n_firms']:,} firms >= 200x", ok))
         print(f"\nspeed-up over the naive reference at {naive['n_firms']:,} firms: {speedup:,.0f}x "
-              f"(firm-steps/s ratio, wall)  >= 150x {_mark(ok)}; on CPU time {speedup_cpu:,.0f}x")
+              f"(firm-steps/s ratio, wall)  >= 200x {_mark(ok)}; on CPU time {speedup_cpu:,.0f}x")
         if naive["steps"] < same["steps"]:
             print(f"note: the naive reference ran {naive['steps']} steps (engine {same['steps']}); "
                   "compared per firm-step")
@@ -296,7 +316,7 @@ def main(argv=None) -> int:
     if build_note:
         r = build_note[0]
         print(f"1,000,000 firms: build {r['build_s']:.1f} s + {r['steps']} steps {r['steps_s']:.1f} s "
-              f"= {r['build_s'] + r['steps_s']:.1f} s in all (the 6 s target is for the steps)")
+              f"= {r['build_s'] + r['steps_s']:.1f} s in all")
     if a.phases:  # a separate run: the wrappers cost a little time
         print("\nCPU seconds per step phase (separate run with timers):")
         print(f"{'firms':>11}  " + "".join(f"{p:>22}" for p in PHASES))

@@ -1,5 +1,5 @@
 """Sweep throughput: N runs of the 32,174-firm Bajio region over 10 years on the local
-machine (target from issue 4: 1,000 runs in <= 3 minutes on 2 cores).
+machine (target of issue 16: 1,000 runs in <= 60 s on 2 cores; issue 4 asked for 3 minutes).
 
     python benchmarks/bench_sweep.py                       # 1,000 runs, 2 worker processes
     python benchmarks/bench_sweep.py --runs 100 --hydra 10 # quicker; also time Hydra's launcher
@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-TARGET_S = 180.0
+TARGET_S = 60.0
 
 
 def overrides(years: int) -> list[str]:
@@ -116,6 +116,11 @@ def main() -> int:
     ap.add_argument("--hydra", type=int, default=0, help="also time N runs through Hydra's joblib launcher")
     a = ap.parse_args()
     over = overrides(a.years)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_engine import _simd_level
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+    print(f"machine: {cpu}, SIMD {_simd_level()}, load average {os.getloadavg()[0]:.2f}")
     print(f"bench_sweep: {os.cpu_count()} CPUs visible, {a.jobs} worker processes; overrides: {' '.join(over)}\n")
     per_run = breakdown(over)
     print(f"  -> ideal for 1,000 runs on {a.jobs} cores (no overhead): {1000 * per_run / a.jobs:.0f} s "

@@ -706,6 +706,10 @@ def main(argv=None) -> int:
 
 
 def _command(argv: list[str]) -> int:
+    if any(a.startswith("from_snapshot=") for a in argv):  # forks of one run's state (sim/snapshot.py)
+        from .snapshot import compare_command
+
+        return compare_command(argv, paired_metrics, summarise)
     _, _, out = compare(parse_args(argv))
     print((out / "compare.md").read_text())
     written = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))

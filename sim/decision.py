@@ -322,12 +322,13 @@ def _rank(firm, measure, v, offers, with_ta, loan, loan_on, loan_ratio, economic
     return f_o, k_o, i_o, fl, bo
 
 
-def decide(model, idx: np.ndarray, draws: np.ndarray | None = None) -> Batch:
+def decide(model, idx: np.ndarray, update_awareness: bool = False) -> Batch:
     """Adoptions of the firms under review (``idx``: sorted index array into the firm table).
-    ``draws`` ([R, K] standard exponential variates, drawn for every pair so the stream does
-    not depend on the state: common random numbers across policies) drive the information
-    term first; None = no awareness update (the initial stock)."""
-    firm, measure, v = screening.candidates(model, idx, draws)
+    With ``update_awareness`` the information term comes first: each unaware applicable pair
+    meets its counter-based number of the month (``sim/draws.py``: a function of the seed,
+    month, firm and measure only, so policies share them: common random numbers); False = no
+    awareness update (the initial stock)."""
+    firm, measure, v = screening.candidates(model, idx, update_awareness)
     if len(firm) == 0:
         return Batch.empty()
     green_loan, pool, switches = model.instruments["green_loan"], model.consultants, model.behaviour.terms

@@ -385,6 +385,12 @@ class Engine:
             raise ValueError(f"unknown event {event!r}; events: {', '.join(EVENTS)}")
         self._subscribers[event].append(fn)
 
+    def forget(self, owner) -> None:
+        """Drop every subscription of ``owner``'s methods (a mechanism replaced by a fork,
+        ``sim/snapshot.py``)."""
+        for fns in self._subscribers.values():
+            fns[:] = [fn for fn in fns if getattr(fn, "__self__", None) is not owner]
+
     def publish(self, event: str, **payload) -> None:
         for fn in self._subscribers.get(event, ()):
             fn(**payload)

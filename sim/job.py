@@ -5,22 +5,38 @@ from __future__ import annotations
 from .params import to_config
 
 
-def run_model(config, progress=None, observers=()):
+def run_model(config, progress=None, observers=(), pause_at_month: int | None = None, at_pause=None):
     """Build, run and collect one model. ``config``: DictConfig or :class:`Config`.
     ``progress(year, model)`` is called after each simulated year; each of ``observers`` is
     called once with the model's :class:`~sim.engine.Engine` before the first step (to
-    subscribe to its events, e.g. :class:`sim.outcomes.AssessmentRecorder`)."""
+    subscribe to its events, e.g. :class:`sim.outcomes.AssessmentRecorder`); ``at_pause(model)``
+    once the model has simulated month ``pause_at_month`` (-1: before the first step), e.g. to
+    write a snapshot (:mod:`sim.snapshot`)."""
     from .model import ClusterModel
-    from .results import collect
 
     # the model validates the config before building anything; Firm views are not needed for tables
     model = ClusterModel(to_config(config), lazy_firm_agents=True)
     for observe in observers:
         observe(model.engine)
+    if at_pause is not None and pause_at_month is not None:
+        while model.running and model.month < pause_at_month:
+            _step(model, progress)
+        at_pause(model)
+    return finish(model, progress)
+
+
+def _step(model, progress) -> None:
+    model.step()
+    if progress is not None and model.month % 12 == 11:
+        progress(model.year, model)
+
+
+def finish(model, progress=None):
+    """Step ``model`` to its end and collect its tables (also a snapshot's continuation)."""
+    from .results import collect
+
     while model.running:
-        model.step()
-        if progress is not None and model.month % 12 == 11:
-            progress(model.year, model)
+        _step(model, progress)
     results = collect(model)
     # mesa 3.3.1 keeps every model alive in a class-level id counter (``Agent._ids``); a
     # process that runs many models (sweeps, notebooks) would keep all of them in memory

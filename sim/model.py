@@ -11,7 +11,7 @@ import numpy as np
 
 from . import adoption, decision, firms as firm_table, network as firm_network
 from .agents import Cluster, Firm, Government
-from .draws import AwarenessDraws
+from .draws import awareness_key, check_counter_range
 from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths
 from .measures import Catalogue
 from .barriers.skills import ConsultantPool
@@ -50,7 +50,9 @@ class ClusterModel(mesa.Model):
         self.shift = self.catalogue.shift_matrix()
         network = self._build_firms(r_firms)
         self.set_energy_zones(np.full(self.n_firms, -1), None, None)  # until a mechanism declares zones
-        self.awareness_draws = AwarenessDraws(r_aware)  # a fixed block per review group and month
+        #: the key of the awareness draws: each (month, firm, measure) has its own number (sim/draws.py)
+        self.awareness_key = awareness_key(r_aware)
+        check_counter_range(self.n_months, self.n_firms, self.catalogue.k)
         self._build_peer_state(network if network is not None else self._build_network(cfg.scenario, self.firms, r_net))
         self._build_agents(r_policy, lazy_firm_agents)
         self._build_bookkeeping()
@@ -243,8 +245,7 @@ class ClusterModel(mesa.Model):
         months t with t % interval == i % interval). A pre-assessed firm takes up its
         programme offer at its next review, within the offer's 12 months."""
         idx = self.engine.review_group()
-        draws = self.awareness_draws.exponential((len(idx), self.catalogue.k))
-        batch = decision.decide(self, idx, draws)  # information term first, then the others
+        batch = decision.decide(self, idx, update_awareness=True)  # information term first, then the others
         self.firms.last_review_month[idx] = self.month
         if len(batch):
             self.apply(batch)
@@ -287,6 +288,14 @@ class ClusterModel(mesa.Model):
         for mech in self.mechanisms:
             for key, value in mech.monthly_row(self.engine).items():
                 put(key, value)
+
+    def __setstate__(self, state) -> None:
+        """Unpickling (``sim/snapshot.py``): the vector reporters' series are columns (views)
+        of their month blocks, which pickle stores as separate arrays: link them again."""
+        self.__dict__.update(state)
+        for cols, block in self._series_blocks:
+            for j, c in enumerate(cols):
+                self.series[c] = block[:, j]
 
     # state helpers --------------------------------------------------------------------
     def state_matrix(self, firms: np.ndarray) -> np.ndarray:

@@ -8,10 +8,13 @@ gives the NetworkX graph for analysis, Mesa's network space and the app.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:  # NetworkX is imported where it is used (about 0.3 s a command-line run need not pay)
+    import networkx as nx
 
 EDGE_KINDS = ("supply", "partnership", "knowledge")
 
@@ -40,6 +43,8 @@ class FirmNetwork:
 
     def to_networkx(self) -> nx.Graph:
         """Undirected graph; each edge has ``kind`` and, for supply ties, ``supplier``."""
+        import networkx as nx
+
         g = nx.Graph()
         g.add_nodes_from(range(self.n))
         kinds = np.array(EDGE_KINDS)[self.kind]
@@ -153,6 +158,8 @@ def small_world(rng: np.random.Generator, n: int, k: int, rewire_share: float) -
 
 def scale_free(rng: np.random.Generator, n: int, m: int) -> FirmNetwork:
     """Barabasi-Albert preferential attachment with ``m`` ties per new firm (NetworkX)."""
+    import networkx as nx
+
     g = nx.barabasi_albert_graph(n, min(m, max(n - 1, 1)), seed=int(rng.integers(0, 2**31 - 1)))
     e = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
     return from_edges(n, e[:, 0], e[:, 1], np.full(len(e), EDGE_KINDS.index("knowledge"), np.int8))

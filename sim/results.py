@@ -291,6 +291,15 @@ def _atomic_write_bytes(path: Path, write) -> None:
             pass
 
 
+def write_parquet(df: pd.DataFrame, path) -> None:
+    """``df.to_parquet(path)``, dictionary-encoding only the columns where it pays (categories,
+    integers, booleans: few distinct values): pyarrow's default tries a dictionary on every
+    column, which costs ~40 % of writing the 32,174-firm panel and saves nothing on its
+    floats. Same file contents as read back (values, dtypes, categories)."""
+    coded = [c for c, t in df.dtypes.items() if isinstance(t, pd.CategoricalDtype) or t.kind in "biu"]
+    df.to_parquet(path, index=False, engine="pyarrow", use_dictionary=coded)
+
+
 def write_run(out_dir: Path, results: RunResults, resolved_config_yaml: str) -> Path:
     """Write a run folder; ``summary.json`` last (its presence marks a complete run). On an
     I/O error (disk full...) the files of this write are removed (an emptied folder too) and
@@ -304,7 +313,7 @@ def write_run(out_dir: Path, results: RunResults, resolved_config_yaml: str) -> 
             summary.unlink()  # the folder is incomplete until the new summary lands
         text = strict_json(results.summary, indent=2) + "\n"
         for path, write in [(out_dir / "config.yaml", lambda p: p.write_text(resolved_config_yaml))] + [
-                (out_dir / f"{name}.parquet", lambda p, df=getattr(results, name): df.to_parquet(p, index=False, engine="pyarrow"))
+                (out_dir / f"{name}.parquet", lambda p, df=getattr(results, name): write_parquet(df, p))
                 for name in TABLES if getattr(results, name) is not None] + [(summary, lambda p: p.write_text(text))]:
             written.append(path)
             _atomic_write_bytes(path, write)

@@ -54,6 +54,9 @@ class Job:
 #: typed configs :func:`preflight` checked, by their resolved YAML: :func:`task` reuses the one
 #: of an unchanged config instead of converting and validating it again
 _checked: dict[str, object] = {}
+#: the resolved YAML of each prepared job's config (by ``id``): :func:`task` of a direct run
+#: does not render it a second time (~0.1 s for a scenario's config)
+_resolved_yaml: dict[int, str] = {}
 
 
 def _overrides_of(argv: list[str]) -> list[str]:
@@ -90,7 +93,9 @@ def prepare_job(overrides: list[str]) -> Job:
     from .results import check_free_space
 
     check_free_space(out.path, typed)  # OutputFault: exit 1, nothing created
-    _checked[OmegaConf.to_yaml(cfg, resolve=True)] = typed
+    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    _checked[resolved] = typed
+    _resolved_yaml[id(cfg)] = resolved  # the Job keeps cfg alive: the id is not reused meanwhile
     return Job(list(overrides), hcfg, cfg, typed, out.path)
 
 
@@ -158,7 +163,7 @@ def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
-        resolved = OmegaConf.to_yaml(cfg, resolve=True)
+        resolved = _resolved_yaml.pop(id(cfg), None) or OmegaConf.to_yaml(cfg, resolve=True)
         if is_complete(out) and (out / "config.yaml").exists() and (out / "config.yaml").read_text() == resolved:
             log.info("%s: complete, skipped", out)
             return
@@ -170,7 +175,7 @@ def task(cfg: DictConfig) -> None:
         def progress(year, model):
             log.info("%s: %d done (%.1f Mt CO2/yr)", label, year, model.registry.totals()[year - model.start_year] / 1e6)
 
-        results = run_model(cfg if typed is None else typed, progress=progress)
+        results = run_model(cfg if typed is None else typed, progress=progress, **_snapshot_request(out, cfg))
         write_run(out, results, resolved)
     except (OSError, MemoryError) as exc:
         remove_if_empty(out)
@@ -297,12 +302,57 @@ def posterior_main(argv: list[str]) -> int:
     return 0
 
 
+#: env var carrying ``snapshot_at=YEAR`` to the task (in this process or launcher workers)
+SNAPSHOT_ENV = "SIM_RUN_SNAPSHOT_AT"
+
+
+def _snapshot_request(out: Path, cfg) -> dict:
+    """``run_model``'s pause arguments that write ``<out>/snapshot-YEAR.simsnap`` at the start of
+    the year of ``snapshot_at=YEAR`` (none without it)."""
+    snap = os.environ.get(SNAPSHOT_ENV)
+    if not snap:
+        return {}
+    from hydra.core.hydra_config import HydraConfig
+
+    from .snapshot import save, snapshot_month
+
+    year, overrides = int(snap), list(HydraConfig.get().overrides.task)
+    return dict(pause_at_month=snapshot_month(int(cfg.start_year), year),
+                at_pause=lambda model: save(model, out / f"snapshot-{year}.simsnap", overrides))
+
+
+def _take_snapshot_arg(argv: list[str]) -> int | None:
+    """Remove ``snapshot_at=YEAR`` (not a config key: a request to write the run's state at the
+    start of YEAR, :mod:`sim.snapshot`) from ``argv`` and ``sys.argv``; BadInput if not a year."""
+    found = [a for a in argv if a.startswith("snapshot_at=")]
+    if not found:
+        return None
+    for a in found:
+        argv.remove(a)
+        if a in sys.argv:
+            sys.argv.remove(a)
+    value = found[-1].split("=", 1)[1]
+    if not value.strip().lstrip("-").isdigit():
+        raise BadInput(f"snapshot_at = {value!r}: a year (the snapshot is the state at the start of that year)")
+    return int(value)
+
+
+def _check_snapshot_year(year: int, jobs: list) -> None:
+    for j in jobs:
+        lo, hi = j.typed.start_year, j.typed.end_year
+        if not lo <= year <= hi:
+            raise BadInput(f"snapshot_at = {year}: must be a year of the run ({lo} to {hi})")
+
+
 def main() -> None:
     argv = sys.argv[1:]
     if "--posterior" in argv:  # runs over a calibration's posterior draws (sim.posterior)
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
         logging.getLogger("MESA").setLevel(logging.WARNING)
         sys.exit(report_bad_input(posterior_main, list(argv)))
+    snapshot_at: list[int | None] = []
+    if report_bad_input(lambda: snapshot_at.append(_take_snapshot_arg(argv))):
+        sys.exit(2)
     if "scenario=list" in argv:
         from .scenarios import main as list_main
 
@@ -319,6 +369,8 @@ def main() -> None:
     try:
         if report_bad_input(lambda: n_runs.append(preflight(argv, prepared))):
             sys.exit(2)
+        if snapshot_at[0] is not None and report_bad_input(lambda: _check_snapshot_year(snapshot_at[0], prepared)):
+            sys.exit(2)
     except OutputFault as exc:  # e.g. no room for the tables: a fault, nothing created
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -326,6 +378,8 @@ def main() -> None:
     # one run: its composition and checked config from the preflight (composed once, checked
     # once); anything else Hydra needs to do itself (flags, sweeps, .hydra/, callbacks...): hydra.main
     direct = not multirun and len(prepared) == 1 and direct_ok(argv, prepared[0])
+    if snapshot_at[0] is not None:
+        os.environ[SNAPSHOT_ENV] = str(snapshot_at[0])
     with tempfile.TemporaryDirectory(prefix="sim-run-failures-") as fdir:
         os.environ[FAILURES_ENV] = fdir
         try:
@@ -338,6 +392,7 @@ def main() -> None:
                 hydra.main(config_path=CONFIG_DIR, config_name="config", version_base="1.3")(task)()
         finally:
             os.environ.pop(FAILURES_ENV, None)
+            os.environ.pop(SNAPSHOT_ENV, None)
         failures = dict(_failures)
         for f in sorted(Path(fdir).glob("*.txt")):
             for line in f.read_text().splitlines():

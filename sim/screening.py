@@ -15,7 +15,9 @@ pre-filter), each allocating an [R, K] temporary. One pass skips a pair as soon 
 rules it out (not applicable, unaware, adopted, no money even with the largest grant) and
 bounds the annuity by min(lifetime, 1 / r) before evaluating its log and exp, which only the
 few pairs that could pass need. The firms' state times the year's per-measure weights (energy
-cost saving, size basis, scope-1 abatement) is one matrix product before the pass. Arithmetic
+cost saving, size basis, scope-1 abatement) is one matrix product before the pass. The
+awareness draws are made in the pass, for the unaware applicable pairs only: each such pair's
+counter-based number of the month (``sim/draws.py``; since issue 16). Arithmetic
 is float32; ``tests/test_screening.py`` checks the pass against an independent float64 numpy
 formulation of the documented formulas (pairs within float32 rounding of a threshold may
 fall either way). Numba caches this kernel by this file's timestamp: after editing a rule in
@@ -27,6 +29,7 @@ import numpy as np
 from numba import njit
 
 from .barriers import capital, economics, hidden_costs, information, risk, skills
+from .draws import pair_uniform
 
 F32 = np.float32
 
@@ -47,7 +50,7 @@ D_OPEN, D_CAPEX, D_NET, D_SAVING, D_REFF, D_ANN, D_HIDDEN, D_SHARE, D_SKILLED = 
 
 
 @njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
-def _screen(idx, draws, update_awareness, dense, switches, scalars,
+def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
             aware, applicable, adopted, last_review, cpress, hurdle, risk_aversion, risk_relief, hidden_relief,
             capability, cash, credit, carbon_cover,
             glob_share, nbr_adopters, inv_degree, cluster, cluster_table,
@@ -57,7 +60,7 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
     measure) and ``cand_val`` ([P, 7] float64); with ``dense`` writes every term of every pair
     to ``dense_out`` instead and returns 0. ``dots`` ([R, 3K]) are the firms' state times the
     year's per-measure weights: energy cost saving | size basis | scope-1 abatement."""
-    R, K = draws.shape[0], per_measure.shape[1]
+    R, K = idx.shape[0], per_measure.shape[1]
     G = g_share.shape[0]
     info_on, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
     cust, risk_on, hidden_on = switches[CUSTOMER_PRESSURE], switches[RISK], switches[HIDDEN_COSTS]
@@ -110,8 +113,9 @@ def _screen(idx, draws, update_awareness, dense, switches, scalars,
             # information: awareness arrives at the review ------------------------------
             aw = (st[r, k] & 2) != 0
             if update_awareness and app and not aw:
+                u = pair_uniform(aw_key, month, f, k)  # the pair's number this month (sim/draws.py)
                 if information.learns(info_on, peer_aw, cust, per_measure[INFO_RATE, k], share, peer_aw_rate, cp_hazard,
-                                      months, draws[r, k]):
+                                      months, u):
                     aware[f, k] = True
                     aw = True
                     aware_count[k] += 1
@@ -258,22 +262,19 @@ def _programme_terms(model, idx):
     return as32(factor), as32(extra)
 
 
-def candidates(model, idx: np.ndarray, draws: np.ndarray | None):
-    """Screen the firms ``idx`` (sorted int64): update their awareness with ``draws`` ([R, K]
-    standard exponential variates; None = no awareness update) and return the candidate pairs
-    as (firm [P], measure [P], values [P, 7] float64: columns C_*)."""
+def candidates(model, idx: np.ndarray, update_awareness: bool):
+    """Screen the firms ``idx`` (sorted int64): with ``update_awareness``, first their awareness
+    (each unaware applicable pair meets its number of the month, ``sim/draws.py``, under the
+    model's ``awareness_key``); return the candidate pairs as (firm [P], measure [P],
+    values [P, 7] float64: columns C_*)."""
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     R, K = len(idx), model.catalogue.k
     if R > CHUNK_FIRMS:  # bounded temporaries for large populations (same result)
-        parts = [candidates(model, idx[lo:lo + CHUNK_FIRMS], None if draws is None else draws[lo:lo + CHUNK_FIRMS])
-                 for lo in range(0, R, CHUNK_FIRMS)]
+        parts = [candidates(model, idx[lo:lo + CHUNK_FIRMS], update_awareness) for lo in range(0, R, CHUNK_FIRMS)]
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
-    update = draws is not None
-    if draws is None:
-        draws = np.zeros((R, K), F32)
     pair = np.empty((R * K, 2), np.int64)
     val = np.empty((R * K, 7))
-    n = _screen(idx, draws, update, False, *_inputs(model, idx), model.aware_count, pair, val,
+    n = _screen(idx, model.awareness_key, bool(update_awareness), False, *_inputs(model, idx), model.aware_count, pair, val,
                 np.zeros((0, 0, 0), F32))
     return idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n]
 
@@ -288,6 +289,6 @@ def dense_terms(model, idx: np.ndarray) -> np.ndarray:
     idx = np.ascontiguousarray(np.atleast_1d(idx), dtype=np.int64)
     R, K = len(idx), model.catalogue.k
     out = np.zeros((9, R, K), F32)
-    _screen(idx, np.zeros((R, K), F32), False, True, *_inputs(model, idx), np.zeros(K, np.int64),
+    _screen(idx, model.awareness_key, False, True, *_inputs(model, idx), np.zeros(K, np.int64),
             np.empty((0, 2), np.int64), np.empty((0, 7)), out)
     return out

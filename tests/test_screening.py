@@ -173,18 +173,34 @@ def test_candidates_and_terms_match_the_numpy_formulation(overrides):
         assert negative_saving > 0  # non-energy benefits on a negative saving were exercised
 
 
+def _splitmix_uniform(key, month, firm, k):
+    """The awareness draws' uniform variates written again in numpy (uint64 arithmetic wraps):
+    SplitMix64's finaliser (Mix13) of the packed counter, then of the key plus that."""
+    M1, M2, G = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
+
+    def mix(z):
+        z = (z ^ (z >> np.uint64(30))) * M1
+        z = (z ^ (z >> np.uint64(27))) * M2
+        return z ^ (z >> np.uint64(31))
+
+    with np.errstate(over="ignore"):
+        c = (np.uint64(month) << np.uint64(44)) | (firm.astype(np.uint64)[:, None] << np.uint64(12)) | k.astype(np.uint64)[None, :]
+        z = mix(np.uint64(key) + mix(c + G) * G)
+    return (z >> np.uint64(11)).astype(float) / 2.0 ** 53
+
+
 @pytest.mark.parametrize("overrides", [CASES["no policy"], CASES["complete graph (mean field), rich subsidy"],
                                        CASES["no peers, no risk, no hidden costs"]], ids=["cluster", "complete", "none"])
 def test_awareness_update_follows_the_hazard(overrides):
-    """An unaware applicable pair of a reviewed firm becomes aware iff
-    (p_k + q * peer share + customer-pressure rate * pressure) * months since review > draw."""
+    """An unaware applicable pair of a reviewed firm becomes aware iff its uniform variate of
+    the month u < 1 - exp(-(p_k + q * peer share + customer-pressure rate * pressure) * months
+    since review), u written again here from the generator's definition (sim/draws.py)."""
     model = ClusterModel(make_config(*SMALL, *overrides, "behaviour.customer_pressure_awareness_per_month=0.3",
                                      "scenario.network.supplier_target_share_of_large=1.0"), lazy_firm_agents=True)
     if not any(o.startswith("scenario.network.kind=") for o in overrides):  # supply edges: customers press
         assert (_customer_pressure(model) > 0).sum() > 10
-    rng = np.random.default_rng(0)
     ft, b, cat = model.firms, model.behaviour, model.catalogue
-    learned_total = 0
+    learned_total, exact_path = 0, 0
     for month in range(30):
         model.step()
         idx = _group(model)
@@ -192,17 +208,21 @@ def test_awareness_update_follows_the_hazard(overrides):
         share = _peer_share(model, idx) if b.terms.peer_awareness else 0.0
         hazard = cat.info_rate_per_month + b.peer_awareness_per_month * share \
             + b.customer_pressure_awareness_per_month * _customer_pressure(model)[idx, None]
-        draws = rng.exponential(size=(len(idx), cat.k)).astype(np.float32)
+        x = hazard * months
+        u = _splitmix_uniform(model.awareness_key, model.month, idx, np.arange(cat.k))
         before, count = ft.aware.copy(), model.aware_count.copy()
-        screening.candidates(model, idx, draws)
+        screening.candidates(model, idx, True)
         learned = ft.aware & ~before
         assert not np.delete(learned, idx, axis=0).any()  # only the firms under review learn
         can = ft.applicable[idx] & ~before[idx]
-        expect = can & (hazard * months > draws)
-        clear = np.abs(hazard * months - draws) > 1e-5 * (1 + draws)
+        p = 1.0 - np.exp(-x)
+        expect = can & (u < p)
+        clear = np.abs(u - p) > 1e-5 * (1 + p)  # the kernel's hazard is float32
         np.testing.assert_array_equal(learned[idx] & clear, expect & clear)
         np.testing.assert_array_equal(model.aware_count - count, learned.sum(0))
         learned_total += int(learned.sum())
-        ft.aware[:] = before  # undo, so the run goes on as without this test's draws
+        exact_path += int((can & (u < x) & (u >= x - x * x / 2)).sum())  # the bounds could not tell
+        ft.aware[:] = before  # undo, so the run goes on as without this test's call
         model.aware_count[:] = count
     assert learned_total > 20, learned_total
+    assert exact_path > 0  # pairs that needed the exponential itself were among them

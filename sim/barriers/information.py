@@ -7,10 +7,11 @@ Awareness arrives at a monthly hazard
 
 (Bass: ``info_rate_per_month`` p_k of the measure = innovation; ``behaviour.peer_awareness_per_month``
 q = imitation, switch ``peer_awareness``; ``behaviour.customer_pressure_awareness_per_month``,
-switch ``customer_pressure``). An unaware applicable pair becomes aware at a review when
-hazard * months since the firm's last review exceeds its standard exponential draw
-(probability 1 - exp(-hazard * months)); the draws are made for every pair, so policies
-compared on one seed meet the same draws.
+switch ``customer_pressure``). An unaware applicable pair becomes aware at a review with
+probability 1 - exp(-hazard * months since the firm's last review): when its uniform variate
+u < 1 - exp(-hazard * months). u is the pair's counter-based number for the month
+(``sim/draws.py``: a function of the seed, month, firm and measure), so policies compared on
+one seed meet the same numbers.
 
 Peer share = share of the firm's neighbours that adopted the measure (complete graph: of
 all firms it applies to) + ``behaviour.cluster_broker_weight`` x adopter share of its
@@ -27,12 +28,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..draws import below_exposure_cdf
+
 F32 = np.float32
 
 
 @njit(inline="always")
-def learns(information, peer_on, customer_on, info_rate, share, peer_rate, customer_hazard, months, draw):
-    """Whether an unaware applicable pair becomes aware at this review."""
+def learns(information, peer_on, customer_on, info_rate, share, peer_rate, customer_hazard, months, u):
+    """Whether an unaware applicable pair becomes aware at this review (``u``: its uniform variate)."""
     if not information:
         return True
     hazard = info_rate
@@ -40,4 +43,4 @@ def learns(information, peer_on, customer_on, info_rate, share, peer_rate, custo
         hazard = share * peer_rate + info_rate
     if customer_on:
         hazard += customer_hazard
-    return hazard * months > draw
+    return below_exposure_cdf(u, np.float64(hazard * months))
