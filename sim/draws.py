@@ -45,3 +45,28 @@ def _negated_uniforms(words):
         out[2 * i] = np.float32((w & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
         out[2 * i + 1] = np.float32(w >> np.uint64(40)) * scale
     return out
+
+
+class LifetimeDraws:
+    """The draws of measure lifetimes, from two child streams of their own (so the other
+    streams, and common random numbers across policies, are untouched):
+
+    * ``vintage``: the age of each measure already installed before the run, as a share of
+      its lifetime (uniform in [0, 1): installations of every age are equally common);
+    * ``persistence``: one uniform per (firm under review, measure that can lapse) each
+      month, whatever the state (as the awareness draws: a policy changes which
+      installations exist, never which numbers are drawn).
+    """
+
+    def __init__(self, vintage: np.random.Generator, persistence: np.random.Generator):
+        self.vintage = vintage
+        self.persistence = persistence
+
+    def vintage_age_share(self, shape: tuple[int, int]) -> np.ndarray:
+        """[R, K] float32 uniforms in [0, 1): the age of an installation / its lifetime."""
+        return self.vintage.random(shape, dtype=np.float32)
+
+    def persistence_uniforms(self, shape: tuple[int, int]) -> np.ndarray:
+        """[R, K'] float32 uniforms in [0, 1) (an installation lapses when its draw is at or
+        above its survival probability)."""
+        return self.persistence.random(shape, dtype=np.float32)

@@ -41,3 +41,18 @@ class EnergyPaths:
         price = np.stack([interpolate(sc.prices_usd_per_mwh[c], years) for c in CARRIERS], axis=1)
         ef = np.stack([interpolate(sc.emission_factors_t_co2_per_mwh[c], years) for c in CARRIERS], axis=1)
         return cls(years, price, ef)
+
+
+def output_index(sc: ScenarioConfig, start_year: int, end_year: int) -> np.ndarray:
+    """[year, sector] output of each sector relative to the start year (1.0 in the start year,
+    where the calibration holds): its own ``scenario.growth.output_index`` path, else the
+    ``all`` path, else constant output."""
+    years = np.arange(start_year, end_year + 1)
+    paths = sc.growth.output_index
+    out = np.ones((len(years), len(sc.sectors)))
+    for s, spec in enumerate(sc.sectors):
+        traj = paths.get(spec.name, paths.get("all"))
+        if traj is not None:
+            v = interpolate(traj, years)
+            out[:, s] = v / v[0]
+    return out

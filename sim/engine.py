@@ -19,7 +19,8 @@ act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier'
           :meth:`add_grants` (a grant channel the decision asks for offers),
           :meth:`report_spending` (public money, by name), :meth:`define_regions` and
           :meth:`declare` (facts for other mechanisms, who never look each other up)
-events    :meth:`subscribe` to ``adoption`` (month, batch), ``assessment`` (month, firms,
+events    :meth:`subscribe` to ``adoption`` (month, batch), ``expiry`` (month, firms,
+          measures, reason: installations that ended), ``assessment`` (month, firms,
           source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
 
 The model owns the arrays; nothing here copies a firm column.
@@ -34,6 +35,7 @@ import numpy as np
 #: the events the engine publishes, with their keyword arguments
 EVENTS = {
     "adoption": ("month", "batch"),
+    "expiry": ("month", "firms", "measures", "reason"),
     "assessment": ("month", "firms", "source"),
     "budget_exhausted": ("month", "name"),
     "year_closed": ("year",),
