@@ -49,8 +49,8 @@ def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, st
             capture_share_by_measure, energy, capture):
     """Rebuild each firm's energy from its base: its installed measures (``adopted``) act in
     adoption order (``adoption_seq``), each with the state change of its adoption year
-    (``adopted_year``: index into ``state_change_by_year``); capture = the largest capture
-    share installed (0 if none)."""
+    (``adopted_year[i, k]``, row i for ``firms[i]``: index into ``state_change_by_year``);
+    capture = the largest capture share installed (0 if none)."""
     C = energy.shape[1]
     K = adopted.shape[1]
     x = np.empty(C + 1)
@@ -71,7 +71,7 @@ def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, st
             for c in range(C):
                 x[c] = energy[f, c]
             x[C] = process[f]
-            _apply_one(energy, f, x, state_change_by_year[adopted_year[f, k], k])
+            _apply_one(energy, f, x, state_change_by_year[adopted_year[i, k], k])
             cap = max(cap, capture_share_by_measure[k])
         capture[f] = cap
 

@@ -263,7 +263,7 @@ class ClusterModel(mesa.Model):
                           self.cluster_adopters, self.neighbour_adopters)
         firms_u = np.unique(f)
         old = self._state_before(firms_u)
-        adopted_year = np.maximum(ft.adopted_month, 0) // 12  # (the stock before the run: its start-year change)
+        adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
         adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
                          adopted_year, self.state_change_by_year, cat.capture_share, ft.energy_mwh_per_yr, ft.capture_share)
         self._book_state_change(firms_u, *old)

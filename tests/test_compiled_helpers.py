@@ -169,7 +169,8 @@ def test_reapply_rebuilds_energy_from_the_base_in_adoption_order():
     seq = rng.permutation(n * K).reshape(n, K).astype(np.int32)
     year = rng.integers(0, Y, (n, K))
     energy, capture = np.zeros((n, C)), np.ones(n)
-    adoption.reapply(np.arange(n), base, process, adopted, seq, year, D, cap_k, energy, capture)
+    rows = rng.permutation(n)  # any subset of firms, in any order: year rows follow the firms
+    adoption.reapply(rows, base, process, adopted, seq, year[rows], D, cap_k, energy, capture)
     for f in range(n):
         x = base[f].copy()
         ks = sorted(np.flatnonzero(adopted[f]), key=lambda k: seq[f, k])

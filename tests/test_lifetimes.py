@@ -115,6 +115,17 @@ def test_installed_stock_counters_equal_the_firm_table_every_month():
     assert res.summary["installed_measures"] == int(model.firms.adopted.sum())
     assert res.summary["adoptions"] - res.summary["expiries"] == res.summary["installed_measures"]
     assert res.timeseries["installed_measures"].iloc[-1] == res.summary["installed_measures"]
+    # never adopted (nor granted) while installed: per (firm, measure), the running stock of
+    # start-year installation, expiries (start of month) and adoptions stays 0 or 1
+    K = model.catalogue.k
+    ev = [(-1, 1, int(f) * K + int(k)) for f, k in zip(*model.initial_stock)]
+    ev += [(int(mo), 0, int(f) * K + int(k)) for mo, f, k in zip(res.expiries["month"], res.expiries["firm"], res.expiries["measure"].cat.codes)]
+    ev += [(int(mo), 1, int(f) * K + int(k)) for mo, f, k in zip(res.adoptions["month"], res.adoptions["firm"], res.adoptions["measure"].cat.codes)]
+    level = {}
+    for _, up, pair in sorted(ev):
+        level[pair] = level.get(pair, 0) + (1 if up else -1)
+        assert level[pair] in (0, 1)
+    assert (res.adoptions["subsidy_usd"] > 0).any() and res.adoptions.duplicated(["firm", "measure"]).any()
     # the firm panel counts installed measures at each year end
     last = res.firms[res.firms["year"] == res.firms["year"].max()]
     np.testing.assert_array_equal(last["measures_adopted"].to_numpy(), model.firms.adopted.sum(axis=1))
