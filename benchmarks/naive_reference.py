@@ -676,17 +676,17 @@ class NaiveModel(mesa.Model):
             self.gov.new_year(self.year)  # firms refresh their emission rates at their first step of the year
 
     def expire_measures(self) -> None:
-        """Installations at the end of their lifetime, then lapses of the firms under review."""
-        for f in self.firm_list:
+        """Installations at the end of their lifetime, then lapses, of the firms under review
+        (installations end at their firm's reviews, so no other firm has one due)."""
+        for f in self.firm_list[self.month % self.interval::self.interval]:
             for k in range(self.K):
                 if f.adopted[k] and f.expiry_month[k] == self.month:
                     f.remove(k)
-            if self.month % self.interval == f.review_phase:
-                for k in range(self.K):
-                    p = self.persistence[k]
-                    if p < 1.0 and f.adopted[k] and (f.adopted_month[k] < 0 or f.adopted_month[k] <= self.month - self.interval):
-                        if self.random.random() >= p ** (self.interval / 12.0):
-                            f.remove(k)
+            for k in range(self.K):
+                p = self.persistence[k]
+                if p < 1.0 and f.adopted[k] and (f.adopted_month[k] < 0 or f.adopted_month[k] <= self.month - self.interval):
+                    if self.random.random() >= p ** (self.interval / 12.0):
+                        f.remove(k)
 
     def cluster_activities(self) -> None:
         for i in range(self.gov.workshops_due(self.month)):

@@ -77,17 +77,21 @@ def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, st
 
 
 @njit(cache=True, nogil=True)
-def record(firm, measure, month, expiry, seq0, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
+def record(firm, measure, month, expiry, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
            adoption_seq, adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters):
-    """Mark each (firm, measure) installed in ``month`` (expiring in ``expiry[i]``, adoption
-    number ``seq0 + i``) and count it: by measure, by the firm's sector, by its association
-    (cluster >= 0), and for every neighbour of the firm."""
+    """Mark each (firm, measure) installed in ``month`` (expiring in ``expiry[i]``; its place in
+    the firm's adoption order: one more than the firm's latest) and count it: by measure, by
+    the firm's sector, by its association (cluster >= 0), and for every neighbour of the firm."""
+    K = adopted.shape[1]
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
+        latest = adoption_seq[f, 0]
+        for j in range(1, K):
+            latest = max(latest, adoption_seq[f, j])
         adopted[f, k] = True
         adopted_month[f, k] = month
         expiry_month[f, k] = expiry[i]
-        adoption_seq[f, k] = seq0 + i
+        adoption_seq[f, k] = latest + 1
         adopter_count[k] += 1
         adopters_by_sector[sector[f], k] += 1
         if cluster[f] >= 0:

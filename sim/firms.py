@@ -46,7 +46,8 @@ class FirmTable:
     base_energy_mwh_per_yr: np.ndarray = field(default=None)
     #: [N, K] int16: month an installed measure expires (end of lifetime or lapse); NEVER16 if not installed
     expiry_month: np.ndarray = field(default=None)
-    #: [N, K] int32: order in which installed measures were adopted (they act in this order on the base)
+    #: [N, K] int16: the firm's adoption order (installed measures act on the base in this
+    #: order; a new adoption gets the firm's latest + 1: at most K per month of a run)
     adoption_seq: np.ndarray = field(default=None)
 
     def __post_init__(self):
@@ -56,7 +57,7 @@ class FirmTable:
         if self.expiry_month is None:
             self.expiry_month = np.full((n, k), NEVER16, dtype=np.int16)
         if self.adoption_seq is None:
-            self.adoption_seq = np.zeros((n, k), dtype=np.int32)
+            self.adoption_seq = np.zeros((n, k), dtype=np.int16)
 
     @property
     def n(self) -> int:

@@ -178,10 +178,10 @@ class ClusterModel(mesa.Model):
                 self.firms.adopted_month[f, k] = -1
                 remaining_yr = self.catalogue.lifetime_yr[k] * (1.0 - age[f - lo, k])
                 self._schedule_expiries(f, k, np.ceil(12.0 * remaining_yr - 1e-9).astype(np.int64))
-                stock.append((f, k))
+                stock.append((f.astype(np.int32), k.astype(np.int16)))
         #: the installations in place before the run (adopted_month -1), as (firm, measure) arrays
-        self.initial_stock = tuple(np.concatenate(a) if a else np.zeros(0, np.int64) for a in zip(*stock)) if stock else (
-            np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self.initial_stock = (np.concatenate([s[0] for s in stock]) if stock else np.zeros(0, np.int32),
+                              np.concatenate([s[1] for s in stock]) if stock else np.zeros(0, np.int16))
         self.adoption_log.clear()
         if self.config.scenario.base_year_emissions_t_co2 > 0:
             self._calibrate_emissions(self.config.scenario.base_year_emissions_t_co2)
@@ -232,8 +232,8 @@ class ClusterModel(mesa.Model):
         due = self.expiry_schedule[self.month]
         if due:
             self.expiry_schedule[self.month] = []
-            f = np.concatenate([b[0] for b in due])
-            k = np.concatenate([b[1] for b in due])
+            f = np.concatenate([b[0] for b in due]).astype(np.int64)
+            k = np.concatenate([b[1] for b in due]).astype(np.int64)
             key = np.unique(f * self.catalogue.k + k)  # sorted by firm; a re-installed pair may be listed twice
             f, k = key // self.catalogue.k, key % self.catalogue.k
             live = self.firms.expiry_month[f, k] == self.month  # lapsed (and re-installed) pairs moved on
@@ -245,9 +245,10 @@ class ClusterModel(mesa.Model):
             interval = self.behaviour.review_interval_months
             survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
             ft = self.firms
-            since = ft.adopted_month[idx][:, self.lapsing]
+            rows = idx[:, None]
+            since = ft.adopted_month[rows, self.lapsing]
             # installed for at least one review period (or before the run), and the draw says it lapsed
-            lapse = ft.adopted[idx][:, self.lapsing] & ((since <= self.month - interval) | (since < 0)) & (u >= survive[None, :])
+            lapse = ft.adopted[rows, self.lapsing] & ((since <= self.month - interval) | (since < 0)) & (u >= survive[None, :])
             if lapse.any():
                 r, j = np.nonzero(lapse)  # row-major: sorted by firm
                 self._remove(idx[r], self.lapsing[j], LAPSED)
@@ -474,7 +475,7 @@ class ClusterModel(mesa.Model):
         f, k = b.firm, b.measure
         peers = self.network.peers
         expiry = self._review_aligned(f, self.month + np.ceil(12.0 * cat.lifetime_yr[k] - 1e-9).astype(np.int64))
-        adoption.record(f, k, self.month, expiry, self.adoptions_total, ft.sector, ft.cluster, peers.indptr,
+        adoption.record(f, k, self.month, expiry, ft.sector, ft.cluster, peers.indptr,
                         peers.indices, ft.adopted, ft.adopted_month, ft.expiry_month, ft.adoption_seq,
                         self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters)
         self.adoptions_total += len(f)
@@ -533,6 +534,7 @@ class ClusterModel(mesa.Model):
         if not inside.any():
             return
         f, k, e = f[inside], k[inside], expiry[inside]
+        f, k = f.astype(np.int32), k.astype(np.int16)  # (compact: the schedule holds the whole stock)
         for m in np.unique(e):
             sel = e == m
             self.expiry_schedule[int(m)].append((f[sel], k[sel]))

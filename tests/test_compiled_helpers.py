@@ -122,15 +122,17 @@ def test_energy_change_and_adoption_counters_match_numpy():
     sector = rng.integers(0, 3, n).astype(np.int16)
     cluster = rng.integers(-1, 2, n).astype(np.int16)  # -1: no association
     adopted, month_of = np.zeros((n, K), bool), np.full((n, K), 999, np.int16)
-    expiry_of, seq_of = np.full((n, K), 999, np.int16), np.zeros((n, K), np.int32)
+    expiry_of, seq_of = np.full((n, K), 999, np.int16), np.zeros((n, K), np.int16)
     count, by_sector, by_cluster = np.zeros(K, np.int64), np.zeros((3, K), np.int64), np.zeros((2, K))
     counts = np.zeros((n, K), np.float32)
     expiry = np.arange(len(firm), dtype=np.int16) + 40
-    adoption.record(firm, measure, 7, expiry, 100, sector, cluster, peers.indptr, peers.indices, adopted, month_of,
+    adoption.record(firm, measure, 7, expiry, sector, cluster, peers.indptr, peers.indices, adopted, month_of,
                     expiry_of, seq_of, count, by_sector, by_cluster, counts)
     last = {(f, k): i for i, (f, k) in enumerate(zip(firm, measure))}  # a repeated pair keeps its last entry
     for (f, k), i in last.items():
-        assert expiry_of[f, k] == 40 + i and seq_of[f, k] == 100 + i
+        assert expiry_of[f, k] == 40 + i
+        # adoption order within the firm: its i-th adoption of the batch is number i + 1
+        assert seq_of[f, k] == int((firm[:i + 1] == f).sum())
     expected = np.zeros((n, K), np.float32)
     for f, k in zip(firm, measure):
         expected[peers.indices[peers.indptr[f]:peers.indptr[f + 1]], k] += 1
