@@ -20,7 +20,8 @@ act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier'
           :meth:`report_spending` (public money, by name), :meth:`define_regions` and
           :meth:`declare` (facts for other mechanisms, who never look each other up)
 events    :meth:`subscribe` to ``adoption`` (month, batch), ``expiry`` (month, firms,
-          measures, reason: installations that ended), ``assessment`` (month, firms,
+          measures, reasons: installations that ended; codes of ``model.EXPIRY_REASONS``),
+          ``assessment`` (month, firms,
           source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
 
 The model owns the arrays; nothing here copies a firm column.
@@ -35,7 +36,7 @@ import numpy as np
 #: the events the engine publishes, with their keyword arguments
 EVENTS = {
     "adoption": ("month", "batch"),
-    "expiry": ("month", "firms", "measures", "reason"),
+    "expiry": ("month", "firms", "measures", "reasons"),
     "assessment": ("month", "firms", "source"),
     "budget_exhausted": ("month", "name"),
     "year_closed": ("year",),

@@ -23,7 +23,8 @@ from .registry import Registry
 from .reporters import scalar_row, vector_rows
 
 
-#: why an installation left the stock (the expiries table's ``reason``)
+#: why an installation left the stock (codes of the expiries table's ``reason`` and the
+#: ``expiry`` event's ``reasons``)
 EXPIRED, LAPSED = 0, 1
 EXPIRY_REASONS = ("end_of_life", "lapsed")
 
@@ -142,8 +143,8 @@ class ClusterModel(mesa.Model):
         self.adoptions_total = 0
         #: installations that left the stock so far (end of lifetime or lapse)
         self.expiries_total = 0
-        #: installations that ended: (month, firm, measure, installed-since month, reason code)
-        self.expiry_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, int]] = []
+        #: installations that ended: (month, firm, measure, installed-since month, reason code), arrays per month
+        self.expiry_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         #: expiry_schedule[m]: (firm, measure) blocks due to expire at the start of month m
         self.expiry_schedule: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(self.n_months)]
         #: [year, K, C+1, C+1] each year's state change of each measure (an installation keeps
@@ -229,33 +230,41 @@ class ClusterModel(mesa.Model):
         whose savings do not persist (``persistence_share_per_yr`` < 1), those of the firms
         under review this month whose draw says they lapsed. The firm keeps its awareness and
         decides again at then-current costs and prices with the same rule."""
-        due = self.expiry_schedule[self.month]
+        ft, K, m = self.firms, self.catalogue.k, self.month
+        keys, reasons = [], []
+        due = self.expiry_schedule[m]
         if due:
-            self.expiry_schedule[self.month] = []
+            self.expiry_schedule[m] = []
             f = np.concatenate([b[0] for b in due]).astype(np.int64)
             k = np.concatenate([b[1] for b in due]).astype(np.int64)
-            key = np.unique(f * self.catalogue.k + k)  # sorted by firm; a re-installed pair may be listed twice
-            f, k = key // self.catalogue.k, key % self.catalogue.k
-            live = self.firms.expiry_month[f, k] == self.month  # lapsed (and re-installed) pairs moved on
-            if live.any():
-                self._remove(f[live], k[live], EXPIRED)
+            key = np.unique(f * K + k)  # a re-installed pair may be listed twice
+            key = key[ft.expiry_month[key // K, key % K] == m]  # lapsed (and re-installed) pairs moved on
+            keys.append(key)
+            reasons.append(np.full(len(key), EXPIRED, np.int8))
         if len(self.lapsing):
             idx = self.engine.review_group()
             u = self.lifetime_draws.persistence_uniforms((len(idx), len(self.lapsing)))  # drawn whatever the stock
             interval = self.behaviour.review_interval_months
             survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
-            ft = self.firms
             rows = idx[:, None]
             since = ft.adopted_month[rows, self.lapsing]
-            # installed for at least one review period (or before the run), and the draw says it lapsed
-            lapse = ft.adopted[rows, self.lapsing] & ((since <= self.month - interval) | (since < 0)) & (u >= survive[None, :])
+            # installed for at least one review period (or before the run), not at its end of life
+            # this month, and the draw says it lapsed
+            lapse = (ft.adopted[rows, self.lapsing] & ((since <= m - interval) | (since < 0))
+                     & (u >= survive[None, :]) & (ft.expiry_month[rows, self.lapsing] != m))
             if lapse.any():
-                r, j = np.nonzero(lapse)  # row-major: sorted by firm
-                self._remove(idx[r], self.lapsing[j], LAPSED)
+                r, j = np.nonzero(lapse)
+                keys.append(idx[r].astype(np.int64) * K + self.lapsing[j])
+                reasons.append(np.full(len(r), LAPSED, np.int8))
+        if keys and sum(len(x) for x in keys):
+            key = np.concatenate(keys)
+            order = np.argsort(key, kind="stable")  # by firm
+            self._remove(key[order] // K, key[order] % K, np.concatenate(reasons)[order])
 
-    def _remove(self, f: np.ndarray, k: np.ndarray, reason: int) -> None:
-        """Take installed (firm, measure) pairs (sorted by firm) out of the stock: counters,
-        peers, the firms' energy rebuilt from their base with the measures that remain."""
+    def _remove(self, f: np.ndarray, k: np.ndarray, reason: np.ndarray) -> None:
+        """Take installed (firm, measure) pairs (sorted by firm; ``reason``: [n] EXPIRED or
+        LAPSED) out of the stock: counters, peers, the firms' energy rebuilt from their base
+        with the measures that remain."""
         ft, cat = self.firms, self.catalogue
         since = ft.adopted_month[f, k].copy()
         peers = self.network.peers
@@ -270,7 +279,7 @@ class ClusterModel(mesa.Model):
         self._book_state_change(firms_u, *old)
         self.expiry_log.append((self.month, f, k, since, reason))
         self.expiries_total += len(f)
-        self.engine.publish("expiry", month=self.month, firms=f, measures=k, reason=EXPIRY_REASONS[reason])
+        self.engine.publish("expiry", month=self.month, firms=f, measures=k, reasons=reason)
 
     def _grow_output(self, y: int) -> None:
         """A new year's output: each firm's energy use, base, process CO2 and investment budget

@@ -90,7 +90,7 @@ def expiries_table(model) -> pd.DataFrame:
 
     firm, measure = col(1, np.int64), col(2, np.int64)
     months = col(0, np.int64)
-    reason = np.concatenate([np.full(len(e[1]), e[4]) for e in log]) if log else np.zeros(0, np.int64)
+    reason = col(4, np.int64)
     return _with_firm_id(model, pd.DataFrame({
         "month": months.astype(np.int32),
         "year": (model.start_year + months // 12).astype(np.int32),
