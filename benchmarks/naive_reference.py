@@ -24,7 +24,10 @@ It implements the rules of ``sim/decision.py`` and ``sim/policy.py`` (see their 
   budgets bind: the first request the money cannot cover stops the instrument for good;
 - peers: share of neighbours that adopted + cluster-association broker weight x the
   association's adopter share, capped at 1 (or the population share for ``network.kind:
-  complete``).
+  complete``);
+- lifetimes: an installation ends at the firm's first review at or after its lifetime (or
+  lapses at a review with probability 1 - persistence^(interval/12)); the firm's energy is
+  rebuilt from its base with the measures left; output growth scales energy each January.
 
 It consumes the same composed config (``sim.run.compose`` + ``sim.params.to_config``) and the
 same firm population: :class:`NaiveModel` copies, row by row, the firm table, network and
@@ -59,6 +62,7 @@ if str(ROOT) not in sys.path:
 
 from sim import decision  # noqa: E402
 from sim.energy import ELECTRICITY, SCOPE1_CARRIERS  # noqa: E402
+from sim.firms import NEVER16  # noqa: E402
 from sim.params import CARRIERS, SIZE_CLASSES  # noqa: E402
 
 C = len(CARRIERS)
@@ -300,6 +304,24 @@ class NaiveFirm(mesa.Agent):
     def emissions_t_co2_per_yr(self) -> float:
         return self.scope1_rate + self.scope2_rate
 
+    def remove(self, k: int) -> None:
+        """Measure k's installation ends: rebuild energy from the base with the measures left."""
+        model = self.model
+        self.adopted[k] = False
+        self.adopted_month[k] = NEVER16
+        model.adopter_count[k] -= 1
+        if self.association is not None:
+            self.association.adopters[k] -= 1
+        left = sorted((self.adoption_seq[j], j) for j in range(model.K) if self.adopted[j])
+        self.energy = list(self.base_energy)
+        self.capture_share = 0.0
+        for _, j in left:
+            x = self.energy + [self.process_t_co2_per_yr]
+            D = model.state_change_by_year[max(self.adopted_month[j], 0) // 12][j]
+            self.energy = [max(x[i] + sum(D[i][jj] * x[jj] for jj in range(C + 1)), 0.0) for i in range(C)]
+            self.capture_share = max(self.capture_share, model.capture[j])
+        self.recompute_rates()
+
     # the month ----------------------------------------------------------------------------
     def step(self) -> None:
         model = self.model
@@ -504,6 +526,12 @@ class NaiveFirm(mesa.Agent):
         if p["loan"] > 0:
             gov.lent_usd += p["loan"]
             gov.loan_public_cost_usd += p["loan"] * gov.loan_concession_share
+        m = model.month + math.ceil(12.0 * model.lifetime[k] - 1e-9)  # expires at its first review after its lifetime
+        while m % model.interval != self.review_phase:
+            m += 1
+        self.expiry_month[k] = m
+        self.adoption_seq[k] = model.seq
+        model.seq += 1
         model.adopter_count[k] += 1
         model.new_adoptions[k] += 1
         if self.association is not None:
@@ -562,6 +590,11 @@ class NaiveModel(mesa.Model):
         energy, aware = ft.energy_mwh_per_yr.tolist(), ft.aware.tolist()
         adopted, applicable = ft.adopted.tolist(), ft.applicable.tolist()
         adopted_month, target = ft.adopted_month.tolist(), ft.sets_supplier_target.tolist()
+        expiry, seq, base = ft.expiry_month.tolist(), ft.adoption_seq.tolist(), ft.base_energy_mwh_per_yr.tolist()
+        self.seq = engine.adoptions_total
+        self.persistence = cat.persistence_share_per_yr.tolist()
+        self.output_index = engine.output_index.tolist()
+        self.state_change_by_year: list = []
         firms = []
         for i in range(n):
             f = NaiveFirm(self, i)
@@ -572,6 +605,7 @@ class NaiveModel(mesa.Model):
             f.energy, f.aware, f.adopted = energy[i], aware[i], adopted[i]
             f.applicable, f.adopted_month = applicable[i], adopted_month[i]
             f.sets_supplier_target = target[i]
+            f.expiry_month, f.adoption_seq, f.base_energy = expiry[i], seq[i], base[i]
             firms.append(f)
         self.firm_list = firms
         net = engine.network
@@ -607,6 +641,7 @@ class NaiveModel(mesa.Model):
         if not self.running:
             return
         self.update_policy()
+        self.expire_measures()
         self.cluster_activities()
         self.programme_activities()
         if self.activation == "random":  # the ordinary Mesa way
@@ -627,9 +662,31 @@ class NaiveModel(mesa.Model):
             mult = self.catalogue.capex_multiplier(y)
             self.w_saving, self.w_basis = val.saving_usd.tolist(), val.size_basis.tolist()
             self.w_scope1, self.state_change = val.abated_scope1_t.tolist(), val.state_change.tolist()
+            self.state_change_by_year.append(self.state_change)
+            if y > 0:  # output growth: each firm's energy, base, process CO2 and budget scale with its sector
+                for f in self.firm_list:
+                    r = self.output_index[y][f.sector] / self.output_index[y - 1][f.sector]
+                    f.energy = [e * r for e in f.energy]
+                    f.base_energy = [e * r for e in f.base_energy]
+                    f.process_t_co2_per_yr *= r
+                    f.cash_usd_per_yr *= r
+                    f._rates_year = None
             self.capex_fixed = (self.catalogue.capex_fixed_usd * mult).tolist()
             self.capex_unit = (self.catalogue.capex_usd_per_unit * mult).tolist()
             self.gov.new_year(self.year)  # firms refresh their emission rates at their first step of the year
+
+    def expire_measures(self) -> None:
+        """Installations at the end of their lifetime, then lapses, of the firms under review
+        (installations end at their firm's reviews, so no other firm has one due)."""
+        for f in self.firm_list[self.month % self.interval::self.interval]:
+            for k in range(self.K):
+                if f.adopted[k] and f.expiry_month[k] == self.month:
+                    f.remove(k)
+            for k in range(self.K):
+                p = self.persistence[k]
+                if p < 1.0 and f.adopted[k] and (f.adopted_month[k] < 0 or f.adopted_month[k] <= self.month - self.interval):
+                    if self.random.random() >= p ** (self.interval / 12.0):
+                        f.remove(k)
 
     def cluster_activities(self) -> None:
         for i in range(self.gov.workshops_due(self.month)):

@@ -1,13 +1,32 @@
-"""What an adoption changes, compiled (numba): the adopting firm's energy use by carrier and
-its captured share of scope-1 CO2; the adoption counters (by measure, by sector, by
-association) and its neighbours' count of adopters of the measure (the peer term of
-``decision.py``). Called once a month by ``ClusterModel.apply`` with the month's
-adoptions, sorted by firm; a firm's several adoptions act in turn on its current energy.
+"""What an adoption and an expiry change, compiled (numba): the firm's energy use by carrier
+and its captured share of scope-1 CO2; the installed-stock counters (by measure, by sector,
+by association) and its neighbours' count of installed adopters of the measure (the peer
+term of ``decision.py``). ``ClusterModel.apply`` calls :func:`record` and
+:func:`change_energy` once a month with the month's adoptions, sorted by firm (a firm's
+several adoptions act in turn on its current energy); ``ClusterModel.expire_measures``
+calls :func:`unrecord` and :func:`reapply` with the month's expiries.
+
+Energy is piecewise linear in the state x = [energy by carrier, process CO2]: an adoption
+maps x to max(x + D_k x, 0) with the measure's ``state_change`` D_k of its adoption year.
+So a firm's energy with a set of installed measures is its no-measure base with each
+installed measure applied in adoption order; when one expires, :func:`reapply` rebuilds the
+firm's energy from the base with the measures that remain.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _apply_one(energy, f, x, D):
+    """energy[f, c] = max(x[c] + (D @ x)[c], 0) for each carrier c (x: [C+1] state of f)."""
+    C = energy.shape[1]
+    for c in range(C):
+        dx = 0.0
+        for j in range(C + 1):
+            dx += D[c, j] * x[j]
+        energy[f, c] = max(x[c] + dx, 0.0)
 
 
 @njit(cache=True, nogil=True)
@@ -21,26 +40,79 @@ def change_energy(firm, measure, state_change, capture_share_by_measure, energy,
         for c in range(C):
             x[c] = energy[f, c]
         x[C] = process[f]
-        for c in range(C):
-            dx = 0.0
-            for j in range(C + 1):
-                dx += state_change[k, c, j] * x[j]
-            energy[f, c] = max(x[c] + dx, 0.0)
+        _apply_one(energy, f, x, state_change[k])
         capture[f] = max(capture[f], capture_share_by_measure[k])
 
 
 @njit(cache=True, nogil=True)
-def record(firm, measure, month, sector, cluster, indptr, indices, adopted, adopted_month, adopter_count,
-           adopters_by_sector, cluster_adopters, neighbour_adopters):
-    """Mark each (firm, measure) adopted in ``month`` and count it: by measure, by the firm's
-    sector, by its association (cluster >= 0), and for every neighbour of the firm."""
+def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, state_change_by_year,
+            capture_share_by_measure, energy, capture):
+    """Rebuild each firm's energy from its base: its installed measures (``adopted``) act in
+    adoption order (``adoption_seq``), each with the state change of its adoption year
+    (``adopted_year[i, k]``, row i for ``firms[i]``: index into ``state_change_by_year``);
+    capture = the largest capture share installed (0 if none)."""
+    C = energy.shape[1]
+    K = adopted.shape[1]
+    x = np.empty(C + 1)
+    ks = np.empty(K, np.int64)
+    for i in range(len(firms)):
+        f = firms[i]
+        n = 0
+        for k in range(K):
+            if adopted[f, k]:
+                ks[n] = k
+                n += 1
+        order = np.argsort(adoption_seq[f, ks[:n]], kind="mergesort")
+        for c in range(C):
+            energy[f, c] = base_energy[f, c]
+        cap = 0.0
+        for j in range(n):
+            k = ks[order[j]]
+            for c in range(C):
+                x[c] = energy[f, c]
+            x[C] = process[f]
+            _apply_one(energy, f, x, state_change_by_year[adopted_year[i, k], k])
+            cap = max(cap, capture_share_by_measure[k])
+        capture[f] = cap
+
+
+@njit(cache=True, nogil=True)
+def record(firm, measure, month, expiry, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
+           adoption_seq, adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters):
+    """Mark each (firm, measure) installed in ``month`` (expiring in ``expiry[i]``; its place in
+    the firm's adoption order: one more than the firm's latest) and count it: by measure, by
+    the firm's sector, by its association (cluster >= 0), and for every neighbour of the firm."""
+    K = adopted.shape[1]
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
+        latest = adoption_seq[f, 0]
+        for j in range(1, K):
+            latest = max(latest, adoption_seq[f, j])
         adopted[f, k] = True
         adopted_month[f, k] = month
+        expiry_month[f, k] = expiry[i]
+        adoption_seq[f, k] = latest + 1
         adopter_count[k] += 1
         adopters_by_sector[sector[f], k] += 1
         if cluster[f] >= 0:
             cluster_adopters[cluster[f], k] += 1
         for p in range(indptr[f], indptr[f + 1]):
             neighbour_adopters[indices[p], k] += 1
+
+
+@njit(cache=True, nogil=True)
+def unrecord(firm, measure, never, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
+             adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters):
+    """Remove each installed (firm, measure) from the stock (it expired or lapsed): the
+    counters :func:`record` raised fall again; the month columns go back to ``never``."""
+    for i in range(len(firm)):
+        f, k = firm[i], measure[i]
+        adopted[f, k] = False
+        adopted_month[f, k] = never
+        expiry_month[f, k] = never
+        adopter_count[k] -= 1
+        adopters_by_sector[sector[f], k] -= 1
+        if cluster[f] >= 0:
+            cluster_adopters[cluster[f], k] -= 1
+        for p in range(indptr[f], indptr[f + 1]):
+            neighbour_adopters[indices[p], k] -= 1

@@ -91,3 +91,18 @@ class EnergyPaths:
         if sc.hydrogen_from_electricity.enabled:
             price[:, HYDROGEN] = hydrogen_cost_usd_per_mwh(price[:, ELECTRICITY], years, sc.hydrogen_from_electricity)
         return cls(years, price, ef)
+
+
+def output_index(sc: ScenarioConfig, start_year: int, end_year: int) -> np.ndarray:
+    """[year, sector] output of each sector relative to the start year (1.0 in the start year,
+    where the calibration holds): its own ``scenario.growth.output_index`` path, else the
+    ``all`` path, else constant output."""
+    years = np.arange(start_year, end_year + 1)
+    paths = sc.growth.output_index
+    out = np.ones((len(years), len(sc.sectors)))
+    for s, spec in enumerate(sc.sectors):
+        traj = paths.get(spec.name, paths.get("all"))
+        if traj is not None:
+            v = interpolate(traj, years)
+            out[:, s] = v / v[0]
+    return out

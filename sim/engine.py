@@ -22,7 +22,9 @@ act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier'
           :meth:`declare` (facts for other mechanisms, who never look each other up),
           :meth:`recommend` (an assessment's recommendations by the auditor's rule, recorded
           for the run's ``assessments`` table: ``sim/recommendations.py``)
-events    :meth:`subscribe` to ``adoption`` (month, batch), ``assessment`` (month, firms,
+events    :meth:`subscribe` to ``adoption`` (month, batch), ``expiry`` (month, firms,
+          measures, reasons: installations that ended; codes of ``model.EXPIRY_REASONS``),
+          ``assessment`` (month, firms,
           source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
 
 The model owns the arrays; nothing here copies a firm column.
@@ -39,6 +41,7 @@ from .recommendations import RecommendationLog, recommended, simple_payback_yr
 #: the events the engine publishes, with their keyword arguments
 EVENTS = {
     "adoption": ("month", "batch"),
+    "expiry": ("month", "firms", "measures", "reasons"),
     "assessment": ("month", "firms", "source"),
     "budget_exhausted": ("month", "name"),
     "year_closed": ("year",),

@@ -5,7 +5,7 @@ Heterogeneity is drawn, vectorised, from the distributions the scenario config s
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,25 @@ class FirmTable:
     risk_relief: np.ndarray  # [N] share of risk premium removed (workshops)
     reporting_from_month: np.ndarray  # [N] int32: month the firm starts reporting to the registry
     sets_supplier_target: np.ndarray  # [N] bool: the firm asks its suppliers to cut emissions
+    #: [N, C] energy use by carrier with no measure installed (the state the installed measures
+    #: act on, in adoption order; scaled with the calibration and the sector's output); None = a
+    #: copy of the energy columns. Measures never change process CO2 (capture acts through
+    #: ``capture_share``), so ``process_t_co2_per_yr`` is its own base.
+    base_energy_mwh_per_yr: np.ndarray = field(default=None)
+    #: [N, K] int16: month an installed measure expires (end of lifetime or lapse); NEVER16 if not installed
+    expiry_month: np.ndarray = field(default=None)
+    #: [N, K] int16: the firm's adoption order (installed measures act on the base in this
+    #: order; a new adoption gets the firm's latest + 1: at most K per month of a run)
+    adoption_seq: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        n, k = self.adopted.shape
+        if self.base_energy_mwh_per_yr is None:
+            self.base_energy_mwh_per_yr = self.energy_mwh_per_yr.copy()
+        if self.expiry_month is None:
+            self.expiry_month = np.full((n, k), NEVER16, dtype=np.int16)
+        if self.adoption_seq is None:
+            self.adoption_seq = np.zeros((n, k), dtype=np.int16)
 
     @property
     def n(self) -> int:

@@ -35,6 +35,8 @@ class Catalogue:
     capex_change_per_yr: np.ndarray
     om_share_of_capex_per_yr: np.ndarray
     lifetime_yr: np.ndarray
+    #: [K] share of installations still in place after each further year (1: no lapse)
+    persistence_share_per_yr: np.ndarray
     non_energy_benefit_share: np.ndarray
     #: [S, K] measure applies in sector
     applies_to_sector: np.ndarray
@@ -86,6 +88,7 @@ class Catalogue:
             capex_change_per_yr=arr("capex_change_per_yr"),
             om_share_of_capex_per_yr=arr("om_share_of_capex_per_yr"),
             lifetime_yr=arr("lifetime_yr"),
+            persistence_share_per_yr=arr("persistence_share_per_yr"),
             non_energy_benefit_share=arr("non_energy_benefit_share"),
             applies_to_sector=applies,
             min_size_class=np.array([SIZE_CLASSES.index(m.min_size_class) for m in ms]),

@@ -11,15 +11,22 @@ import numpy as np
 
 from . import adoption, decision, firms as firm_table, network as firm_network
 from .agents import Cluster, Firm, Government
-from .draws import awareness_key, check_counter_range
-from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths
+from .draws import LifetimeDraws, awareness_key, check_counter_range
+from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths, output_index
 from .measures import Catalogue
 from .barriers.skills import ConsultantPool
 from .engine import Engine
 from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanisms
+from .firms import NEVER16
 from .params import CARRIERS, Config, validate
 from .registry import Registry
 from .reporters import scalar_row, vector_rows
+
+
+#: why an installation left the stock (codes of the expiries table's ``reason`` and the
+#: ``expiry`` event's ``reasons``)
+EXPIRED, LAPSED = 0, 1
+EXPIRY_REASONS = ("end_of_life", "lapsed")
 
 
 class ClusterModel(mesa.Model):
@@ -46,6 +53,8 @@ class ClusterModel(mesa.Model):
         self.month = -1  # advanced at the start of each step
         self.year = cfg.start_year
         self.energy = EnergyPaths.from_scenario(cfg.scenario, cfg.start_year, cfg.end_year)
+        #: [year, sector] output relative to the start year (energy use scales with it)
+        self.output_index = output_index(cfg.scenario, cfg.start_year, cfg.end_year)
         self.catalogue = Catalogue.from_config(cfg.measures, self.sector_names)
         self.shift = self.catalogue.shift_matrix()
         network = self._build_firms(r_firms)
@@ -53,6 +62,9 @@ class ClusterModel(mesa.Model):
         #: the key of the awareness draws: each (month, firm, measure) has its own number (sim/draws.py)
         self.awareness_key = awareness_key(r_aware)
         check_counter_range(self.n_months, self.n_firms, self.catalogue.k)
+        #: vintages of the start-year stock and savings-persistence lapses: children of the
+        #: firm stream, so every other stream draws what it drew before lifetimes existed
+        self.lifetime_draws = LifetimeDraws(*r_firms.spawn(2))
         self._build_peer_state(network if network is not None else self._build_network(cfg.scenario, self.firms, r_net))
         self._build_agents(r_policy, lazy_firm_agents)
         self._build_bookkeeping()
@@ -133,6 +145,18 @@ class ClusterModel(mesa.Model):
         #: energy-cost saving of each logged adoption at the month's prices, USD/yr (aligned with
         #: ``adoption_log``; first-order, on the firm's state before the month's adoptions)
         self.adoption_saving_log: list[np.ndarray] = []
+        #: adoption events so far (start-year stock and replacements included)
+        self.adoptions_total = 0
+        #: installations that left the stock so far (end of lifetime or lapse)
+        self.expiries_total = 0
+        #: installations that ended: (month, firm, measure, installed-since month, reason code), arrays per month
+        self.expiry_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        #: expiry_schedule[m]: (firm, measure) blocks due to expire at the start of month m
+        self.expiry_schedule: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(self.n_months)]
+        #: [year, K, C+1, C+1] each year's state change of each measure (an installation keeps
+        #: its adoption year's, so a firm's energy can be rebuilt from its base)
+        self.state_change_by_year = np.zeros((len(self.energy.years), K, len(CARRIERS) + 1, len(CARRIERS) + 1))
+        self.lapsing = np.flatnonzero(self.catalogue.persistence_share_per_yr < 1.0)
         self.series = {}
         self._series_blocks: list = []
         self.running = True
@@ -150,12 +174,21 @@ class ClusterModel(mesa.Model):
         self._open_year(lambda m: m.setup(self.engine))
         self._update_availability()
         chunk = 1 << 16  # bounded memory for large populations
+        stock = []
         for lo in range(0, self.n_firms, chunk):
             ids = np.arange(lo, min(lo + chunk, self.n_firms))
             batch = decision.decide(self, ids)
+            age = self.lifetime_draws.vintage_age_share((len(ids), self.catalogue.k))  # drawn whatever the stock
             if len(batch):
                 self.apply(batch)
-                self.firms.adopted_month[batch.firm, batch.measure] = -1
+                f, k = batch.firm, batch.measure
+                self.firms.adopted_month[f, k] = -1
+                remaining_yr = self.catalogue.lifetime_yr[k] * (1.0 - age[f - lo, k])
+                self._schedule_expiries(f, k, np.ceil(12.0 * remaining_yr - 1e-9).astype(np.int64))
+                stock.append((f.astype(np.int32), k.astype(np.int16)))
+        #: the installations in place before the run (adopted_month -1), as (firm, measure) arrays
+        self.initial_stock = (np.concatenate([s[0] for s in stock]) if stock else np.zeros(0, np.int32),
+                              np.concatenate([s[1] for s in stock]) if stock else np.zeros(0, np.int16))
         self.adoption_log.clear()
         self.adoption_saving_log.clear()
         if self.config.scenario.base_year_emissions_t_co2 > 0:
@@ -165,8 +198,11 @@ class ClusterModel(mesa.Model):
         self.reporting_sorted = np.sort(self.firms.reporting_from_month)
         self.setting_up = False
         self.initial_adopters = self.adopter_count.copy()
-        self.base_energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)
-        self.energy_total = self.base_energy_total.copy()
+        # the start-year energy by sector (measures in place): the reference of the energy-cost saving
+        self.start_energy_by_sector = np.zeros((len(self.sector_names), len(CARRIERS)))
+        np.add.at(self.start_energy_by_sector, self.firms.sector, self.firms.energy_mwh_per_yr)
+        self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
+        self.energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)
         self.month = -1
 
     # ------------------------------------------------------------------------------------
@@ -174,7 +210,8 @@ class ClusterModel(mesa.Model):
         """One month (does nothing once the end year is over)."""
         if not self.running:
             return
-        self.advance_month()  # the clock; in January: prices, grid factor, mechanisms' new year
+        self.advance_month()  # the clock; in January: prices, grid factor, output, mechanisms' new year
+        self.expire_measures()  # installations at the end of their lifetime (or lapsed) leave the stock
         self.cluster_activities()  # workshops, peer brokerage, information collection
         self.programme_activities()  # pre-assessments, training courses, programme projects
         self.firm_decisions()  # vectorised adoption decision of firms under review
@@ -196,6 +233,82 @@ class ClusterModel(mesa.Model):
         if self.month % 12 == 0:
             self._open_year(lambda m: m.new_year(self.engine))
 
+    def expire_measures(self) -> None:
+        """Installations leave the stock at the start of a month: those whose lifetime ended
+        (scheduled when installed, at the firm's first investment review at or after the end of
+        the lifetime, so the firm decides on a replacement that same month) and, for measures
+        whose savings do not persist (``persistence_share_per_yr`` < 1), those of the firms
+        under review this month whose draw says they lapsed. The firm keeps its awareness and
+        decides again at then-current costs and prices with the same rule."""
+        ft, K, m = self.firms, self.catalogue.k, self.month
+        keys, reasons = [], []
+        due = self.expiry_schedule[m]
+        if due:
+            self.expiry_schedule[m] = []
+            f = np.concatenate([b[0] for b in due]).astype(np.int64)
+            k = np.concatenate([b[1] for b in due]).astype(np.int64)
+            key = np.unique(f * K + k)  # a re-installed pair may be listed twice
+            key = key[ft.expiry_month[key // K, key % K] == m]  # lapsed (and re-installed) pairs moved on
+            keys.append(key)
+            reasons.append(np.full(len(key), EXPIRED, np.int8))
+        if len(self.lapsing):
+            idx = self.engine.review_group()
+            u = self.lifetime_draws.persistence_uniforms((len(idx), len(self.lapsing)))  # drawn whatever the stock
+            interval = self.behaviour.review_interval_months
+            survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
+            rows = idx[:, None]
+            since = ft.adopted_month[rows, self.lapsing]
+            # installed for at least one review period (or before the run), not at its end of life
+            # this month, and the draw says it lapsed
+            lapse = (ft.adopted[rows, self.lapsing] & ((since <= m - interval) | (since < 0))
+                     & (u >= survive[None, :]) & (ft.expiry_month[rows, self.lapsing] != m))
+            if lapse.any():
+                r, j = np.nonzero(lapse)
+                keys.append(idx[r].astype(np.int64) * K + self.lapsing[j])
+                reasons.append(np.full(len(r), LAPSED, np.int8))
+        if keys and sum(len(x) for x in keys):
+            key = np.concatenate(keys)
+            order = np.argsort(key, kind="stable")  # by firm
+            self._remove(key[order] // K, key[order] % K, np.concatenate(reasons)[order])
+
+    def _remove(self, f: np.ndarray, k: np.ndarray, reason: np.ndarray) -> None:
+        """Take installed (firm, measure) pairs (sorted by firm; ``reason``: [n] EXPIRED or
+        LAPSED) out of the stock: counters, peers, the firms' energy rebuilt from their base
+        with the measures that remain."""
+        ft, cat = self.firms, self.catalogue
+        since = ft.adopted_month[f, k].copy()
+        peers = self.network.peers
+        adoption.unrecord(f, k, NEVER16, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
+                          ft.adopted_month, ft.expiry_month, self.adopter_count, self.adopters_by_sector,
+                          self.cluster_adopters, self.neighbour_adopters)
+        firms_u = np.unique(f)
+        old = self._state_before(firms_u)
+        adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
+        adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
+                         adopted_year, self.state_change_by_year, cat.capture_share, ft.energy_mwh_per_yr, ft.capture_share)
+        self._book_state_change(firms_u, *old)
+        self.expiry_log.append((self.month, f, k, since, reason))
+        self.expiries_total += len(f)
+        self.engine.publish("expiry", month=self.month, firms=f, measures=k, reasons=reason)
+
+    def _grow_output(self, y: int) -> None:
+        """A new year's output: each firm's energy use, base, process CO2 and investment budget
+        scale with its sector's output index (installed measures save the same shares of a
+        larger use). Bank credit is not scaled (a negotiated line; mechanisms extend it)."""
+        ratio = self.output_index[y] / self.output_index[y - 1]
+        if np.all(ratio == 1.0):
+            return
+        ft = self.firms
+        r = ratio[ft.sector]
+        ft.energy_mwh_per_yr *= r[:, None]
+        ft.base_energy_mwh_per_yr *= r[:, None]
+        ft.process_t_co2_per_yr *= r
+        ft.cash_usd_per_yr *= r
+        self.start_energy_by_sector *= ratio[:, None]
+        self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
+        self.energy_total = ft.energy_mwh_per_yr.sum(axis=0)
+        self._refresh_state32(slice(None))
+
     def _open_year(self, hook) -> None:
         """A new year: this year's prices, emission factors and valuation, then each
         mechanism's ``hook`` (``setup`` or ``new_year``), then the year's emission rates."""
@@ -204,6 +317,9 @@ class ClusterModel(mesa.Model):
         self.ef = self.energy.ef_t_co2_per_mwh[y]
         self.price_by_zone, self.ef_by_zone = self.zone_price_paths[:, y], self.zone_ef_paths[:, y]
         self.val = decision.valuation(self.catalogue, self.shift, self.price, self.ef)
+        self.state_change_by_year[y] = self.val.state_change
+        if y > 0:
+            self._grow_output(y)
         self.capex_mult = self.catalogue.capex_multiplier(y)
         self.available = self.catalogue.available_from_year <= self.year
         self.c32 = self._float32_terms()
@@ -340,6 +456,7 @@ class ClusterModel(mesa.Model):
             return
         factor = target_t_co2 / now
         ft.energy_mwh_per_yr *= factor
+        ft.base_energy_mwh_per_yr *= factor
         ft.process_t_co2_per_yr *= factor
         ft.cash_usd_per_yr *= factor
         ft.credit_usd *= factor
@@ -410,19 +527,41 @@ class ClusterModel(mesa.Model):
         ft, cat = self.firms, self.catalogue
         f, k = b.firm, b.measure
         peers = self.network.peers
-        adoption.record(f, k, self.month, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
-                        ft.adopted_month, self.adopter_count, self.adopters_by_sector, self.cluster_adopters,
-                        self.neighbour_adopters)
+        expiry = self._review_aligned(f, self.month + np.ceil(12.0 * cat.lifetime_yr[k] - 1e-9).astype(np.int64))
+        adoption.record(f, k, self.month, expiry, ft.sector, ft.cluster, peers.indptr,
+                        peers.indices, ft.adopted, ft.adopted_month, ft.expiry_month, ft.adoption_seq,
+                        self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters)
+        self.adoptions_total += len(f)
+        if not self.setting_up:  # (the start-year stock is scheduled by its vintage)
+            self._schedule(f, k, expiry)
 
         first = np.ones(len(f), bool)
         np.not_equal(f[1:], f[:-1], out=first[1:])
         firms_u = f[first]  # batch is sorted by firm
-        old_s1, old_s2 = self.scope1_rate[firms_u], self.scope2_rate[firms_u]  # (copies: fancy indexing)
-        old_e = ft.energy_mwh_per_yr[firms_u]
+        old = self._state_before(firms_u)
         saving_usd_per_yr = np.einsum("pc,pc->p", self.state_matrix(f), self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn
         adoption.change_energy(f, k, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
                                ft.process_t_co2_per_yr, ft.capture_share)
+        self._book_state_change(firms_u, *old)
+
+        for code, g in enumerate(self.gov.grant_instruments, start=1):
+            sel = b.instrument == code
+            if sel.any():
+                g.record(self.engine, f[sel])
+        self.adoption_log.append((self.month, b))
+        self.adoption_saving_log.append(saving_usd_per_yr)
+        if not self.setting_up:
+            self.engine.publish("adoption", month=self.month, batch=b)
+
+    def _state_before(self, firms_u):
+        """Copies of what :meth:`_book_state_change` compares against."""
+        return self.scope1_rate[firms_u], self.scope2_rate[firms_u], self.firms.energy_mwh_per_yr[firms_u]
+
+    def _book_state_change(self, firms_u, old_s1, old_s2, old_e) -> None:
+        """The firms ``firms_u`` (unique) changed energy or capture this month: their rates,
+        the float32 state, this year's running sums (for the rest of the year) and the totals."""
+        ft = self.firms
         self._recompute_rates(firms_u)
         self._refresh_state32(firms_u)
         frac = (12 - self.month % 12) / 12.0
@@ -436,14 +575,30 @@ class ClusterModel(mesa.Model):
         self.total_scope2 += float(d2.sum())
         self.energy_total += de.sum(axis=0)
 
-        for code, g in enumerate(self.gov.grant_instruments, start=1):
-            sel = b.instrument == code
-            if sel.any():
-                g.record(self.engine, f[sel])
-        self.adoption_log.append((self.month, b))
-        self.adoption_saving_log.append(saving_usd_per_yr)
-        if not self.setting_up:
-            self.engine.publish("adoption", month=self.month, batch=b)
+    def _review_aligned(self, f: np.ndarray, due: np.ndarray) -> np.ndarray:
+        """[len(f)] int16 expiry months: each firm's first investment review at or after ``due``
+        (capped below NEVER16: beyond the run is never)."""
+        interval = self.behaviour.review_interval_months
+        m = np.maximum(due, 0)
+        m = m + (f - m) % interval
+        return np.minimum(m, NEVER16 - 1).astype(np.int16)
+
+    def _schedule(self, f: np.ndarray, k: np.ndarray, expiry: np.ndarray) -> None:
+        """Put (firm, measure) pairs on the expiry schedule of their months within the run."""
+        inside = expiry < self.n_months
+        if not inside.any():
+            return
+        f, k, e = f[inside], k[inside], expiry[inside]
+        f, k = f.astype(np.int32), k.astype(np.int16)  # (compact: the schedule holds the whole stock)
+        for m in np.unique(e):
+            sel = e == m
+            self.expiry_schedule[int(m)].append((f[sel], k[sel]))
+
+    def _schedule_expiries(self, f: np.ndarray, k: np.ndarray, due: np.ndarray) -> None:
+        """Set and schedule the expiry of installations due in month ``due`` (review-aligned)."""
+        expiry = self._review_aligned(f, due)
+        self.firms.expiry_month[f, k] = expiry
+        self._schedule(f, k, expiry)
 
     def set_network(self, network) -> None:
         """Replace the firm network and rebuild the peer state the decision reads."""

@@ -248,7 +248,12 @@ class MeasureSpec:
     capex_change_per_yr: float = between(-0.5, 0.5, 0.0)
     #: operation and maintenance, share of capex per year
     om_share_of_capex_per_yr: float = share(0.0)
+    #: technical lifetime: an installation saves energy for this long, then expires and the
+    #: firm decides again (replacement at then-current costs and prices)
     lifetime_yr: float = positive(10.0, unit="yr")
+    #: share of installations still in place and saving after each further year (savings
+    #: persistence of behavioural / operational measures; 1 = no lapse before end of life)
+    persistence_share_per_yr: float = share(1.0)
     #: non-energy benefits (water, materials, productivity) as a share of the energy cost saving
     non_energy_benefit_share: float = nonneg(0.0)
     #: sectors where the measure applies; ["all"] = every sector
@@ -358,6 +363,17 @@ class HydrogenCostConfig:
 
 
 @dataclass
+class GrowthConfig:
+    """Output of the scenario's sectors over time: energy use and process CO2 of a sector's
+    firms (and their investment budgets) scale with its output index. Keys: sector names or
+    ``all`` (sectors without a key of their own); values: {year: index} trajectories, any
+    base (each is divided by its value in the run's start year, where the calibration holds).
+    Empty = output constant."""
+
+    output_index: Dict[str, TrajectoryConfig] = each({}, None)
+
+
+@dataclass
 class NetworkConfig:
     """How firms are tied. ``cluster``: supply, association and knowledge ties drawn from the
     scenario (below); ``none``: no ties; ``complete``: every firm sees every other (mean field:
@@ -422,6 +438,8 @@ class ScenarioConfig:
     #: hydrogen priced from the electricity price (electrolysis cost), replacing the hydrogen path
     hydrogen_from_electricity: HydrogenCostConfig = field(default_factory=HydrogenCostConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    #: sector output paths (energy use scales with output; see GrowthConfig)
+    growth: GrowthConfig = field(default_factory=GrowthConfig)
     #: programme and finance actors of the scenario (name -> parameters; see sim/programmes)
     programmes: Dict[str, Any] = field(default_factory=dict)
     #: scale every firm's energy use and process CO2 so the start-year scope 1+2 emissions
@@ -763,6 +781,28 @@ def rule_clusters(cfg: Config) -> None:
         _names(f"scenario.clusters[{c.name}].sectors", c.sectors, names)
 
 
+def _interp(points: dict, at: float) -> float:
+    """A {year: value} trajectory at ``at`` (linear between points, flat outside them)."""
+    pts = sorted((float(y), float(v)) for y, v in points.items())
+    if at <= pts[0][0]:
+        return pts[0][1]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if at <= x1:
+            return y0 + (y1 - y0) * (at - x0) / (x1 - x0)
+    return pts[-1][1]
+
+
+def rule_growth(cfg: Config) -> None:
+    """Output paths name sectors of the scenario (or ``all``) and are positive in the start year."""
+    names = [s.name for s in cfg.scenario.sectors]
+    paths = cfg.scenario.growth.output_index
+    _names("scenario.growth.output_index", list(paths), names)
+    for key, traj in paths.items():
+        if _interp(traj.points, cfg.start_year) <= 0:
+            raise ConfigError(f"scenario.growth.output_index.{key}.points", dict(traj.points),
+                              f"must be > 0 in the start year {cfg.start_year} (the index is relative to it)")
+
+
 def rule_trajectories(cfg: Config) -> None:
     """Every carrier has a price and an emission-factor trajectory."""
     for group in ("prices_usd_per_mwh", "emission_factors_t_co2_per_mwh"):
@@ -837,8 +877,8 @@ def rule_instrument_years(cfg: Config) -> None:
 
 
 RULES: tuple[Callable[[Config], None], ...] = (
-    rule_years, rule_instrument_years, rule_sectors, rule_clusters, rule_trajectories, rule_hydrogen_cost, rule_measures,
-    rule_policy, rule_inputs,
+    rule_years, rule_instrument_years, rule_sectors, rule_clusters, rule_growth, rule_trajectories, rule_hydrogen_cost,
+    rule_measures, rule_policy, rule_inputs,
 )
 
 

@@ -24,7 +24,8 @@ def scope2_t_co2_per_month(model) -> float:
 
 
 def adoption_share(model) -> np.ndarray:
-    """[K] share of the firms a measure applies to that have adopted it."""
+    """[K] share of the firms a measure applies to that have it installed now (the installed
+    stock: an installation leaves it when its lifetime ends or its savings lapse)."""
     return model.adopter_count / np.maximum(model.applicable_count, 1)
 
 
@@ -39,7 +40,8 @@ def energy_mwh_per_month(model) -> np.ndarray:
 
 
 def energy_cost_saving_usd_per_month(model) -> float:
-    """Energy bill saved this month by all adopted measures, at this year's prices, USD."""
+    """Energy bill saved this month against the start-year state (the stock installed before
+    the run in place, scaled with the sectors' output), at this year's prices, USD."""
     return float((model.base_energy_total - model.energy_total) @ model.price) / 12.0
 
 
@@ -77,7 +79,9 @@ def scalar_row(model) -> dict:
         "carbon_price_usd_per_t_co2": carbon_price_usd_per_t(model),
         "carbon_revenue_usd": carbon_revenue_usd_per_month(model),
         "registry_coverage_share": registry_coverage_share(model),
-        "adoptions": int(model.adopter_count.sum()),
+        "adoptions": int(model.adoptions_total),  # adoption events so far (stock before the run, replacements included)
+        "installed_measures": int(model.adopter_count.sum()),  # installed (firm, measure) pairs now
+        "expiries": int(model.expiries_total),  # installations that ended so far (lifetime or lapse)
         "consultants": model.consultants.consultants,
         "workshop_participants": model.instruments["workshops"].participants_this_month,
         "assessments": model.assessments_this_month,

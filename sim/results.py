@@ -1,9 +1,11 @@
 """Run results: the tables of a finished model, and writing them atomically.
 
 A run folder holds ``config.yaml`` (resolved), ``timeseries.parquet`` (monthly reporters),
-``firms.parquet`` (annual firm panel), ``adoptions.parquet`` (one row per adoption),
-``assessments.parquet`` (one row per assessed firm and recommended measure:
-``sim/recommendations.py``) and ``summary.json``. Every file is written to a temporary name and renamed; ``summary.json``
+``firms.parquet`` (annual firm panel), ``adoptions.parquet`` (one row per adoption; a
+replacement at the end of a lifetime is a new row), ``expiries.parquet`` (one row per
+installation that ended: end of lifetime or lapsed savings), ``assessments.parquet`` (one row
+per assessed firm and recommended measure: ``sim/recommendations.py``) and ``summary.json``.
+Every file is written to a temporary name and renamed; ``summary.json``
 is written last, so a folder with a ``summary.json`` is a complete run.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 from .params import SIZE_CLASSES
 
 REPORT_YEARS = (2030, 2040, 2050)
-TABLES = ("timeseries", "firms", "adoptions", "assessments")
+TABLES = ("timeseries", "firms", "adoptions", "expiries", "assessments")
 
 
 @dataclass
@@ -31,7 +33,12 @@ class RunResults:
     firms: pd.DataFrame
     adoptions: pd.DataFrame
     summary: dict
+    expiries: pd.DataFrame = None
     assessments: pd.DataFrame | None = None
+
+    def __post_init__(self):
+        if self.expiries is None:  # results built by hand (tests): no installation ended
+            self.expiries = pd.DataFrame()
 
 
 def timeseries_table(model) -> pd.DataFrame:
@@ -112,6 +119,45 @@ def assessments_table(model) -> pd.DataFrame:
     }))
 
 
+def expiries_table(model) -> pd.DataFrame:
+    """One row per installation that left the stock: ``month``, ``year``, ``firm``, ``sector``,
+    ``size_class``, ``measure``, ``installed_month`` (-1: in place before the run) and
+    ``reason`` (``end_of_life`` or ``lapsed``)."""
+    from .model import EXPIRY_REASONS
+
+    cat, ft, log = model.catalogue, model.firms, model.expiry_log
+
+    def col(i, dtype):
+        return np.concatenate([e[i] if i else np.full(len(e[1]), e[0]) for e in log]).astype(dtype) if log else np.zeros(0, dtype)
+
+    firm, measure = col(1, np.int64), col(2, np.int64)
+    months = col(0, np.int64)
+    reason = col(4, np.int64)
+    return _with_firm_id(model, pd.DataFrame({
+        "month": months.astype(np.int32),
+        "year": (model.start_year + months // 12).astype(np.int32),
+        "firm": firm,
+        "sector": pd.Categorical.from_codes(ft.sector[firm], model.sector_names),
+        "size_class": pd.Categorical.from_codes(ft.size_class[firm], SIZE_CLASSES),
+        "measure": pd.Categorical.from_codes(measure, cat.names),
+        "installed_month": col(3, np.int32),
+        "reason": pd.Categorical.from_codes(reason, list(EXPIRY_REASONS)),
+    }))
+
+
+def installed_by_firm(model, end_months: np.ndarray) -> np.ndarray:
+    """[len(end_months), N] measures each firm has installed at the end of each month: the
+    stock before the run, plus adoptions, less expiries, up to that month."""
+    n = model.n_firms
+    stock = np.bincount(model.initial_stock[0], minlength=n)
+    ad_m = np.concatenate([np.full(len(b), m) for m, b in model.adoption_log]) if model.adoption_log else np.zeros(0, int)
+    ad_f = np.concatenate([b.firm for _, b in model.adoption_log]) if model.adoption_log else np.zeros(0, int)
+    ex_m = np.concatenate([np.full(len(e[1]), e[0]) for e in model.expiry_log]) if model.expiry_log else np.zeros(0, int)
+    ex_f = np.concatenate([e[1] for e in model.expiry_log]) if model.expiry_log else np.zeros(0, int)
+    return np.stack([stock + np.bincount(ad_f[ad_m <= m], minlength=n) - np.bincount(ex_f[ex_m <= m], minlength=n)
+                     for m in end_months])
+
+
 def _with_firm_id(model, df: pd.DataFrame) -> pd.DataFrame:
     """Firms loaded from a user's CSV keep the user's ``firm_id`` next to the row index."""
     ids = getattr(model.firms, "firm_id", None)
@@ -130,7 +176,7 @@ def firms_table(model) -> pd.DataFrame:
     yy = np.repeat(reg.years[years], n)
     firm = np.tile(np.arange(n), len(years))
     end_month = (years + 1) * 12 - 1
-    n_adopted = np.stack([(ft.adopted_month <= m).sum(axis=1) for m in end_month]).ravel()
+    n_adopted = installed_by_firm(model, end_month).ravel()
     s1 = reg.scope1_t[years].ravel()
     s2 = reg.scope2_t[years].ravel()
     cl = ft.cluster
@@ -176,7 +222,9 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
         "emissions_t_co2_by_year": em,
         "emissions_t_co2_in": {str(y): em.get(y) for y in REPORT_YEARS},
         "cumulative_emissions_t_co2": float(sum(em.values())),
-        "adoptions": int(model.adopter_count.sum()),
+        "adoptions": int(model.adoptions_total),
+        "installed_measures": int(model.adopter_count.sum()),
+        "expiries": int(model.expiries_total),
         "adoption_share_by_measure": {m: float(v) for m, v in zip(model.catalogue.names, share)},
         "adopters_by_sector_and_measure": {
             s_: {m: int(model.adopters_by_sector[i, j]) for j, m in enumerate(model.catalogue.names) if model.adopters_by_sector[i, j]}
@@ -210,7 +258,8 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
 def collect(model) -> RunResults:
     adoptions = adoptions_table(model)
     firms = firms_table(model) if model.config.write_firm_panel else pd.DataFrame()
-    return RunResults(timeseries_table(model), firms, adoptions, summary_dict(model, adoptions), assessments_table(model))
+    return RunResults(timeseries_table(model), firms, adoptions, summary_dict(model, adoptions),
+                      expiries=expiries_table(model), assessments=assessments_table(model))
 
 
 # writing -----------------------------------------------------------------------------------

@@ -352,7 +352,8 @@ def markdown_table(df) -> str:
 # -- named experiments ------------------------------------------------------------------------
 #: outcome names an experiment may declare: columns of the gathered table (sim/gather.py)
 OUTCOME_NAMES = ("emissions_t_co2", "scope1_t_co2", "scope2_t_co2", "energy_cost_saving_usd", "carbon_revenue_usd",
-                 "adoptions", "spending_total_usd", "registry_coverage_share", "assessments", "workshop_participants",
+                 "adoptions", "installed_measures", "expiries", "spending_total_usd", "registry_coverage_share",
+                 "assessments", "workshop_participants",
                  "consultants", "carbon_price_usd_per_t_co2", "run_cumulative_emissions_t_co2",
                  "run_public_spending_usd", "run_supported_adoptions",
                  "run_supported_viable_without_support_same_month_share")

@@ -122,10 +122,17 @@ def test_energy_change_and_adoption_counters_match_numpy():
     sector = rng.integers(0, 3, n).astype(np.int16)
     cluster = rng.integers(-1, 2, n).astype(np.int16)  # -1: no association
     adopted, month_of = np.zeros((n, K), bool), np.full((n, K), 999, np.int16)
+    expiry_of, seq_of = np.full((n, K), 999, np.int16), np.zeros((n, K), np.int16)
     count, by_sector, by_cluster = np.zeros(K, np.int64), np.zeros((3, K), np.int64), np.zeros((2, K))
     counts = np.zeros((n, K), np.float32)
-    adoption.record(firm, measure, 7, sector, cluster, peers.indptr, peers.indices, adopted, month_of, count,
-                    by_sector, by_cluster, counts)
+    expiry = np.arange(len(firm), dtype=np.int16) + 40
+    adoption.record(firm, measure, 7, expiry, sector, cluster, peers.indptr, peers.indices, adopted, month_of,
+                    expiry_of, seq_of, count, by_sector, by_cluster, counts)
+    last = {(f, k): i for i, (f, k) in enumerate(zip(firm, measure))}  # a repeated pair keeps its last entry
+    for (f, k), i in last.items():
+        assert expiry_of[f, k] == 40 + i
+        # adoption order within the firm: its i-th adoption of the batch is number i + 1
+        assert seq_of[f, k] == int((firm[:i + 1] == f).sum())
     expected = np.zeros((n, K), np.float32)
     for f, k in zip(firm, measure):
         expected[peers.indices[peers.indptr[f]:peers.indptr[f + 1]], k] += 1
@@ -136,6 +143,43 @@ def test_energy_change_and_adoption_counters_match_numpy():
     np.testing.assert_array_equal(by_sector, np.bincount(sector[firm] * K + measure, minlength=3 * K).reshape(3, K))
     m = cluster[firm] >= 0
     np.testing.assert_array_equal(by_cluster, np.bincount(cluster[firm][m] * K + measure[m], minlength=2 * K).reshape(2, K))
+
+    # expiry: unrecord a subset of the installed pairs; every counter falls back to the numpy count
+    f_all, k_all = np.nonzero(adopted)
+    gone = rng.random(len(f_all)) < 0.5
+    before = counts.copy()
+    adoption.unrecord(f_all[gone], k_all[gone], 999, sector, cluster, peers.indptr, peers.indices, adopted, month_of,
+                      expiry_of, count, by_sector, by_cluster, counts)
+    assert not adopted[f_all[gone], k_all[gone]].any() and adopted[f_all[~gone], k_all[~gone]].all()
+    assert (month_of[f_all[gone], k_all[gone]] == 999).all() and (expiry_of[f_all[gone], k_all[gone]] == 999).all()
+    # (counters were raised once per record call, so repeated pairs count twice: compare the change)
+    drop = np.zeros((n, K), np.float32)
+    for f, k in zip(f_all[gone], k_all[gone]):
+        drop[peers.indices[peers.indptr[f]:peers.indptr[f + 1]], k] += 1
+    np.testing.assert_array_equal(counts, before - drop)
+    np.testing.assert_array_equal(count, np.bincount(measure, minlength=K) - np.bincount(k_all[gone], minlength=K))
+
+
+def test_reapply_rebuilds_energy_from_the_base_in_adoption_order():
+    rng = np.random.default_rng(5)
+    n, C, K, Y = 40, 8, 6, 3
+    base = rng.random((n, C)) * 100
+    process = rng.random(n) * 10
+    D = rng.normal(0, 0.1, (Y, K, C + 1, C + 1))
+    cap_k = rng.random(K) * (rng.random(K) < 0.5)
+    adopted = rng.random((n, K)) < 0.4
+    seq = rng.permutation(n * K).reshape(n, K).astype(np.int32)
+    year = rng.integers(0, Y, (n, K))
+    energy, capture = np.zeros((n, C)), np.ones(n)
+    rows = rng.permutation(n)  # any subset of firms, in any order: year rows follow the firms
+    adoption.reapply(rows, base, process, adopted, seq, year[rows], D, cap_k, energy, capture)
+    for f in range(n):
+        x = base[f].copy()
+        ks = sorted(np.flatnonzero(adopted[f]), key=lambda k: seq[f, k])
+        for k in ks:
+            x = np.maximum(x + (D[year[f, k], k] @ np.r_[x, process[f]])[:C], 0.0)
+        np.testing.assert_allclose(energy[f], x, rtol=1e-12, atol=1e-12)
+        assert capture[f] == (cap_k[ks].max() if ks else 0.0)
 
 
 def test_rows_of_a_review_group_equal_fancy_indexing():

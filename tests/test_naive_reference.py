@@ -47,6 +47,8 @@ def test_naive_reproduces_engine_without_random_draws():
                  "policy.capex_subsidy.budget_usd=300000", "policy.green_loan.credit_line_usd=6000000",
                  "behaviour.terms.information=false", "behaviour.terms.peer_risk=false"]
     cfg = _cfg(0, *overrides)
+    for m in cfg.measures.catalogue:  # savings lapses are random draws (each model its own stream)
+        m.persistence_share_per_yr = 1.0
     engine = ClusterModel(cfg)
     naive = NaiveModel(cfg, engine, activation="ordered")
     for _ in range(MONTHS):

@@ -19,9 +19,21 @@ def _run(*overrides, snapshots=False):
     m = ClusterModel(make_config(*BASE, *overrides))
     energy = []
     while m.running:
-        if snapshots:
-            energy.append(m.engine.firms.energy_mwh_per_yr.copy())  # state before the month
-        m.step()
+        if not snapshots:
+            m.step()
+            continue
+        m.advance_month()  # step()'s phases, with the state the month's decisions see
+        m.expire_measures()  # (installations that ended this month are gone before decisions)
+        energy.append(m.engine.firms.energy_mwh_per_yr.copy())
+        m.cluster_activities()
+        m.programme_activities()
+        m.firm_decisions()
+        m.account_emissions()
+        m.collect_data()
+        if m.month + 1 >= m.n_months:
+            m.running = False
+            for mech in m.mechanisms:
+                mech.end(m.engine)
     return m, collect(m), energy
 
 
