@@ -629,11 +629,6 @@ def evaluate(req: Request, dirs: dict, removed: dict, meta: dict):
 
 
 def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
-    from .evaluation import distribution as dist
-    from .evaluation.cost_effectiveness import mac_plot
-    from .evaluation.labels import run_label
-    from .results import _atomic_write_bytes
-
     _loaded.clear()
     cfgs = preflight(req)
     cfg = cfgs[req.baseline]
@@ -648,7 +643,20 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     except OSError as exc:
         raise BadInput(f"out = {str(out)!r}: cannot create the folder ({exc.strerror or exc})") from None
     dirs = run_all(req, out, vs)
+    table, by_seed = write_evaluation(req, dirs, out, meta, removed, drivers)
+    return table, by_seed, out
 
+
+def write_evaluation(req: Request, dirs: dict, out: Path, meta: dict, removed: dict | None = None,
+                     drivers: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate finished runs ``dirs`` ({(label, seed): run folder}) and write the comparison's
+    tables, report and plots into ``out``; ``meta``: scenario, n_firms, start and end year."""
+    from .evaluation import distribution as dist
+    from .evaluation.cost_effectiveness import mac_plot
+    from .evaluation.labels import run_label
+    from .results import _atomic_write_bytes
+
+    removed = removed or {}
     labels = {p: run_label(read_summary(dirs[(p, req.seeds[0])])) for p in [req.baseline] + req.policies}
     rows, ce_rows, dist_rows, inst_tables = evaluate(req, dirs, removed, meta)
     by_seed = pd.DataFrame(rows)
@@ -689,7 +697,15 @@ def compare(req: Request) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
     except OSError as exc:
         raise BadInput(f"out = {str(out)!r}: cannot write {exc.filename or 'the tables'} ({exc.strerror or exc})") from None
     _loaded.clear()
-    return table, by_seed, out
+    return table, by_seed
+
+
+def _evaluate_forks(policies: list[str], seed: int, baseline: str, dirs: dict, out: Path, meta: dict) -> str:
+    """The comparison of a snapshot's forks (one seed; no attribution): tables in ``out``,
+    returns the report's text."""
+    req = Request(policies=policies, seeds=[seed], baseline=baseline, out=out, attribution="none")
+    write_evaluation(req, {(p, seed): d for p, d in dirs.items()}, out, meta)
+    return (out / "compare.md").read_text()
 
 
 def _horizon_labels(meta: dict, req: Request):
@@ -709,7 +725,7 @@ def _command(argv: list[str]) -> int:
     if any(a.startswith("from_snapshot=") for a in argv):  # forks of one run's state (sim/snapshot.py)
         from .snapshot import compare_command
 
-        return compare_command(argv, paired_metrics, summarise)
+        return compare_command(argv, _evaluate_forks)
     _, _, out = compare(parse_args(argv))
     print((out / "compare.md").read_text())
     written = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))

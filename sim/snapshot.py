@@ -35,9 +35,7 @@ the dormant one's place in the mechanism order and the grant channels.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
 import pickle
 import sys
 import time
@@ -237,15 +235,15 @@ def _policy_config(header: dict, policy: str):
 OWN_KEYS = ("from_snapshot", "policies", "out")
 
 
-def compare_command(argv: list[str], paired_metrics, summarise) -> int:
+def compare_command(argv: list[str], evaluate) -> int:
     """``python -m sim.compare from_snapshot=FILE policies=[...] [out=DIR]``: the snapshot's run
     continued under its own policy (the baseline) and forked under each policy, written as run
     folders ``<out>/runs/<policy>/seed=<seed>``, then the comparison tables of ``sim.compare``
-    (its ``paired_metrics`` and ``summarise``)."""
+    (``evaluate``: sim.compare's evaluation of finished runs, one seed)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from .outputs import check_output_dir
-    from .results import _atomic_write_bytes, write_run
+    from .results import write_run
 
     parser, own = OverridesParser.create(), {}
     for a in argv:
@@ -278,21 +276,13 @@ def compare_command(argv: list[str], paired_metrics, summarise) -> int:
             fork(model, header, configs[p])
         res = continue_run(model)
         dirs[p] = write_run(out / "runs" / p / f"seed={seed}", res, _resolved(model))
-    rows = [{"policy": p, "seed": seed, **paired_metrics(dirs[header["policy"]], dirs[p])} for p in policies]
-    import pandas as pd
-
-    by_seed = pd.DataFrame(rows)
-    table = summarise(by_seed)
-    table.insert(1, "baseline", header["policy"])
-    table.insert(2, "scenario", header["scenario"])
-    text = (f"Forked from {path} (snapshot of {header['scenario']} under {header['policy']!r} at the start of "
-            f"{header['snapshot_year']}, seed {seed}): each policy's instruments act from {header['snapshot_year']}.\n\n"
-            + table.to_string(index=False) + "\n")
-    _atomic_write_bytes(out / "compare_by_seed.parquet", lambda f: by_seed.to_parquet(f, index=False))
-    _atomic_write_bytes(out / "compare.parquet", lambda f: table.to_parquet(f, index=False))
-    _atomic_write_bytes(out / "compare.md", lambda f: f.write_text(text))
+    meta = {"scenario": header["scenario"], "n_firms": model.config.n_firms, "start_year": model.config.start_year,
+            "end_year": model.config.end_year}
+    text = evaluate(policies, seed, header["policy"], dirs, out, meta)
+    print(f"Forked from {path} (snapshot of {header['scenario']} under {header['policy']!r} at the start of "
+          f"{header['snapshot_year']}, seed {seed}): each policy's instruments act from {header['snapshot_year']}.\n")
     print(text)
-    print(f"Written: {out / 'compare.parquet'}, {out / 'compare_by_seed.parquet'}, {out / 'compare.md'}, runs under {out / 'runs'}")
+    print(f"Written in {out}; runs under {out / 'runs'}")
     return 0
 
 
