@@ -179,3 +179,24 @@ def test_registry_coverage_follows_the_reporting_threshold():
     ever = ft.reporting_from_month[small_members] < np.iinfo(np.int32).max
     # voluntary_reporting_share 0.5 of the members below the threshold ever report
     assert 0.3 < ever.mean() < 0.7
+
+
+def test_storage_credit_runs_from_each_plants_own_start():
+    """45Q is paid for ``storage_credit_years`` from each capture installation's own month,
+    not from the run's first month (a month sentinel once overflowed int16 adoption months:
+    every plant's credit stopped 12 years after the run began)."""
+    from sim.compose import load
+    from sim.model import ClusterModel
+
+    m = ClusterModel(load(["scenario=wef_lfec", "n_firms=600", "end_year=2034"]), lazy_firm_agents=True)
+    w = next(x for x in m.mechanisms if type(x).__name__ == "WefPillars")
+    years = w.params.storage_credit_years
+    paid = {}
+    while m.running:
+        before = w.storage_credits.spent_usd
+        for _ in range(12):
+            m.step()
+        paid[m.year] = w.storage_credits.spent_usd - before
+    first = min(y for y, v in paid.items() if v > 0)
+    assert m.start_year + years <= 2034 and first > m.start_year  # the window straddles the run's 12th year
+    assert paid[2034] > 0 and paid[m.start_year + years] > 0, paid

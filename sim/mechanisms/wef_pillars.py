@@ -56,6 +56,7 @@ from typing import Dict, List
 import numpy as np
 
 from ..energy import SCOPE1_CARRIERS
+from ..firms import NEVER16
 from ..network import EDGE_KINDS, from_edges
 from ..params import CARRIERS, SIZE_CLASSES, ConfigError, nonneg
 from .budget import GrantInstrument
@@ -415,7 +416,7 @@ class WefPillars(Mechanism):
             excess = np.maximum(engine.scope1_rate - self.benchmark, 0.0)[self.covers]
             self.standard_penalties_usd += float(excess.sum()) * p.standard_penalty_usd_per_t_co2 / 12.0
         if p.storage_credit_usd_per_t_co2 and self.capture.any():
-            since = np.where(ft.adopted[:, self.capture], ft.adopted_month[:, self.capture], np.iinfo(np.int32).max).min(axis=1)
+            since = np.where(ft.adopted[:, self.capture], ft.adopted_month[:, self.capture], NEVER16).min(axis=1)  # (int16 months)
             ok = (since <= month) & (month - since < 12 * p.storage_credit_years)
             if ok.any():
                 cap = ft.capture_share[ok]
@@ -426,7 +427,7 @@ class WefPillars(Mechanism):
             users = np.flatnonzero(h2 > 0)
             if len(users):
                 adds = engine.catalogue.adds_carrier == HYDROGEN
-                since = np.where(ft.adopted[users][:, adds], ft.adopted_month[users][:, adds], np.iinfo(np.int32).max).min(axis=1)
+                since = np.where(ft.adopted[users][:, adds], ft.adopted_month[users][:, adds], NEVER16).min(axis=1)
                 ok = (since <= month) & (month - since < 12 * p.hydrogen_credit_years)
                 ok &= self.hydrogen_credit_qualifies(engine.start_year + np.maximum(since, 0) // 12)
                 self.hydrogen_credits.spent_usd += float(h2[users][ok].sum()) * p.hydrogen_credit_usd_per_mwh / 12.0
