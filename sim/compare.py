@@ -304,13 +304,14 @@ def _run_chunk(yaml_by_seed: dict[int, str], folder: str) -> list[str]:
     from .sweep import release_finished_models
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    done, typed = [], None
+    done, typed = [], {}
     for s, resolved in yaml_by_seed.items():
         d = Path(folder) / f"seed={s}"
         if not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved):
-            if typed is None:
-                typed = to_config(OmegaConf.create(resolved))
-            c = copy.deepcopy(typed)
+            same = _resolved(resolved, 0)  # seeds of a variant share a config unless a posterior draw differs
+            if same not in typed:
+                typed[same] = to_config(OmegaConf.create(resolved))
+            c = copy.deepcopy(typed[same])
             c.seed = s
             write_run(d, run_model(c), resolved)
             release_finished_models()

@@ -301,6 +301,14 @@ class SweepProgress(Callback):
         release_finished_models()  # in the worker that ran the job (see release_finished_models)
         write_job_fragment()
 
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._bar is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._update()
+        self._bar.close()
+
 
 def write_job_fragment() -> None:
     """In the worker that ran a sweep's job: the run's rows as one fragment of
@@ -324,14 +332,6 @@ def write_job_fragment() -> None:
         write_run_fragment(out.resolve(), sweep.resolve())
     except (DamagedRun, OSError) as exc:  # the run folder stays the record; gather still reads it
         logging.getLogger("sim.sweep").warning("no dataset fragment for %s: %s", out, exc)
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        if self._bar is None:
-            return
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._update()
-        self._bar.close()
 
 
 def markdown_table(df) -> str:

@@ -66,20 +66,28 @@ def test_bass_recovery_and_resume(tmp_path):
 
 def test_posterior_draws_widen_a_compared_outcome(tmp_path):
     """sim.compare posterior=...: seed s of both policies runs at posterior draw s; with a
-    posterior spread over the peer-awareness rate the baseline's adoptions vary more across
-    seeds than with the seeds alone, and each run's config holds its draw."""
+    posterior spread over the peer-awareness rate (none, or every adopting neighbour teaching
+    within a month) the baseline's adoptions vary more across seeds than with the seeds alone,
+    and each run's config holds its draw."""
     from sim.compare import compare, parse_args
     from sim.posterior import write_posterior
 
-    post = pd.DataFrame({"behaviour.peer_awareness_per_month": [0.0, 0.3], "weight": [0.5, 0.5]})
+    post = pd.DataFrame({"behaviour.peer_awareness_per_month": [0.0, 1.0], "weight": [0.5, 0.5]})
     pfile = write_posterior(tmp_path / "posterior.parquet", post, {"name": "hand-made"})
-    common = ["policies=[incentive_package]", "seeds=4", "n_firms=150", "end_year=2027", "write_firm_panel=false"]
-    _, plain, _ = compare(parse_args(common + [f"out={tmp_path / 'plain'}"]))
-    _, drawn, out = compare(parse_args(common + [f"out={tmp_path / 'drawn'}", f"posterior={pfile}"]))
-    assert drawn["baseline_adoptions"].std() > 2 * plain["baseline_adoptions"].std()
-    cfgs = {yaml.safe_load((out / "runs" / p / f"seed={s}" / "config.yaml").read_text())["behaviour"]["peer_awareness_per_month"]
+    common = ["policies=[incentive_package]", "seeds=4", "n_firms=600", "end_year=2030", "write_firm_panel=false"]
+    _, plain, _ = compare(parse_args(common + [f"out={tmp_path / 'plain'}", "attribution=none"]))
+    _, drawn, out = compare(parse_args(common + [f"out={tmp_path / 'drawn'}", f"posterior={pfile}", "attribution=none"]))
+    peer = {s: yaml.safe_load((out / "runs" / p / f"seed={s}" / "config.yaml").read_text())["behaviour"]["peer_awareness_per_month"]
             for p in ("none", "incentive_package") for s in range(4)}
-    assert cfgs == {0.0, 0.3}
+    assert set(peer.values()) == {0.0, 1.0}  # both draws occur; each seed's policies share theirs
+    for p in ("none", "incentive_package"):
+        assert {s: yaml.safe_load((out / "runs" / p / f"seed={s}" / "config.yaml").read_text())["behaviour"]
+                ["peer_awareness_per_month"] for s in range(4)} == peer
+    # paired by seed (same firms and draws): the posterior's draw moves each seed's outcome in
+    # its direction, which widens the spread across seeds
+    shift = (drawn.set_index("seed")["baseline_adoptions"] - plain.set_index("seed")["baseline_adoptions"])
+    assert shift[[s for s in peer if peer[s] == 1.0]].min() > shift[[s for s in peer if peer[s] == 0.0]].max()
+    assert drawn["baseline_adoptions"].std() > plain["baseline_adoptions"].std()
 
 
 def test_draw_overrides_follow_the_weights(tmp_path):

@@ -83,6 +83,8 @@ def test_offer_ranking_matches_numpy(seed):
     for economic, capital, free, use_loan in [(True, True, False, True), (True, True, True, False),
                                               (False, True, False, True), (True, False, False, True)]:
         ln = loan if use_loan else np.zeros(n)
+        # a consultant trained in the pair's measure is free for some pairs (per candidate)
+        free = (rng.random(n) < 0.5) if free else np.zeros(n, bool)
         got = decision._rank(firm, measure, v, offers, with_ta, ln, use_loan, ratio if use_loan else np.zeros(0),
                              economic, capital, free)
         f, k, inst, fl, bo = got

@@ -196,11 +196,12 @@ def test_finished_models_are_released_between_runs_of_a_worker():
     cfg = to_config(compose(["n_firms=100", "end_year=2025", "write_firm_panel=false"]))
     GlobalHydra.instance().clear()
     gc.collect()
-    before = {id(o) for o in gc.get_objects() if isinstance(o, ClusterModel)}  # e.g. an app's module-level model
+    # (type(), not isinstance: a dead weakref proxy left by another test raises on isinstance)
+    before = {id(o) for o in gc.get_objects() if type(o) is ClusterModel}  # e.g. an app's module-level model
     live = ClusterModel(cfg)  # not finished: must be kept
     for _ in range(2):
         run_model(cfg)
     release_finished_models()
     gc.collect()
-    alive = {id(o) for o in gc.get_objects() if isinstance(o, ClusterModel)}
+    alive = {id(o) for o in gc.get_objects() if type(o) is ClusterModel}
     assert alive - before == {id(live)}
