@@ -51,7 +51,7 @@ from .errors import BadInput
 from .outputs import check_output_dir
 
 log = logging.getLogger("sim.design")
-OWN_KEYS = ("out", "jobs", "generations", "population")
+OWN_KEYS = ("out", "jobs", "generations", "population", "posterior")
 
 
 # -- pymoo's variables ---------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def run_search(design: Design, p: Plan, out: Path, generations: int, population:
 def parse_args(argv: list[str]):
     pos = [a for a in argv if "=" not in a]
     if len(pos) != 1:
-        raise BadInput("usage: python -m sim.design <design.yaml> [out=DIR] [jobs=N] [generations=N] [population=N] "
+        raise BadInput("usage: python -m sim.design <design.yaml> [out=DIR] [jobs=N] [generations=N] [population=N] [posterior=FILE] "
                        "[key=value ...] [hydra/launcher=...]")
     own, launcher, extra = {}, [], []
     for a in argv:
@@ -210,7 +210,7 @@ def parse_args(argv: list[str]):
             continue
         key, _, value = a.partition("=")
         if key in OWN_KEYS:
-            if key == "out":
+            if key in ("out", "posterior"):
                 own[key] = value
                 continue
             try:
@@ -243,6 +243,10 @@ def design_command(argv: list[str]) -> tuple[Search, Path]:
     out = check_output_dir(Path(own.get("out") or Path("results") / "design" / design.name), "out")
     jobs = own.get("jobs", 1)
     p = plan(design, extra, launcher, jobs)
+    if "posterior" in own:  # parameter uncertainty: seed s of every candidate at posterior draw s
+        from .posterior import updates_by_seed
+
+        p.posterior = updates_by_seed(own["posterior"], list(design.seeds), p.base_overrides)
     if launcher:  # the launcher must be able to start before anything is written
         from omegaconf import OmegaConf
 

@@ -100,6 +100,8 @@ class Plan:
     scenarios: pd.DataFrame
     launcher: list = field(default_factory=list)
     jobs: int = 1
+    #: seed -> {config key: value}: a calibration's posterior draw per seed (``posterior=``)
+    posterior: dict = field(default_factory=dict)
 
     def uncertainty_updates(self, row) -> dict:
         out = {}
@@ -328,7 +330,7 @@ def candidate_runs(p: Plan, x: dict | None, role: str = "design", label: str = "
     cid = candidate_id(x) if x is not None else f"{role}:{label}" if label else role
     runs = []
     for _, row in p.scenarios.iterrows():
-        up = {**lever_up, **p.uncertainty_updates(row), "seed": int(row["seed"])}
+        up = {**lever_up, **p.uncertainty_updates(row), **p.posterior.get(int(row["seed"]), {}), "seed": int(row["seed"])}
         meta = {"role": role, "label": label, "candidate": cid, "sample": int(row["sample"]), "seed": int(row["seed"]),
                 **{u.name: float(row[u.name]) for u in d.uncertainties}, **cols}
         runs.append(Run(run_hash(base_tag, up), base, up, meta))

@@ -12,9 +12,9 @@ parameter vectors (weighted resampling with a seeded generator) and returns each
 
 Used by ``sim.run --posterior FILE`` (:func:`run_draws`: one run per draw, seed + i per draw,
 headline mean and 90 % interval), ``sim.compare posterior=FILE`` (:func:`draws_by_seed`: seed
-``s`` of every policy runs at the same draw, so comparisons stay paired) and for
-``sim.design``: call :func:`draws_by_seed` with the design's seeds and append ``draws[s]`` to
-each evaluation's overrides for seed ``s`` (the coordinator wires it).
+``s`` of every policy runs at the same draw, so comparisons stay paired) and ``sim.design
+posterior=FILE`` (:func:`updates_by_seed`: seed ``s`` of every candidate, the baseline and the
+references runs at draw ``s``).
 """
 from __future__ import annotations
 
@@ -91,6 +91,21 @@ def draws_by_seed(path, seeds: list[int], seed: int = 0) -> dict[int, list[str]]
     design candidates) share the parameters, so their differences stay paired."""
     draws = draw_overrides(path, len(seeds), seed)
     return dict(zip(seeds, draws))
+
+
+def updates_by_seed(path, seeds: list[int], base_overrides: list[str], seed: int = 0) -> dict[int, dict]:
+    """:func:`draws_by_seed` as ``{seed: {config key: value}}`` (checked against
+    ``base_overrides`` first): what ``sim.design posterior=FILE`` adds to every run of a seed,
+    so each candidate meets the same parameter draw in a seed (common random numbers)."""
+    draws = draws_by_seed(path, list(seeds), seed)
+    check_draws(base_overrides, list(draws.values()))
+    out = {}
+    for s, ov in draws.items():
+        out[int(s)] = {}
+        for o in ov:
+            k, v = o.split("=", 1)
+            out[int(s)][k] = int(v) if v.lstrip("-").isdigit() else float(v)
+    return out
 
 
 def check_draws(base_overrides: list[str], draws: list[list[str]]) -> None:

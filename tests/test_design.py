@@ -240,3 +240,27 @@ def test_an_unreachable_launcher_is_one_line_exit_2_and_writes_nothing(tmp_path,
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and ("not reachable" in err[0] or "not installed" in err[0]), err
     assert not out.exists()
+
+
+def test_posterior_draws_enter_every_candidate_by_seed(tmp_path):
+    """posterior=FILE: seed s of every candidate (and the baseline) runs at posterior draw s, so
+    candidates stay paired; the draws change the runs' keys (the cache) and a bad posterior key
+    is one line."""
+    from sim.errors import BadInput
+    from sim.posterior import updates_by_seed, write_posterior
+
+    d = load_design(write(tmp_path, _with(uncertainties={})))
+    p = plan(d, [], [], 1)
+    x = {"policy.capex_subsidy.subsidy_share": 0.4, "policy.training.enabled": True, "split": [0.7, 0.3]}
+    plain = candidate_runs(p, x)
+    f = write_posterior(tmp_path / "post.parquet",
+                        pd.DataFrame({"behaviour.peer_awareness_per_month": [0.01, 0.09], "weight": [0.5, 0.5]}), {"name": "t"})
+    p.posterior = updates_by_seed(f, list(d.seeds), p.base_overrides, seed=1)
+    drawn, base = candidate_runs(p, x), candidate_runs(p, None, role="baseline")
+    for runs in (drawn, base):
+        assert {r.meta["seed"]: r.updates["behaviour.peer_awareness_per_month"] for r in runs} == \
+               {s: u["behaviour.peer_awareness_per_month"] for s, u in p.posterior.items()}
+    assert {r.key for r in drawn}.isdisjoint(r.key for r in plain)
+    bad = write_posterior(tmp_path / "bad.parquet", pd.DataFrame({"behaviour.peer_awarenes": [0.1], "weight": [1.0]}), {})
+    with pytest.raises(BadInput, match="peer_awarenes"):
+        updates_by_seed(bad, list(d.seeds), p.base_overrides)
