@@ -133,7 +133,7 @@ class _InKind:
 
 class CleanerProductionProjects(CostShareProgramme):
     """The centre's implementation projects, a cost-share programme: a pre-assessment is
-    :meth:`CostShareProgramme.assess` (the firm learns every applicable measure, sheds part of
+    :meth:`CostShareProgramme.assess` (the firm learns the measures it recommends, sheds part of
     its hidden costs, holds a project offer; an ``assessment`` event with source
     ``cp_projects``). The programme pays (1 - copay_share) x project_cost_usd of a
     project-measure investment by a firm holding an open offer, one project per firm, with
