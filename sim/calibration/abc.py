@@ -21,6 +21,8 @@ Priors are uniform over the declared ranges.
 """
 from __future__ import annotations
 
+import hashlib
+
 import json
 import logging
 import math
@@ -71,7 +73,15 @@ class Simulator:
 
     def __call__(self, pars) -> dict:
         values = [pars[par_name(i)] for i in range(len(self.cal.priors))]
-        return self.outcomes(values, int(np.random.randint(0, 2**31 - 1)))  # pyabc reseeds each worker
+        return self.outcomes(values, run_seed(values))
+
+
+def run_seed(values) -> int:
+    """The model seed of a simulation at ``values``: a hash of the parameter vector (no global
+    random state, the same in any worker process, so a calibration's simulations are
+    reproducible; distinct particles get unrelated seeds, a repeated particle its own run)."""
+    digest = hashlib.sha256(np.asarray(values, dtype=np.float64).tobytes()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
 def synthetic_values(cal: Calibration) -> dict[str, float]:
