@@ -36,9 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .errors import BadInput
+from .errors import BadInput, read_yaml_mapping
 
 TOP_KEYS = {"name", "description", "scenario", "overrides", "baseline", "levers", "uncertainties", "samples", "seeds",
             "objectives", "robustness", "constraints", "search", "references"}
@@ -241,15 +239,7 @@ def _str_list(where: str, v) -> list[str]:
 def load_design(path: Path) -> Design:
     """The checked design file (structure only; config keys and outcomes are checked against
     the composed scenario by :func:`sim.design_eval.check_against_config`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"design = {str(path)!r}: no such file")
-    try:
-        d = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise BadInput(f"design = {str(path)!r}: not YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(d, dict):
-        raise BadInput(f"design = {str(path)!r}: must be a mapping (levers, uncertainties, objectives, ...)")
+    d = read_yaml_mapping(path, "design", "levers, uncertainties, objectives, ...")
     _unknown("", d, TOP_KEYS)
     if not isinstance(d.get("scenario"), str):
         raise BadInput(f"scenario = {d.get('scenario')!r}: name a scenario of configs/scenario/")

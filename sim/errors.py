@@ -20,3 +20,22 @@ def report_bad_input(fn: Callable[..., int | None], *args, **kwargs) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0 if rc is None else rc
+
+
+def read_yaml_mapping(path, what: str, expected: str) -> dict:
+    """A user's YAML file that must hold a mapping (a design, a calibration's targets):
+    :class:`BadInput` naming ``what = '<path>'`` when it is missing, not YAML or not a mapping
+    (``expected``: what the mapping should hold)."""
+    import yaml
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{what} = {str(path)!r}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{what} = {str(path)!r}: not YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{what} = {str(path)!r}: must be a mapping ({expected})")
+    return data

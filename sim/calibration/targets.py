@@ -29,9 +29,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from ..errors import BadInput
+from ..errors import BadInput, read_yaml_mapping
 from ..outcomes import OUTCOMES
 
 #: ABC-SMC settings and their defaults (population per generation, generations, posterior
@@ -135,14 +133,7 @@ def with_parameters(base, priors: list[Prior], values) -> object:
 
 
 def _read(path: Path) -> dict:
-    if not path.is_file():
-        raise BadInput(f"targets = {str(path)!r}: no such file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise BadInput(f"targets = {str(path)!r}: not YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise BadInput(f"{path.name}: must be a mapping with parameters: and targets:")
+    data = read_yaml_mapping(path, "targets", "parameters: and targets:")
     unknown = set(data) - {"name", "description", "overrides", "parameters", "targets", "abc", "synthetic"}
     if unknown:
         raise BadInput(f"{path.name}: unknown key {sorted(unknown)[0]!r}; allowed: name, description, overrides, parameters, targets, abc, synthetic")
