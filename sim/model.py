@@ -6,6 +6,8 @@ vectorised computation over all firms (no per-firm Python loop).
 """
 from __future__ import annotations
 
+import copy
+
 import mesa
 import numpy as np
 
@@ -20,6 +22,7 @@ from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanis
 from .firms import NEVER16
 from .params import CARRIERS, Config, validate
 from .registry import Registry
+from .template import population_key, without_mechanisms
 from .reporters import scalar_row, vector_rows
 
 
@@ -43,10 +46,43 @@ class ClusterModel(mesa.Model):
 
     def __init__(self, config: Config, lazy_firm_agents: bool = False):
         validate(config)
-        super().__init__(rng=config.seed)
-        self.config = cfg = config
+        self._build_population(config)
+        self._build_run(config, lazy_firm_agents)
+
+    @classmethod
+    def population(cls, config: Config) -> "ClusterModel":
+        """A pristine population template of ``config`` (phase 1 of a build only: no agent, no
+        mechanism, no initial stock); :meth:`from_population` makes runs of it
+        (``sim/template.py``)."""
+        validate(config)
+        model = cls.__new__(cls)
+        model._build_population(config)
+        model.population_key = population_key(config)
+        return model
+
+    @classmethod
+    def from_population(cls, template: "ClusterModel", config: Config, lazy_firm_agents: bool = False) -> "ClusterModel":
+        """The model of ``config`` built on a copy of ``template`` (:meth:`population`): equal,
+        table for table, to ``ClusterModel(config)``. ``config`` must differ from the
+        template's only in mechanism keys (``sim/template.py``), else ValueError."""
+        validate(config)
+        if population_key(config) != template.population_key:
+            raise ValueError("the config differs from the population template's in a key that is not a mechanism's")
+        model = copy.deepcopy(template)
+        model._build_run(config, lazy_firm_agents)
+        return model
+
+    def _build_population(self, config: Config) -> None:
+        """Phase 1 of a build, everything no mechanism parameter reaches: the generators and
+        their child streams, energy paths, output growth, catalogue, firm table, awareness key,
+        lifetime streams, network and peer state. It reads the config without its mechanism
+        keys (reading one raises: ``sim/template.py``)."""
+        cfg = without_mechanisms(config)
+        super().__init__(rng=cfg.seed)
+        self.config = cfg
         self.behaviour = cfg.behaviour
         r_firms, r_net, r_policy, r_aware = self.rng.spawn(4)  # child streams, one per component
+        self._policy_rng = r_policy  # the mechanisms' (phase 2)
         self.sector_names = [s.name for s in cfg.scenario.sectors]
         self.start_year, self.end_year = cfg.start_year, cfg.end_year
         self.n_months = 12 * (cfg.end_year - cfg.start_year + 1)
@@ -66,7 +102,14 @@ class ClusterModel(mesa.Model):
         #: firm stream, so every other stream draws what it drew before lifetimes existed
         self.lifetime_draws = LifetimeDraws(*r_firms.spawn(2))
         self._build_peer_state(network if network is not None else self._build_network(cfg.scenario, self.firms, r_net))
-        self._build_agents(r_policy, lazy_firm_agents)
+
+    def _build_run(self, config: Config, lazy_firm_agents: bool) -> None:
+        """Phase 2 of a build, on a population (phase 1): the agents and every mechanism of
+        ``config``, the bookkeeping, the initial stock and the emissions calibration."""
+        self.config = config
+        self.behaviour = config.behaviour
+        policy_rng = self.__dict__.pop("_policy_rng")
+        self._build_agents(policy_rng, lazy_firm_agents)
         self._build_bookkeeping()
         self._initial_stock()
 
@@ -407,9 +450,10 @@ class ClusterModel(mesa.Model):
 
     def __setstate__(self, state) -> None:
         """Unpickling (``sim/snapshot.py``): the vector reporters' series are columns (views)
-        of their month blocks, which pickle stores as separate arrays: link them again."""
+        of their month blocks, which pickle stores as separate arrays: link them again. (A
+        population template, ``sim/template.py``, has no series yet.)"""
         self.__dict__.update(state)
-        for cols, block in self._series_blocks:
+        for cols, block in state.get("_series_blocks", ()):
             for j, c in enumerate(cols):
                 self.series[c] = block[:, j]
 

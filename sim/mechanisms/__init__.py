@@ -35,8 +35,10 @@ follow the associations' own activities in a month).
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,15 +115,29 @@ def parse_params(name: str, raw: Any, cfg) -> Any:
     if name not in programmes:
         raise ConfigError("scenario.programmes", name, f"unknown programme; available: {', '.join(programmes) or 'none'}")
     cls = REGISTRY[name]
-    try:
-        node = OmegaConf.merge(OmegaConf.structured(cls.Params), raw if raw is not None else {})
-        params = OmegaConf.to_object(node)
-    except Exception as exc:  # noqa: BLE001 - becomes one line
-        msg = str(exc).strip().splitlines()[0]
-        raise ConfigError(key, raw if not isinstance(raw, dict) else "...", msg) from None
-    check_fields(params, key + ".")  # declared bounds (sim.params helpers); every float finite
+    memo = (name, repr(raw))
+    params = _PARSED.get(memo)
+    if params is None:
+        try:
+            node = OmegaConf.merge(OmegaConf.structured(cls.Params), raw if raw is not None else {})
+            params = OmegaConf.to_object(node)
+        except Exception as exc:  # noqa: BLE001 - becomes one line
+            msg = str(exc).strip().splitlines()[0]
+            raise ConfigError(key, raw if not isinstance(raw, dict) else "...", msg) from None
+        check_fields(params, key + ".")  # declared bounds (sim.params helpers); every float finite
+        _PARSED[memo] = params
+        while len(_PARSED) > 256:
+            _PARSED.popitem(last=False)
+    params = copy.deepcopy(params)  # each caller its own object
     cls.validate(params, cfg, key)
     return params
+
+
+#: typed parameters by (programme, repr of its raw mapping), as converted and bounds-checked:
+#: OmegaConf's conversion takes ~15 ms for a large programme, and a design search or a sweep
+#: parses the same mapping for many runs (checked, then built). ``validate`` (which reads
+#: the rest of the config) runs on every call.
+_PARSED: OrderedDict = OrderedDict()
 
 
 def build(engine, config) -> list[Mechanism]:
