@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .compose import parse_override, report_bad_input
-from .design_eval import Plan, candidate_runs, execute, plan, read_runs
+from .design_eval import Plan, candidate_runs, execute, plan, read_runs, shutdown_workers
 from .design_objectives import constraint_g, constraint_values, per_scenario, regrets, summarise, to_minimise
 from .design_spec import Design, load_design
 from .errors import BadInput
@@ -264,7 +264,10 @@ def design_command(argv: list[str]) -> tuple[Search, Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"out = {str(out)!r}: cannot create the folder ({exc.strerror or exc})") from None
-    search = run_search(design, p, out, gens, popn)
+    try:
+        search = run_search(design, p, out, gens, popn)
+    finally:
+        shutdown_workers()  # the local worker processes live for the whole search
     write_outputs(search, out, gens, popn, time.perf_counter() - t0)
     return search, out
 

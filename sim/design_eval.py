@@ -36,6 +36,7 @@ import pandas as pd
 from .compose import bad_input, check, compose, load_both
 from .errors import BadInput
 from .gather import DATASET_DIR, fragment_path, read_dataset, write_fragment
+from .template import PopulationCache
 
 log = logging.getLogger("sim.design")
 RUNS_TABLE = "runs"
@@ -355,18 +356,59 @@ def _row(meta: dict, summary: dict) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+#: this process's population templates: a design's candidates, baseline and references meet the
+#: same scenarios, so each scenario's population is built once per process (sim/template.py)
+_populations = PopulationCache()
+
+
 def run_batch(runs: list[Run], dataset: str) -> int:
     """Run ``runs`` in this process (each base composed and checked once, each run's updates
-    applied to a copy of it) and write each one's fragment."""
+    applied to a copy of it, each model built on its scenario's population template) and
+    write each one's fragment."""
     from .job import run_model
     from .sweep import release_finished_models
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     for r in runs:
-        res = run_model(with_updates(_base(r.base), r.updates))
+        res = run_model(with_updates(_base(r.base), r.updates), populations=_populations)
         write_fragment(Path(dataset), RUNS_TABLE, r.key, _row(r.meta, res.summary))
         release_finished_models()
     return len(runs)
+
+
+def _worker_init() -> None:
+    """A local worker process: one BLAS thread (the worker processes are the parallelism; more
+    threads per process only contend for the same cores) and Mesa's log quiet."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
+_pool: tuple[int, ProcessPoolExecutor] | None = None
+
+
+def _workers(jobs: int) -> ProcessPoolExecutor:
+    """The local worker processes, started once and kept for every batch of the search (their
+    composed bases and population templates stay warm across generations)."""
+    global _pool
+    if _pool is None or _pool[0] != jobs:
+        shutdown_workers()
+        _pool = (jobs, ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init))
+    return _pool[1]
+
+
+def shutdown_workers() -> None:
+    """Stop the local worker processes (at the end of a search)."""
+    global _pool
+    if _pool is not None:
+        _pool[1].shutdown(wait=True, cancel_futures=True)
+        _pool = None
+
+
+#: runs per task sent to a worker: small enough that the workers finish a generation together
+#: (a generation waits for its last run), large enough that dispatch costs nothing
+RUNS_PER_TASK = 4
 
 
 def _hydra_value(v) -> str:
@@ -425,11 +467,14 @@ def execute(runs: list[Run], p: Plan, out: Path, progress: bool = True) -> int:
         for r in todo:
             bar.update(run_batch([r], str(dataset)))
     else:
-        n = max(1, min(len(todo), p.jobs * 4))
-        chunks = [todo[i::n] for i in range(n)]
-        with ProcessPoolExecutor(max_workers=p.jobs) as ex:
+        chunks = [todo[i:i + RUNS_PER_TASK] for i in range(0, len(todo), RUNS_PER_TASK)]
+        ex = _workers(p.jobs)
+        try:
             for f in as_completed([ex.submit(run_batch, c, str(dataset)) for c in chunks]):
                 bar.update(f.result())
+        except BaseException:
+            shutdown_workers()
+            raise
     bar.close()
     return len(todo)
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from .params import to_config
 
 
-def run_model(config, progress=None, observers=(), pause_at_month: int | None = None, at_pause=None):
+def run_model(config, progress=None, observers=(), pause_at_month: int | None = None, at_pause=None, populations=None):
     """Build, run and collect one model. ``config``: DictConfig or :class:`Config`.
+    ``populations``: a :class:`sim.template.PopulationCache` to build the model on a copy of
+    its population's template (runs that differ only in mechanism keys share one; the tables
+    are those of a fresh build).
     ``progress(year, model)`` is called after each simulated year; each of ``observers`` is
     called once with the model's :class:`~sim.engine.Engine` before the first step (to
     subscribe to its events, e.g. :class:`sim.outcomes.AssessmentRecorder`); ``at_pause(model)``
@@ -15,7 +18,8 @@ def run_model(config, progress=None, observers=(), pause_at_month: int | None = 
     from .model import ClusterModel
 
     # the model validates the config before building anything; Firm views are not needed for tables
-    model = ClusterModel(to_config(config), lazy_firm_agents=True)
+    config = to_config(config)
+    model = ClusterModel(config, lazy_firm_agents=True) if populations is None else populations.model(config)
     for observe in observers:
         observe(model.engine)
     if at_pause is not None and pause_at_month is not None:

@@ -189,9 +189,12 @@ def forked_instruments(old_cfg, header: dict, policy_cfg) -> list[str]:
     import dataclasses
 
     from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST
+    from .template import without_mechanisms
 
     year = int(header["snapshot_year"])
-    if dataclasses.replace(policy_cfg, policy=old_cfg.policy) != old_cfg:
+    # the rule of population templates (sim/template.py), the scenario's programmes kept: a fork
+    # replaces policy instruments only
+    if without_mechanisms(policy_cfg, programmes=False) != without_mechanisms(old_cfg, programmes=False):
         diff = [f.name for f in dataclasses.fields(old_cfg)
                 if f.name != "policy" and getattr(old_cfg, f.name) != getattr(policy_cfg, f.name)]
         raise SnapshotError(f"policy {policy_cfg.policy.name!r}: a fork changes only the policy; "
