@@ -487,11 +487,11 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: 
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     cfg, base = load_both([o for o in overrides if not o.startswith("seed=")] + ["seed=0"])
+    resolved_of = resolved_yaml_by_seed(cfg)
     done = []
     for s in seeds:
         d = Path(out_root) / f"seed={s}"
-        cfg.seed = s
-        resolved = OmegaConf.to_yaml(cfg, resolve=True)
+        resolved = resolved_of(s)
         if not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved):
             c = copy.deepcopy(base)
             c.seed = s
@@ -503,6 +503,31 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: 
             write_run_fragment(d, Path(out_root))  # a run completed before its fragment was written
         done.append(str(d))
     return done
+
+
+def resolved_yaml_by_seed(cfg: DictConfig):
+    """``seed -> OmegaConf.to_yaml(cfg with that seed, resolve=True)``, resolving ``cfg`` once:
+    the top-level ``seed:`` line is the only one a seed changes (no key interpolates the seed;
+    else each seed is resolved in full)."""
+    import re
+
+    def full(s: int) -> str:
+        c = copy.deepcopy(cfg)
+        c.seed = s
+        return OmegaConf.to_yaml(c, resolve=True)
+
+    probe = [full(s) for s in (0, 1)]
+    line = re.compile(r"^seed: .*$", re.M)
+    if line.sub("seed: 1", probe[0], count=1) != probe[1]:
+        return full
+    return lambda s: line.sub(f"seed: {int(s)}", probe[0], count=1)
+
+
+def _worker_init() -> None:
+    """A local worker process: one BLAS thread (the worker processes are the parallelism)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int = 2, chunk: int = 5,
@@ -520,7 +545,7 @@ def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int 
     chunks = [seeds[i:i + chunk] for i in range(0, len(seeds), chunk)]
     bar = tqdm(total=len(seeds), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     out: list[Path] = []
-    with ProcessPoolExecutor(max_workers=jobs) as ex:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as ex:
         futs = [ex.submit(_seed_chunk, list(overrides), c, str(out_root), True) for c in chunks]
         for f in as_completed(futs):
             r = f.result()
