@@ -113,13 +113,22 @@ class Search:
     _cache: dict = field(default_factory=dict)
     _base_rows: pd.DataFrame | None = None
 
+    def outcome_columns(self) -> list[str]:
+        """The run columns the objectives and constraints read (:func:`per_scenario`)."""
+        d = self.plan.design
+        cols = [o.outcome for o in d.objectives if o.outcome and not o.ratio]
+        cols += [c.name for c in d.constraints if c.name not in {o.name for o in d.objectives}]
+        return list(dict.fromkeys(cols))
+
     def rows(self, keys: list[str]) -> pd.DataFrame:
-        missing = [k for k in keys if k not in self._cache]
+        """The outcome columns of runs ``keys`` (in that order)."""
+        cols = self.outcome_columns()
+        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:
-            t = read_runs(self.out, missing)
-            for k, (_, r) in zip(missing, t.iterrows()):
+            t = read_runs(self.out, missing, columns=cols)
+            for k, r in zip(missing, t[cols].to_numpy(dtype=object)):
                 self._cache[k] = r
-        return pd.DataFrame([self._cache[k] for k in keys]).reset_index(drop=True)
+        return pd.DataFrame([self._cache[k] for k in keys], columns=cols)
 
     def evaluate(self, cands: list[Candidate]) -> None:
         """Run (or reuse) every run of ``cands`` as one batch, then compute their objectives."""
@@ -129,6 +138,7 @@ class Search:
             c.keys = [r.key for r in rs]
             runs += rs
         self.runs_executed += execute(runs, self.plan, self.out)
+        self.rows([r.key for r in runs])  # the batch's outcomes read at once
         if self._base_rows is None:  # the baseline is in the first batch
             self._base_rows = self.rows([r.key for r in candidate_runs(self.plan, None, "baseline")])
         d = self.plan.design

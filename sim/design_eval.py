@@ -479,11 +479,23 @@ def execute(runs: list[Run], p: Plan, out: Path, progress: bool = True) -> int:
     return len(todo)
 
 
-def read_runs(out: Path, keys: list[str]) -> pd.DataFrame:
-    """The cached rows of ``keys`` (in that order), from the dataset."""
-    rows = [pd.read_parquet(fragment_path(out / DATASET_DIR, RUNS_TABLE, k)) for k in keys]
+def read_runs(out: Path, keys: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """The cached rows of ``keys`` (in that order), from the dataset; only ``columns`` (those a
+    fragment has; missing ones are NaN) when given -- a fragment holds ~240 columns and a search
+    reads every run's few outcomes after each generation."""
+    rows = [_read_fragment(fragment_path(out / DATASET_DIR, RUNS_TABLE, k), columns) for k in keys]
     t = pd.concat(rows, ignore_index=True)
     return pd.concat([pd.DataFrame({"run": keys}), t], axis=1)
+
+
+def _read_fragment(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    if columns is None:
+        return pd.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path)
+    names = set(f.schema_arrow.names)
+    return f.read(columns=[c for c in columns if c in names]).to_pandas().reindex(columns=list(columns))
 
 
 def read_all_runs(out: Path) -> pd.DataFrame:
