@@ -81,16 +81,25 @@ def breakdown(over: list[str], n: int = 3) -> float:
     return med
 
 
-def batched(over: list[str], runs: int, jobs: int, chunk: int) -> float:
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its finished children (the workers)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def batched(over: list[str], runs: int, jobs: int, chunk: int) -> tuple[float, float]:
+    """(wall s, CPU s of the worker processes and this one) of ``runs`` seeds via run_seeds."""
     from sim.sweep import run_seeds
 
     out = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu_s()
     dirs = run_seeds(over, list(range(runs)), out, jobs=jobs, chunk=chunk)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, _cpu_s() - c
     assert len(dirs) == runs and all((d / "summary.json").exists() for d in dirs)
     shutil.rmtree(out, ignore_errors=True)
-    return wall
+    return wall, cpu
 
 
 def hydra_joblib(over: list[str], runs: int, jobs: int) -> float:
@@ -125,12 +134,15 @@ def main() -> int:
     per_run = breakdown(over)
     print(f"  -> ideal for 1,000 runs on {a.jobs} cores (no overhead): {1000 * per_run / a.jobs:.0f} s "
           f"(the target {TARGET_S:.0f} s needs <= {TARGET_S * a.jobs / 1000:.2f} s per run)\n")
-    wall = batched(over, a.runs, a.jobs, a.chunk)
+    wall, cpu = batched(over, a.runs, a.jobs, a.chunk)
     proj = wall * 1000 / a.runs
     print(f"many runs per worker (sim.sweep.run_seeds): {a.runs} runs in {wall:.1f} s = {a.runs / wall:.2f} runs/s, "
-          f"{wall * a.jobs / a.runs:.3f} core-s per run")
+          f"{wall * a.jobs / a.runs:.3f} core-s of wall per run (load average {os.getloadavg()[0]:.2f} after)")
     print(f"  1,000 runs: {proj:.0f} s {'(measured)' if a.runs == 1000 else '(projected)'}; target <= {TARGET_S:.0f} s: "
           f"{'PASS' if proj <= TARGET_S else 'FAIL'}")
+    idle = 1000 * cpu / a.runs / a.jobs
+    print(f"  CPU time {cpu:.1f} s = {cpu / a.runs:.3f} core-s per run: 1,000 runs on {a.jobs} idle cores at this cost "
+          f"~{idle:.0f} s (a shared machine's wall time overstates it)")
     if a.hydra:
         hw = hydra_joblib(over, a.hydra, a.jobs)
         print(f"Hydra multirun, joblib launcher: {a.hydra} runs in {hw:.1f} s = {hw / a.hydra:.2f} s per run "

@@ -7,6 +7,11 @@ them identical (adoption for adoption), so compare this script's output before a
 
 Each line: scenario, policy, and a SHA-256 prefix of each table's values (adoptions,
 timeseries, firm panel) and of the summary, at the scenarios' own sizes and years.
+
+    python benchmarks/run_hashes.py --template > templated.txt && diff before.txt templated.txt
+
+``--template`` builds each scenario's policies on one population template (sim/template.py):
+the lines must equal those of fresh builds.
 """
 from __future__ import annotations
 
@@ -32,24 +37,27 @@ def _digest(df) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*", default=None, help="scenario names")
+    ap.add_argument("--template", action="store_true", help="build each scenario's policies on one population template")
     args = ap.parse_args()
     import logging
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     from sim.run import compose, run_model
     from sim.scenarios import available
+    from sim.template import PopulationCache
     from hydra.core.global_hydra import GlobalHydra
 
     for info in available():
         if args.only and info.name not in args.only:
             continue
+        populations = PopulationCache() if args.template else None
         for policy in POLICIES:
             ov = [f"scenario={info.name}", f"policy={policy}"]
             try:
                 cfg = compose(ov)
             finally:
                 GlobalHydra.instance().clear()
-            res = run_model(cfg)
+            res = run_model(cfg, populations=populations)
             s = json.dumps(res.summary, sort_keys=True, default=str)
             print(info.name, policy, "adoptions", len(res.adoptions), _digest(res.adoptions),
                   "ts", _digest(res.timeseries), "firms", _digest(res.firms),

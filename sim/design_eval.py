@@ -399,8 +399,9 @@ def _workers(jobs: int) -> ProcessPoolExecutor:
 
 
 def shutdown_workers() -> None:
-    """Stop the local worker processes (at the end of a search)."""
+    """Stop the local worker processes and drop this process's templates (at the end of a search)."""
     global _pool
+    _populations.clear()
     if _pool is not None:
         _pool[1].shutdown(wait=True, cancel_futures=True)
         _pool = None

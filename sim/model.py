@@ -242,8 +242,10 @@ class ClusterModel(mesa.Model):
         self.setting_up = False
         self.initial_adopters = self.adopter_count.copy()
         # the start-year energy by sector (measures in place): the reference of the energy-cost saving
-        self.start_energy_by_sector = np.zeros((len(self.sector_names), len(CARRIERS)))
-        np.add.at(self.start_energy_by_sector, self.firms.sector, self.firms.energy_mwh_per_yr)
+        # (one bincount per carrier: the sums of np.add.at, in the same order, ~10x faster)
+        e, S = self.firms.energy_mwh_per_yr, len(self.sector_names)
+        self.start_energy_by_sector = np.stack(
+            [np.bincount(self.firms.sector, weights=e[:, c], minlength=S) for c in range(len(CARRIERS))], axis=1)
         self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
         self.energy_total = self.firms.energy_mwh_per_yr.sum(axis=0)
         self.month = -1
