@@ -348,12 +348,16 @@ def _base(overrides: tuple):
     return _bases[overrides]
 
 
-def _row(meta: dict, summary: dict) -> pd.DataFrame:
+def _row(meta: dict, summary: dict):
+    """A run's row of the runs table: its meta columns, then every number of its summary (a
+    one-row pyarrow Table: the types pandas would infer -- str, int64, float64, bool)."""
+    import pyarrow as pa
+
     row = dict(meta)
     for k, v in flat_outcomes(summary).items():
         if k not in row:
             row[k] = v
-    return pd.DataFrame([row])
+    return pa.Table.from_pylist([row])
 
 
 #: this process's population templates: a design's candidates, baseline and references meet the

@@ -348,19 +348,28 @@ def fragment_path(dataset: Path, table: str, run: str) -> Path:
     return Path(dataset) / f"table={table}" / f"run={quote(str(run), safe='')}" / "part.parquet"
 
 
-def write_fragment(dataset: Path, table: str, run: str, rows: pd.DataFrame) -> Path:
-    """Write one run's rows as one Parquet fragment, atomically (a temp file whose name starts
-    with a dot, which pyarrow and DuckDB globs skip, then a rename): a fragment exists only
-    when complete. ``run`` is the partition value, not a column of the file."""
+def write_fragment(dataset: Path, table: str, run: str, rows) -> Path:
+    """Write one run's rows (a DataFrame, or a pyarrow Table: a design search writes one row per
+    run, thousands of times, and pandas' conversion is half of that) as one Parquet fragment,
+    atomically (a temp file whose name starts with a dot, which pyarrow and DuckDB globs skip,
+    then a rename): a fragment exists only when complete. ``run`` is the partition value, not a
+    column of the file."""
     from .results import _atomic_write_bytes
 
     from .results import remove_if_empty
 
     f = fragment_path(dataset, table, run)
     f.parent.mkdir(parents=True, exist_ok=True)
-    rows = rows.drop(columns=[c for c in ("run", "table") if c in rows.columns])
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.drop(columns=[c for c in ("run", "table") if c in rows.columns])
+        write = lambda p: rows.to_parquet(p, index=False, engine="pyarrow")  # noqa: E731
+    else:
+        import pyarrow.parquet as pq
+
+        rows = rows.drop_columns([c for c in ("run", "table") if c in rows.column_names])
+        write = lambda p: pq.write_table(rows, p)  # noqa: E731
     try:
-        _atomic_write_bytes(f, lambda p: rows.to_parquet(p, index=False, engine="pyarrow"))
+        _atomic_write_bytes(f, write)
     except OSError:
         remove_if_empty(f.parent)  # no empty partition left behind
         raise
