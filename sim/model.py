@@ -22,7 +22,7 @@ from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanis
 from .firms import NEVER16
 from .params import CARRIERS, Config, validate
 from .registry import Registry
-from .template import population_key, without_mechanisms
+from .mechanism_keys import population_key, without_mechanisms
 from .reporters import scalar_row, vector_rows
 
 

@@ -189,10 +189,10 @@ def forked_instruments(old_cfg, header: dict, policy_cfg) -> list[str]:
     import dataclasses
 
     from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST
-    from .template import without_mechanisms
+    from .mechanism_keys import without_mechanisms
 
     year = int(header["snapshot_year"])
-    # the rule of population templates (sim/template.py), the scenario's programmes kept: a fork
+    # the rule of population templates (sim/mechanism_keys.py), the scenario's programmes kept: a fork
     # replaces policy instruments only
     if without_mechanisms(policy_cfg, programmes=False) != without_mechanisms(old_cfg, programmes=False):
         diff = [f.name for f in dataclasses.fields(old_cfg)

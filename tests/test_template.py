@@ -14,7 +14,8 @@ from sim.design_eval import with_updates
 from sim.job import finish
 from sim.model import ClusterModel
 from sim.scenarios import available
-from sim.template import MechanismKeyRead, PopulationCache, population_key
+from sim.mechanism_keys import MechanismKeyRead, population_key
+from sim.template import PopulationCache
 
 CPC = "scenario.programmes.cleaner_production_centre."
 #: changed mechanism parameters per scenario (beyond the three policies)
