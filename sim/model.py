@@ -55,6 +55,7 @@ class ClusterModel(mesa.Model):
         mechanism, no initial stock); :meth:`from_population` makes runs of it
         (``sim/template.py``)."""
         validate(config)
+        config = copy.deepcopy(config)  # its own: the caller may edit theirs later
         model = cls.__new__(cls)
         model._build_population(config)
         model.population_key = population_key(config)

@@ -50,9 +50,7 @@ class PopulationCache:
         """The model of ``config`` (a checked typed :class:`~sim.params.Config`) at month 0,
         built on its population's template (built first if this process has none)."""
         from .model import ClusterModel
-        from .params import validate
 
-        validate(config)
         key = population_key(config)
         template = self._templates.get(key)
         if template is None:
