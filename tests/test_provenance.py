@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+SIM = CONFIGS.parent / "sim"
+PY_FILES = sorted((SIM / "mechanisms").glob("*.py")) + [SIM / "params.py"]
 FILES = sorted((CONFIGS / "scenario").glob("*.yaml")) + sorted((CONFIGS / "policy").glob("*.yaml"))
 
 NUMBER_LINE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.]*):\s*(-?\d[\d_.eE+-]*)\s*(?:#(.*))?$")
@@ -60,12 +62,15 @@ def group_comment(lines: list[str], i: int) -> list[str]:
     return block
 
 
-def unannotated(path: Path) -> list[str]:
+PY_FIELD = re.compile(r"^\s+([A-Za-z_]\w*): (?:int|float)(?:\s*\|\s*None)? = (-?\d[\d_.eE+-]*)\s*(?:#(.*))?$")
+
+
+def unannotated(path: Path, pattern: re.Pattern = NUMBER_LINE) -> list[str]:
     """'file:line: key: value' of every numeric value without a source, range or lever label."""
     lines = path.read_text().splitlines()
     bad = []
     for i, line in enumerate(lines):
-        m = NUMBER_LINE.match(line)
+        m = pattern.match(line)
         if not m or m.group(1) in FRAME:
             continue
         block = [m.group(3) or ""] + group_comment(lines, i)
@@ -96,7 +101,32 @@ def test_checker_catches_an_unsourced_number(tmp_path):
     assert [b.split(": ", 1)[1] for b in bad] == ["a: 1  # assumption", "b: 2  # free parameter"]
 
 
+def test_checker_reads_python_fields(tmp_path):
+    f = tmp_path / "configs" / "m.py"
+    f.parent.mkdir()
+    f.write_text("class Params:\n"
+                 "    #: share of X (assumption)\n"
+                 "    x_share: float = 0.5\n"  # caught
+                 "    #: months (free parameter, range 6-18)\n"
+                 "    offer_months: int = 12\n"
+                 "    budget_usd: float = 0.0  # 0 = none\n"
+                 "    name: str = 'a'\n")
+    global CONFIGS
+    saved, CONFIGS = CONFIGS, tmp_path / "configs"
+    try:
+        bad = unannotated(f, PY_FIELD)
+    finally:
+        CONFIGS = saved
+    assert [b.split(": ", 1)[1] for b in bad] == ["x_share: float = 0.5"]
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_every_number_has_a_source_a_range_or_is_a_lever(path):
     bad = unannotated(path)
     assert not bad, "numbers without a source, a free-parameter range or a lever label:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("path", PY_FILES, ids=lambda p: p.name)
+def test_every_parameter_default_has_a_source_a_range_or_is_a_lever(path):
+    bad = unannotated(path, PY_FIELD)
+    assert not bad, "parameter defaults without a source, a free-parameter range or a lever label:\n" + "\n".join(bad)
