@@ -24,12 +24,11 @@ def archetypes(model, taken=()) -> list[int]:
     the median energy use among those of that sector and size (not played already)."""
     ft = model.firms
     total = ft.energy_mwh_per_yr.sum(axis=1)
-    taken = set(int(f) for f in taken)
+    free = ~np.isin(np.arange(model.n_firms), np.asarray(list(taken), dtype=np.int64))
     out = []
     for s in range(len(model.sector_names)):
         for c in range(len(SIZE_CLASSES)):
-            ids = np.flatnonzero((ft.sector == s) & (ft.size_class == c))
-            ids = np.array([i for i in ids if int(i) not in taken], dtype=np.int64)
+            ids = np.flatnonzero((ft.sector == s) & (ft.size_class == c) & free)
             if len(ids):
                 order = ids[np.argsort(total[ids], kind="stable")]
                 out.append(int(order[len(order) // 2]))
