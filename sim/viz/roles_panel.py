@@ -333,9 +333,9 @@ def GovernmentRole(room, member: str, L: str, guard, tick=None):
         solara.Text(t(L, "role_budget_row", name=n, budget=money(L, r["budget_usd"], up=False),
                       spent=money(L, r["spent_usd"], up=False)), style={"display": "block", "font-size": "13px"},
                     classes=["sim-budget-row"])
-        solara.SliderInt(t(L, "role_share_of", name=n), value=shares.value.get(r["name"], 0), min=0, max=100,
-                         on_value=lambda v, key=r["name"]: shares.set({**shares.value, key: v}),
-                         classes=[f"sim-share-{r['name']}"])
+        with solara.Div(classes=[f"sim-share-{r['name']}"]):
+            solara.SliderInt(t(L, "role_share_of", name=n), value=shares.value.get(r["name"], 0), min=0, max=100,
+                             on_value=lambda v, key=r["name"]: shares.set({**shares.value, key: v}))
     solara.Button(t(L, "role_allocate"), color="primary",
                   on_click=guard(lambda: room.government_allocate(member, dict(shares.value))),
                   classes=["sim-role-allocate"])
