@@ -250,3 +250,25 @@ def test_headless_models_have_no_players_and_a_schedule_survives_a_reset():
     room.sim.step()
     assert room.sim.model.played[f] and room.sim.model.firms.base_energy_mwh_per_yr[f, 0] == pytest.approx(1234.0)
     assert isinstance(room.sim.schedule, Schedule)
+
+
+def test_the_debrief_lists_the_role_players_and_their_decisions_with_their_step(tmp_path, monkeypatch):
+    from sim.viz.debrief import write_debrief
+
+    monkeypatch.setenv("SIM_APP_RESULTS_DIR", str(tmp_path))
+    room = room_with()
+    sim = room.sim
+    sim.step(2)
+    firm, row = choice_for(sim)
+    room.take_firm("ana", firm, name="Ana")
+    room.firm_adopt("ana", [row["measure"]])
+    room.take_government("ben", name="Ben")
+    room.government_allocate("ben", {"capex_subsidy": 1, "workshops": 1})
+    sim.step()
+    room.release_role("fac", "ana")
+    room.lang = "es"
+    text = write_debrief(room).read_text(encoding="utf-8")
+    assert "Decisiones de quienes jugaron papeles" in text
+    assert "Ana" in text and "Paso 3: eligió" in text and "adoptada" in text
+    assert "Ben" in text and "Paso 3: nuevos presupuestos" in text
+    assert "tomó el papel: empresa" in text and "dejó el papel" in text

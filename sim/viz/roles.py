@@ -10,6 +10,8 @@ import numpy as np
 from ..decision import CHOICE_OUTCOMES
 from ..mechanisms.players import ALLOCATABLE
 from ..params import CARRIERS, SIZE_CLASSES
+from .i18n import name, t, tn
+from .inspector import money
 
 #: a played firm may choose a measure in these statuses (``decision.explain``): it knows it,
 #: it applies and is on sale, and the firm can pay for it and implement it; whether it is
@@ -125,4 +127,43 @@ def decisions(model) -> list[dict]:
         if a.kind == "adopt" and result.get("outcomes") is not None:
             row["outcome_names"] = tuple(CHOICE_OUTCOMES[o] for o in result["outcomes"])
         out.append(row)
+    return out
+
+
+def measure_label(L: str, model, key: str) -> str:
+    return name(L, "measure", key, model.catalogue.labels[model.catalogue.names.index(key)])
+
+
+def role_label(L: str, model, role) -> str:
+    if role.kind == "government":
+        return t(L, "role_label_government")
+    if role.kind == "association":
+        return t(L, "role_label_association", name=name(L, "cluster", model.clusters[role.target].name))
+    f = firm_facts(model, role.target)
+    return t(L, "role_label_own" if role.own else "role_label_firm", firm=role.target,
+             sector=name(L, "sector", f["sector"]), size=name(L, "size", f["size"]))
+
+
+def decision_lines(L: str, model, member: str) -> list[str]:
+    """The member's role actions applied so far, with their results, in plain words."""
+    out = []
+    for d in decisions(model):
+        if d["member"] != member or d["kind"] in ("play", "release"):
+            continue
+        step = d["step"]
+        if d["kind"] == "adopt":
+            names = ", ".join(measure_label(L, model, model.catalogue.names[k]) for k in d["payload"])
+            res = (", ".join(t(L, "outcome_" + o) for o in d["outcome_names"]) if "outcome_names" in d
+                   else t(L, "role_decision_pending"))
+            out.append(f"{t(L, 'role_decision_adopt', step=step, measures=names)} → {res}")
+        elif d["kind"] == "promote":
+            names = ", ".join(measure_label(L, model, model.catalogue.names[k]) for k in d["payload"])
+            out.append(f"{t(L, 'role_decision_promote', step=step, measures=names)} → "
+                       f"{tn(L, 'role_informed', d['firms_informed'])}")
+        elif d["kind"] == "budget":
+            b = ", ".join(f"{name(L, 'instrument', n)} {money(L, v, up=False)}" for n, v in d["budgets_usd"].items())
+            out.append(t(L, "role_decision_budget", step=step, budgets=b))
+        elif d["kind"] == "energy":
+            out.append(t(L, "role_decision_energy", step=step, before=f"{d['emissions_before_t_per_yr']:,.0f}",
+                         after=f"{d['emissions_t_per_yr']:,.0f}"))
     return out

@@ -13,8 +13,8 @@ from sim.params import CARRIERS, SIZE_CLASSES
 from sim.results import adoptions_table
 from sim.viz.i18n import date, name, t, tn
 from sim.viz.inspector import change_text, money
-from sim.viz.roles import (EMPLOYEES, archetypes, association_measures, budget_rows, decisions, firm_facts,
-                           measure_rows)
+from sim.viz.roles import (EMPLOYEES, archetypes, association_measures, budget_rows, decision_lines, firm_facts,
+                           measure_label, measure_rows, role_label)
 from sim.viz.rooms import RoomError
 
 SMALL = {"display": "block", "font-size": "12px", "color": "#555"}
@@ -54,45 +54,6 @@ def use_guard(sim, L: str):
 def _energy_text(L: str, energy: dict) -> str:
     return ", ".join(f"{name(L, 'carrier', c, t(L, 'carrier_' + c).split(' (')[0])} {v:,.{0 if v >= 10 else 1}f} MWh"
                      for c, v in energy.items()) or t(L, "none")
-
-
-def measure_label(L: str, model, key: str) -> str:
-    return name(L, "measure", key, model.catalogue.labels[model.catalogue.names.index(key)])
-
-
-def role_label(L: str, model, role) -> str:
-    if role.kind == "government":
-        return t(L, "role_label_government")
-    if role.kind == "association":
-        return t(L, "role_label_association", name=name(L, "cluster", model.clusters[role.target].name))
-    f = firm_facts(model, role.target)
-    return t(L, "role_label_own" if role.own else "role_label_firm", firm=role.target,
-             sector=name(L, "sector", f["sector"]), size=name(L, "size", f["size"]))
-
-
-def decision_lines(L: str, model, member: str) -> list[str]:
-    """The member's role actions applied so far, with their results, in plain words."""
-    out = []
-    for d in decisions(model):
-        if d["member"] != member or d["kind"] in ("play", "release"):
-            continue
-        step = d["step"]
-        if d["kind"] == "adopt":
-            names = ", ".join(measure_label(L, model, model.catalogue.names[k]) for k in d["payload"])
-            res = (", ".join(t(L, "outcome_" + o) for o in d["outcome_names"]) if "outcome_names" in d
-                   else t(L, "role_decision_pending"))
-            out.append(f"{t(L, 'role_decision_adopt', step=step, measures=names)} → {res}")
-        elif d["kind"] == "promote":
-            names = ", ".join(measure_label(L, model, model.catalogue.names[k]) for k in d["payload"])
-            out.append(f"{t(L, 'role_decision_promote', step=step, measures=names)} → "
-                       f"{tn(L, 'role_informed', d['firms_informed'])}")
-        elif d["kind"] == "budget":
-            b = ", ".join(f"{name(L, 'instrument', n)} {money(L, v, up=False)}" for n, v in d["budgets_usd"].items())
-            out.append(t(L, "role_decision_budget", step=step, budgets=b))
-        elif d["kind"] == "energy":
-            out.append(t(L, "role_decision_energy", step=step, before=f"{d['emissions_before_t_per_yr']:,.0f}",
-                         after=f"{d['emissions_t_per_yr']:,.0f}"))
-    return out
 
 
 def _lines(items: list[str], cls: str) -> None:

@@ -102,6 +102,8 @@ class Room:
         self.proposals: list[Proposal] = []
         #: who plays what: member -> Role (one role per member; one player per firm and association)
         self.roles: dict[str, Role] = {}
+        #: the name each member gave when taking a role (kept after the role ends: the debrief)
+        self.player_names: dict[str, str] = {}
         self.version = 0  # changes of members and proposals (the model has its own)
         self.closed = False
         self._next_id = 1
@@ -255,6 +257,7 @@ class Room:
                 raise role_error("role_err_firm_taken", firm=firm, name=self.roles[self._holder("firm", int(firm))].name)
             self._schedule("play", int(firm), member=member)
             role = self.roles[member] = Role("firm", int(firm), name, self.sim.steps_done)
+            self.player_names[member] = name
             self.version += 1
         self._log("role_take", (("kind", "firm"), ("target", int(firm))), detail=name)
         return role
@@ -289,6 +292,7 @@ class Room:
             self._schedule("play", firm, member=member)
             self._schedule("energy", firm, tuple(e), member=member)
             role = self.roles[member] = Role("firm", firm, name, self.sim.steps_done, own=True)
+            self.player_names[member] = name
             self.version += 1
         self._log("role_take", (("kind", "own_company"), ("target", firm)), detail=name)
         return role
@@ -303,6 +307,7 @@ class Room:
             if holder is not None:
                 raise role_error("role_err_association_taken", name=self.roles[holder].name)
             role = self.roles[member] = Role("association", int(association), name, self.sim.steps_done)
+            self.player_names[member] = name
             self.version += 1
         self._log("role_take", (("kind", "association"), ("target", clusters[int(association)].name)), detail=name)
         return role
@@ -318,6 +323,7 @@ class Room:
             if len(budget_rows(self.sim.model)) < 2:
                 raise role_error("role_err_no_budgets")
             role = self.roles[member] = Role("government", -1, name, self.sim.steps_done)
+            self.player_names[member] = name
             self.version += 1
         self._log("role_take", (("kind", "government"), ("target", "")), detail=name)
         return role
