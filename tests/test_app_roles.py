@@ -272,3 +272,18 @@ def test_the_debrief_lists_the_role_players_and_their_decisions_with_their_step(
     assert "Ana" in text and "Paso 3: eligió" in text and "adoptada" in text
     assert "Ben" in text and "Paso 3: nuevos presupuestos" in text
     assert "tomó el papel: empresa" in text and "dejó el papel" in text
+
+
+def test_a_measure_the_firm_cannot_pay_for_is_not_choosable_even_when_the_rule_stops_earlier():
+    room = room_with(Simulation(Settings(policy="none", **SMALL)))  # no grant, no loan
+    sim = room.sim
+    sim.step(3)
+    m = sim.model
+    f = next(f for f in range(m.n_firms) if any(r["status"] == "not_worth_it" for r in measure_rows(m, f)))
+    m.firms.cash_usd_per_yr[f] = 0.0  # a firm with no money to invest
+    m.firms.credit_usd[f] = 0.0
+    r = next(r for r in measure_rows(m, f) if r["status"] == "not_worth_it")  # the rule stops here first
+    assert not r["capital_ok"] and not r["choosable"] and r["blocked"] == "cannot_finance"
+    room.take_firm("ana", f)
+    with pytest.raises(RoomError, match="can't finance"):
+        room.firm_adopt("ana", [r["measure"]])

@@ -13,9 +13,9 @@ from ..params import CARRIERS, SIZE_CLASSES
 from .i18n import name, t, tn
 from .inspector import money
 
-#: a played firm may choose a measure in these statuses (``decision.explain``): it knows it,
-#: it applies and is on sale, and the firm can pay for it and implement it; whether it is
-#: worth it is the player's judgement
+#: a played firm may choose a measure in these statuses (``decision.explain``) if the firm can
+#: also pay for it and implement it (its ``capital_ok`` and ``skills_ok``): it knows it, it
+#: applies and is on sale; whether it is worth it is the player's judgement
 CHOOSABLE = ("would_adopt", "not_worth_it")
 #: the employment band of each size class (sim/params.py: INEGI / OECD bands)
 EMPLOYEES = {"micro": "0–10", "small": "11–50", "medium": "51–250", "large": "> 250"}
@@ -79,9 +79,12 @@ def measure_rows(model, firm: int) -> list[dict]:
         grant, loan = r.get("offer_grant_usd", 0.0), r.get("offer_loan_usd", 0.0)
         pays = r["capex_usd"] - grant
         saving = r["saving_usd_per_yr"]
+        # what stops the player (the rule may stop at "not worth it" first: the player does not)
+        blocked = (r["status"] if r["status"] not in CHOOSABLE else "cannot_finance" if not r.get("capital_ok", True)
+                   else "cannot_implement" if not r.get("skills_ok", True) else None)
         rows.append({**r, "grant_usd": grant, "loan_usd": loan, "pays_usd": pays,
                      "payback_yr": pays / saving if saving > 0 else None,
-                     "choosable": r["status"] in CHOOSABLE})
+                     "blocked": blocked, "choosable": blocked is None})
     return rows
 
 

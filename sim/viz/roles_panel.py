@@ -217,6 +217,8 @@ def _firm_role(room, member: str, L: str, role, guard, chosen):
                             on_value=lambda v, k=r["measure"]: chosen.set(chosen.value | {k} if v else chosen.value - {k}))
             solara.Text(terms, style={"display": "block", "font-size": "12px"})
             solara.Text(f"{rule} — {change_text(L, r)}", style=SMALL)
+            if r["blocked"] and r["blocked"] != r["status"]:  # the rule stops earlier; the player would stop here
+                solara.Text(t(L, "status_" + r["blocked"]), style=SMALL)
     pending = [measure_label(L, model, model.catalogue.names[k]) for a in sim.schedule.due(sim.steps_done)
                if a.kind == "adopt" and a.target == role.target for k in a.payload]
     if pending:

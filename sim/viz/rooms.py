@@ -365,7 +365,6 @@ class Room:
         """The firm player chooses ``measures`` (catalogue names) to adopt at the next step;
         each must be one its firm knows, that applies, is on sale, and that it can pay for
         and implement with the support on offer (``roles.CHOOSABLE``)."""
-        from .i18n import name as display
         from .roles import measure_rows
 
         with self.sim.lock, self.lock:
@@ -380,11 +379,11 @@ class Room:
             for k in ks:
                 mname = model.catalogue.names[k]
                 r = rows.get(mname)
-                label = display("en", "measure", mname, model.catalogue.labels[k])
+                label = mname  # (the catalogue name: shown in the page's language, ``roles_panel.error_text``)
                 if r is None:
                     raise role_error("role_err_not_open", measure=label)
                 if not r["choosable"]:
-                    raise role_error("role_err_not_feasible_" + r["status"], measure=label)
+                    raise role_error("role_err_not_feasible_" + r["blocked"], measure=label)
                 if k in pending:
                     raise role_error("role_err_already_chosen", measure=label)
             self._schedule("adopt", role.target, tuple(ks), member=member)
@@ -406,7 +405,7 @@ class Room:
             applies = model.firms.applicable[model.clusters[role.target].members].any(axis=0)
             for k in ks:
                 if not applies[k]:
-                    raise role_error("role_err_not_for_members", measure=model.catalogue.labels[k])
+                    raise role_error("role_err_not_for_members", measure=model.catalogue.names[k])
             month = self.sim.steps_done
             year_start = month - month % 12
             done = sum(1 for a in self.sim.schedule.actions if a.kind == "promote" and a.target == role.target
