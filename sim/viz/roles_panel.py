@@ -112,7 +112,7 @@ def Players(room, member: str, L: str, guard, tick=None):
 @solara.component
 def TakeRole(room, member: str, L: str, guard, tick=None):
     model = room.sim.model
-    who = solara.use_reactive("")
+    who = solara.use_reactive(room.player_names.get(member, ""))  # the name given for an earlier role
     kind = solara.use_reactive("firm")
     firm_choice = solara.use_reactive(None)
     sector = solara.use_reactive(model.sector_names[0])

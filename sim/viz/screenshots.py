@@ -136,6 +136,7 @@ def roles(out_dir: str = "docs") -> Path:
         phone = join()
         phone.get_by_label("Your name (shown to the room)").fill("Ana")
         for i in range(12):  # the first representative firm with a measure to choose
+            phone.get_by_label("Your name (shown to the room)").fill("Ana")
             phone.locator(".sim-role-firm").click()
             phone.get_by_role("option").nth(i).click()
             phone.locator(".sim-role-take").click()
@@ -150,7 +151,6 @@ def roles(out_dir: str = "docs") -> Path:
         phone.locator(".sim-role-pending").wait_for()
         _steps(fac, 1)
         phone.locator(".sim-role-decisions").wait_for()
-        print(phone.locator(".sim-role-decisions").inner_text())
         phone.locator(".sim-role-decisions").filter(has_text="→ adopted").wait_for()
         phone.locator(".sim-role-table").wait_for()
         gov = join()
@@ -165,24 +165,29 @@ def roles(out_dir: str = "docs") -> Path:
         gov.get_by_role("button", name="Allocate from the next step").click()
         _steps(fac, 1)
         gov.locator(".sim-role-decisions").filter(has_text="new budgets").wait_for()
-        phone.wait_for_timeout(1000)
-        phone.locator(".sim-roles").screenshot(path=str(shots / "phone.png"))
+        phone.wait_for_timeout(1500)
+        phone.evaluate("document.querySelector('.sim-roles').scrollIntoView({block: 'start'})")
+        phone.wait_for_timeout(500)
+        phone.screenshot(path=str(shots / "phone.png"))  # what the phone shows: the role, the measures
+        phone.evaluate("document.querySelector('.sim-role-release').scrollIntoView({block: 'end'})")
+        phone.wait_for_timeout(500)
+        phone.screenshot(path=str(shots / "phone_end.png"))  # further down: the model's table, the decisions
         fac.wait_for_timeout(1500)
         fac.locator(".sim-roles").screenshot(path=str(shots / "fac.png"))
         fac.locator("img.sim-spending").screenshot(path=str(shots / "spending.png"))
         browser.close()
-    left = Image.open(shots / "phone.png")
+    phones = [Image.open(shots / n) for n in ("phone.png", "phone_end.png")]
     right = [Image.open(shots / n) for n in ("fac.png", "spending.png")]
-    w = max(r.width for r in right)
     right = [r.resize((int(r.width * 1.6), int(r.height * 1.6))) if r.width < 700 else r for r in right]
     w = max(r.width for r in right)
-    left = left.crop((0, 0, left.width, min(left.height, 2400)))
-    h = max(left.height, sum(r.height for r in right) + 40)
-    canvas = Image.new("RGB", (left.width + w + 60, h + 40), "white")
-    canvas.paste(left, (20, 20))
+    x = 20 + sum(p.width + 20 for p in phones)
+    canvas = Image.new("RGB", (x + w + 20, max(max(p.height for p in phones), sum(r.height + 20 for r in right)) + 40),
+                        (235, 235, 235))
+    for i, ph in enumerate(phones):
+        canvas.paste(ph, (20 + i * (ph.width + 20), 20))
     y = 20
     for r in right:
-        canvas.paste(r, (left.width + 40, y))
+        canvas.paste(r, (x, y))
         y += r.height + 20
     path = out / "workshop_roles.png"
     canvas.save(path)
