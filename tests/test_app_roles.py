@@ -287,3 +287,14 @@ def test_a_measure_the_firm_cannot_pay_for_is_not_choosable_even_when_the_rule_s
     room.take_firm("ana", f)
     with pytest.raises(RoomError, match="can't finance"):
         room.firm_adopt("ana", [r["measure"]])
+
+
+def test_a_new_run_of_other_firms_ends_firm_and_association_roles_but_not_the_government():
+    room = room_with()
+    room.sim.step(1)
+    room.take_firm("ana", 3)
+    room.take_government("ben")
+    room.restart("fac", "mx_cluster", "incentive_package", 7, SMALL["n_firms"])  # another seed: other firms
+    assert room.role_of("ana") is None and room.role_of("ben").kind == "government"
+    assert len(room.sim.schedule) == 0 and room.sim.model.played is None
+    assert [e.kind for e in room.log][-1] == "restart"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 
-import numpy as np
 import solara
 
 from sim.params import CARRIERS, SIZE_CLASSES
