@@ -419,7 +419,9 @@ class Engine:
             return batch
         choices, self._choices = self._choices, []
         parts = [batch]
-        for f, k, source in choices:
+        for source in dict.fromkeys(c[2] for c in choices):  # one decision per source: a firm's funds count once
+            f = np.concatenate([c[0] for c in choices if c[2] == source])
+            k = np.concatenate([c[1] for c in choices if c[2] == source])
             chosen, outcomes = decide_chosen(self._m, f, k)
             if len(chosen):
                 self.player_adoptions.append((self.month, chosen.firm, chosen.measure, source))

@@ -298,3 +298,24 @@ def test_a_new_run_of_other_firms_ends_firm_and_association_roles_but_not_the_go
     assert room.role_of("ana") is None and room.role_of("ben").kind == "government"
     assert len(room.sim.schedule) == 0 and room.sim.model.played is None
     assert [e.kind for e in room.log][-1] == "restart"
+
+
+def test_two_choices_of_one_firm_for_the_same_step_share_its_funds():
+    room = room_with(Simulation(Settings(policy="none", **SMALL)))  # no grant, no loan: funds alone
+    sim = room.sim
+    sim.step(3)
+    m = sim.model
+    for f in range(m.n_firms):
+        rows = [r for r in measure_rows(m, f) if r["choosable"]]
+        if len(rows) >= 2:
+            break
+    a, b = rows[0], rows[1]
+    hi, lo = max(a["capex_usd"], b["capex_usd"]), min(a["capex_usd"], b["capex_usd"])
+    m.firms.cash_usd_per_yr[f] = hi + 0.5 * lo  # enough for either, not for both
+    m.firms.credit_usd[f] = 0.0
+    room.take_firm("ana", f)
+    room.firm_adopt("ana", [a["measure"]])
+    room.firm_adopt("ana", [b["measure"]])
+    sim.step()
+    outcomes = [d["outcome_names"][0] for d in decisions(sim.model) if d["kind"] == "adopt"]
+    assert sorted(outcomes) == ["adopted", "not_feasible"]
