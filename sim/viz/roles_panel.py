@@ -125,11 +125,16 @@ def TakeRole(room, member: str, L: str, guard, tick=None):
     labels = [t(L, "role_kind_" + k) for k in KINDS]
     solara.Select(t(L, "role_kind"), values=labels, value=labels[KINDS.index(kind.value)],
                   on_value=lambda v: kind.set(KINDS[labels.index(v)]), classes=["sim-role-kind"])
-    if kind.value == "firm":
-        taken = [r.target for r in list(room.roles.values()) if r.kind == "firm"]
-        options = {}
+    taken = tuple(sorted(r.target for r in list(room.roles.values()) if r.kind == "firm"))
+
+    def representative():
         with room.sim.lock:
-            facts = [firm_facts(model, f) for f in archetypes(model, taken)]
+            return [firm_facts(room.sim.model, f) for f in archetypes(room.sim.model, taken)]
+
+    # the list of firms to play: rebuilt when firms are taken, the model changes, or yearly
+    facts = solara.use_memo(representative, [id(model), taken, room.sim.steps_done // 12])
+    if kind.value == "firm":
+        options = {}
         for x in facts:
             f = x["firm"]
             options[t(L, "role_firm_option", sector=name(L, "sector", x["sector"]), size=name(L, "size", x["size"]),
