@@ -113,7 +113,6 @@ def main(out_dir: str = "docs") -> None:
 
 def roles(out_dir: str = "docs") -> Path:
     """``workshop_roles.png``: roles in a room (module docstring)."""
-    from PIL import Image
     from playwright.sync_api import sync_playwright
 
     out = Path(out_dir)
@@ -176,8 +175,16 @@ def roles(out_dir: str = "docs") -> Path:
         fac.locator(".sim-roles").screenshot(path=str(shots / "fac.png"))
         fac.locator("img.sim-spending").screenshot(path=str(shots / "spending.png"))
         browser.close()
-    phones = [Image.open(shots / n) for n in ("phone.png", "phone_end.png")]
-    right = [Image.open(shots / n) for n in ("fac.png", "spending.png")]
+    return _side_by_side([shots / "phone.png", shots / "phone_end.png"], [shots / "fac.png", shots / "spending.png"],
+                         out / "workshop_roles.png")
+
+
+def _side_by_side(phones: list, right: list, path: Path) -> Path:
+    """Phone screens side by side, then the ``right`` pictures stacked (enlarged if small)."""
+    from PIL import Image
+
+    phones = [Image.open(p) for p in phones]
+    right = [Image.open(p) for p in right]
     right = [r.resize((int(r.width * 1.6), int(r.height * 1.6))) if r.width < 700 else r for r in right]
     w = max(r.width for r in right)
     x = 20 + sum(p.width + 20 for p in phones)
@@ -189,7 +196,6 @@ def roles(out_dir: str = "docs") -> Path:
     for r in right:
         canvas.paste(r, (x, y))
         y += r.height + 20
-    path = out / "workshop_roles.png"
     canvas.save(path)
     print(path)
     return path
