@@ -60,7 +60,7 @@ def adoptions_table(model) -> pd.DataFrame:
 
     firm = cat_("firm", np.int64)
     measure = cat_("measure", np.int64)
-    return _with_firm_id(model, pd.DataFrame({
+    return _decided_by(model, months, firm, measure, _with_firm_id(model, pd.DataFrame({
         "month": months.astype(np.int32),
         "year": (model.start_year + months // 12).astype(np.int32),
         "firm": firm,
@@ -79,7 +79,24 @@ def adoptions_table(model) -> pd.DataFrame:
         "viable_without_support_same_month": cat_("without_support", bool),
         "energy_cost_saving_usd_per_yr": (np.concatenate(model.adoption_saving_log) if batches else np.zeros(0)),
         **_where(model, firm),
-    }))
+    })))
+
+
+def _decided_by(model, months, firm, measure, df: pd.DataFrame) -> pd.DataFrame:
+    """In a run with workshop players (``sim/mechanisms/players.py``) only, a column
+    ``decided_by``: ``rule`` (the firms' decision rule) or the player's source
+    (``firm_player``); runs without players keep the table as it was."""
+    played = model.engine.player_adoptions
+    if not played:
+        return df
+    sources = ["rule"] + sorted({s for *_, s in played})
+    K = model.catalogue.k
+    code = np.zeros(len(firm), np.int64)
+    key = (months.astype(np.int64) * model.n_firms + firm) * K + measure
+    for m, f, k, s in played:
+        code[np.isin(key, (m * model.n_firms + f.astype(np.int64)) * K + k)] = sources.index(s)
+    df["decided_by"] = pd.Categorical.from_codes(code, sources)
+    return df
 
 
 def firms_by_group(model) -> dict[str, dict[str, int]]:

@@ -464,7 +464,7 @@ class CleanerProductionCentre(Mechanism):
     def programme_activities(self, engine) -> None:
         p = self.params
         # state of the month's review group before decisions (for energy savings)
-        self._group = engine.review_group()
+        self._group = engine.deciders()
         self._pre_state = engine.state_matrix(self._group)
         pm = self.programme_month(engine)
         self.in_programme = p.enabled and 0 <= pm <= p.duration_months - 1 and not self.closed
@@ -688,7 +688,7 @@ class CleanerProductionCentre(Mechanism):
     def after_adoptions(self, engine, batch) -> None:
         if len(batch) == 0 or self._pre_state is None:
             return
-        x = self._pre_state[np.searchsorted(self._group, batch.firm)]  # the deciders are the review group
+        x = self._pre_state[np.searchsorted(self._group, batch.firm)]  # the month's deciders (``engine.deciders``)
         C = x.shape[1] - 1
         dx = np.einsum("pij,pj->pi", engine.valuation.state_change[batch.measure], x)[:, :C]
         saving_mwh = -dx.sum(axis=1)
