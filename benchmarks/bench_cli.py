@@ -1,6 +1,7 @@
 """CLI benchmark (issue 16): one command-line run of the Bajío region, end to end.
 
-Times, in fresh processes (best of ``--repeat``, and the median),
+Times, in fresh processes (best of ``--repeat``, and the median; wall, and each process's
+CPU time: user + system),
 
     python -m sim.run scenario=bajio_cpi policy=none n_firms=32174 start_year=2025 end_year=2034 hydra.run.dir=<tmp>
 
@@ -20,11 +21,11 @@ functions with timers and counters; the import table comes from another such run
   collecting the tables, writing the run folder, and the rest (Hydra's machinery, logging,
   the output-folder checks...).
 
-Each phase's time (wall, and the process's CPU time: steadier on a shared machine) is exclusive (an import inside the validation counts as import, a
-composition inside the preflight as composition); the phases add up to the driver's wall
-time. Target (issue 16): one run <= 1.5 s wall end to end (best of N), PASS/FAIL printed.
+Each phase's time (wall, and the process's CPU time: steadier on a shared machine) is
+exclusive (an import inside the validation counts as import, a composition inside the
+preflight as composition); the phases add up to the driver's wall time. Target (issue 16): one run <= 1.5 s wall end to end (best of N), PASS/FAIL printed.
 
-    .venv/bin/python benchmarks/bench_cli.py                 # 5 timed runs + 1 instrumented
+    .venv/bin/python benchmarks/bench_cli.py                 # 5 timed runs + 2 instrumented
     .venv/bin/python benchmarks/bench_cli.py --repeat 9 --json out.json
 """
 from __future__ import annotations
