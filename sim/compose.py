@@ -150,8 +150,8 @@ def check_config_files(choices: dict) -> None:
         directive = [ln.split()[-1] for ln in text.splitlines()[:5] if ln.startswith("# @package")]
         package = directive[0] if directive and directive[0] not in ("_group_",) else group.replace("/", ".")
         package = "" if package == "_global_" else package
-        try:  # libyaml's parser when PyYAML has it (same resolver and constructor: the same data, ~10x faster)
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        try:
+            data = safe_load_yaml(text)
         except yaml.YAMLError:
             continue  # Hydra reported it already
         for key, value in _leaves(data, package):
@@ -162,6 +162,14 @@ def check_config_files(choices: dict) -> None:
                 raise ConfigError(key, value, f"must be true or false (in {f})")
             if t in (int, float) and isinstance(value, bool):
                 raise ConfigError(key, value, f"must be a number ({t.__name__}), not true/false (in {f})")
+
+
+def safe_load_yaml(text: str):
+    """``yaml.safe_load(text)`` with libyaml's parser when PyYAML has it: the same resolver and
+    constructor, so the same data, ~10x faster (the files of a run: ~0.05 s less per check)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _leaves(data, prefix: str):

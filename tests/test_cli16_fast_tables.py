@@ -106,3 +106,19 @@ def test_a_cli_run_imports_no_pandas_and_collects_garbage_again(tmp_path):
     assert p.stdout.strip().splitlines()[-1] == "False True"
     assert (out / "summary.json").exists()
     assert len(pd.read_parquet(out / "firms.parquet")) == 300 * 2
+
+
+def test_libyaml_reads_every_shipped_config_file_as_pyyaml_does():
+    """The config-file check parses with libyaml (sim.compose.check_config_files): the same
+    data as PyYAML's own parser for every file a run can compose."""
+    import yaml
+
+    from sim.compose import safe_load_yaml
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML without libyaml: the check uses PyYAML's own parser")
+    files = sorted((ROOT / "configs").rglob("*.yaml")) + sorted((ROOT / "experiments").rglob("*.yaml"))
+    assert len(files) > 10
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert safe_load_yaml(text) == yaml.safe_load(text), f
