@@ -56,7 +56,7 @@ def test_a_firm_players_choice_is_adopted_at_the_next_step_through_the_rules_pat
     sim.step()
     m = sim.model
     assert m.firms.adopted[firm, k] and m.adopter_count[k] >= count + 1
-    df = adoptions_table(m)
+    df = adoptions_table(m).to_pandas()
     mine = df[(df.firm == firm) & (df.measure == row["measure"])]
     assert len(mine) == 1 and mine.decided_by.iloc[0] == "firm_player" and mine.month.iloc[0] == 3
     assert set(df.decided_by.cat.categories) == {"rule", "firm_player"}
@@ -74,11 +74,11 @@ def test_a_played_firm_is_not_decided_by_the_rule_and_released_it_is_again():
     sim.step(1)
     # a firm the rule adopts something for in the coming year
     ref.step(12)
-    df = adoptions_table(ref.model)
+    df = adoptions_table(ref.model).to_pandas()
     firm = int(df[df.month >= 1].firm.iloc[0])
     room.take_firm("ana", firm)
     sim.step(12)
-    played = adoptions_table(sim.model)
+    played = adoptions_table(sim.model).to_pandas()
     assert not ((played.firm == firm) & (played.month >= 1)).any()
     assert sim.model.played[firm]
     room.release_role("fac", "ana")  # the facilitator releases the role
@@ -183,17 +183,17 @@ def test_a_lever_change_replays_the_role_schedule_at_the_same_months():
     room.take_government("ben")
     room.government_allocate("ben", {"capex_subsidy": 1, "workshops": 3})
     sim.step(5)
-    before = adoptions_table(sim.model)
+    before = adoptions_table(sim.model).to_pandas()
     lever = {"policy.carbon_price.enabled": False}  # already off: the same run, rebuilt
     room.apply_levers("fac", lever)
-    after = adoptions_table(sim.model)
+    after = adoptions_table(sim.model).to_pandas()
     assert sim.steps_done == 7
     assert before.equals(after)  # the same tables for the months already simulated
     assert after[after.decided_by == "firm_player"].firm.tolist() == [firm]
     # and a real lever change keeps the player's adoption at its month (more workshops: the
     # firm still knows the measure; a grant that runs out first would void the choice)
     room.apply_levers("fac", {"policy.workshops.workshops_per_yr": 12})
-    df = adoptions_table(sim.model)
+    df = adoptions_table(sim.model).to_pandas()
     mine = df[df.decided_by == "firm_player"]
     assert mine.firm.tolist() == [firm] and mine.month.tolist() == [2]
     assert [d["kind"] for d in decisions(sim.model)] == ["play", "adopt", "budget"]

@@ -242,7 +242,7 @@ def AdoptionRows(sim, firm: int, L: str, tick=None):
     """This firm's rows of the model's adoption table (``results.adoptions_table``)."""
     with sim.lock:
         model = sim.model
-        df = adoptions_table(model)
+        df = adoptions_table(model).to_pandas()
     df = df[df.firm == firm]
     if not len(df):
         return
