@@ -1,13 +1,15 @@
 """CLI benchmark (issue 16): one command-line run of the Bajío region, end to end.
 
-Times, in fresh processes (best of ``--repeat``, and the median),
+Times, in fresh processes (best of ``--repeat``, and the median; wall, and each process's
+CPU time: user + system),
 
     python -m sim.run scenario=bajio_cpi policy=none n_firms=32174 start_year=2025 end_year=2034 hydra.run.dir=<tmp>
 
 (32,174 firms x 10 years: the scenario's own n_firms, its years widened to ten) and prints
 where the time goes, from one more run of the same command under an instrumented driver
 (this file with ``--child``; it runs ``sim.run`` exactly as ``-m`` does, and wraps a few
-functions with timers and counters):
+functions with timers and counters; the import table comes from another such run under
+``-X importtime``, which slows the imports it times):
 
 * interpreter start (process start -> first line of the driver: Python, site, .pth files);
 * imports (every module loaded, wherever it happens; ``python -X importtime`` names the
@@ -19,11 +21,11 @@ functions with timers and counters):
   collecting the tables, writing the run folder, and the rest (Hydra's machinery, logging,
   the output-folder checks...).
 
-Each phase's time is exclusive (an import inside the validation counts as import, a
-composition inside the preflight as composition); the phases add up to the driver's wall
-time. Target (issue 16): one run <= 1.5 s wall end to end (best of N), PASS/FAIL printed.
+Each phase's time (wall, and the process's CPU time: steadier on a shared machine) is
+exclusive (an import inside the validation counts as import, a composition inside the
+preflight as composition); the phases add up to the driver's wall time. Target (issue 16): one run <= 1.5 s wall end to end (best of N), PASS/FAIL printed.
 
-    .venv/bin/python benchmarks/bench_cli.py                 # 5 timed runs + 1 instrumented
+    .venv/bin/python benchmarks/bench_cli.py                 # 5 timed runs + 2 instrumented
     .venv/bin/python benchmarks/bench_cli.py --repeat 9 --json out.json
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,18 +52,22 @@ PHASES = ("imports", "composition", "typed config", "validation (check)", "valid
 
 # -- the instrumented child ---------------------------------------------------------------------
 class _Clock:
-    """Exclusive time per phase: a stack of active phases; time goes to the top one."""
+    """Exclusive time per phase: a stack of active phases; time goes to the top one (wall
+    time, and the process's CPU time: on a shared machine the CPU time is the steadier)."""
 
     def __init__(self):
         self.t = {p: 0.0 for p in PHASES}
+        self.cpu = {p: 0.0 for p in PHASES}
         self.n = {p: 0 for p in PHASES}
         self.stack = ["other"]
         self.last = time.perf_counter()
+        self.last_cpu = time.process_time()
 
     def _tick(self):
-        now = time.perf_counter()
+        now, now_cpu = time.perf_counter(), time.process_time()
         self.t[self.stack[-1]] += now - self.last
-        self.last = now
+        self.cpu[self.stack[-1]] += now_cpu - self.last_cpu
+        self.last, self.last_cpu = now, now_cpu
 
     def enter(self, phase):
         self._tick()
@@ -163,7 +170,7 @@ def child(argv: list[str]) -> None:
         code, fast = exc.args[0], True
     clock._tick()
     out = {"t_start_monotonic": t_start, "t_end_monotonic": time.monotonic(), "code": code,
-           "phases": clock.t, "counts": clock.n}
+           "phases": clock.t, "phases_cpu": clock.cpu, "counts": clock.n}
     Path(os.environ["BENCH_CLI_OUT"]).write_text(json.dumps(out) + "\n")
     os._exit = real_exit
     if fast:
@@ -177,21 +184,29 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
-def timed_run(out: Path) -> float:
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed_run(out: Path) -> tuple[float, float]:
+    """Wall and CPU time (user + system) of one fresh ``python -m sim.run`` process."""
+    t0, c0 = time.perf_counter(), _children_cpu()
     p = subprocess.run([sys.executable, "-m", "sim.run", *ARGS, f"hydra.run.dir={out}"], cwd=ROOT, env=_env(),
                        capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if p.returncode != 0:
         sys.exit(f"the run failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
-    return wall
+    return wall, cpu
 
 
-def instrumented_run(out: Path) -> tuple[dict, list[tuple[float, str]]]:
-    """One run under the driver with ``-X importtime``; its phases and the import table."""
+def instrumented_run(out: Path, importtime: bool = False) -> tuple[dict, list[tuple[float, str]]]:
+    """One run under the driver: its phases, and with ``importtime`` (``-X importtime``, which
+    slows the imports it times) the import table."""
     result = out.parent / f"{out.name}.json"
     t0 = time.monotonic()
-    p = subprocess.Popen([sys.executable, "-X", "importtime", __file__, "--child", *ARGS, f"hydra.run.dir={out}"],
+    flags = ["-X", "importtime"] if importtime else []
+    p = subprocess.Popen([sys.executable, *flags, __file__, "--child", *ARGS, f"hydra.run.dir={out}"],
                          cwd=ROOT, env={**_env(), "BENCH_CLI_OUT": str(result)}, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     stdout, stderr = p.communicate()
@@ -238,27 +253,32 @@ def main(argv=None) -> int:
     print(f"command: python -m sim.run {' '.join(ARGS)} hydra.run.dir=<tmp>")
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         timed_run(Path(tmp) / "warm")  # numba caches, file-system caches
-        walls = [timed_run(Path(tmp) / f"run{i}") for i in range(args.repeat)]
-        res, tops = instrumented_run(Path(tmp) / "instrumented")
+        runs = [timed_run(Path(tmp) / f"run{i}") for i in range(args.repeat)]
+        res, _ = instrumented_run(Path(tmp) / "instrumented")
+        _, tops = instrumented_run(Path(tmp) / "importtime", importtime=True)
+    walls, cpus = [w for w, _ in runs], [c for _, c in runs]
     best, med = min(walls), statistics.median(walls)
     print(f"wall, {args.repeat} fresh processes: best {best:.2f} s, median {med:.2f} s "
           f"(all: {', '.join(f'{w:.2f}' for w in walls)})")
+    print(f"CPU time (user + system) of the same processes: best {min(cpus):.2f} s, median {statistics.median(cpus):.2f} s "
+          f"(load average now {os.getloadavg()[0]:.2f})")
     print(f"target: one run <= {TARGET_WALL_S} s wall end to end: {'PASS' if best <= TARGET_WALL_S else 'FAIL'} "
           f"(best {best:.2f} s)")
-    print(f"\nwhere the time goes (one instrumented run under -X importtime, wall {res['wall']:.2f} s; "
-          "exclusive times, x = calls):")
-    rows = [("interpreter start", res["interpreter start"], None)]
-    rows += [(p, res["phases"][p], res["counts"][p]) for p in PHASES]
-    rows += [("interpreter exit", res["exit"], None)]
-    for name, t, n in rows:
+    print(f"\nwhere the time goes (one instrumented run, wall {res['wall']:.2f} s; exclusive times per phase, "
+          "wall and the process's CPU time, x = calls):")
+    rows = [("interpreter start", res["interpreter start"], None, None)]
+    rows += [(p, res["phases"][p], res["phases_cpu"][p], res["counts"][p]) for p in PHASES]
+    rows += [("interpreter exit", res["exit"], None, None)]
+    for name, t, c, n in rows:
         calls = "" if n is None or name in ("imports", "other", "numba dispatch") else f"  x{n}"
         if name == "numba dispatch":
             calls = f"  ({n} first calls)"
-        print(f"  {name:24s} {t:6.3f} s{calls}")
-    print("  largest top-level imports (cumulative, -X importtime): "
+        cpu = f"  cpu {c:6.3f} s" if c is not None else " " * 16
+        print(f"  {name:24s} {t:6.3f} s{cpu}{calls}")
+    print("  largest top-level imports (cumulative, another run under -X importtime): "
           + ", ".join(f"{name} {t:.2f}" for t, name in tops[:8]))
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": m, "walls_s": walls, "best_s": best, "median_s": med,
+        Path(args.json).write_text(json.dumps({"machine": m, "walls_s": walls, "cpus_s": cpus, "best_s": best, "median_s": med,
                                                "target_s": TARGET_WALL_S, "pass": best <= TARGET_WALL_S,
                                                "breakdown": res, "top_imports": tops[:20]}, indent=2))
     return 0

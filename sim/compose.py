@@ -18,6 +18,7 @@ orchestration that does.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
 import typing
@@ -150,7 +151,7 @@ def check_config_files(choices: dict) -> None:
         package = directive[0] if directive and directive[0] not in ("_group_",) else group.replace("/", ".")
         package = "" if package == "_global_" else package
         try:
-            data = yaml.safe_load(text)
+            data = safe_load_yaml(text)
         except yaml.YAMLError:
             continue  # Hydra reported it already
         for key, value in _leaves(data, package):
@@ -161,6 +162,14 @@ def check_config_files(choices: dict) -> None:
                 raise ConfigError(key, value, f"must be true or false (in {f})")
             if t in (int, float) and isinstance(value, bool):
                 raise ConfigError(key, value, f"must be a number ({t.__name__}), not true/false (in {f})")
+
+
+def safe_load_yaml(text: str):
+    """``yaml.safe_load(text)`` with libyaml's parser when PyYAML has it: the same resolver and
+    constructor, so the same data, ~10x faster (the files of a run: ~0.05 s less per check)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _leaves(data, prefix: str):
@@ -197,7 +206,7 @@ def schema_type(key: str) -> Any:
     while i < len(parts):
         part = parts[i]
         if dataclasses.is_dataclass(t):
-            hints = typing.get_type_hints(t)
+            hints = _type_hints(t)
             if part not in hints:
                 return None
             if t.__name__ == "ScenarioConfig" and part == "programmes" and i + 1 < len(parts):
@@ -218,6 +227,13 @@ def schema_type(key: str) -> Any:
                 return None
         i += 1
     return t
+
+
+@functools.lru_cache(maxsize=None)
+def _type_hints(cls) -> dict:
+    """``typing.get_type_hints`` of a schema dataclass (evaluated once per class: ~1 ms each,
+    and a run's files have a few hundred keys)."""
+    return typing.get_type_hints(cls)
 
 
 def parse_override(text: str):

@@ -329,12 +329,28 @@ def decide(model, idx: np.ndarray, update_awareness: bool = False) -> Batch:
     month, firm and measure only, so policies share them: common random numbers); False = no
     awareness update (the initial stock)."""
     firm, measure, v = screening.candidates(model, idx, update_awareness)
+    if model.played is not None:  # a workshop player decides for the firm it plays (``decide_chosen``)
+        keep = ~model.played[firm]
+        firm, measure, v = firm[keep], measure[keep], v[keep]
+    return _decide_pairs(model, firm, measure, v)
+
+
+def _decide_pairs(model, firm, measure, v, chosen: bool = False) -> Batch:
+    """The month's adoptions among candidate pairs (``decide``); ``chosen``: the pairs a
+    player chose (``decide_chosen``): the player's choice replaces the economics test, and a
+    pair whose grant or loan ran out in the allocation is not adopted (the player chose it
+    with that support)."""
     if len(firm) == 0:
         return Batch.empty()
     green_loan, pool, switches = model.instruments["green_loan"], model.consultants, model.behaviour.terms
     p, instrument, grant, loan, npv_s, ok_plain, programme_ta, want = _ranked(model, firm, measure, v)
+    if chosen:
+        want = _player_wants(model, p, grant, loan, programme_ta)
+        offered, lent = instrument != NONE, loan > 0
     instrument, grant, loan, programme_ta, want, got_by, got_loan = _allocate_offers(
         model, p, instrument, grant, loan, programme_ta, want)
+    if chosen:  # feasible at the support it keeps; support it counted on and lost: not adopted
+        want = want & ~(offered & (instrument == NONE)) & ~(lent & (loan <= 0))
     firm_cost = p.capex - grant
     # skills: a trained consultant for firms that lack the capability (programme projects
     # come with the programme's technical assistance)
@@ -366,6 +382,55 @@ def decide(model, idx: np.ndarray, update_awareness: bool = False) -> Batch:
         abatement_t_per_yr=model.abatement_t_per_yr(f, k),
         without_support=ok_plain[sel],
     )
+
+
+def decide_chosen(model, firm, measure) -> tuple[Batch, np.ndarray]:
+    """Adoptions workshop players chose for the firms they play (``sim/mechanisms/players.py``,
+    through ``Engine.adopt``): the (firm, measure) pairs still open (aware, applicable, on
+    sale, not in place, something to save) get the same offers as the rule's candidates (the
+    largest grant, a green loan on the rest), in the same allocation of budgets, credit line,
+    consultants and the firm's funds; only the economics test is the player's own. Returns
+    the batch and, per requested pair in the order given, its outcome code (``CHOICE_OUTCOMES``)."""
+    firm, measure = np.asarray(firm, np.int64), np.asarray(measure, np.int64)
+    order = np.lexsort((measure, firm))
+    f, k = firm[order], measure[order]
+    u, row = np.unique(f, return_inverse=True)
+    tm = terms(model, u)
+    is_open = tm.open[row, k]
+    v = np.empty((len(f), 7))
+    v[:, C_CAPEX], v[:, C_NET], v[:, C_ANN] = tm.capex[row, k], tm.net_value[row, k], tm.annuity[row, k]
+    v[:, C_HIDDEN], v[:, C_REFF], v[:, C_FUNDS] = tm.hidden[row, k], tm.r_eff[row, k], tm.funds[row]
+    v[:, C_SKILLED] = tm.skilled[row, k]
+    batch = _decide_pairs(model, f[is_open], k[is_open], v[is_open], chosen=True)
+    K = model.catalogue.k
+    got = np.isin(f * K + k, batch.firm * K + batch.measure)
+    code = np.where(got, 0, np.where(is_open, 2, 1))
+    out = np.empty(len(f), np.int8)
+    out[order] = code
+    return batch, out
+
+
+#: outcome of a player's choice (``decide_chosen``): adopted; no longer open (in place, not
+#: aware, not on sale or nothing to save); not feasible at the step (funds, skills, or the
+#: support it was offered ran out)
+CHOICE_OUTCOMES = ("adopted", "not_open", "not_feasible")
+
+
+def _player_wants(model, p: _Pairs, grant, loan, programme_ta) -> np.ndarray:
+    """The pairs a player chose that are feasible at these offers: funds (most profitable
+    first within a firm, as the rule funds them) and skills; no economics test."""
+    sw = model.behaviour.terms
+    ok = _passes(p, _NoEconomics(sw.capital), grant, loan, programme_ta | model.consultants.available_for(p.measure))
+    if sw.capital:
+        ok &= group_prefix_ok(p.firm, np.where(ok, p.capex - grant - loan, 0.0), p.funds)
+    return ok
+
+
+@dataclass(frozen=True)
+class _NoEconomics:
+    """The behaviour switches ``_passes`` reads, with the economics test off (a player's choice)."""
+    capital: bool
+    economics: bool = False
 
 
 def _ranked(model, firm, measure, v):

@@ -25,7 +25,14 @@ act       :meth:`inform` (awareness, counters kept), :meth:`relieve` (a barrier'
 events    :meth:`subscribe` to ``adoption`` (month, batch), ``expiry`` (month, firms,
           measures, reasons: installations that ended; codes of ``model.EXPIRY_REASONS``),
           ``assessment`` (month, firms,
-          source), ``budget_exhausted`` (month, name) and ``year_closed`` (year)
+          source), ``budget_exhausted`` (month, name), ``year_closed`` (year) and ``choice``
+          (month, firms, measures, outcomes, source: players' choices and what became of them,
+          codes of ``decision.CHOICE_OUTCOMES``)
+players   a workshop's role players (``sim/mechanisms/players.py``) join a built run with
+          :meth:`add_mechanism`; :meth:`set_played` (the rule no longer decides a firm),
+          :meth:`adopt` (a player's choice, decided with the month's firm decisions),
+          :meth:`replace_firm_energy` (a participant's own company), :meth:`budgets` and
+          :meth:`set_budget` (the government's allocation)
 
 The model owns the arrays; nothing here copies a firm column.
 """
@@ -45,6 +52,7 @@ EVENTS = {
     "assessment": ("month", "firms", "source"),
     "budget_exhausted": ("month", "name"),
     "year_closed": ("year",),
+    "choice": ("month", "firms", "measures", "outcomes", "source"),
 }
 
 #: kinds of money a mechanism reports (:meth:`Engine.report_spending`)
@@ -89,6 +97,10 @@ class Engine:
         #: every assessment's recommendations and whether they were implemented
         self.recommendations = RecommendationLog(model.catalogue.k)
         self.subscribe("adoption", self.recommendations.on_adoption)
+        #: players' choices queued for this month's firm decisions: (firms, measures, source)
+        self._choices: list[tuple[np.ndarray, np.ndarray, str]] = []
+        #: adoptions players decided: (month, firms, measures, source) (the adoptions table's ``decided_by``)
+        self.player_adoptions: list[tuple[int, np.ndarray, np.ndarray, str]] = []
 
     # -- Mesa -----------------------------------------------------------------------------
     @property
@@ -260,6 +272,20 @@ class Engine:
         interval = self._m.behaviour.review_interval_months
         return np.arange(self._m.month % interval, self._m.n_firms, interval)
 
+    def deciders(self) -> np.ndarray:
+        """The firms that may adopt this month (sorted): the review group and the firms whose
+        player chose measures for this month (:meth:`adopt`, queued in ``cluster_activities``)."""
+        group = self.review_group()
+        if not self._choices:
+            return group
+        return np.union1d(group, np.concatenate([c[0] for c in self._choices]))
+
+    @property
+    def played(self) -> np.ndarray:
+        """[N] bool: firms a workshop player decides for (:meth:`set_played`)."""
+        p = self._m.played
+        return _read_only(p if p is not None else np.zeros(self._m.n_firms, bool))
+
     def state_matrix(self, firms) -> np.ndarray:
         """[R, C+1] energy by carrier (MWh/yr) and process CO2 (t/yr) of ``firms``."""
         return self._m.state_matrix(firms)
@@ -355,6 +381,81 @@ class Engine:
     def set_customer_pressure(self, pressure: np.ndarray) -> None:
         """[N] share of each firm's customers that set supplier targets."""
         self._m.customer_pressure = pressure
+
+    # -- a workshop's role players (sim/mechanisms/players.py) ---------------------------------
+    def add_mechanism(self, mechanism) -> None:
+        """A mechanism joins the built run (a workshop's players, before any of their actions
+        is due): it runs first in each phase of every later month."""
+        if mechanism not in self._m.mechanisms:
+            self._m.mechanisms.insert(0, mechanism)
+
+    def set_played(self, firms, played: bool = True) -> None:
+        """``firms`` are decided by a player from now on (``played``), or by the rule again:
+        the rule's decision skips them (their awareness still evolves at their reviews)."""
+        m = self._m
+        if m.played is None:
+            if not played:
+                return
+            m.played = np.zeros(m.n_firms, bool)
+        m.played[_rows(firms)] = played
+
+    def adopt(self, firms, measures, source: str) -> None:
+        """A player's choice: ``firms`` adopt ``measures`` (pairs) with this month's firm
+        decisions (``decision.decide_chosen``: the rule's offers, budgets, funds and skills;
+        the economics test is the player's). Call from ``cluster_activities``; what became
+        of each pair is published as the ``choice`` event."""
+        f, k = np.atleast_1d(np.asarray(firms, np.int64)), np.atleast_1d(np.asarray(measures, np.int64))
+        if len(f) != len(k):
+            raise ValueError("adopt: one measure per firm entry")
+        if len(f):
+            self._choices.append((f, k, str(source)))
+
+    def with_choices(self, batch):
+        """The month's batch with the players' queued choices decided after the rule's
+        (called by the model's firm decisions); clears the queue."""
+        from .decision import Batch, decide_chosen
+
+        if not self._choices:
+            return batch
+        choices, self._choices = self._choices, []
+        parts = [batch]
+        for source in dict.fromkeys(c[2] for c in choices):  # one decision per source: a firm's funds count once
+            f = np.concatenate([c[0] for c in choices if c[2] == source])
+            k = np.concatenate([c[1] for c in choices if c[2] == source])
+            chosen, outcomes = decide_chosen(self._m, f, k)
+            if len(chosen):
+                self.player_adoptions.append((self.month, chosen.firm, chosen.measure, source))
+                parts.append(chosen)
+            self.publish("choice", month=self.month, firms=f, measures=k, outcomes=outcomes, source=source)
+        return Batch.concat(parts)
+
+    def replace_firm_energy(self, firm: int, mwh_by_carrier) -> None:
+        """A participant's own company takes the place of ``firm``: its energy use before
+        measures becomes ``mwh_by_carrier`` ([C] MWh/yr, carriers of ``sim.params.CARRIERS``),
+        rebuilt and booked as the model rebuilds a firm's energy (``model.replace_base_energy``)."""
+        e = np.asarray(mwh_by_carrier, float)
+        if e.shape != (self._m.firms.energy_mwh_per_yr.shape[1],) or not np.all(np.isfinite(e)) or (e < 0).any():
+            raise ValueError("replace_firm_energy: one non-negative MWh/yr per carrier")
+        self._m.replace_base_energy(int(firm), e)
+
+    def budgets(self) -> dict:
+        """The engine's budgeted instruments by name (``agents.SPENDING_ORDER``): objects with
+        ``enabled``, ``budget_usd``, ``spent_usd``, ``public_spending_usd`` and
+        ``public_cost_share`` (public money per USD of budget used), read-only."""
+        from .agents import SPENDING_ORDER
+
+        inst = self._m.gov.budgeted_instruments()
+        return {name: _BudgetView(inst[name]) for name in SPENDING_ORDER}
+
+    def set_budget(self, name: str, budget_usd: float) -> None:
+        """Instrument ``name``'s budget (USD over the run) becomes ``budget_usd`` from now on,
+        never below what it has spent; an instrument whose money had run out opens again if
+        the new budget leaves money."""
+        from .agents import SPENDING_ORDER
+
+        if name not in SPENDING_ORDER:
+            raise KeyError(f"{name}: not a budgeted instrument; budgeted: {', '.join(SPENDING_ORDER)}")
+        self._m.gov.budgeted_instruments()[name].set_budget_usd(budget_usd)
 
     def add_ties(self, network) -> None:
         """Replace the firm network by ``network`` (which holds the old ties and new ones)."""
@@ -477,6 +578,17 @@ class Engine:
     def fact(self, name: str, default=None):
         """A fact some mechanism declared (:meth:`declare`), or ``default`` if none did."""
         return self._facts.get(name, default)
+
+
+class _BudgetView:
+    """A read-only view of an instrument's money (``Engine.budgets``)."""
+
+    def __init__(self, inst):
+        self.enabled = bool(inst.enabled)
+        self.budget_usd = float(inst.budget_usd)
+        self.spent_usd = float(inst.spent_usd)
+        self.public_spending_usd = float(inst.public_spending_usd)
+        self.public_cost_share = float(inst.public_cost_share)
 
 
 def _rows(firms):

@@ -204,6 +204,8 @@ class ClusterModel(mesa.Model):
         self.series = {}
         self._series_blocks: list = []
         self.running = True
+        #: [N] bool: firms a workshop player decides for (``Engine.set_played``); None: none
+        self.played = None
         self.state32 = np.zeros((n, len(CARRIERS) + 1), dtype=np.float32)
         self._refresh_state32(slice(None))
 
@@ -321,7 +323,7 @@ class ClusterModel(mesa.Model):
         """Take installed (firm, measure) pairs (sorted by firm; ``reason``: [n] EXPIRED or
         LAPSED) out of the stock: counters, peers, the firms' energy rebuilt from their base
         with the measures that remain."""
-        ft, cat = self.firms, self.catalogue
+        ft = self.firms
         since = ft.adopted_month[f, k].copy()
         peers = self.network.peers
         adoption.unrecord(f, k, NEVER16, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
@@ -329,13 +331,38 @@ class ClusterModel(mesa.Model):
                           self.cluster_adopters, self.neighbour_adopters)
         firms_u = np.unique(f)
         old = self._state_before(firms_u)
-        adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
-        adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
-                         adopted_year, self.state_change_by_year, cat.capture_share, ft.energy_mwh_per_yr, ft.capture_share)
+        self._reapply(firms_u)
         self._book_state_change(firms_u, *old)
         self.expiry_log.append((self.month, f, k, since, reason))
         self.expiries_total += len(f)
         self.engine.publish("expiry", month=self.month, firms=f, measures=k, reasons=reason)
+
+    def _reapply(self, firms_u) -> None:
+        """Rebuild the energy of ``firms_u`` from their base with the measures they have."""
+        ft = self.firms
+        adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
+        adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
+                         adopted_year, self.state_change_by_year, self.catalogue.capture_share, ft.energy_mwh_per_yr,
+                         ft.capture_share)
+
+    def replace_base_energy(self, firm: int, mwh_by_carrier) -> None:
+        """Firm ``firm``'s energy use before measures becomes ``mwh_by_carrier`` ([C] MWh/yr this
+        year; its process CO2 scales with its total energy): its energy is rebuilt from the new
+        base with the measures it has (as when an installation ends), then its rates, this
+        year's sums and the totals are booked; the start-year reference of the energy-cost
+        saving moves with it (a new use is not a saving)."""
+        ft = self.firms
+        f = np.array([int(firm)])
+        new = np.asarray(mwh_by_carrier, float)
+        old_total = float(ft.base_energy_mwh_per_yr[f].sum())
+        old = self._state_before(f)
+        e_before = ft.energy_mwh_per_yr[f].copy()
+        ft.process_t_co2_per_yr[f] *= new.sum() / old_total if old_total > 0 else 0.0
+        ft.base_energy_mwh_per_yr[f] = new
+        self._reapply(f)
+        self._book_state_change(f, *old)
+        self.start_energy_by_sector[ft.sector[f[0]]] += ft.energy_mwh_per_yr[f[0]] - e_before[0]
+        self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
 
     def _grow_output(self, y: int) -> None:
         """A new year's output: each firm's energy use, base, process CO2 and investment budget
@@ -408,6 +435,7 @@ class ClusterModel(mesa.Model):
         programme offer at its next review, within the offer's 12 months."""
         idx = self.engine.review_group()
         batch = decision.decide(self, idx, update_awareness=True)  # information term first, then the others
+        batch = self.engine.with_choices(batch)  # workshop players' choices for the firms they play
         self.firms.last_review_month[idx] = self.month
         if len(batch):
             self.apply(batch)

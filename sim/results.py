@@ -15,39 +15,74 @@ import json
 import math
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .params import SIZE_CLASSES
+from .table import Table, write_parquet as write_table
 
 REPORT_YEARS = (2030, 2040, 2050)
 TABLES = ("timeseries", "firms", "adoptions", "expiries", "assessments")
 
 
-@dataclass
+class _TableField:
+    """A table of :class:`RunResults`: read, a pandas DataFrame (a :class:`~sim.table.Table`
+    built by :func:`collect` is converted on first read, once)."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        t = obj._tables[self.name]
+        if isinstance(t, Table):
+            t = obj._tables[self.name] = t.to_pandas()
+        return t
+
+    def __set__(self, obj, value):
+        obj._tables[self.name] = value
+
+
 class RunResults:
-    timeseries: pd.DataFrame
-    firms: pd.DataFrame
-    adoptions: pd.DataFrame
-    summary: dict
-    expiries: pd.DataFrame = None
-    assessments: pd.DataFrame | None = None
+    """A finished run: its tables (``timeseries``, ``firms``, ``adoptions``, ``expiries``,
+    ``assessments``; each a pandas DataFrame when read, ``assessments`` None if not recorded)
+    and ``summary``. Tables from :func:`collect` stay as built until read, so writing a run
+    folder (:func:`write_run`) neither imports pandas nor converts them."""
 
-    def __post_init__(self):
-        if self.expiries is None:  # results built by hand (tests): no installation ended
-            self.expiries = pd.DataFrame()
+    timeseries = _TableField()
+    firms = _TableField()
+    adoptions = _TableField()
+    expiries = _TableField()
+    assessments = _TableField()
+
+    def __init__(self, timeseries, firms, adoptions, summary: dict, expiries=None, assessments=None):
+        self._tables: dict = {}
+        self.timeseries, self.firms, self.adoptions, self.summary = timeseries, firms, adoptions, summary
+        self.expiries = Table() if expiries is None else expiries  # results built by hand (tests): no installation ended
+        self.assessments = assessments
+
+    def table(self, name: str):
+        """Table ``name`` as held: a :class:`~sim.table.Table` not yet read, a DataFrame, or None."""
+        return self._tables[name]
+
+    def __repr__(self) -> str:
+        return f"RunResults({', '.join(f'{k}: {len(v)} rows' for k, v in self._tables.items() if v is not None)})"
 
 
-def timeseries_table(model) -> pd.DataFrame:
-    df = pd.DataFrame({k: v[: model.month + 1] for k, v in model.series.items()})
-    df.insert(2, "date", pd.to_datetime({"year": df["year"], "month": df["month"] % 12 + 1, "day": 1}))
-    return df
+def timeseries_table(model) -> Table:
+    n = model.month + 1
+    t = Table()
+    for k, v in model.series.items():
+        t.add(k, v[:n])
+    year, month = t.column("year"), t.column("month")
+    # the first day of each month (what pandas.to_datetime of year, month, day=1 gives)
+    months_since_1970 = (np.asarray(year, dtype=np.int64) - 1970) * 12 + np.asarray(month, dtype=np.int64) % 12
+    return t.add("date", months_since_1970.astype("datetime64[M]").astype("datetime64[ns]"), at=2)
 
 
-def adoptions_table(model) -> pd.DataFrame:
+def adoptions_table(model) -> Table:
     cat, ft = model.catalogue, model.firms
     if not model.adoption_log:
         batches, months = [], np.zeros(0, dtype=np.int64)
@@ -60,66 +95,81 @@ def adoptions_table(model) -> pd.DataFrame:
 
     firm = cat_("firm", np.int64)
     measure = cat_("measure", np.int64)
-    return _with_firm_id(model, pd.DataFrame({
-        "month": months.astype(np.int32),
-        "year": (model.start_year + months // 12).astype(np.int32),
-        "firm": firm,
-        "sector": pd.Categorical.from_codes(ft.sector[firm], model.sector_names) if len(firm) else pd.Categorical([], categories=model.sector_names),
-        "size_class": pd.Categorical.from_codes(ft.size_class[firm], SIZE_CLASSES) if len(firm) else pd.Categorical([], categories=SIZE_CLASSES),
-        "measure": pd.Categorical.from_codes(measure, cat.names) if len(firm) else pd.Categorical([], categories=cat.names),
-        "capex_usd": cat_("capex_usd"),
-        "firm_cost_usd": cat_("firm_cost_usd"),
-        "subsidy_usd": cat_("grant_usd"),
-        "instrument": pd.Categorical.from_codes(cat_("instrument", np.int64), list(model.gov.instrument_names)),
-        "loan_usd": cat_("loan_usd"),
-        "loan_grant_equivalent_usd": cat_("loan_grant_equivalent_usd"),
-        "consultant": cat_("consultant", bool),
-        "npv_usd": cat_("npv_usd"),
-        "abatement_t_co2_per_yr": cat_("abatement_t_per_yr"),
-        "viable_without_support_same_month": cat_("without_support", bool),
-        "energy_cost_saving_usd_per_yr": (np.concatenate(model.adoption_saving_log) if batches else np.zeros(0)),
-        **_where(model, firm),
-    }))
+    t = (Table().add("month", months.astype(np.int32))
+         .add("year", (model.start_year + months // 12).astype(np.int32))
+         .add("firm", firm)
+         .categorical("sector", ft.sector[firm], model.sector_names)
+         .categorical("size_class", ft.size_class[firm], SIZE_CLASSES)
+         .categorical("measure", measure, cat.names)
+         .add("capex_usd", cat_("capex_usd"))
+         .add("firm_cost_usd", cat_("firm_cost_usd"))
+         .add("subsidy_usd", cat_("grant_usd"))
+         .categorical("instrument", cat_("instrument", np.int64), list(model.gov.instrument_names))
+         .add("loan_usd", cat_("loan_usd"))
+         .add("loan_grant_equivalent_usd", cat_("loan_grant_equivalent_usd"))
+         .add("consultant", cat_("consultant", bool))
+         .add("npv_usd", cat_("npv_usd"))
+         .add("abatement_t_co2_per_yr", cat_("abatement_t_per_yr"))
+         .add("viable_without_support_same_month", cat_("without_support", bool))
+         .add("energy_cost_saving_usd_per_yr", np.concatenate(model.adoption_saving_log) if batches else np.zeros(0)))
+    return _decided_by(model, months, firm, measure, _with_firm_id(model, _add_where(model, t, firm)))
+
+def _decided_by(model, months, firm, measure, t: Table) -> Table:
+    """In a run with workshop players (``sim/mechanisms/players.py``) only, a column
+    ``decided_by``: ``rule`` (the firms' decision rule) or the player's source
+    (``firm_player``); runs without players keep the table as it was."""
+    played = model.engine.player_adoptions
+    if not played:
+        return t
+    sources = ["rule"] + sorted({s for *_, s in played})
+    K = model.catalogue.k
+    code = np.zeros(len(firm), np.int64)
+    key = (months.astype(np.int64) * model.n_firms + firm) * K + measure
+    for m, f, k, s in played:
+        code[np.isin(key, (m * model.n_firms + f.astype(np.int64)) * K + k)] = sources.index(s)
+    return t.categorical("decided_by", code, sources)
 
 
 def firms_by_group(model) -> dict[str, dict[str, int]]:
-    """Number of firms by size class, sector, cluster association and declared region."""
-    every = np.arange(model.n_firms)
+    """Number of firms by size class, sector, cluster association and declared region (every
+    category, in order, with its count; missing values not counted)."""
     ft = model.firms
-    cols = {"size_class": pd.Categorical.from_codes(ft.size_class, SIZE_CLASSES),
-            "sector": pd.Categorical.from_codes(ft.sector, model.sector_names), **_where(model, every)}
-    return {k: {str(g): int(n) for g, n in pd.Series(v).value_counts(sort=False).items()} for k, v in cols.items()}
-
-
-def _where(model, firm: np.ndarray) -> dict:
-    """Each adopting firm's cluster association and the regions mechanisms declared
-    (``region_<level>``), for the "for whom" tables."""
-    names = ["no association"] + [c.name for c in model.clusters]
-    out = {"cluster": pd.Categorical.from_codes(np.asarray(model.firms.cluster)[firm] + 1 if len(firm) else np.zeros(0, int), names)}
-    for level in model.engine.region_levels():
-        rn, of_firm = model.engine.regions(level)
-        out[f"region_{level}"] = pd.Categorical.from_codes(of_firm[firm] if len(firm) else np.zeros(0, int), rn)
+    t = (Table().categorical("size_class", ft.size_class, SIZE_CLASSES)
+         .categorical("sector", ft.sector, model.sector_names))
+    _add_where(model, t, np.arange(model.n_firms))
+    out = {}
+    for name, _, codes, cats in t.columns:
+        counts = np.bincount(codes[codes >= 0], minlength=len(cats))
+        out[name] = {str(g): int(n) for g, n in zip(cats.tolist(), counts)}
     return out
 
 
-def assessments_table(model) -> pd.DataFrame:
+def _add_where(model, t: Table, firm: np.ndarray) -> Table:
+    """Each firm's cluster association and the regions mechanisms declared (``region_<level>``),
+    for the "for whom" tables."""
+    names = ["no association"] + [c.name for c in model.clusters]
+    t.categorical("cluster", np.asarray(model.firms.cluster)[firm] + 1 if len(firm) else np.zeros(0, int), names)
+    for level in model.engine.region_levels():
+        rn, of_firm = model.engine.regions(level)
+        t.categorical(f"region_{level}", of_firm[firm] if len(firm) else np.zeros(0, int), rn)
+    return t
+
+
+def assessments_table(model) -> Table:
     """One row per assessed firm and recommended measure: the month, firm, measure, simple
     payback (years), the assessing programme, and the month the firm adopted the measure
     (<NA>: not within the run)."""
     log, cat = model.engine.recommendations, model.catalogue
-    adopted = pd.array(log.adopted_month, dtype="Int32")
-    adopted[log.adopted_month < 0] = pd.NA
-    return _with_firm_id(model, pd.DataFrame({
-        "month": log.month.astype(np.int32),
-        "firm": log.firm.astype(np.int64),
-        "measure": pd.Categorical.from_codes(log.measure, cat.names),
-        "payback_yr": log.payback_yr.astype(float),
-        "programme": pd.Categorical.from_codes(log.source.astype(np.int64), log.sources),
-        "adopted_month": adopted,
-    }))
+    return _with_firm_id(model, Table()
+                         .add("month", log.month.astype(np.int32))
+                         .add("firm", log.firm.astype(np.int64))
+                         .categorical("measure", log.measure, cat.names)
+                         .add("payback_yr", log.payback_yr.astype(float))
+                         .categorical("programme", log.source.astype(np.int64), log.sources)
+                         .nullable_int32("adopted_month", log.adopted_month, log.adopted_month < 0))
 
 
-def expiries_table(model) -> pd.DataFrame:
+def expiries_table(model) -> Table:
     """One row per installation that left the stock: ``month``, ``year``, ``firm``, ``sector``,
     ``size_class``, ``measure``, ``installed_month`` (-1: in place before the run) and
     ``reason`` (``end_of_life`` or ``lapsed``)."""
@@ -133,16 +183,15 @@ def expiries_table(model) -> pd.DataFrame:
     firm, measure = col(1, np.int64), col(2, np.int64)
     months = col(0, np.int64)
     reason = col(4, np.int64)
-    return _with_firm_id(model, pd.DataFrame({
-        "month": months.astype(np.int32),
-        "year": (model.start_year + months // 12).astype(np.int32),
-        "firm": firm,
-        "sector": pd.Categorical.from_codes(ft.sector[firm], model.sector_names),
-        "size_class": pd.Categorical.from_codes(ft.size_class[firm], SIZE_CLASSES),
-        "measure": pd.Categorical.from_codes(measure, cat.names),
-        "installed_month": col(3, np.int32),
-        "reason": pd.Categorical.from_codes(reason, list(EXPIRY_REASONS)),
-    }))
+    return _with_firm_id(model, Table()
+                         .add("month", months.astype(np.int32))
+                         .add("year", (model.start_year + months // 12).astype(np.int32))
+                         .add("firm", firm)
+                         .categorical("sector", ft.sector[firm], model.sector_names)
+                         .categorical("size_class", ft.size_class[firm], SIZE_CLASSES)
+                         .categorical("measure", measure, cat.names)
+                         .add("installed_month", col(3, np.int32))
+                         .categorical("reason", reason, list(EXPIRY_REASONS)))
 
 
 def installed_by_firm(model, end_months: np.ndarray) -> np.ndarray:
@@ -158,21 +207,21 @@ def installed_by_firm(model, end_months: np.ndarray) -> np.ndarray:
                      for m in end_months])
 
 
-def _with_firm_id(model, df: pd.DataFrame) -> pd.DataFrame:
+def _with_firm_id(model, t: Table) -> Table:
     """Firms loaded from a user's CSV keep the user's ``firm_id`` next to the row index."""
     ids = getattr(model.firms, "firm_id", None)
-    if ids is not None and len(df):
-        df.insert(df.columns.get_loc("firm") + 1, "firm_id", np.asarray(ids, dtype=object)[df["firm"].to_numpy()].astype(str))
-    return df
+    if ids is not None and len(t):
+        t.add("firm_id", np.asarray(ids, dtype=object)[t.column("firm")].astype(str), at=t.names.index("firm") + 1)
+    return t
 
 
-def firms_table(model) -> pd.DataFrame:
+def firms_table(model) -> Table:
     """Annual firm panel from the registry: one row per firm and recorded year."""
     reg, ft = model.registry, model.firms
     years = np.flatnonzero(reg.recorded)
     n = ft.n
     if len(years) == 0:
-        return pd.DataFrame()
+        return Table()
     yy = np.repeat(reg.years[years], n)
     firm = np.tile(np.arange(n), len(years))
     end_month = (years + 1) * 12 - 1
@@ -181,22 +230,23 @@ def firms_table(model) -> pd.DataFrame:
     s2 = reg.scope2_t[years].ravel()
     cl = ft.cluster
     cluster_names = [c.name for c in model.clusters]
-    return _with_firm_id(model, pd.DataFrame({
-        "year": yy.astype(np.int32),
-        "firm": firm.astype(np.int64),
-        "sector": pd.Categorical.from_codes(np.tile(ft.sector, len(years)), model.sector_names),
-        "size_class": pd.Categorical.from_codes(np.tile(ft.size_class, len(years)), SIZE_CLASSES),
-        "cluster": pd.Categorical.from_codes(np.tile(cl, len(years)), cluster_names) if cluster_names else pd.Categorical([None] * len(yy)),
-        "scope1_t_co2": s1,
-        "scope2_t_co2": s2,
-        "emissions_t_co2": s1 + s2,
-        "energy_mwh": reg.energy_mwh[years].ravel(),
-        "measures_adopted": n_adopted.astype(np.int16),
-        "reporting": np.concatenate([ft.reporting_from_month <= m for m in end_month]),
-    }))
+    t = (Table().add("year", yy.astype(np.int32))
+         .add("firm", firm.astype(np.int64))
+         .categorical("sector", np.tile(ft.sector, len(years)), model.sector_names)
+         .categorical("size_class", np.tile(ft.size_class, len(years)), SIZE_CLASSES))
+    if cluster_names:
+        t.categorical("cluster", np.tile(cl, len(years)), cluster_names)
+    else:  # no clusters: all missing (pandas' categories of an all-missing column are float)
+        t.categorical("cluster", np.full(len(yy), -1), np.zeros(0, dtype=float))
+    return _with_firm_id(model, t.add("scope1_t_co2", s1)
+                         .add("scope2_t_co2", s2)
+                         .add("emissions_t_co2", s1 + s2)
+                         .add("energy_mwh", reg.energy_mwh[years].ravel())
+                         .add("measures_adopted", n_adopted.astype(np.int16))
+                         .add("reporting", np.concatenate([ft.reporting_from_month <= m for m in end_month])))
 
 
-def summary_dict(model, adoptions: pd.DataFrame) -> dict:
+def summary_dict(model, adoptions: Table) -> dict:
     cfg = model.config
     reg = model.registry
     tot = reg.totals()
@@ -204,9 +254,9 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
     recorded = reg.recorded
     em = {int(y): float(t) for y, t, r in zip(years, tot, recorded) if r}
     spend = model.spending_usd()
-    supported = adoptions["instrument"].astype(str) != "none" if len(adoptions) else pd.Series([], dtype=bool)
+    supported = adoptions.labels("instrument") != "none"
     n_supported = int(supported.sum())
-    viable = int((supported & adoptions["viable_without_support_same_month"]).sum()) if n_supported else 0
+    viable = int((supported & adoptions.column("viable_without_support_same_month")).sum()) if n_supported else 0
     share = model.adopter_count / np.maximum(model.applicable_count, 1)
     ts = model.series
     n = model.month + 1
@@ -257,7 +307,7 @@ def summary_dict(model, adoptions: pd.DataFrame) -> dict:
 
 def collect(model) -> RunResults:
     adoptions = adoptions_table(model)
-    firms = firms_table(model) if model.config.write_firm_panel else pd.DataFrame()
+    firms = firms_table(model) if model.config.write_firm_panel else Table()
     return RunResults(timeseries_table(model), firms, adoptions, summary_dict(model, adoptions),
                       expiries=expiries_table(model), assessments=assessments_table(model))
 
@@ -340,11 +390,17 @@ def _atomic_write_bytes(path: Path, write) -> None:
             pass
 
 
-def write_parquet(df: pd.DataFrame, path) -> None:
-    """``df.to_parquet(path)``, dictionary-encoding only the columns where it pays (categories,
-    integers, booleans: few distinct values): pyarrow's default tries a dictionary on every
-    column, which costs ~40 % of writing the 32,174-firm panel and saves nothing on its
-    floats. Same file contents as read back (values, dtypes, categories)."""
+def write_parquet(df, path) -> None:
+    """``df.to_parquet(path)`` (a DataFrame), dictionary-encoding only the columns where it
+    pays (categories, integers, booleans: few distinct values): pyarrow's default tries a
+    dictionary on every column, which costs ~40 % of writing the 32,174-firm panel and saves
+    nothing on its floats. Same file contents as read back (values, dtypes, categories). A
+    :class:`~sim.table.Table`: :func:`sim.table.write_parquet` (the same file, no pandas)."""
+    if isinstance(df, Table):
+        write_table(df, path)
+        return
+    import pandas as pd
+
     coded = [c for c, t in df.dtypes.items() if isinstance(t, pd.CategoricalDtype) or t.kind in "biu"]
     df.to_parquet(path, index=False, engine="pyarrow", use_dictionary=coded)
 
@@ -362,8 +418,8 @@ def write_run(out_dir: Path, results: RunResults, resolved_config_yaml: str) -> 
             summary.unlink()  # the folder is incomplete until the new summary lands
         text = strict_json(results.summary, indent=2) + "\n"
         for path, write in [(out_dir / "config.yaml", lambda p: p.write_text(resolved_config_yaml))] + [
-                (out_dir / f"{name}.parquet", lambda p, df=getattr(results, name): write_parquet(df, p))
-                for name in TABLES if getattr(results, name) is not None] + [(summary, lambda p: p.write_text(text))]:
+                (out_dir / f"{name}.parquet", lambda p, df=results.table(name): write_parquet(df, p))
+                for name in TABLES if results.table(name) is not None] + [(summary, lambda p: p.write_text(text))]:
             written.append(path)
             _atomic_write_bytes(path, write)
     except OSError:

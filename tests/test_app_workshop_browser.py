@@ -218,3 +218,82 @@ def test_a_spanish_browser_gets_a_spanish_page_with_no_english_left(browser, app
             assert word not in visible, word
     finally:
         ctx.close()
+
+
+def take_a_firm_with_a_choice(page) -> str:
+    """The participant takes the first representative firm that has a measure it may choose;
+    returns the role line."""
+    page.get_by_label("Your name (shown to the room)").fill("Ana")
+    for i in range(8):
+        page.locator(".sim-role-firm").click()
+        page.get_by_role("option").nth(i).click()
+        page.locator(".sim-role-take").click()
+        page.locator(".sim-role-you").wait_for(timeout=WAIT_MS)
+        if page.locator(".sim-role-measure input:not([disabled])").count():
+            return page.locator(".sim-role-you").inner_text()
+        page.locator(".sim-role-release").click()
+        page.locator(".sim-role-take").wait_for(timeout=WAIT_MS)
+    raise AssertionError("no representative firm with a measure to choose")
+
+
+def test_a_phone_participant_plays_a_firm_adopts_a_measure_and_the_models_table_shows_it(browser, app_url):
+    fac_ctx = browser.new_context(viewport=LAPTOP)
+    phone_ctx = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        fac = open_app(fac_ctx, app_url)
+        code, _ = open_room(fac)
+        phone = phone_ctx.new_page()
+        phone.goto(f"{app_url}/?room={code}")
+        in_room(phone, code)
+        you = take_a_firm_with_a_choice(phone)
+        firm = re.search(r"You play firm (\d+)", you).group(1)
+        assert no_horizontal_scroll(phone)
+        fac.locator(".sim-role-row").filter(has_text=f"Ana: firm {firm}").wait_for(timeout=WAIT_MS)  # who plays what
+        measure = phone.locator(".sim-role-measure").filter(has=phone.locator("input:not([disabled])")).first
+        name = measure.locator("label").inner_text()
+        measure.locator(".v-input--selection-controls__ripple").click()
+        phone.get_by_role("button", name=re.compile(r"Adopt at the next step \(1\)")).click()
+        phone.locator(".sim-role-pending").filter(has_text=name).wait_for(timeout=WAIT_MS)
+        fac.get_by_role("button", name="Step", exact=True).click()
+        phone.locator(".sim-role-decisions").filter(has_text=re.compile(r"Step 1: chose .* → adopted")).wait_for(timeout=WAIT_MS)
+        row = phone.locator(".sim-role-table li").filter(has_text=name)  # the model's adoption table
+        row.wait_for(timeout=WAIT_MS)
+        assert "decided by the player" in row.inner_text() and "Jan" in row.inner_text()
+        assert no_horizontal_scroll(phone)
+    finally:
+        fac_ctx.close()
+        phone_ctx.close()
+
+
+def test_the_government_roles_reallocation_changes_spending(browser, app_url):
+    fac_ctx, gov_ctx = browser.new_context(viewport=LAPTOP), browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        fac = open_app(fac_ctx, app_url)
+        code, _ = open_room(fac)
+        gov = gov_ctx.new_page()
+        gov.goto(f"{app_url}/?room={code}")
+        in_room(gov, code)
+        gov.locator(".sim-role-kind").click()
+        gov.get_by_role("option", name="The government").click()
+        gov.locator(".sim-role-take").click()
+        gov.locator(".sim-budget-row").first.wait_for(timeout=WAIT_MS)
+        for key, end in (("capex_subsidy", "Home"), ("workshops", "End")):
+            slider = gov.locator(f".sim-share-{key}").get_by_role("slider")
+            slider.focus()
+            slider.press(end)
+        gov.get_by_role("button", name="Allocate from the next step").click()
+
+        def capex_budget(page) -> float:
+            alt = page.locator("img.sim-spending").get_attribute("alt")
+            return float(re.search(r"capex subsidy [\d.,]+ / ([\d.,]+)", alt).group(1).replace(",", ""))
+
+        assert capex_budget(fac) == pytest.approx(2.0)  # the package's US$ 2 million
+        fac.get_by_role("button", name="Step", exact=True).click()
+        fac.wait_for_function("!/capex subsidy [\\d.,]+ \\/ 2\\.00/.test(document.querySelector('img.sim-spending').alt)",
+                              timeout=WAIT_MS)
+        assert capex_budget(fac) < 0.5  # only what it had spent: the rest went to the workshops
+        assert re.search(r"workshops [\d.,]+ / [3-9]\.\d\d", fac.locator("img.sim-spending").get_attribute("alt"))
+        gov.locator(".sim-role-decisions").filter(has_text="Step 1: new budgets").wait_for(timeout=WAIT_MS)
+    finally:
+        fac_ctx.close()
+        gov_ctx.close()

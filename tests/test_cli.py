@@ -103,16 +103,18 @@ def test_an_interrupted_write_never_looks_complete(tmp_path, monkeypatch):
     write_run(out, res, "x: 1\n")
     assert is_complete(out)
 
-    calls = {"n": 0}
-    real = pd.DataFrame.to_parquet
+    import pyarrow.parquet as pq
 
-    def failing(self, *a, **k):
+    calls = {"n": 0}
+    real = pq.write_table  # every table is written through it (run tables and DataFrames alike)
+
+    def failing(*a, **k):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk full")
-        return real(self, *a, **k)
+        return real(*a, **k)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
+    monkeypatch.setattr(pq, "write_table", failing)
     with pytest.raises(OSError):
         write_run(out, res, "x: 2\n")
     assert not is_complete(out)

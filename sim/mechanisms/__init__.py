@@ -53,6 +53,9 @@ REGISTRY: dict[str, type["Mechanism"]] = {}
 #: asks them for grants; ``workshops`` runs after the scenario's programmes
 POLICY_INSTRUMENTS = ("cost_share", "capex_subsidy", "green_loan", "training", "carbon_price")
 POLICY_LAST = ("workshops",)
+#: mechanisms that join a built run rather than being configured (a workshop's role players,
+#: ``players.attach``): never a scenario's programme
+ATTACHED = ("players",)
 
 
 def register(name: str):
@@ -111,7 +114,7 @@ def parse_params(name: str, raw: Any, cfg) -> Any:
     """Typed, validated parameters of programme ``name`` from the scenario config."""
     _load_all()
     key = f"scenario.programmes.{name}"
-    programmes = sorted(n for n in REGISTRY if n not in POLICY_INSTRUMENTS + POLICY_LAST)
+    programmes = sorted(n for n in REGISTRY if n not in POLICY_INSTRUMENTS + POLICY_LAST + ATTACHED)
     if name not in programmes:
         raise ConfigError("scenario.programmes", name, f"unknown programme; available: {', '.join(programmes) or 'none'}")
     cls = REGISTRY[name]

@@ -33,6 +33,16 @@ class Budget:
         """Public money this instrument has cost so far, USD."""
         return self.spent_usd
 
+    #: public money per USD of budget used (a credit line lends: its cost is the concession)
+    public_cost_share = 1.0
+
+    def set_budget_usd(self, budget_usd: float) -> None:
+        """A new budget from now on (a reallocation: ``Engine.set_budget``), never below what
+        is spent; money left opens a stopped instrument again."""
+        self.budget_usd = max(float(budget_usd), self.spent_usd)
+        if self.exhausted_month is not None and self.remaining_usd > 0:
+            self.exhausted_month = None
+
     @property
     def remaining_usd(self) -> float:
         return self.budget_usd - self.spent_usd

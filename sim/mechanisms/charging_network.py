@@ -77,15 +77,15 @@ class ChargerClass:
     """One location class of public chargers."""
 
     #: installed cost of one charger (hardware, installation, grid connection), USD
-    cost_usd_per_charger: float = 0.0
+    cost_usd_per_charger: float = 0.0  # 0 = none; set per class with its source
     #: electric fleet vehicles one charger can serve
-    vehicles_served_per_charger: float = 1.0
+    vehicles_served_per_charger: float = 1.0  # free parameter, range 1-30
     #: chargers in the start year, by country
     initial_chargers: Dict[str, int] = field(default_factory=dict)
     #: chargers the government deploys each year, by country
     government_chargers_per_yr: Dict[str, int] = field(default_factory=dict)
     #: industry adds chargers of this class until each serves at most this many electric vehicles
-    industry_evs_per_charger: float = 10.0
+    industry_evs_per_charger: float = 10.0  # free parameter, range 2-60
     source: str = ""
 
 
@@ -104,13 +104,13 @@ class ChargingNetwork(Mechanism):
         #: government budget for chargers over the whole run, by country, USD
         government_budget_usd: Dict[str, float] = field(default_factory=dict)
         #: largest yearly growth of a class's stock by industry, share of the stock (build-out speed)
-        industry_max_growth_share: float = 0.5
+        industry_max_growth_share: float = 0.5  # free parameter, range 0.2-1.0
         #: extra capex of electrifying with no public charging (own depot chargers, grid connection), share
-        charging_gap_capex_share: float = 0.5
+        charging_gap_capex_share: float = 0.5  # free parameter, range 0.2-1.0
         #: public capacity, as a share of the potential electric fleet, at which access is one half
-        half_access_share: float = 0.05
+        half_access_share: float = 0.05  # free parameter, range 0.01-0.2
         #: diesel a fleet vehicle burns per year, MWh (converts displaced diesel to vehicles)
-        diesel_mwh_per_vehicle_yr: float = 100.0
+        diesel_mwh_per_vehicle_yr: float = 100.0  # free parameter, range 30-350 (vans ~30, tractor-trailers ~350 MWh/yr)
         source: str = ""
 
     @classmethod

@@ -243,9 +243,9 @@ class CleanerProductionCentre(Mechanism):
         #: years a graduate works as a consultant for the region's firms (free parameter, range 2-10)
         consultant_active_yr: float = 5.0
         #: months an assessed firm's project offer stays open (assumption; ends with the programme)
-        offer_months: int = 12
+        offer_months: int = 12  # free parameter, range 6-18
         #: share of hidden costs an assessed firm no longer faces (free parameter)
-        hidden_cost_relief_share: float = 0.5
+        hidden_cost_relief_share: float = 0.5  # free parameter, range 0.2-0.8
         #: contributions by funder, USD (source: 004_422d327f12c6e0c3.txt: IDB MIF 465,000,
         #: SEMARNAT 400,000, in kind 78,000 by the USMCOC Binational Office; total 943,000)
         funders_usd: Dict[str, float] = field(default_factory=lambda: {"idb_mif": 465000.0, "semarnat": 400000.0, "in_kind": 78000.0})
@@ -271,37 +271,37 @@ class CleanerProductionCentre(Mechanism):
         #: expert, and manage the CPI projects"); the others run courses, events and evaluations
         technical_staff: int = 1
         #: working days per staff member and month (assumption)
-        staff_days_per_month: float = 20.0
+        staff_days_per_month: float = 20.0  # free parameter, range 18-22
         #: staff cost of the centre, USD/month (assumption: three salaries plus office running costs)
-        staff_cost_usd_per_month: float = 7000.0
+        staff_cost_usd_per_month: float = 7000.0  # free parameter, range 4,000-12,000
         #: technical staff-days per pre-assessment (assumption, range 1-4: a site visit and the
         #: review of the report the CP expert, paid per assessment, writes)
-        staff_days_per_assessment: float = 2.0
+        staff_days_per_assessment: float = 2.0  # free parameter, range 1-4
         #: technical staff-days per project (assumption, range 4-15: selection, contracting with
         #: the Selection and Contracts Committee, and managing the project, 004_422d327f12c6e0c3.txt)
         staff_days_per_project: float = 6.0
         #: cost of one pre-assessment (CP expert fees), USD (assumption)
-        cost_per_assessment_usd: float = 1500.0
+        cost_per_assessment_usd: float = 1500.0  # free parameter, range 1,000-4,000
         #: awareness events a year besides the launch event and the final conference (assumption)
-        awareness_events_per_yr: int = 4
-        staff_days_per_awareness_event: float = 5.0  # assumption
-        cost_per_awareness_event_usd: float = 6000.0  # assumption
+        awareness_events_per_yr: int = 4  # free parameter, range 0-12
+        staff_days_per_awareness_event: float = 5.0  # assumption; free parameter, range 2-10
+        cost_per_awareness_event_usd: float = 6000.0  # assumption; free parameter, range 2,000-15,000
         #: target-sector firms reached by one event (assumption)
-        firms_reached_per_event: int = 40
+        firms_reached_per_event: int = 40  # free parameter, range 20-100
         #: probability that a reached firm learns each project measure (free parameter)
-        awareness_lift_share: float = 0.5
+        awareness_lift_share: float = 0.5  # free parameter, range 0.2-0.8
         #: CP courses a year (source: 004_422d327f12c6e0c3.txt: one course a year, three in all)
         courses_per_yr: int = 1
         #: course length, months (source: 004_422d327f12c6e0c3.txt: 12 modules of 4-5 days, ~2 months)
         course_months: int = 2
         #: programme month (of each programme year) in which the course starts (assumption)
-        course_start_month_of_year: int = 3
+        course_start_month_of_year: int = 3  # free parameter, range 1-9
         #: graduates who work as CP consultants afterwards (assumption)
-        consultants_per_course: int = 15
+        consultants_per_course: int = 15  # free parameter, range 5-25
         #: net cost of a course after participants' fees, USD (assumption; the seed says fee-paying)
-        cost_per_course_usd: float = 40000.0
+        cost_per_course_usd: float = 40000.0  # free parameter, range 20,000-80,000
         #: staff-days per course month (assumption)
-        staff_days_per_course_month: float = 10.0
+        staff_days_per_course_month: float = 10.0  # free parameter, range 5-20
         #: independent evaluations at the end of programme years 2 and 3 and the final audit
         #: (source: 004_422d327f12c6e0c3.txt), USD each (assumption)
         cost_per_evaluation_usd: float = 15000.0
@@ -464,7 +464,7 @@ class CleanerProductionCentre(Mechanism):
     def programme_activities(self, engine) -> None:
         p = self.params
         # state of the month's review group before decisions (for energy savings)
-        self._group = engine.review_group()
+        self._group = engine.deciders()
         self._pre_state = engine.state_matrix(self._group)
         pm = self.programme_month(engine)
         self.in_programme = p.enabled and 0 <= pm <= p.duration_months - 1 and not self.closed
@@ -688,7 +688,7 @@ class CleanerProductionCentre(Mechanism):
     def after_adoptions(self, engine, batch) -> None:
         if len(batch) == 0 or self._pre_state is None:
             return
-        x = self._pre_state[np.searchsorted(self._group, batch.firm)]  # the deciders are the review group
+        x = self._pre_state[np.searchsorted(self._group, batch.firm)]  # the month's deciders (``engine.deciders``)
         C = x.shape[1] - 1
         dx = np.einsum("pij,pj->pi", engine.valuation.state_change[batch.measure], x)[:, :C]
         saving_mwh = -dx.sum(axis=1)

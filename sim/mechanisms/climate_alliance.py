@@ -146,14 +146,14 @@ class ClimateAlliance(Mechanism):
         #: participants per cluster (source: 000_921f8effd5da221e.txt: about 21 firms from each sector)
         firms_per_workshop: int = 21
         #: probability that a participant learns each applicable measure (free parameter)
-        awareness_lift_share: float = 0.6
+        awareness_lift_share: float = 0.6  # free parameter, range 0.3-0.9
         #: share of hidden costs a participant no longer faces (free parameter)
-        hidden_cost_relief_share: float = 0.5
+        hidden_cost_relief_share: float = 0.5  # free parameter, range 0.2-0.8
         #: share of perceived risk premium a participant no longer faces (free parameter)
-        risk_relief_share: float = 0.3
+        risk_relief_share: float = 0.3  # free parameter, range 0.1-0.6
         #: month (from the start) the roadmaps are built and published (assumption: after a
         #: year of collecting information)
-        roadmap_month: int = 12
+        roadmap_month: int = 12  # free parameter, range 6-24
         #: discount rate of the roadmap's cost per tonne, per year (assumption: a social
         #: discount rate; MAC studies use 4-10 %, e.g. McKinsey & Company 2009, Pathways to a
         #: Low-Carbon Economy, 4 %)
@@ -162,13 +162,13 @@ class ClimateAlliance(Mechanism):
         #: source: 000_921f8effd5da221e.txt "de forma rentable")
         roadmap_max_cost_usd_per_t_co2: float = 0.0
         #: year by which the roadmap's measures are all in place (assumption)
-        roadmap_target_year: int = 2030
+        roadmap_target_year: int = 2030  # free parameter, range 2028-2035
         #: probability that a member learns each roadmap measure when it is published (free parameter)
-        roadmap_awareness_share: float = 0.5
+        roadmap_awareness_share: float = 0.5  # free parameter, range 0.2-0.8
         #: cut of the Danish reference (source: 000_921f8effd5da221e.txt: 70 % of energy-use GHG)
         ambition_reduction_share: float = 0.70
         #: year the ambition line reaches that cut (assumption)
-        ambition_year: int = 2050
+        ambition_year: int = 2050  # free parameter, range 2040-2060
         # roadmap instruments (the barrier that binds most selects one per cluster) ----------
         roadmap_instruments: bool = True
         #: years each roadmap instrument runs (free parameter, range 2-5)
@@ -182,7 +182,7 @@ class ClimateAlliance(Mechanism):
         #: economics: co-funding share of a roadmap measure's capex (free parameter, range 0.2-0.5)
         grant_share: float = 0.3
         #: cap on one grant, USD (free parameter)
-        grant_max_per_project_usd: float = 50000.0
+        grant_max_per_project_usd: float = 50000.0  # free parameter, range 20,000-100,000
         #: money of a cluster's grant (or audits, or course), USD (free parameter, range 0.1-2 M)
         instrument_budget_usd_per_cluster: float = 500000.0
         #: capital: credit line per member as a multiple of its yearly energy bill (free parameter, range 0.5-3)
@@ -190,7 +190,7 @@ class ClimateAlliance(Mechanism):
         #: skills: consultants a cluster's course trains in the roadmap's measures (free parameter, range 5-30)
         consultants_per_cluster: int = 10
         #: net cost of that course, USD (free parameter; as the Bajio centre's course)
-        cost_per_course_usd: float = 40000.0
+        cost_per_course_usd: float = 40000.0  # free parameter, range 20,000-80,000
         #: years a trained consultant works (free parameter, range 2-10)
         consultant_active_yr: float = 5.0
         # the alliance's own costs ------------------------------------------------------

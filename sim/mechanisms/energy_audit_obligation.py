@@ -37,7 +37,7 @@ class EnergyAuditObligation(Mechanism):
     @dataclass
     class Params:
         min_size_class: str = "large"
-        cycle_yr: int = 4
+        cycle_yr: int = 4  # source: EU Energy Efficiency Directive 2012/27/EU, art. 8 (every four years)
         #: measures an audit reports (["all"] = every measure)
         measures: List[str] = field(default_factory=lambda: ["all"])
         source: str = ""

@@ -119,12 +119,12 @@ class GreenFund(Mechanism):
     @dataclass
     class Params:
         #: money in the fund when it opens, USD
-        capital_pool_usd: float = 0.0
+        capital_pool_usd: float = 0.0  # 0 = none (no basis: set by the scenario)
         #: money paid in at the start of every year from ``start_year``, USD
-        contributions_usd_per_yr: float = 0.0
+        contributions_usd_per_yr: float = 0.0  # 0 = none (no basis: set by the scenario)
         start_year: int = 2025
         #: share of an eligible project's capex the fund pays
-        finance_share: float = 0.3
+        finance_share: float = 0.3  # free parameter, range 0.1-0.5
         max_per_project_usd: float = nonneg(float("inf"), unit="USD", allow_inf=True)
         #: technologies (catalogue measures) it finances; ["all"] = every measure
         technologies: List[str] = field(default_factory=lambda: ["all"])
@@ -134,7 +134,7 @@ class GreenFund(Mechanism):
         #: country_envelopes: relative weight of each country's envelope (missing = 1)
         country_weights: Dict[str, float] = field(default_factory=dict)
         #: cost_effectiveness: most the fund pays per t CO2 avoided over a project's life, USD/t
-        max_usd_per_t_co2: float = 50.0
+        max_usd_per_t_co2: float = 50.0  # lever
         source: str = ""
 
     @classmethod

@@ -36,6 +36,11 @@ class GreenLoan(Mechanism, Budget):
         self.release_amount(mask, loan)
 
     @property
+    def public_cost_share(self) -> float:
+        """Public money per USD lent: the grant equivalent of the concession."""
+        return self.concession_share
+
+    @property
     def public_spending_usd(self) -> float:
         return self.public_cost_usd
 

@@ -57,9 +57,9 @@ class LcfsCredit(Mechanism):
         benchmark_t_co2_per_mwh: TrajectoryConfig = field(default_factory=TrajectoryConfig)
         #: energy-economy ratio of the electric vehicles against diesel (CARB, 17 CCR 95486.1
         #: Table 5: 5.0 for heavy-duty battery-electric trucks and buses; 1 = none)
-        energy_economy_ratio: float = 5.0
+        energy_economy_ratio: float = 5.0  # source: CARB LCFS, 17 CCR 95486.1
         #: share of expected credit revenue a firm counts in its investment decision
-        revenue_counted_share: float = 0.5
+        revenue_counted_share: float = 0.5  # free parameter, range 0.2-1.0 (credit prices are volatile)
         source: str = ""
 
     @classmethod

@@ -29,13 +29,13 @@ class NetZeroTracker(Mechanism):
 
     @dataclass
     class Params:
-        net_zero_year: int = 2050
+        net_zero_year: int = 2050  # free parameter, range 2040-2060 where the source gives no year
         net_zero_source: str = ""
         #: emissions counted: "scope1+2" or "scope1"
         scope: str = "scope1+2"
         #: the cluster's GDP, USD/yr (0 = no basis), and the year it refers to
         gdp_usd_per_yr: float = 0.0
-        gdp_year: int = 0
+        gdp_year: int = 0  # 0 = no basis
         gdp_source: str = ""
         #: the cluster's jobs (0 = no basis)
         jobs: float = 0.0

@@ -29,11 +29,11 @@ class OemSupplierTargets(Mechanism):
         oem_sectors: List[str] = field(default_factory=list)
         start_year: int = 2025
         #: share of OEM plants whose maker sets supplier targets
-        oem_target_share: float = 0.7
+        oem_target_share: float = 0.7  # free parameter, range 0.4-0.9
         #: a supplier passes targets on when at least this share of its customers set them
-        flow_down_threshold_share: float = 0.5
+        flow_down_threshold_share: float = 0.5  # free parameter, range 0.3-0.8
         #: yearly probability that such a supplier passes the targets on to its own suppliers
-        flow_down_share_per_yr: float = 0.3
+        flow_down_share_per_yr: float = 0.3  # free parameter, range 0.1-0.5
         source: str = ""
 
     @classmethod

@@ -54,20 +54,20 @@ class SharedInfrastructure(Mechanism):
         #: measures that need this network (they are unavailable until it operates)
         measures: List[str] = field(default_factory=list)
         #: committed flow that justifies a final investment decision on a phase (t/yr or MWh/yr)
-        min_throughput_per_yr: float = 1.0e6
+        min_throughput_per_yr: float = 1.0e6  # free parameter, range 0.5-2.5 M (Northern Lights phase 1: 1.5 Mt CO2/yr)
         #: years from the decision to the permits (e.g. EPA Class VI for CO2 storage wells); 0 = none
         permitting_yr: int = 0
         #: years of construction, from the permits (final investment decision) to first operation
-        lead_time_yr: int = 3
+        lead_time_yr: int = 3  # source: Porthos FID 2023, operation 2026 (3 years)
         #: share of a phase's capacity offered in its 1st, 2nd, ... operating year (last one
         #: holds afterwards); [1.0] = full capacity at once
         ramp_up_share_by_year: List[float] = field(default_factory=lambda: [1.0])
         #: first year the cluster can decide to develop a phase (apply for its permits)
-        earliest_fid_year: int = 2024
+        earliest_fid_year: int = 2024  # free parameter, range 2024-2030
         #: spare capacity built on top of the committed flow, share
-        capacity_headroom_share: float = 0.25
+        capacity_headroom_share: float = 0.25  # free parameter, range 0-0.5
         #: tariff users pay per unit carried (USD/t CO2 or USD/MWh H2), part of the measure's cost
-        tariff_usd_per_unit: float = 0.0
+        tariff_usd_per_unit: float = 0.0  # 0 = none; Smith et al. (2021): CO2 transport and storage US$ 4-45/t
         #: commitments of all firms count together (a cluster-coordinated FID)
         pooled_commitment: bool = True
         #: public sources of the numbers above

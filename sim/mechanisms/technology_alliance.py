@@ -51,11 +51,11 @@ class TechnologySpec:
     #: cost reduction of the local part per doubling of the country's project experience
     #: (share): a local rate, not a global one-factor rate (those are per doubling of world
     #: cumulative capacity and bound it from above)
-    learning_rate: float = 0.2
+    learning_rate: float = 0.2  # free parameter, range 0.05-0.20 (Rubin et al. 2015 global PV rate ~20 % an upper bound)
     #: share of the technology's cost that is learned locally (installation, balance of system)
-    local_cost_share: float = 0.5
+    local_cost_share: float = 0.5  # free parameter, range 0.3-0.7
     #: experience a country starts with, in projects (before any deployment in the run)
-    initial_experience_projects: float = 10.0
+    initial_experience_projects: float = 10.0  # free parameter, range 2-30
     source: str = ""
 
 
@@ -87,9 +87,9 @@ class TechnologyAlliance(Mechanism):
         members: List[MemberSpec] = field(default_factory=list)
         technologies: Dict[str, TechnologySpec] = field(default_factory=dict)
         #: weight of a partner country's projects in a country's experience
-        spillover_share: float = 0.5
+        spillover_share: float = 0.5  # free parameter, range 0-1
         #: awareness hazard per month when every applicable firm of the partner countries adopted
-        awareness_per_month: float = 0.05
+        awareness_per_month: float = 0.05  # free parameter, range 0.01-0.1
         start_year: int = 2025
         source: str = ""
 

@@ -118,7 +118,7 @@ class WefPillars(Mechanism):
         # partnerships ------------------------------------------------------------------
         partnerships: bool = True
         #: new partnership ties per association member (mean, Poisson)
-        extra_partner_links_per_member: float = 3.0
+        extra_partner_links_per_member: float = 3.0  # free parameter, range 1-5
         # policy ------------------------------------------------------------------------
         policy: bool = True
         #: carbon price in force whatever the switch, {year: USD/t CO2}
@@ -131,45 +131,45 @@ class WefPillars(Mechanism):
         carbon_price_min_size_class: str = "medium"
         carbon_price_source: str = ""
         #: credit per t CO2 captured and stored, USD/t, paid for ``storage_credit_years``
-        storage_credit_usd_per_t_co2: float = 0.0
-        storage_credit_years: float = 12.0
+        storage_credit_usd_per_t_co2: float = 0.0  # 0 = none; IRA 2022 section 45Q: US$ 85/t
+        storage_credit_years: float = 12.0  # source: IRA 2022 section 45Q (12 years)
         #: credit per MWh of low-carbon hydrogen a measure uses, USD/MWh, for ``hydrogen_credit_years``;
         #: paid to the hydrogen's producers (US 45V), reaching users through the hydrogen price
         #: (``hydrogen_credit_pass_through_share`` of it)
-        hydrogen_credit_usd_per_mwh: float = 0.0
-        hydrogen_credit_years: float = 10.0
+        hydrogen_credit_usd_per_mwh: float = 0.0  # 0 = none; IRA 2022 section 45V: up to US$ 3/kg
+        hydrogen_credit_years: float = 10.0  # source: IRA 2022 section 45V (10 years)
         #: last year a producing facility may begin construction and still earn the credit
         #: (US 45V as amended by the One Big Beautiful Bill Act of 2025: before 1 January 2028);
         #: a large year (e.g. 9999) = no deadline
         hydrogen_credit_construction_deadline_year: int = 9999
         #: years from a producer's start of construction to the supply a new user contracts
-        hydrogen_producer_construction_yr: int = 2
+        hydrogen_producer_construction_yr: int = 2  # free parameter, range 1-3
         #: share of the producers' credit passed on to buyers in the hydrogen price
-        hydrogen_credit_pass_through_share: float = 1.0
+        hydrogen_credit_pass_through_share: float = 1.0  # free parameter, range 0.5-1
         credit_source: str = ""
         #: emissions performance standard: covered firms pay ``standard_penalty_usd_per_t_co2`` on
         #: scope-1 emissions above a benchmark that falls from their own emissions in ``start_year``
         #: by the required share, {year: share}; penalty 0 = no standard
         standard_reduction_share: Dict[int, float] = field(default_factory=dict)
-        standard_penalty_usd_per_t_co2: float = 0.0
+        standard_penalty_usd_per_t_co2: float = 0.0  # 0 = none (lever)
         standard_source: str = ""
         # technology --------------------------------------------------------------------
         technology: bool = True
-        delay_without_technology_yr: int = 5
-        capex_premium_without_technology_share: float = 0.3
+        delay_without_technology_yr: int = 5  # free parameter, range 2-10
+        capex_premium_without_technology_share: float = 0.3  # free parameter, range 0.1-0.5
         #: capability (0-1) firms that can use a heavy measure gain from technology partnerships
         #: (technology providers, demonstration projects) when the pillar is on
-        technology_capability_uplift: float = 0.15
+        technology_capability_uplift: float = 0.15  # free parameter, range 0.05-0.3
         # finance -----------------------------------------------------------------------
         finance: bool = True
         #: green credit line as a multiple of the firm's yearly energy bill
-        green_credit_per_energy_cost: float = 2.0
+        green_credit_per_energy_cost: float = 2.0  # lever
         #: reduction of the hurdle rate, per year
-        cost_of_capital_relief_per_yr: float = 0.03
+        cost_of_capital_relief_per_yr: float = 0.03  # lever
         finance_min_size_class: str = "medium"
         #: public co-funding of heavy measures (grant share of capex; 0 = none), within a budget
         heavy_capex_grant_share: float = 0.0
-        heavy_grant_budget_usd: float = 0.0
+        heavy_grant_budget_usd: float = 0.0  # 0 = none (lever)
         heavy_grant_max_per_project_usd: float = nonneg(float("inf"), unit="USD", allow_inf=True)
         heavy_grant_source: str = ""
 

@@ -35,6 +35,7 @@ from sim.viz.debrief import lever_name, write_debrief
 from sim.viz.inspector import firm_report, largest_emitter, report_html
 from sim.viz.levers import GROUPS, LEVERS, firm_count_for, policies, scenarios
 from sim.viz.rooms import REGISTRY, RoomError
+from sim.viz.roles_panel import RolesPanel
 from sim.compose import BadInput
 from sim.viz.state import MAX_APP_FIRMS, Simulation, default_settings
 
@@ -654,6 +655,7 @@ def Page():
         with solara.Div(classes=["sim-main"] + (["sim-presenter"] if presenter.value else [])):
             with solara.Column(classes=["sim-side"]):
                 RoomPanel(own, room, member, go_to_room, L, room_version=room_version)
+                RolesPanel(room, member, L, tick=tick, room_version=room_version)
                 if not presenter.value:
                     Controls(sim, room, member, L, tick=tick)
                 SettingsPanel(sim, room, member, L, settings=sim.settings)

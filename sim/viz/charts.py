@@ -267,6 +267,7 @@ class SpendingChart:
     def __init__(self, sim, lang: str, dpi: int = DPI):
         rows = spending_table(sim.model)
         self.keys = [r[0] for r in rows]
+        self.budgets_usd = [r[2] for r in rows]  # a workshop's government player may move them
         fig, ax = new_figure(6.4, 1.2 + 0.42 * max(len(rows), 2), left=0.27, bottom=0.25, top=0.86, dpi=dpi)
         self.lo = 0.0
         self.bars, self.labels, self.x_max = [], [], np.inf
@@ -301,7 +302,8 @@ class SpendingChart:
 
     def valid_for(self, sim) -> bool:
         rows = spending_table(sim.model)
-        return [r[0] for r in rows] == self.keys and all(r[1] / 1e6 <= self.x_max / 1.35 for r in rows)
+        return ([r[0] for r in rows] == self.keys and [r[2] for r in rows] == self.budgets_usd
+                and all(r[1] / 1e6 <= self.x_max / 1.35 for r in rows))
 
     def png(self, sim) -> bytes:
         for (key, spent, _), bar, label, b in zip(spending_table(sim.model), self.bars, self.labels,

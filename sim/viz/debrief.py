@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from .charts import NET_ZERO_YEAR, roadmap_lines
-from .i18n import choice, date, t, tn
+from .i18n import choice, date, name, t, tn
+from .roles import decision_lines, decisions, firm_facts
 from .state import Simulation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,7 +88,9 @@ def debrief_html(room) -> str:
     rows = []
     for e in room.log:
         at = date(L, e.step - 1, start_year) if e.step else t(L, "debrief_at_start")
-        if e.kind == "levers":
+        if e.kind in ("role_take", "role_release"):
+            what, votes = esc(f"{e.detail}: " + t(L, "debrief_" + e.kind, role=_role_words(L, sim, dict(e.changes)))), ""
+        elif e.kind == "levers":
             was = dict(e.before)
             what = "<br>".join(esc(f"{lever_name(L, k)}: " + (f"{_shown(L, was[k])} → " if k in was else "") + _shown(L, v))
                                for k, v in e.changes)
@@ -116,6 +119,7 @@ def debrief_html(room) -> str:
     ref_rows = "".join(f"<tr><td>{esc(label)}</td><td class='n'>{v:,.1f}</td><td class='n'>{ours['emissions_kt'] - v:+,.1f}</td></tr>"
                        for label, v in ref)
     levers = "".join(f"<li>{esc(lever_name(L, k))}: {esc(_shown(L, v))}</li>" for k, v in settings.levers)
+    roles = roles_table(room, L)
     return f"""<!doctype html>
 <html lang="{L}"><head><meta charset="utf-8"><title>{esc(t(L, 'debrief_title', code=room.code))}</title>
 <style>
@@ -133,6 +137,8 @@ h1 {{ font-size: 24px; }} h2 {{ font-size: 18px; margin-top: 1.5em; }}
 <h2>{esc(t(L, 'debrief_path'))}</h2>
 {path_table}
 <p>{esc(t(L, 'debrief_levers_now'))}</p><ul>{levers or '<li>' + esc(t(L, 'debrief_no_changes')) + '</li>'}</ul>
+<h2>{esc(t(L, 'debrief_roles'))}</h2>
+{roles}
 <h2>{esc(t(L, 'debrief_results', month=when))}</h2>
 <table><tr><th></th><th>{esc(t(L, 'debrief_room'))}</th><th>{esc(t(L, 'debrief_baseline'))}</th><th>{esc(t(L, 'debrief_difference'))}</th></tr>{res}</table>
 <p>{esc(t(L, 'debrief_baseline_help'))}</p>
@@ -141,6 +147,32 @@ h1 {{ font-size: 24px; }} h2 {{ font-size: 18px; margin-top: 1.5em; }}
 <p class="cmd"><small>{esc(t(L, 'overrides'))}: <code>{esc(settings.command())}</code></small></p>
 </body></html>
 """
+
+
+def _role_words(L: str, sim: Simulation, role: dict) -> str:
+    """A role of the room's log (``changes`` of a role entry: kind, target) in words."""
+    kind, target = role.get("kind"), role.get("target")
+    if kind == "government":
+        return t(L, "role_label_government")
+    if kind == "association":
+        return t(L, "role_label_association", name=name(L, "cluster", str(target)))
+    with sim.lock:
+        f = firm_facts(sim.model, int(target))
+    return t(L, "role_label_own" if kind == "own_company" else "role_label_firm", firm=int(target),
+             sector=name(L, "sector", f["sector"]), size=name(L, "size", f["size"]))
+
+
+def roles_table(room, L: str) -> str:
+    """The role players' decisions applied so far, with their step and result (a table)."""
+    esc = html.escape
+    sim = room.sim
+    with sim.lock, room.lock:
+        members = list(dict.fromkeys(d["member"] for d in decisions(sim.model) if d["kind"] not in ("play", "release")))
+        rows = [(room.player_names.get(m, "—"), line) for m in members for line in decision_lines(L, sim.model, m)]
+    if not rows:
+        return f"<p>{esc(t(L, 'debrief_roles_none'))}</p>"
+    head = "".join(f"<th>{esc(t(L, k))}</th>" for k in ("debrief_who", "debrief_decision"))
+    return "<table><tr>" + head + "</tr>" + "".join(f"<tr><td>{esc(w)}</td><td>{esc(x)}</td></tr>" for w, x in rows) + "</table>"
 
 
 def write_debrief(room) -> Path:

@@ -5,6 +5,10 @@ Starts the app, drives Chromium and writes ``app_main.png`` (English, after thre
 inspector), ``app_room.png`` (a participant in a workshop room with a proposal),
 ``app_phone.png`` (a participant on a 390x844 phone), ``app_projector.png`` (the presenter
 view at 1366x768) and ``app_debrief.png`` (the room's exported debrief).
+
+``python -m sim.viz.screenshots docs roles`` writes ``workshop_roles.png`` only: a phone
+participant playing a firm after adopting a measure, next to the facilitator's list of who
+plays what and the spending chart after the government player's reallocation.
 """
 from __future__ import annotations
 
@@ -107,5 +111,98 @@ def main(out_dir: str = "docs") -> None:
         print(out / f"{f}.png")
 
 
+def roles(out_dir: str = "docs") -> Path:
+    """``workshop_roles.png``: roles in a room (module docstring)."""
+    from playwright.sync_api import sync_playwright
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shots = Path(tempfile.mkdtemp(prefix="sim_roles_shots_"))
+    with AppServer() as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        fac = open_app(browser.new_context(viewport={"width": 1366, "height": 900}), url)
+        fac.get_by_role("button", name=re.compile("Open a room")).click()
+        code = re.search(r"Room\s+(\w{5})", fac.locator(".sim-room-code").inner_text()).group(1)
+        _steps(fac, 14)  # a year on: firms know more measures
+
+        def join():
+            page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                       device_scale_factor=2).new_page()
+            page.goto(f"{url}/?room={code}")
+            page.locator(".sim-roles").wait_for()
+            return page
+
+        phone = join()
+        phone.get_by_label("Your name (shown to the room)").fill("Ana")
+        for i in range(12):  # the first representative firm with a measure to choose
+            phone.get_by_label("Your name (shown to the room)").fill("Ana")
+            phone.locator(".sim-role-firm").click()
+            phone.get_by_role("option").nth(i).click()
+            phone.locator(".sim-role-take").click()
+            phone.locator(".sim-role-you").wait_for()
+            if phone.locator(".sim-role-measure input:not([disabled])").count():
+                break
+            phone.locator(".sim-role-release").click()
+            phone.locator(".sim-role-take").wait_for()
+        measure = phone.locator(".sim-role-measure").filter(has=phone.locator("input:not([disabled])")).first
+        measure.locator(".v-input--selection-controls__ripple").click()
+        phone.get_by_role("button", name=re.compile(r"Adopt at the next step \(1\)")).click()
+        phone.locator(".sim-role-pending").wait_for()
+        _steps(fac, 1)
+        phone.locator(".sim-role-decisions").wait_for()
+        phone.locator(".sim-role-decisions").filter(has_text="→ adopted").wait_for()
+        phone.locator(".sim-role-table").wait_for()
+        gov = join()
+        gov.get_by_label("Your name (shown to the room)").fill("Luis")
+        gov.locator(".sim-role-kind").click()
+        gov.get_by_role("option", name="The government").click()
+        gov.locator(".sim-role-take").click()
+        for key, end in (("capex_subsidy", "Home"), ("workshops", "End")):
+            slider = gov.locator(f".sim-share-{key}").get_by_role("slider")
+            slider.focus()
+            slider.press(end)
+        gov.get_by_role("button", name="Allocate from the next step").click()
+        _steps(fac, 1)
+        gov.locator(".sim-role-decisions").filter(has_text="new budgets").wait_for()
+        phone.wait_for_timeout(1500)
+        phone.evaluate("document.querySelector('.sim-roles').scrollIntoView({block: 'start'})")
+        phone.wait_for_timeout(500)
+        phone.screenshot(path=str(shots / "phone.png"))  # what the phone shows: the role, the measures
+        phone.evaluate("document.querySelector('.sim-role-release').scrollIntoView({block: 'end'})")
+        phone.wait_for_timeout(500)
+        phone.screenshot(path=str(shots / "phone_end.png"))  # further down: the model's table, the decisions
+        fac.wait_for_timeout(1500)
+        fac.locator(".sim-roles").screenshot(path=str(shots / "fac.png"))
+        fac.locator("img.sim-spending").screenshot(path=str(shots / "spending.png"))
+        browser.close()
+    return _side_by_side([shots / "phone.png", shots / "phone_end.png"], [shots / "fac.png", shots / "spending.png"],
+                         out / "workshop_roles.png")
+
+
+def _side_by_side(phones: list, right: list, path: Path) -> Path:
+    """Phone screens side by side, then the ``right`` pictures stacked (enlarged if small)."""
+    from PIL import Image
+
+    phones = [Image.open(p) for p in phones]
+    right = [Image.open(p) for p in right]
+    right = [r.resize((int(r.width * 1.6), int(r.height * 1.6))) if r.width < 700 else r for r in right]
+    w = max(r.width for r in right)
+    x = 20 + sum(p.width + 20 for p in phones)
+    canvas = Image.new("RGB", (x + w + 20, max(max(p.height for p in phones), sum(r.height + 20 for r in right)) + 40),
+                        (235, 235, 235))
+    for i, ph in enumerate(phones):
+        canvas.paste(ph, (20 + i * (ph.width + 20), 20))
+    y = 20
+    for r in right:
+        canvas.paste(r, (x, y))
+        y += r.height + 20
+    canvas.save(path)
+    print(path)
+    return path
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[2:3] == ["roles"]:
+        roles(sys.argv[1])
+    else:
+        main(*sys.argv[1:])

@@ -22,6 +22,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..compose import BadInput, load
+from ..mechanisms.players import Action, Schedule, attach
 from ..params import Config
 from .levers import Settings, lever_values, policies, scenarios
 
@@ -142,13 +143,34 @@ class Simulation:
         self._renders: dict = {}
         self._render_version = -1
         self.extras: dict = {}  # per-model caches of the views (network layout), cleared on rebuild
+        #: a workshop's role actions (``sim/mechanisms/players.py``): replayed by every model
+        #: rebuilt from this one (a lever change), so role decisions survive it
+        self.schedule = Schedule()
         self.cfg, self.model = self._build(self.settings)
+        self._with_players(self.model, self.schedule)
 
     # construction ------------------------------------------------------------------
     @staticmethod
     def _build(settings: Settings):
         cfg = build_config(settings)
         return cfg, fresh_model(settings, cfg)
+
+    def _with_players(self, model, schedule: Schedule):
+        """``model`` with the players of ``schedule`` attached (idle while it is empty: the
+        mechanism draws nothing and acts only on due actions)."""
+        attach(model.engine, schedule)
+        return model
+
+    def add_role_action(self, kind: str, target: int, payload: tuple = (), member: str = "") -> Action:
+        """A role action, due at the next step (month = months simulated now). Raises
+        ValueError once the run is over."""
+        with self.lock:
+            if not self.model.running:
+                raise ValueError("the run is over")
+            action = Action(self.steps_done, kind, int(target), tuple(payload), member)
+            self.schedule.add(action)
+            self.version += 1
+            return action
 
     def _install(self, settings: Settings, cfg, model, keep_previous: bool) -> None:
         if keep_previous and self.steps_done > 0:
@@ -193,11 +215,14 @@ class Simulation:
         return done
 
     def reset(self) -> None:
-        """Start the same settings again from the first month."""
+        """Start the same settings again from the first month. Firms played keep their players
+        (and own-company energy) from month 0; the players' decisions are not carried over."""
         with self.changing:
             settings = self.settings
             cfg, model = self._build(settings)
             with self.lock:
+                self.schedule = self.schedule.standing()
+                self._with_players(model, self.schedule)
                 self.playing = False
                 self._install(settings, cfg, model, keep_previous=False)
 
@@ -214,6 +239,8 @@ class Simulation:
                            n_firms=None if n_firms is None else int(n_firms), levers=s.levers if keep else ())
             cfg, model = self._build(new)
             with self.lock:
+                self.schedule = Schedule()  # other firms: the room releases firm and association roles
+                self._with_players(model, self.schedule)
                 self.playing = False
                 self._install(new, cfg, model, keep_previous=False)
 
@@ -231,6 +258,8 @@ class Simulation:
             with self.lock:
                 new = self.settings.with_levers(changes)
             cfg, model = self._build(new)
+            with self.lock:  # the same schedule: actions taken while it catches up are replayed too
+                self._with_players(model, self.schedule)
             gap_before = None
             for _ in range(_CATCH_UP_ROUNDS):
                 with self.lock:
