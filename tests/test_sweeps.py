@@ -205,3 +205,21 @@ def test_finished_models_are_released_between_runs_of_a_worker():
     gc.collect()
     alive = {id(o) for o in gc.get_objects() if type(o) is ClusterModel}
     assert alive - before == {id(live)}
+
+
+def test_each_seeds_resolved_config_equals_a_full_resolution():
+    """run_seeds resolves a config once and substitutes the seed: the text must be what
+    resolving that seed gives, also when another key interpolates the seed (then it resolves each)."""
+    from omegaconf import OmegaConf
+
+    from sim.compose import compose
+    from sim.sweep import resolved_yaml_by_seed
+
+    cfg = compose(["scenario=mx_cluster", "n_firms=200"])
+    interpolating = OmegaConf.create({"seed": 0, "run": {"name": "run-${seed}"}, "n_firms": 10})
+    for c in (cfg, interpolating):
+        of = resolved_yaml_by_seed(c)
+        for s in (0, 3, 2**31 + 5):
+            c.seed = s
+            assert of(s) == OmegaConf.to_yaml(c, resolve=True)
+    assert "run-7" in resolved_yaml_by_seed(interpolating)(7)

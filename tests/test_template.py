@@ -109,3 +109,22 @@ def test_the_population_phase_cannot_read_a_mechanism_key(monkeypatch):
     monkeypatch.setattr(model_module, "output_index", reads_a_programme)
     with pytest.raises(MechanismKeyRead, match="scenario.programmes"):
         ClusterModel(_small(make_config("scenario=mx_cluster")))
+
+
+def test_memoised_programme_parameters_are_still_validated_against_each_config():
+    """parse_params converts a raw mapping once, but checks it against every config it is
+    given, and hands each caller its own object."""
+    import copy
+
+    from sim.mechanisms import parse_params
+    from sim.params import ConfigError
+
+    cfg = make_config("scenario=bajio_cpi")
+    raw = cfg.scenario.programmes["cleaner_production_centre"]
+    a, b = (parse_params("cleaner_production_centre", raw, cfg) for _ in range(2))
+    assert a == b and a is not b
+    renamed = copy.deepcopy(cfg)
+    target = a.target_sectors[0]
+    next(s for s in renamed.scenario.sectors if s.name == target).name = "renamed"
+    with pytest.raises(ConfigError, match="target_sectors"):
+        parse_params("cleaner_production_centre", raw, renamed)
