@@ -380,25 +380,18 @@ def run_batch(runs: list[Run], dataset: str) -> int:
     return len(runs)
 
 
-def _worker_init() -> None:
-    """A local worker process: one BLAS thread (the worker processes are the parallelism; more
-    threads per process only contend for the same cores) and Mesa's log quiet."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-
-
 _pool: tuple[int, ProcessPoolExecutor] | None = None
 
 
 def _workers(jobs: int) -> ProcessPoolExecutor:
     """The local worker processes, started once and kept for every batch of the search (their
     composed bases and population templates stay warm across generations)."""
+    from .sweep import worker_init
+
     global _pool
     if _pool is None or _pool[0] != jobs:
         shutdown_workers()
-        _pool = (jobs, ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init))
+        _pool = (jobs, ProcessPoolExecutor(max_workers=jobs, initializer=worker_init))
     return _pool[1]
 
 

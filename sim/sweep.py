@@ -523,8 +523,9 @@ def resolved_yaml_by_seed(cfg: DictConfig):
     return lambda s: line.sub(f"seed: {int(s)}", probe[0], count=1)
 
 
-def _worker_init() -> None:
-    """A local worker process: one BLAS thread (the worker processes are the parallelism)."""
+def worker_init() -> None:
+    """A local worker process (sweeps, design searches): one BLAS thread -- the worker
+    processes are the parallelism; 2 workers x 2 OpenBLAS threads on 2 cores ran ~3x slower."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -545,7 +546,7 @@ def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int 
     chunks = [seeds[i:i + chunk] for i in range(0, len(seeds), chunk)]
     bar = tqdm(total=len(seeds), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     out: list[Path] = []
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as ex:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=worker_init) as ex:
         futs = [ex.submit(_seed_chunk, list(overrides), c, str(out_root), True) for c in chunks]
         for f in as_completed(futs):
             r = f.result()
