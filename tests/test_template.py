@@ -18,7 +18,7 @@ from sim.mechanism_keys import MechanismKeyRead, population_key
 from sim.template import PopulationCache
 
 CPC = "scenario.programmes.cleaner_production_centre."
-#: changed mechanism parameters per scenario (beyond the three policies)
+#: changed mechanism parameters per scenario (beyond the package, a start-year carbon price and every instrument off)
 LEVERS = {
     "bajio_cpi": [{CPC + "copay_share": 0.3, CPC + "quota_projects_per_yr": [5, 30, 10], CPC + "assessments_per_yr": 120,
                    CPC + "courses_per_yr": 0, CPC + "awareness_events_per_yr": 10},
