@@ -1,7 +1,7 @@
 """Fingerprints of the run tables of every scenario under its policies: refactors must keep
 them identical (adoption for adoption), so compare this script's output before and after.
 
-    python benchmarks/run_hashes.py > before.txt
+    python benchmarks/run_hashes.py > before.txt      # --n-firms 1500: every synthetic scenario smaller
     ... change the engine ...
     python benchmarks/run_hashes.py > after.txt && diff before.txt after.txt
 
@@ -32,6 +32,8 @@ def _digest(df) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*", default=None, help="scenario names")
+    ap.add_argument("--n-firms", type=int, default=None,
+                    help="firms of every synthetic scenario (default: each scenario's own; cheaper comparisons)")
     args = ap.parse_args()
     import logging
 
@@ -44,7 +46,7 @@ def main() -> int:
         if args.only and info.name not in args.only:
             continue
         for policy in POLICIES:
-            ov = [f"scenario={info.name}", f"policy={policy}"]
+            ov = [f"scenario={info.name}", f"policy={policy}"] + ([f"n_firms={args.n_firms}"] if args.n_firms else [])
             try:
                 cfg = compose(ov)
             finally:
