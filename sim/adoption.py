@@ -116,3 +116,48 @@ def unrecord(firm, measure, never, sector, cluster, indptr, indices, adopted, ad
             cluster_adopters[cluster[f], k] -= 1
         for p in range(indptr[f], indptr[f + 1]):
             neighbour_adopters[indices[p], k] -= 1
+
+
+@njit(cache=True, nogil=True)
+def lapses(idx, lapsing, u, survive, month, interval, adopted, adopted_month, expiry_month):
+    """The installations of the firms ``idx`` (under review) whose savings lapse this month:
+    (firm, measure) of each lapsing measure ``lapsing[j]`` the firm has installed for at least
+    one review period (or since before the run), not at its end of life this month, whose
+    draw ``u[r, j]`` is at or above its survival probability ``survive[j]``; row-major order
+    (by firm, then measure). ``u`` holds a number for every (firm, lapsing measure) whatever
+    the stock (``LifetimeDraws.persistence_uniforms``); only installed pairs read theirs."""
+    R, L = u.shape
+    firm = np.empty(R * L, np.int64)
+    measure = np.empty(R * L, np.int64)
+    n = 0
+    for r in range(R):
+        f = idx[r]
+        for j in range(L):
+            k = lapsing[j]
+            if not adopted[f, k]:
+                continue
+            since = adopted_month[f, k]
+            if (since <= month - interval or since < 0) and u[r, j] >= survive[j] and expiry_month[f, k] != month:
+                firm[n], measure[n] = f, k
+                n += 1
+    return firm[:n], measure[:n]
+
+
+@njit(cache=True, nogil=True)
+def run_starts(firm):
+    """[n] bool: True where a run of equal ``firm`` values (sorted pairs) starts."""
+    out = np.empty(len(firm), np.bool_)
+    for i in range(len(firm)):
+        out[i] = i == 0 or firm[i] != firm[i - 1]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def refresh_state32(firms, energy, process, state32):
+    """state32[f] = float32 [energy[f], process[f]] for each firm ``f`` of ``firms``."""
+    C = energy.shape[1]
+    for i in range(len(firms)):
+        f = firms[i]
+        for c in range(C):
+            state32[f, c] = np.float32(energy[f, c])
+        state32[f, C] = np.float32(process[f])

@@ -27,6 +27,7 @@ from .reporters import scalar_row, vector_rows
 #: ``expiry`` event's ``reasons``)
 EXPIRED, LAPSED = 0, 1
 EXPIRY_REASONS = ("end_of_life", "lapsed")
+_NO_KEYS = np.zeros(0, np.int64)
 
 
 class ClusterModel(mesa.Model):
@@ -241,47 +242,46 @@ class ClusterModel(mesa.Model):
         under review this month whose draw says they lapsed. The firm keeps its awareness and
         decides again at then-current costs and prices with the same rule."""
         ft, K, m = self.firms, self.catalogue.k, self.month
-        keys, reasons = [], []
+        key_due = key_lapse = _NO_KEYS
         due = self.expiry_schedule[m]
         if due:
             self.expiry_schedule[m] = []
-            f = np.concatenate([b[0] for b in due]).astype(np.int64)
-            k = np.concatenate([b[1] for b in due]).astype(np.int64)
-            key = np.unique(f * K + k)  # a re-installed pair may be listed twice
-            key = key[ft.expiry_month[key // K, key % K] == m]  # lapsed (and re-installed) pairs moved on
-            keys.append(key)
-            reasons.append(np.full(len(key), EXPIRED, np.int8))
+            f = np.concatenate([b[0] for b in due]) if len(due) > 1 else due[0][0]
+            k = np.concatenate([b[1] for b in due]) if len(due) > 1 else due[0][1]
+            now = ft.expiry_month[f, k] == m  # lapsed (and re-installed) pairs moved on
+            key_due = np.unique(f[now].astype(np.int64) * K + k[now])  # a re-installed pair may be listed twice
         if len(self.lapsing):
             idx = self.engine.review_group()
             u = self.lifetime_draws.persistence_uniforms((len(idx), len(self.lapsing)))  # drawn whatever the stock
             interval = self.behaviour.review_interval_months
             survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
-            rows = idx[:, None]
-            since = ft.adopted_month[rows, self.lapsing]
-            # installed for at least one review period (or before the run), not at its end of life
-            # this month, and the draw says it lapsed
-            lapse = (ft.adopted[rows, self.lapsing] & ((since <= m - interval) | (since < 0))
-                     & (u >= survive[None, :]) & (ft.expiry_month[rows, self.lapsing] != m))
-            if lapse.any():
-                r, j = np.nonzero(lapse)
-                keys.append(idx[r].astype(np.int64) * K + self.lapsing[j])
-                reasons.append(np.full(len(r), LAPSED, np.int8))
-        if keys and sum(len(x) for x in keys):
-            key = np.concatenate(keys)
+            lf, lk = adoption.lapses(idx, self.lapsing, u, survive, m, interval, ft.adopted, ft.adopted_month,
+                                     ft.expiry_month)
+            key_lapse = lf * K + lk
+        n_due, n_lapse = len(key_due), len(key_lapse)
+        if n_due + n_lapse == 0:
+            return
+        if n_lapse == 0:  # (the two sets are disjoint: a lapse is not at its end of life this month)
+            key, reason = key_due, np.full(n_due, EXPIRED, np.int8)
+        elif n_due == 0:
+            key, reason = key_lapse, np.full(n_lapse, LAPSED, np.int8)
+        else:
+            key = np.concatenate([key_due, key_lapse])
             order = np.argsort(key, kind="stable")  # by firm
-            self._remove(key[order] // K, key[order] % K, np.concatenate(reasons)[order])
+            key, reason = key[order], np.concatenate([np.full(n_due, EXPIRED, np.int8), np.full(n_lapse, LAPSED, np.int8)])[order]
+        self._remove(key // K, key % K, reason)
 
     def _remove(self, f: np.ndarray, k: np.ndarray, reason: np.ndarray) -> None:
         """Take installed (firm, measure) pairs (sorted by firm; ``reason``: [n] EXPIRED or
         LAPSED) out of the stock: counters, peers, the firms' energy rebuilt from their base
         with the measures that remain."""
         ft, cat = self.firms, self.catalogue
-        since = ft.adopted_month[f, k].copy()
+        since = ft.adopted_month[f, k]  # (a copy: fancy indexing)
         peers = self.network.peers
         adoption.unrecord(f, k, NEVER16, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
                           ft.adopted_month, ft.expiry_month, self.adopter_count, self.adopters_by_sector,
                           self.cluster_adopters, self.neighbour_adopters)
-        firms_u = np.unique(f)
+        firms_u = f[adoption.run_starts(f)]  # f is sorted
         old = self._state_before(firms_u)
         adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
         adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
@@ -420,8 +420,14 @@ class ClusterModel(mesa.Model):
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
 
     def _refresh_state32(self, firms) -> None:
-        """Keep the float32 copy of the state the decision reads in step with the firm table."""
-        self.state32[firms] = self.state_matrix(firms)
+        """Keep the float32 copy of the state the decision reads in step with the firm table
+        (column by column: no [len(firms), C+1] float64 temporary)."""
+        ft, C = self.firms, self.firms.energy_mwh_per_yr.shape[1]
+        if isinstance(firms, slice):
+            self.state32[firms, :C] = ft.energy_mwh_per_yr[firms]
+            self.state32[firms, C] = ft.process_t_co2_per_yr[firms]
+        else:
+            adoption.refresh_state32(np.asarray(firms), ft.energy_mwh_per_yr, ft.process_t_co2_per_yr, self.state32)
 
     def _float32_terms(self):
         """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
@@ -535,9 +541,7 @@ class ClusterModel(mesa.Model):
         if not self.setting_up:  # (the start-year stock is scheduled by its vintage)
             self._schedule(f, k, expiry)
 
-        first = np.ones(len(f), bool)
-        np.not_equal(f[1:], f[:-1], out=first[1:])
-        firms_u = f[first]  # batch is sorted by firm
+        firms_u = f[adoption.run_starts(f)]  # batch is sorted by firm
         old = self._state_before(firms_u)
         saving_usd_per_yr = np.einsum("pc,pc->p", self.state_matrix(f), self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn
@@ -589,10 +593,11 @@ class ClusterModel(mesa.Model):
         if not inside.any():
             return
         f, k, e = f[inside], k[inside], expiry[inside]
-        f, k = f.astype(np.int32), k.astype(np.int16)  # (compact: the schedule holds the whole stock)
-        for m in np.unique(e):
-            sel = e == m
-            self.expiry_schedule[int(m)].append((f[sel], k[sel]))
+        order = np.argsort(e, kind="stable")  # by month, each month's pairs in batch order
+        e, f, k = e[order], f[order].astype(np.int32), k[order].astype(np.int16)  # (compact: the schedule holds the whole stock)
+        cut = np.flatnonzero(e[1:] != e[:-1]) + 1
+        for lo, hi in zip(np.concatenate([[0], cut]), np.concatenate([cut, [len(e)]])):
+            self.expiry_schedule[int(e[lo])].append((f[lo:hi], k[lo:hi]))
 
     def _schedule_expiries(self, f: np.ndarray, k: np.ndarray, due: np.ndarray) -> None:
         """Set and schedule the expiry of installations due in month ``due`` (review-aligned)."""
