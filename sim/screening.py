@@ -25,6 +25,9 @@ fall either way). Numba caches this kernel by this file's timestamp: after editi
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit
 
@@ -266,21 +269,67 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     """Screen the firms ``idx`` (sorted int64): with ``update_awareness``, first their awareness
     (each unaware applicable pair meets its number of the month, ``sim/draws.py``, under the
     model's ``awareness_key``); return the candidate pairs as (firm [P], measure [P],
-    values [P, 7] float64: columns C_*)."""
+    values [P, 7] float64: columns C_*).
+
+    A large review group is screened in chunks of at most ``CHUNK_FIRMS`` firms (bounded
+    temporaries), on ``engine_threads()`` threads when it has at least ``PARALLEL_MIN_FIRMS``
+    firms: chunks are independent (a pair's awareness update and terms read only its own
+    firm's row and the month's shared state), each counts the awareness it adds on its own, and
+    the chunks' candidates are joined in firm order, so the result is the same on any number of
+    threads."""
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     R, K = len(idx), model.catalogue.k
-    if R > CHUNK_FIRMS:  # bounded temporaries for large populations (same result)
-        parts = [candidates(model, idx[lo:lo + CHUNK_FIRMS], update_awareness) for lo in range(0, R, CHUNK_FIRMS)]
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
-    pair = np.empty((R * K, 2), np.int64)
+    threads = engine_threads() if R >= PARALLEL_MIN_FIRMS else 1
+    n_chunks = max(-(-R // CHUNK_FIRMS), min(threads, R))
+    if n_chunks <= 1:
+        return _screen_chunk(idx, K, update_awareness, model.awareness_key, _inputs(model, idx), model.aware_count)
+    bounds = np.linspace(0, R, n_chunks + 1).astype(np.int64)
+    chunks = [idx[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
+    jobs = [(c, _inputs(model, c), np.zeros(K, np.int64)) for c in chunks]  # (mechanisms' hooks: this thread)
+    run = lambda job: _screen_chunk(job[0], K, update_awareness, model.awareness_key, job[1], job[2])
+    parts = list(_pool(threads).map(run, jobs)) if threads > 1 else [run(j) for j in jobs]
+    for job in jobs:
+        model.aware_count += job[2]
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+
+
+def _screen_chunk(idx, K, update_awareness, key, inputs, aware_count):
+    """One kernel call: the candidates of the firms ``idx`` (awareness added to ``aware_count``)."""
+    R = len(idx)
+    pair = np.empty((R * K, 2), np.int64)  # (pages are touched only up to the candidates written)
     val = np.empty((R * K, 7))
-    n = _screen(idx, model.awareness_key, bool(update_awareness), False, *_inputs(model, idx), model.aware_count, pair, val,
-                np.zeros((0, 0, 0), F32))
+    n = _screen(idx, key, bool(update_awareness), False, *inputs, aware_count, pair, val, _EMPTY3)
     return idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n]
 
 
-#: firms screened per kernel call (a month of the Bajio region is 2,681)
+_EMPTY3 = np.zeros((0, 0, 0), F32)
+#: firms screened per kernel call at most (a month of the Bajio region is 2,681)
 CHUNK_FIRMS = 16384
+#: review groups of at least this many firms are screened on several threads (populations of
+#: ~100,000 firms and more at yearly reviews; smaller groups take less time than the hand-over)
+PARALLEL_MIN_FIRMS = 8192
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def engine_threads() -> int:
+    """Threads of the screening pass: the environment's ``SIM_ENGINE_THREADS`` (1 = serial; set it
+    to 1 when runs are already spread over the cores by processes), else the cores this process
+    may use (at most 8)."""
+    env = os.environ.get("SIM_ENGINE_THREADS", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # (not Linux)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="screening")
+    return pool
 
 
 def dense_terms(model, idx: np.ndarray) -> np.ndarray:

@@ -226,3 +226,34 @@ def test_awareness_update_follows_the_hazard(overrides):
         model.aware_count[:] = count
     assert learned_total > 20, learned_total
     assert exact_path > 0  # pairs that needed the exponential itself were among them
+
+
+def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
+    """A review group screened in chunks on several threads (large populations) gives the
+    same awareness, counters and adoptions as one pass (chunks and threads made small here)."""
+    cfg = make_config(*SMALL, "policy=incentive_package")
+
+    def run():
+        model = ClusterModel(cfg, lazy_firm_agents=True)
+        for _ in range(30):
+            model.step()
+        log = [(m, b.firm.copy(), b.measure.copy(), b.grant_usd.copy()) for m, b in model.adoption_log]
+        return model, log
+
+    one, log_one = run()
+    monkeypatch.setattr(screening, "PARALLEL_MIN_FIRMS", 2)
+    monkeypatch.setattr(screening, "CHUNK_FIRMS", 7)  # 25 firms under review a month: 4 chunks
+    monkeypatch.setenv("SIM_ENGINE_THREADS", "3")
+    calls = []
+    kernel = screening._screen_chunk
+    monkeypatch.setattr(screening, "_screen_chunk", lambda idx, *a: calls.append(len(idx)) or kernel(idx, *a))
+    many, log_many = run()
+    assert max(calls) <= 7 and len(calls) >= 4 * 30  # the chunked, threaded path ran
+    np.testing.assert_array_equal(one.firms.aware, many.firms.aware)
+    np.testing.assert_array_equal(one.aware_count, many.aware_count)
+    np.testing.assert_array_equal(one.aware_count, one.firms.aware.sum(axis=0))
+    assert len(log_one) == len(log_many) and sum(len(f) for _, f, _, _ in log_one) > 20
+    for a, b in zip(log_one, log_many):
+        assert a[0] == b[0]
+        for x, y in zip(a[1:], b[1:]):
+            np.testing.assert_array_equal(x, y)
