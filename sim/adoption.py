@@ -58,16 +58,20 @@ def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, st
     for i in range(len(firms)):
         f = firms[i]
         n = 0
-        for k in range(K):
+        for k in range(K):  # installed measures by adoption order (a stable insertion sort of <= K)
             if adopted[f, k]:
-                ks[n] = k
+                seq = adoption_seq[f, k]
+                j = n
+                while j > 0 and adoption_seq[f, ks[j - 1]] > seq:
+                    ks[j] = ks[j - 1]
+                    j -= 1
+                ks[j] = k
                 n += 1
-        order = np.argsort(adoption_seq[f, ks[:n]], kind="mergesort")
         for c in range(C):
             energy[f, c] = base_energy[f, c]
         cap = 0.0
         for j in range(n):
-            k = ks[order[j]]
+            k = ks[j]
             for c in range(C):
                 x[c] = energy[f, c]
             x[C] = process[f]

@@ -330,7 +330,7 @@ class ClusterModel(mesa.Model):
         self.total_scope2 = float(self.scope2_rate.sum())
         self.annual_scope1[:] = self.scope1_rate
         self.annual_scope2[:] = self.scope2_rate
-        self.annual_energy[:] = self.firms.energy_mwh_per_yr @ np.ones(len(CARRIERS))  # (a row sum; BLAS is faster)
+        np.matmul(self.firms.energy_mwh_per_yr, np.ones(len(CARRIERS)), out=self.annual_energy)  # (a row sum; BLAS is faster)
 
     def _update_availability(self) -> None:
         """Measures that can be bought now: the catalogue's years and every mechanism's limits
@@ -524,9 +524,17 @@ class ClusterModel(mesa.Model):
             self.scope1_rate[firms] = s1 * (1.0 - ft.capture_share[firms])
             self.scope2_rate[firms] = e[..., ELECTRICITY] * ef[..., ELECTRICITY]
             return
-        s1 = (e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0) + ft.process_t_co2_per_yr[firms]) * (1.0 - ft.capture_share[firms])
-        self.scope1_rate[firms] = s1
-        self.scope2_rate[firms] = e[..., ELECTRICITY] * self.ef[ELECTRICITY]
+        # (scope1 + process) * (1 - capture), in place: all firms write into the rates themselves
+        every = isinstance(firms, slice) and firms == slice(None)
+        w1 = np.where(SCOPE1_CARRIERS, self.ef, 0.0)
+        s1 = np.matmul(e, w1, out=self.scope1_rate) if every else e @ w1
+        s1 += ft.process_t_co2_per_yr[firms]
+        s1 *= 1.0 - ft.capture_share[firms]
+        if every:
+            np.multiply(e[:, ELECTRICITY], self.ef[ELECTRICITY], out=self.scope2_rate)
+        else:
+            self.scope1_rate[firms] = s1
+            self.scope2_rate[firms] = e[..., ELECTRICITY] * self.ef[ELECTRICITY]
 
     def apply(self, b: decision.Batch) -> None:
         """Put a month's adoptions into effect: energy, capture, peers, instruments, log."""
