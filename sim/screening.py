@@ -58,11 +58,13 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
             capability, cash, credit, carbon_cover,
             glob_share, nbr_adopters, inv_degree, cluster, cluster_table,
             dots, per_measure, g_share, g_cap, capex_factor, extra_value,
-            aware_count, cand_pair, cand_val, dense_out):
+            aware_count, cand_pair, cand_val, dense_out, st, nb):
     """Returns the number of candidates written to ``cand_pair`` ([P, 2] int64: row in idx,
     measure) and ``cand_val`` ([P, 7] float64); with ``dense`` writes every term of every pair
     to ``dense_out`` instead and returns 0. ``dots`` ([R, 3K]) are the firms' state times the
-    year's per-measure weights: energy cost saving | size basis | scope-1 abatement."""
+    year's per-measure weights: energy cost saving | size basis | scope-1 abatement. ``st``
+    ([R, K] uint8) and ``nb`` ([R, K] float32) are scratch space (the caller's: a kernel on a
+    worker thread allocates nothing, so no memory piles up in the threads' own heaps)."""
     R, K = idx.shape[0], per_measure.shape[1]
     G = g_share.shape[0]
     info_on, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
@@ -81,8 +83,6 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
     one, zero = F32(1.0), F32(0.0)
     n_out = 0
     # gather the firms' rows first (a pass of independent loads: the review group is strided)
-    st = np.empty((R, K), np.uint8)
-    nb = np.empty((R, K), F32)
     for r in range(R):
         f = idx[r]
         for k in range(K):
@@ -282,24 +282,43 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     threads = engine_threads() if R >= PARALLEL_MIN_FIRMS else 1
     n_chunks = max(-(-R // CHUNK_FIRMS), min(threads, R))
     if n_chunks <= 1:
-        return _screen_chunk(idx, K, update_awareness, model.awareness_key, _inputs(model, idx), model.aware_count)
+        with _serial_blas():
+            inputs = _inputs(model, idx)
+        return _screen_chunk(idx, K, update_awareness, model.awareness_key, inputs, model.aware_count)
     bounds = np.linspace(0, R, n_chunks + 1).astype(np.int64)
     chunks = [idx[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
-    jobs = [(c, _inputs(model, c), np.zeros(K, np.int64)) for c in chunks]  # (mechanisms' hooks: this thread)
-    run = lambda job: _screen_chunk(job[0], K, update_awareness, model.awareness_key, job[1], job[2])
-    parts = list(_pool(threads).map(run, jobs)) if threads > 1 else [run(j) for j in jobs]
+    with _serial_blas():
+        jobs = [_Chunk(c, K, _inputs(model, c)) for c in chunks]  # (mechanisms' hooks: this thread)
+    run = lambda job: job.screen(update_awareness, model.awareness_key)
+    n_out = list(_pool(threads).map(run, jobs)) if threads > 1 else [run(j) for j in jobs]
     for job in jobs:
-        model.aware_count += job[2]
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+        model.aware_count += job.aware_count
+    return tuple(np.concatenate(p) for p in zip(*[job.result(n) for job, n in zip(jobs, n_out)]))
 
 
 def _screen_chunk(idx, K, update_awareness, key, inputs, aware_count):
     """One kernel call: the candidates of the firms ``idx`` (awareness added to ``aware_count``)."""
-    R = len(idx)
-    pair = np.empty((R * K, 2), np.int64)  # (pages are touched only up to the candidates written)
-    val = np.empty((R * K, 7))
-    n = _screen(idx, key, bool(update_awareness), False, *inputs, aware_count, pair, val, _EMPTY3)
-    return idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n]
+    job = _Chunk(idx, K, inputs, aware_count)
+    return job.result(job.screen(update_awareness, key))
+
+
+class _Chunk:
+    """A kernel call's arguments and every array it writes, allocated by the calling thread."""
+
+    def __init__(self, idx, K, inputs, aware_count=None):
+        R = len(idx)
+        self.idx, self.inputs = idx, inputs
+        self.aware_count = np.zeros(K, np.int64) if aware_count is None else aware_count
+        self.pair = np.empty((R * K, 2), np.int64)  # (pages are touched only up to the candidates written)
+        self.val = np.empty((R * K, 7))
+        self.st, self.nb = np.empty((R, K), np.uint8), np.empty((R, K), F32)
+
+    def screen(self, update_awareness, key) -> int:
+        return _screen(self.idx, key, bool(update_awareness), False, *self.inputs, self.aware_count, self.pair,
+                       self.val, _EMPTY3, self.st, self.nb)
+
+    def result(self, n: int):
+        return self.idx[self.pair[:n, 0]], self.pair[:n, 1].copy(), self.val[:n]
 
 
 _EMPTY3 = np.zeros((0, 0, 0), F32)
@@ -318,11 +337,31 @@ def engine_threads() -> int:
     env = os.environ.get("SIM_ENGINE_THREADS", "").strip()
     if env.isdigit() and int(env) >= 1:
         return int(env)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # (not Linux)
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    if not _CORES:
+        try:
+            _CORES.append(len(os.sched_getaffinity(0)))
+        except AttributeError:  # (not Linux)
+            _CORES.append(os.cpu_count() or 1)
+    return max(1, min(_CORES[0], 8))
+
+
+_CORES: list[int] = []
+
+
+_BLAS = []
+
+
+def _serial_blas():
+    """A context in which BLAS runs on the calling thread only. The firms' state times the
+    year's weights (``_inputs``) is a thin product ([R, C+1] x [C+1, 3K]): handing it to BLAS's
+    own threads costs more than it computes, and far more when the cores are busy (measured:
+    16,384 rows 0.3 ms on one thread, 3-8 ms on two threads of a loaded 2-core machine). Same
+    numbers: each element is one thread's dot product either way."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
@@ -339,5 +378,5 @@ def dense_terms(model, idx: np.ndarray) -> np.ndarray:
     R, K = len(idx), model.catalogue.k
     out = np.zeros((9, R, K), F32)
     _screen(idx, model.awareness_key, False, True, *_inputs(model, idx), np.zeros(K, np.int64),
-            np.empty((0, 2), np.int64), np.empty((0, 7)), out)
+            np.empty((0, 2), np.int64), np.empty((0, 7)), out, np.empty((R, K), np.uint8), np.empty((R, K), F32))
     return out

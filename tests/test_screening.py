@@ -245,8 +245,8 @@ def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
     monkeypatch.setattr(screening, "CHUNK_FIRMS", 7)  # 25 firms under review a month: 4 chunks
     monkeypatch.setenv("SIM_ENGINE_THREADS", "3")
     calls = []
-    kernel = screening._screen_chunk
-    monkeypatch.setattr(screening, "_screen_chunk", lambda idx, *a: calls.append(len(idx)) or kernel(idx, *a))
+    kernel = screening._Chunk.screen
+    monkeypatch.setattr(screening._Chunk, "screen", lambda job, *a: calls.append(len(job.idx)) or kernel(job, *a))
     many, log_many = run()
     assert max(calls) <= 7 and len(calls) >= 4 * 30  # the chunked, threaded path ran
     np.testing.assert_array_equal(one.firms.aware, many.firms.aware)
