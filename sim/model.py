@@ -298,16 +298,9 @@ class ClusterModel(mesa.Model):
         ratio = self.output_index[y] / self.output_index[y - 1]
         if np.all(ratio == 1.0):
             return
-        ft = self.firms
-        r = ratio[ft.sector]
-        ft.energy_mwh_per_yr *= r[:, None]
-        ft.base_energy_mwh_per_yr *= r[:, None]
-        ft.process_t_co2_per_yr *= r
-        ft.cash_usd_per_yr *= r
+        self.energy_total = firm_table.scale_output(self.firms, ratio, self.state32)  # (and the float32 state)
         self.start_energy_by_sector *= ratio[:, None]
         self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
-        self.energy_total = ft.energy_mwh_per_yr.sum(axis=0)
-        self._refresh_state32(slice(None))
 
     def _open_year(self, hook) -> None:
         """A new year: this year's prices, emission factors and valuation, then each
