@@ -17,6 +17,38 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .parallel import engine_threads, run_all
+
+#: a month's installations (or removals) from which the neighbours' counts are updated on
+#: several threads (the neighbours' rows are scattered over the table: each update is a cache
+#: miss; ~4,000 a month at 1,000,000 firms)
+PARALLEL_MIN_PAIRS = 2048
+
+
+def neighbours_split(n_pairs: int) -> int:
+    """Threads for the neighbours' counts of ``n_pairs`` installations (1: :func:`record` and
+    :func:`unrecord` count them themselves)."""
+    return engine_threads() if n_pairs >= PARALLEL_MIN_PAIRS else 1
+
+
+def add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta: float, threads: int) -> None:
+    """neighbour_adopters[j, k] += delta for every neighbour j of each (firm, measure), on
+    ``threads`` threads, each owning a range of neighbours (disjoint writes; the counts are
+    whole numbers, exact in float32, so the result does not depend on the split)."""
+    bounds = np.linspace(0, neighbour_adopters.shape[0], threads + 1).astype(np.int64)
+    run_all(lambda t: _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, np.float32(delta),
+                                         bounds[t], bounds[t + 1]), list(range(threads)), threads)
+
+
+@njit(cache=True, nogil=True)
+def _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta, lo, hi):
+    for i in range(len(firm)):
+        f, k = firm[i], measure[i]
+        for p in range(indptr[f], indptr[f + 1]):
+            j = indices[p]
+            if lo <= j < hi:
+                neighbour_adopters[j, k] += delta
+
 
 @njit(cache=True, nogil=True)
 def _apply_one(energy, f, x, D):
@@ -82,10 +114,12 @@ def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, st
 
 @njit(cache=True, nogil=True)
 def record(firm, measure, month, expiry, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
-           adoption_seq, adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters):
+           adoption_seq, adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters, neighbours=True):
     """Mark each (firm, measure) installed in ``month`` (expiring in ``expiry[i]``; its place in
     the firm's adoption order: one more than the firm's latest) and count it: by measure, by
-    the firm's sector, by its association (cluster >= 0), and for every neighbour of the firm."""
+    the firm's sector, by its association (cluster >= 0), and for every neighbour of the firm
+    (``neighbours=False``: not the neighbours; the caller counts them with
+    :func:`add_to_neighbours`)."""
     K = adopted.shape[1]
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
@@ -100,15 +134,17 @@ def record(firm, measure, month, expiry, sector, cluster, indptr, indices, adopt
         adopters_by_sector[sector[f], k] += 1
         if cluster[f] >= 0:
             cluster_adopters[cluster[f], k] += 1
-        for p in range(indptr[f], indptr[f + 1]):
-            neighbour_adopters[indices[p], k] += 1
+        if neighbours:
+            for p in range(indptr[f], indptr[f + 1]):
+                neighbour_adopters[indices[p], k] += 1
 
 
 @njit(cache=True, nogil=True)
 def unrecord(firm, measure, never, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
-             adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters):
+             adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters, neighbours=True):
     """Remove each installed (firm, measure) from the stock (it expired or lapsed): the
-    counters :func:`record` raised fall again; the month columns go back to ``never``."""
+    counters :func:`record` raised fall again (``neighbours=False``: not the neighbours'); the
+    month columns go back to ``never``."""
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
         adopted[f, k] = False
@@ -118,8 +154,9 @@ def unrecord(firm, measure, never, sector, cluster, indptr, indices, adopted, ad
         adopters_by_sector[sector[f], k] -= 1
         if cluster[f] >= 0:
             cluster_adopters[cluster[f], k] -= 1
-        for p in range(indptr[f], indptr[f + 1]):
-            neighbour_adopters[indices[p], k] -= 1
+        if neighbours:
+            for p in range(indptr[f], indptr[f + 1]):
+                neighbour_adopters[indices[p], k] -= 1
 
 
 @njit(cache=True, nogil=True)

@@ -278,9 +278,12 @@ class ClusterModel(mesa.Model):
         ft, cat = self.firms, self.catalogue
         since = ft.adopted_month[f, k]  # (a copy: fancy indexing)
         peers = self.network.peers
+        split = adoption.neighbours_split(len(f))
         adoption.unrecord(f, k, NEVER16, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
                           ft.adopted_month, ft.expiry_month, self.adopter_count, self.adopters_by_sector,
-                          self.cluster_adopters, self.neighbour_adopters)
+                          self.cluster_adopters, self.neighbour_adopters, split == 1)
+        if split > 1:
+            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, -1.0, split)
         firms_u = f[adoption.run_starts(f)]  # f is sorted
         old = self._state_before(firms_u)
         adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
@@ -535,9 +538,13 @@ class ClusterModel(mesa.Model):
         f, k = b.firm, b.measure
         peers = self.network.peers
         expiry = self._review_aligned(f, self.month + np.ceil(12.0 * cat.lifetime_yr[k] - 1e-9).astype(np.int64))
+        split = adoption.neighbours_split(len(f))
         adoption.record(f, k, self.month, expiry, ft.sector, ft.cluster, peers.indptr,
                         peers.indices, ft.adopted, ft.adopted_month, ft.expiry_month, ft.adoption_seq,
-                        self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters)
+                        self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters,
+                        split == 1)
+        if split > 1:
+            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, 1.0, split)
         self.adoptions_total += len(f)
         if not self.setting_up:  # (the start-year stock is scheduled by its vintage)
             self._schedule(f, k, expiry)

@@ -25,14 +25,12 @@ fall either way). Numba caches this kernel by this file's timestamp: after editi
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
 from .barriers import capital, economics, hidden_costs, information, risk, skills
 from .draws import pair_uniform
+from .parallel import engine_threads, run_all, serial_blas
 
 F32 = np.float32
 
@@ -272,7 +270,7 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     values [P, 7] float64: columns C_*).
 
     A large review group is screened in chunks of at most ``CHUNK_FIRMS`` firms (bounded
-    temporaries), on ``engine_threads()`` threads when it has at least ``PARALLEL_MIN_FIRMS``
+    temporaries), on ``parallel.engine_threads()`` threads when it has at least ``PARALLEL_MIN_FIRMS``
     firms: chunks are independent (a pair's awareness update and terms read only its own
     firm's row and the month's shared state), each counts the awareness it adds on its own, and
     the chunks' candidates are joined in firm order, so the result is the same on any number of
@@ -282,15 +280,15 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     threads = engine_threads() if R >= PARALLEL_MIN_FIRMS else 1
     n_chunks = max(-(-R // CHUNK_FIRMS), min(threads, R))
     if n_chunks <= 1:
-        with _serial_blas():
+        with serial_blas():
             inputs = _inputs(model, idx)
         return _screen_chunk(idx, K, update_awareness, model.awareness_key, inputs, model.aware_count)
     bounds = np.linspace(0, R, n_chunks + 1).astype(np.int64)
     chunks = [idx[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
-    with _serial_blas():
+    with serial_blas():
         jobs = [_Chunk(c, K, _inputs(model, c)) for c in chunks]  # (mechanisms' hooks: this thread)
     run = lambda job: job.screen(update_awareness, model.awareness_key)
-    n_out = list(_pool(threads).map(run, jobs)) if threads > 1 else [run(j) for j in jobs]
+    n_out = run_all(run, jobs, threads)
     for job in jobs:
         model.aware_count += job.aware_count
     return tuple(np.concatenate(p) for p in zip(*[job.result(n) for job, n in zip(jobs, n_out)]))
@@ -327,50 +325,6 @@ CHUNK_FIRMS = 16384
 #: review groups of at least this many firms are screened on several threads (populations of
 #: ~100,000 firms and more at yearly reviews; smaller groups take less time than the hand-over)
 PARALLEL_MIN_FIRMS = 8192
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def engine_threads() -> int:
-    """Threads of the screening pass: the environment's ``SIM_ENGINE_THREADS`` (1 = serial; set it
-    to 1 when runs are already spread over the cores by processes), else the cores this process
-    may use (at most 8)."""
-    env = os.environ.get("SIM_ENGINE_THREADS", "").strip()
-    if env.isdigit() and int(env) >= 1:
-        return int(env)
-    if not _CORES:
-        try:
-            _CORES.append(len(os.sched_getaffinity(0)))
-        except AttributeError:  # (not Linux)
-            _CORES.append(os.cpu_count() or 1)
-    return max(1, min(_CORES[0], 8))
-
-
-_CORES: list[int] = []
-
-
-_BLAS = []
-
-
-def _serial_blas():
-    """A context in which BLAS runs on the calling thread only. The firms' state times the
-    year's weights (``_inputs``) is a thin product ([R, C+1] x [C+1, 3K]): handing it to BLAS's
-    own threads costs more than it computes, and far more when the cores are busy (measured:
-    16,384 rows 0.3 ms on one thread, 3-8 ms on two threads of a loaded 2-core machine). Same
-    numbers: each element is one thread's dot product either way."""
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    pool = _POOLS.get(threads)
-    if pool is None:
-        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="screening")
-    return pool
-
-
 def dense_terms(model, idx: np.ndarray) -> np.ndarray:
     """Every decision term of every pair of the firms ``idx`` as a [9, R, K] float32 array
     (planes D_*), without changing the model."""

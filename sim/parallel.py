@@ -1,0 +1,58 @@
+"""Threads of the monthly pass, for large populations.
+
+The compiled kernels release the GIL (``nogil=True``), so the pieces of a phase that are
+independent of each other run on a small pool of threads: the screening of a large review
+group by chunks of firms (``screening.candidates``), the neighbours' adopter counts by ranges
+of neighbours (``adoption.add_to_neighbours``). Each split is chosen so that the result is the
+same on any number of threads (disjoint writes; integer counts), and only work large enough
+to repay the hand-over (~10-50 us) is split: a population of ~100,000 firms and more.
+
+``SIM_ENGINE_THREADS`` (environment) sets the number of threads: 1 runs everything on the
+calling thread, as when many runs share the cores as processes (a sweep); unset, the cores
+the process may use (at most 8).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_CORES: list[int] = []
+_BLAS: list = []
+
+
+def engine_threads() -> int:
+    """The number of threads the engine may use (module docstring)."""
+    env = os.environ.get("SIM_ENGINE_THREADS", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    if not _CORES:
+        try:
+            _CORES.append(len(os.sched_getaffinity(0)))
+        except AttributeError:  # (not Linux)
+            _CORES.append(os.cpu_count() or 1)
+    return max(1, min(_CORES[0], 8))
+
+
+def run_all(fn, jobs: list, threads: int) -> list:
+    """``[fn(job) for job in jobs]``, on ``threads`` threads when more than one (results in
+    the order of ``jobs``)."""
+    if threads <= 1 or len(jobs) <= 1:
+        return [fn(j) for j in jobs]
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sim-engine")
+    return list(pool.map(fn, jobs))
+
+
+def serial_blas():
+    """A context in which BLAS runs on the calling thread only. The screening's firms' state
+    times the year's weights is a thin product ([R, C+1] x [C+1, 3K]): handing it to BLAS's own
+    threads costs more than it computes, and far more when the cores are busy (measured on a
+    loaded 2-core AMD EPYC: 16,384 rows 0.3 ms on one thread, 3-8 ms on two). Same numbers:
+    each element is one thread's dot product either way."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
