@@ -25,6 +25,8 @@ fall either way). Numba caches this kernel by this file's timestamp: after editi
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 from numba import njit
 
@@ -280,7 +282,7 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     threads = engine_threads() if R >= PARALLEL_MIN_FIRMS else 1
     n_chunks = max(-(-R // CHUNK_FIRMS), min(threads, R))
     if n_chunks <= 1:
-        with serial_blas():
+        with serial_blas() if R >= SERIAL_BLAS_MIN_FIRMS else nullcontext():  # (switching costs ~15-45 us)
             inputs = _inputs(model, idx)
         return _screen_chunk(idx, K, update_awareness, model.awareness_key, inputs, model.aware_count)
     bounds = np.linspace(0, R, n_chunks + 1).astype(np.int64)
@@ -325,6 +327,8 @@ CHUNK_FIRMS = 16384
 #: review groups of at least this many firms are screened on several threads (populations of
 #: ~100,000 firms and more at yearly reviews; smaller groups take less time than the hand-over)
 PARALLEL_MIN_FIRMS = 8192
+#: from this many firms the state x weights product is kept off BLAS's own threads (``parallel.serial_blas``)
+SERIAL_BLAS_MIN_FIRMS = 4096
 def dense_terms(model, idx: np.ndarray) -> np.ndarray:
     """Every decision term of every pair of the firms ``idx`` as a [9, R, K] float32 array
     (planes D_*), without changing the model."""
