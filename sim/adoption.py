@@ -160,28 +160,50 @@ def unrecord(firm, measure, never, sector, cluster, indptr, indices, adopted, ad
 
 
 @njit(cache=True, nogil=True)
-def lapses(idx, lapsing, u, survive, month, interval, adopted, adopted_month, expiry_month):
-    """The installations of the firms ``idx`` (under review) whose savings lapse this month:
-    (firm, measure) of each lapsing measure ``lapsing[j]`` the firm has installed for at least
-    one review period (or since before the run), not at its end of life this month, whose
-    draw ``u[r, j]`` is at or above its survival probability ``survive[j]``; row-major order
-    (by firm, then measure). ``u`` holds a number for every (firm, lapsing measure) whatever
-    the stock (``LifetimeDraws.persistence_uniforms``); only installed pairs read theirs."""
-    R, L = u.shape
-    firm = np.empty(R * L, np.int64)
-    measure = np.empty(R * L, np.int64)
+def departures(idx, month, interval, lapse_col, u, survive, adopted, adopted_month, expiry_month):
+    """The installations of the firms ``idx`` (this month's review group, sorted) that leave
+    the stock at the start of ``month``, in (firm, measure) order, with their reason (0: end of
+    life, 1: lapsed):
+
+    * end of life: ``expiry_month`` is this month (set at installation, review-aligned: an
+      installation's expiry month is one of its firm's review months, so the review group
+      holds every pair due);
+    * lapsed: a measure whose savings may lapse (``lapse_col[k]`` >= 0: its column in ``u`` and
+      ``survive``), installed for at least one review period (or since before the run), not at
+      its end of life this month, whose draw ``u[r, lapse_col[k]]`` is at or above its
+      survival probability. ``u`` holds a number for every (firm, lapsing measure) whatever
+      the stock (``LifetimeDraws.persistence_uniforms``); only installed pairs read theirs."""
+    R, K = len(idx), expiry_month.shape[1]
+    cap = 64
+    firm = np.empty(cap, np.int64)
+    measure = np.empty(cap, np.int64)
+    reason = np.empty(cap, np.int8)
     n = 0
     for r in range(R):
         f = idx[r]
-        for j in range(L):
-            k = lapsing[j]
-            if not adopted[f, k]:
+        for k in range(K):
+            if expiry_month[f, k] == month:
+                why = 0
+            elif lapse_col[k] >= 0 and adopted[f, k]:
+                since = adopted_month[f, k]
+                if not ((since <= month - interval or since < 0) and u[r, lapse_col[k]] >= survive[lapse_col[k]]):
+                    continue
+                why = 1
+            else:
                 continue
-            since = adopted_month[f, k]
-            if (since <= month - interval or since < 0) and u[r, j] >= survive[j] and expiry_month[f, k] != month:
-                firm[n], measure[n] = f, k
-                n += 1
-    return firm[:n], measure[:n]
+            if n == cap:  # (grow: a month's departures are a small share of the group's pairs)
+                cap *= 2
+                firm, measure, reason = _grown(firm, cap), _grown(measure, cap), _grown(reason, cap)
+            firm[n], measure[n], reason[n] = f, k, why
+            n += 1
+    return firm[:n], measure[:n], reason[:n]
+
+
+@njit(cache=True, nogil=True)
+def _grown(a, cap):
+    out = np.empty(cap, a.dtype)
+    out[:len(a)] = a
+    return out
 
 
 @njit(cache=True, nogil=True)

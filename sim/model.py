@@ -27,7 +27,7 @@ from .reporters import scalar_row, vector_rows
 #: ``expiry`` event's ``reasons``)
 EXPIRED, LAPSED = 0, 1
 EXPIRY_REASONS = ("end_of_life", "lapsed")
-_NO_KEYS = np.zeros(0, np.int64)
+_NO_DRAWS = np.zeros((0, 0), np.float32)
 
 
 class ClusterModel(mesa.Model):
@@ -152,8 +152,6 @@ class ClusterModel(mesa.Model):
         self.expiries_total = 0
         #: installations that ended: (month, firm, measure, installed-since month, reason code), arrays per month
         self.expiry_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        #: expiry_schedule[m]: (firm, measure) blocks due to expire at the start of month m
-        self.expiry_schedule: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(self.n_months)]
         #: [year, K, C+1, C+1] each year's state change of each measure (an installation keeps
         #: its adoption year's, so a firm's energy can be rebuilt from its base)
         self.state_change_by_year = np.zeros((len(self.energy.years), K, len(CARRIERS) + 1, len(CARRIERS) + 1))
@@ -236,40 +234,25 @@ class ClusterModel(mesa.Model):
 
     def expire_measures(self) -> None:
         """Installations leave the stock at the start of a month: those whose lifetime ended
-        (scheduled when installed, at the firm's first investment review at or after the end of
-        the lifetime, so the firm decides on a replacement that same month) and, for measures
+        (their expiry month, set when installed: the firm's first investment review at or after
+        the end of the lifetime, so the firm decides on a replacement that same month) and, for measures
         whose savings do not persist (``persistence_share_per_yr`` < 1), those of the firms
         under review this month whose draw says they lapsed. The firm keeps its awareness and
         decides again at then-current costs and prices with the same rule."""
-        ft, K, m = self.firms, self.catalogue.k, self.month
-        key_due = key_lapse = _NO_KEYS
-        due = self.expiry_schedule[m]
-        if due:
-            self.expiry_schedule[m] = []
-            f = np.concatenate([b[0] for b in due]) if len(due) > 1 else due[0][0]
-            k = np.concatenate([b[1] for b in due]) if len(due) > 1 else due[0][1]
-            now = ft.expiry_month[f, k] == m  # lapsed (and re-installed) pairs moved on
-            key_due = np.unique(f[now].astype(np.int64) * K + k[now])  # a re-installed pair may be listed twice
+        ft, m = self.firms, self.month
+        idx = self.engine.review_group()
+        interval = self.behaviour.review_interval_months
+        lapse_col = np.full(self.catalogue.k, -1, np.int64)
+        lapse_col[self.lapsing] = np.arange(len(self.lapsing))
         if len(self.lapsing):
-            idx = self.engine.review_group()
             u = self.lifetime_draws.persistence_uniforms((len(idx), len(self.lapsing)))  # drawn whatever the stock
-            interval = self.behaviour.review_interval_months
-            survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
-            lf, lk = adoption.lapses(idx, self.lapsing, u, survive, m, interval, ft.adopted, ft.adopted_month,
-                                     ft.expiry_month)
-            key_lapse = lf * K + lk
-        n_due, n_lapse = len(key_due), len(key_lapse)
-        if n_due + n_lapse == 0:
-            return
-        if n_lapse == 0:  # (the two sets are disjoint: a lapse is not at its end of life this month)
-            key, reason = key_due, np.full(n_due, EXPIRED, np.int8)
-        elif n_due == 0:
-            key, reason = key_lapse, np.full(n_lapse, LAPSED, np.int8)
         else:
-            key = np.concatenate([key_due, key_lapse])
-            order = np.argsort(key, kind="stable")  # by firm
-            key, reason = key[order], np.concatenate([np.full(n_due, EXPIRED, np.int8), np.full(n_lapse, LAPSED, np.int8)])[order]
-        self._remove(key // K, key % K, reason)
+            u = _NO_DRAWS
+        survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
+        f, k, reason = adoption.departures(idx, m, interval, lapse_col, u, survive, ft.adopted, ft.adopted_month,
+                                           ft.expiry_month)
+        if len(f):
+            self._remove(f, k, reason)
 
     def _remove(self, f: np.ndarray, k: np.ndarray, reason: np.ndarray) -> None:
         """Take installed (firm, measure) pairs (sorted by firm; ``reason``: [n] EXPIRED or
@@ -546,8 +529,6 @@ class ClusterModel(mesa.Model):
         if split > 1:
             adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, 1.0, split)
         self.adoptions_total += len(f)
-        if not self.setting_up:  # (the start-year stock is scheduled by its vintage)
-            self._schedule(f, k, expiry)
 
         firms_u = f[adoption.run_starts(f)]  # batch is sorted by firm
         old = self._state_before(firms_u)
@@ -595,23 +576,9 @@ class ClusterModel(mesa.Model):
         m = m + (f - m) % interval
         return np.minimum(m, NEVER16 - 1).astype(np.int16)
 
-    def _schedule(self, f: np.ndarray, k: np.ndarray, expiry: np.ndarray) -> None:
-        """Put (firm, measure) pairs on the expiry schedule of their months within the run."""
-        inside = expiry < self.n_months
-        if not inside.any():
-            return
-        f, k, e = f[inside], k[inside], expiry[inside]
-        order = np.argsort(e, kind="stable")  # by month, each month's pairs in batch order
-        e, f, k = e[order], f[order].astype(np.int32), k[order].astype(np.int16)  # (compact: the schedule holds the whole stock)
-        cut = np.flatnonzero(e[1:] != e[:-1]) + 1
-        for lo, hi in zip(np.concatenate([[0], cut]), np.concatenate([cut, [len(e)]])):
-            self.expiry_schedule[int(e[lo])].append((f[lo:hi], k[lo:hi]))
-
     def _schedule_expiries(self, f: np.ndarray, k: np.ndarray, due: np.ndarray) -> None:
-        """Set and schedule the expiry of installations due in month ``due`` (review-aligned)."""
-        expiry = self._review_aligned(f, due)
-        self.firms.expiry_month[f, k] = expiry
-        self._schedule(f, k, expiry)
+        """Set the expiry month of installations due in month ``due`` (review-aligned)."""
+        self.firms.expiry_month[f, k] = self._review_aligned(f, due)
 
     def set_network(self, network) -> None:
         """Replace the firm network and rebuild the peer state the decision reads."""
