@@ -17,18 +17,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .parallel import engine_threads, run_all
+from .parallel import run_all, threads_for
 
-#: a month's installations (or removals) from which the neighbours' counts are updated on
-#: several threads (the neighbours' rows are scattered over the table: each update is a cache
-#: miss; ~4,000 a month at 1,000,000 firms)
+#: a month's installations (or removals) from which the neighbours' counts of a large
+#: population are updated on several threads (the neighbours' rows are scattered over the
+#: table: each update is a cache miss; ~4,000 a month at 1,000,000 firms)
 PARALLEL_MIN_PAIRS = 2048
 
 
-def neighbours_split(n_pairs: int) -> int:
-    """Threads for the neighbours' counts of ``n_pairs`` installations (1: :func:`record` and
-    :func:`unrecord` count them themselves)."""
-    return engine_threads() if n_pairs >= PARALLEL_MIN_PAIRS else 1
+def neighbours_split(n_pairs: int, n_firms: int) -> int:
+    """Threads for the neighbours' counts of ``n_pairs`` installations among ``n_firms`` firms
+    (1: :func:`record` and :func:`unrecord` count them themselves)."""
+    return threads_for(n_firms) if n_pairs >= PARALLEL_MIN_PAIRS else 1
 
 
 def add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta: float, threads: int) -> None:
@@ -204,23 +204,3 @@ def _grown(a, cap):
     out = np.empty(cap, a.dtype)
     out[:len(a)] = a
     return out
-
-
-@njit(cache=True, nogil=True)
-def run_starts(firm):
-    """[n] bool: True where a run of equal ``firm`` values (sorted pairs) starts."""
-    out = np.empty(len(firm), np.bool_)
-    for i in range(len(firm)):
-        out[i] = i == 0 or firm[i] != firm[i - 1]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def refresh_state32(firms, energy, process, state32):
-    """state32[f] = float32 [energy[f], process[f]] for each firm ``f`` of ``firms``."""
-    C = energy.shape[1]
-    for i in range(len(firms)):
-        f = firms[i]
-        for c in range(C):
-            state32[f, c] = np.float32(energy[f, c])
-        state32[f, C] = np.float32(process[f])

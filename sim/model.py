@@ -30,6 +30,13 @@ EXPIRY_REASONS = ("end_of_life", "lapsed")
 _NO_DRAWS = np.zeros((0, 0), np.float32)
 
 
+def _run_starts(firm: np.ndarray) -> np.ndarray:
+    """[n] bool: True where a run of equal ``firm`` values (sorted pairs) starts."""
+    first = np.ones(len(firm), bool)
+    np.not_equal(firm[1:], firm[:-1], out=first[1:])
+    return first
+
+
 class ClusterModel(mesa.Model):
     """The cluster transition model.
 
@@ -261,13 +268,13 @@ class ClusterModel(mesa.Model):
         ft, cat = self.firms, self.catalogue
         since = ft.adopted_month[f, k]  # (a copy: fancy indexing)
         peers = self.network.peers
-        split = adoption.neighbours_split(len(f))
+        split = adoption.neighbours_split(len(f), self.n_firms)
         adoption.unrecord(f, k, NEVER16, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
                           ft.adopted_month, ft.expiry_month, self.adopter_count, self.adopters_by_sector,
                           self.cluster_adopters, self.neighbour_adopters, split == 1)
         if split > 1:
             adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, -1.0, split)
-        firms_u = f[adoption.run_starts(f)]  # f is sorted
+        firms_u = f[_run_starts(f)]  # f is sorted
         old = self._state_before(firms_u)
         adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
         adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
@@ -402,11 +409,8 @@ class ClusterModel(mesa.Model):
         """Keep the float32 copy of the state the decision reads in step with the firm table
         (column by column: no [len(firms), C+1] float64 temporary)."""
         ft, C = self.firms, self.firms.energy_mwh_per_yr.shape[1]
-        if isinstance(firms, slice):
-            self.state32[firms, :C] = ft.energy_mwh_per_yr[firms]
-            self.state32[firms, C] = ft.process_t_co2_per_yr[firms]
-        else:
-            adoption.refresh_state32(np.asarray(firms), ft.energy_mwh_per_yr, ft.process_t_co2_per_yr, self.state32)
+        self.state32[firms, :C] = ft.energy_mwh_per_yr[firms]
+        self.state32[firms, C] = ft.process_t_co2_per_yr[firms]
 
     def _float32_terms(self):
         """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
@@ -521,7 +525,7 @@ class ClusterModel(mesa.Model):
         f, k = b.firm, b.measure
         peers = self.network.peers
         expiry = self._review_aligned(f, self.month + np.ceil(12.0 * cat.lifetime_yr[k] - 1e-9).astype(np.int64))
-        split = adoption.neighbours_split(len(f))
+        split = adoption.neighbours_split(len(f), self.n_firms)
         adoption.record(f, k, self.month, expiry, ft.sector, ft.cluster, peers.indptr,
                         peers.indices, ft.adopted, ft.adopted_month, ft.expiry_month, ft.adoption_seq,
                         self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters,
@@ -530,7 +534,7 @@ class ClusterModel(mesa.Model):
             adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, 1.0, split)
         self.adoptions_total += len(f)
 
-        firms_u = f[adoption.run_starts(f)]  # batch is sorted by firm
+        firms_u = f[_run_starts(f)]  # batch is sorted by firm
         old = self._state_before(firms_u)
         saving_usd_per_yr = np.einsum("pc,pc->p", self.state_matrix(f), self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn

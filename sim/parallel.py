@@ -5,7 +5,8 @@ independent of each other run on a small pool of threads: the screening of a lar
 group by chunks of firms (``screening.candidates``), the neighbours' adopter counts by ranges
 of neighbours (``adoption.add_to_neighbours``). Each split is chosen so that the result is the
 same on any number of threads (disjoint writes; integer counts), and only work large enough
-to repay the hand-over (~10-50 us) is split: a population of ~100,000 firms and more.
+to repay the hand-over (~10-50 us) is split: populations of ``PARALLEL_MIN_FIRMS`` firms and
+more (smaller ones run as before, on the calling thread, with nothing extra to load).
 
 ``SIM_ENGINE_THREADS`` (environment) sets the number of threads: 1 runs everything on the
 calling thread, as when many runs share the cores as processes (a sweep); unset, the cores
@@ -16,6 +17,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+#: populations from which the engine uses several threads
+PARALLEL_MIN_FIRMS = 100_000
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _CORES: list[int] = []
 _BLAS: list = []
@@ -32,6 +35,11 @@ def engine_threads() -> int:
         except AttributeError:  # (not Linux)
             _CORES.append(os.cpu_count() or 1)
     return max(1, min(_CORES[0], 8))
+
+
+def threads_for(n_firms: int) -> int:
+    """Threads for a model of ``n_firms`` firms (1 below ``PARALLEL_MIN_FIRMS``)."""
+    return engine_threads() if n_firms >= PARALLEL_MIN_FIRMS else 1
 
 
 def run_all(fn, jobs: list, threads: int) -> list:

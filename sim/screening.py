@@ -32,7 +32,7 @@ from numba import njit
 
 from .barriers import capital, economics, hidden_costs, information, risk, skills
 from .draws import pair_uniform
-from .parallel import engine_threads, run_all, serial_blas
+from .parallel import run_all, serial_blas, threads_for
 
 F32 = np.float32
 
@@ -272,22 +272,20 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     values [P, 7] float64: columns C_*).
 
     A large review group is screened in chunks of at most ``CHUNK_FIRMS`` firms (bounded
-    temporaries), on ``parallel.engine_threads()`` threads when it has at least ``PARALLEL_MIN_FIRMS``
-    firms: chunks are independent (a pair's awareness update and terms read only its own
-    firm's row and the month's shared state), each counts the awareness it adds on its own, and
-    the chunks' candidates are joined in firm order, so the result is the same on any number of
-    threads."""
+    temporaries); in a large population (``parallel.PARALLEL_MIN_FIRMS``) in at least one chunk
+    per thread, on the engine's threads, with BLAS kept on the calling thread. Chunks are
+    independent (a pair's awareness update and terms read only its own firm's row and the
+    month's shared state), each counts the awareness it adds on its own, and the chunks'
+    candidates are joined in firm order: the result is the same on any number of threads."""
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     R, K = len(idx), model.catalogue.k
-    threads = engine_threads() if R >= PARALLEL_MIN_FIRMS else 1
+    threads = threads_for(model.n_firms)
     n_chunks = max(-(-R // CHUNK_FIRMS), min(threads, R))
     if n_chunks <= 1:
-        with serial_blas() if R >= SERIAL_BLAS_MIN_FIRMS else nullcontext():  # (switching costs ~15-45 us)
-            inputs = _inputs(model, idx)
-        return _screen_chunk(idx, K, update_awareness, model.awareness_key, inputs, model.aware_count)
+        return _screen_chunk(idx, K, update_awareness, model.awareness_key, _inputs(model, idx), model.aware_count)
     bounds = np.linspace(0, R, n_chunks + 1).astype(np.int64)
     chunks = [idx[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
-    with serial_blas():
+    with serial_blas() if threads > 1 else nullcontext():
         jobs = [_Chunk(c, K, _inputs(model, c)) for c in chunks]  # (mechanisms' hooks: this thread)
     run = lambda job: job.screen(update_awareness, model.awareness_key)
     n_out = run_all(run, jobs, threads)
@@ -324,11 +322,6 @@ class _Chunk:
 _EMPTY3 = np.zeros((0, 0, 0), F32)
 #: firms screened per kernel call at most (a month of the Bajio region is 2,681)
 CHUNK_FIRMS = 16384
-#: review groups of at least this many firms are screened on several threads (populations of
-#: ~100,000 firms and more at yearly reviews; smaller groups take less time than the hand-over)
-PARALLEL_MIN_FIRMS = 8192
-#: from this many firms the state x weights product is kept off BLAS's own threads (``parallel.serial_blas``)
-SERIAL_BLAS_MIN_FIRMS = 4096
 def dense_terms(model, idx: np.ndarray) -> np.ndarray:
     """Every decision term of every pair of the firms ``idx`` as a [9, R, K] float32 array
     (planes D_*), without changing the model."""

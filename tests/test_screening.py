@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import make_config
-from sim import screening
+from sim import parallel, screening
 from sim.model import ClusterModel
 
 SMALL = ("scenario=mx_cluster", "n_firms=300", "end_year=2028", "seed=5")
@@ -241,7 +241,7 @@ def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
         return model, log
 
     one, log_one = run()
-    monkeypatch.setattr(screening, "PARALLEL_MIN_FIRMS", 2)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FIRMS", 2)
     monkeypatch.setattr(screening, "CHUNK_FIRMS", 7)  # 25 firms under review a month: 4 chunks
     monkeypatch.setenv("SIM_ENGINE_THREADS", "3")
     calls = []
