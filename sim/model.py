@@ -18,6 +18,7 @@ from .barriers.skills import ConsultantPool
 from .engine import Engine
 from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanisms
 from .firms import NEVER16
+from .parallel import threads_for
 from .params import CARRIERS, Config, validate
 from .registry import Registry
 from .reporters import scalar_row, vector_rows
@@ -256,8 +257,7 @@ class ClusterModel(mesa.Model):
         else:
             u = _NO_DRAWS
         survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
-        f, k, reason = adoption.departures(idx, m, interval, lapse_col, u, survive, ft.adopted, ft.adopted_month,
-                                           ft.expiry_month)
+        f, k, reason = adoption.departures_of(idx, m, interval, lapse_col, u, survive, ft, threads_for(self.n_firms))
         if len(f):
             self._remove(f, k, reason)
 

@@ -230,7 +230,8 @@ def test_awareness_update_follows_the_hazard(overrides):
 
 def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
     """A review group screened in chunks on several threads (large populations) gives the
-    same awareness, counters and adoptions as one pass (chunks and threads made small here)."""
+    same awareness, counters and adoptions as one pass (chunks and threads made small here);
+    the month's expiries found by slices of the review group on the threads, too."""
     cfg = make_config(*SMALL, "policy=incentive_package")
 
     def run():
@@ -253,6 +254,10 @@ def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
     np.testing.assert_array_equal(one.aware_count, many.aware_count)
     np.testing.assert_array_equal(one.aware_count, one.firms.aware.sum(axis=0))
     assert len(log_one) == len(log_many) and sum(len(f) for _, f, _, _ in log_one) > 20
+    assert len(one.expiry_log) == len(many.expiry_log) and one.expiries_total > 0
+    for a, b in zip(one.expiry_log, many.expiry_log):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
     for a, b in zip(log_one, log_many):
         assert a[0] == b[0]
         for x, y in zip(a[1:], b[1:]):
