@@ -200,8 +200,10 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
     return n_out
 
 
-def _inputs(model, idx: np.ndarray):
-    """The model's state as the kernel's arguments (no copies of firm columns)."""
+def _inputs(model, idx: np.ndarray, dots: bool = True):
+    """The model's state as the kernel's arguments (no copies of firm columns); ``dots=False``:
+    the firms' state x weights product (argument ``DOTS``) left for the caller (a worker thread:
+    ``_Chunk.screen``) as the ``(state32 rows, weights)`` to multiply."""
     ft, b, c, gov = model.firms, model.behaviour, model.c32, model.gov
     t = b.terms
     switches = np.array([getattr(t, s) for s in _SWITCH_NAMES], dtype=np.bool_)
@@ -223,7 +225,12 @@ def _inputs(model, idx: np.ndarray):
             model.customer_pressure, ft.hurdle_rate_per_yr, ft.risk_aversion, ft.risk_relief, ft.hidden_cost_relief,
             ft.capability, ft.cash_usd_per_yr, ft.credit_usd, gov.carbon_price_covers,
             glob, model.neighbour_adopters, model.inv_degree, ft.cluster, cluster_table,
-            _rows(model.state32, idx) @ c.weights, per_measure, g_share, g_cap, factor, extra)
+            _rows(model.state32, idx) @ c.weights if dots else (_rows(model.state32, idx), c.weights), per_measure,
+            g_share, g_cap, factor, extra)
+
+
+#: position of the state x weights product among ``_inputs``' arguments
+DOTS = 20
 
 
 _EMPTY2 = np.zeros((0, 0), F32)
@@ -286,9 +293,9 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     bounds = np.linspace(0, R, n_chunks + 1).astype(np.int64)
     chunks = [idx[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
     with serial_blas() if threads > 1 else nullcontext():
-        jobs = [_Chunk(c, K, _inputs(model, c)) for c in chunks]  # (mechanisms' hooks: this thread)
-    run = lambda job: job.screen(update_awareness, model.awareness_key)
-    n_out = run_all(run, jobs, threads)
+        jobs = [_Chunk(c, K, _inputs(model, c, dots=False)) for c in chunks]  # (mechanisms' hooks: this thread)
+        run = lambda job: job.screen(update_awareness, model.awareness_key)
+        n_out = run_all(run, jobs, threads)
     for job in jobs:
         model.aware_count += job.aware_count
     return tuple(np.concatenate(p) for p in zip(*[job.result(n) for job, n in zip(jobs, n_out)]))
@@ -312,7 +319,11 @@ class _Chunk:
         self.st, self.nb = np.empty((R, K), np.uint8), np.empty((R, K), F32)
 
     def screen(self, update_awareness, key) -> int:
-        return _screen(self.idx, key, bool(update_awareness), False, *self.inputs, self.aware_count, self.pair,
+        args = self.inputs
+        if isinstance(args[DOTS], tuple):  # the state x weights product, on this thread
+            rows, weights = args[DOTS]
+            args = args[:DOTS] + (rows @ weights,) + args[DOTS + 1:]
+        return _screen(self.idx, key, bool(update_awareness), False, *args, self.aware_count, self.pair,
                        self.val, _EMPTY3, self.st, self.nb)
 
     def result(self, n: int):
