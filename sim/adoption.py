@@ -216,3 +216,30 @@ def _grown(a, cap):
     out = np.empty(cap, a.dtype)
     out[:len(a)] = a
     return out
+
+
+@njit(cache=True, nogil=True)
+def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electricity, electricity, frac, old_s1, old_s2,
+               scope1_rate, scope2_rate, annual_scope1, annual_scope2, state32):
+    """The firms ``firms`` (unique) changed energy or capture this month: each one's emission
+    rates from its energy (``energy_rows[i]``; ``scope1_energy[i]``: its scope-1 t CO2/yr from
+    energy, the energy times the year's scope-1 factors), scope1 = (energy part + process) x
+    (1 - captured share), scope2 = electricity x its factor; its float32 state; this year's
+    running sums by ``frac`` (the rest of the year) of the changes. Returns the changes of the
+    scope-1 and scope-2 rates ([len(firms)] each; the caller adds them to the totals)."""
+    C = energy_rows.shape[1]
+    d1 = np.empty(len(firms))
+    d2 = np.empty(len(firms))
+    for i in range(len(firms)):
+        f = firms[i]
+        s1 = (scope1_energy[i] + process[f]) * (1.0 - capture[f])
+        s2 = energy_rows[i, electricity] * ef_electricity
+        scope1_rate[f], scope2_rate[f] = s1, s2
+        d1[i] = s1 - old_s1[i]
+        d2[i] = s2 - old_s2[i]
+        annual_scope1[f] += d1[i] * frac
+        annual_scope2[f] += d2[i] * frac
+        for c in range(C):
+            state32[f, c] = np.float32(energy_rows[i, c])
+        state32[f, C] = np.float32(process[f])
+    return d1, d2

@@ -559,14 +559,21 @@ class ClusterModel(mesa.Model):
         """The firms ``firms_u`` (unique) changed energy or capture this month: their rates,
         the float32 state, this year's running sums (for the rest of the year) and the totals."""
         ft = self.firms
-        self._recompute_rates(firms_u)
-        self._refresh_state32(firms_u)
         frac = (12 - self.month % 12) / 12.0
-        d1 = self.scope1_rate[firms_u] - old_s1
-        d2 = self.scope2_rate[firms_u] - old_s2
-        de = ft.energy_mwh_per_yr[firms_u] - old_e
-        self.annual_scope1[firms_u] += d1 * frac
-        self.annual_scope2[firms_u] += d2 * frac
+        e = ft.energy_mwh_per_yr[firms_u]
+        if self.has_zones:  # (each firm's zone's factors)
+            self._recompute_rates(firms_u)
+            self._refresh_state32(firms_u)
+            d1 = self.scope1_rate[firms_u] - old_s1
+            d2 = self.scope2_rate[firms_u] - old_s2
+            self.annual_scope1[firms_u] += d1 * frac
+            self.annual_scope2[firms_u] += d2 * frac
+        else:  # the rates, float32 state and running sums in one pass (the same arithmetic)
+            d1, d2 = adoption.book_rates(
+                firms_u, e, e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0), ft.process_t_co2_per_yr, ft.capture_share,
+                self.ef[ELECTRICITY], ELECTRICITY, frac, old_s1, old_s2, self.scope1_rate, self.scope2_rate,
+                self.annual_scope1, self.annual_scope2, self.state32)
+        de = e - old_e
         self.annual_energy[firms_u] += de.sum(axis=1) * frac
         self.total_scope1 += float(d1.sum())
         self.total_scope2 += float(d2.sum())
