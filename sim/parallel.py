@@ -26,9 +26,14 @@ _BLAS: list = []
 
 
 def engine_threads() -> int:
-    """The number of threads the engine may use (module docstring)."""
+    """The number of threads the engine may use (module docstring); a ``SIM_ENGINE_THREADS``
+    that is not a whole number >= 1 is bad input (:class:`sim.errors.BadInput`)."""
     env = os.environ.get("SIM_ENGINE_THREADS", "").strip()
-    if env.isdigit() and int(env) >= 1:
+    if env:
+        if not (env.isdigit() and int(env) >= 1):
+            from .errors import BadInput
+
+            raise BadInput(f"SIM_ENGINE_THREADS={env!r}: must be a whole number >= 1 (1 = one thread)")
         return int(env)
     if not _CORES:
         try:

@@ -262,3 +262,15 @@ def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
         assert a[0] == b[0]
         for x, y in zip(a[1:], b[1:]):
             np.testing.assert_array_equal(x, y)
+
+
+def test_engine_threads_setting(monkeypatch):
+    from sim.errors import BadInput
+
+    monkeypatch.setenv("SIM_ENGINE_THREADS", "3")
+    assert parallel.engine_threads() == 3 and parallel.threads_for(parallel.PARALLEL_MIN_FIRMS) == 3
+    assert parallel.threads_for(parallel.PARALLEL_MIN_FIRMS - 1) == 1  # small populations: one thread
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("SIM_ENGINE_THREADS", bad)
+        with pytest.raises(BadInput, match="SIM_ENGINE_THREADS"):
+            parallel.engine_threads()
