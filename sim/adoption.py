@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .firms import NEVER16
 from .parallel import run_all, threads_for
 
 #: a month's installations (or removals) from which the neighbours' counts of a large
@@ -163,16 +164,16 @@ def departures_of(idx, month, interval, lapse_col, u, survive, ft, threads: int)
     """:func:`departures` of the review group ``idx`` from the firm table ``ft``, on ``threads``
     threads by slices of the group (joined in order: the same pairs in the same order)."""
     if threads <= 1:
-        return departures(idx, month, interval, lapse_col, u, survive, ft.adopted, ft.adopted_month, ft.expiry_month)
+        return departures(idx, month, interval, lapse_col, u, survive, NEVER16, ft.adopted_month, ft.expiry_month)
     cut = np.linspace(0, len(idx), threads + 1).astype(np.int64)
     parts = run_all(lambda t: departures(idx[cut[t]:cut[t + 1]], month, interval, lapse_col, u[cut[t]:cut[t + 1]],
-                                         survive, ft.adopted, ft.adopted_month, ft.expiry_month),
+                                         survive, NEVER16, ft.adopted_month, ft.expiry_month),
                     list(range(threads)), threads)
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
 @njit(cache=True, nogil=True)
-def departures(idx, month, interval, lapse_col, u, survive, adopted, adopted_month, expiry_month):
+def departures(idx, month, interval, lapse_col, u, survive, never, adopted_month, expiry_month):
     """The installations of the firms ``idx`` (this month's review group, sorted) that leave
     the stock at the start of ``month``, in (firm, measure) order, with their reason (0: end of
     life, 1: lapsed):
@@ -194,9 +195,10 @@ def departures(idx, month, interval, lapse_col, u, survive, adopted, adopted_mon
     for r in range(R):
         f = idx[r]
         for k in range(K):
-            if expiry_month[f, k] == month:
+            ends = expiry_month[f, k]  # (NEVER16 exactly when not installed: no need to read ``adopted``)
+            if ends == month:
                 why = 0
-            elif lapse_col[k] >= 0 and adopted[f, k]:
+            elif lapse_col[k] >= 0 and ends != never:
                 since = adopted_month[f, k]
                 if not ((since <= month - interval or since < 0) and u[r, lapse_col[k]] >= survive[lapse_col[k]]):
                     continue
