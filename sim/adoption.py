@@ -32,6 +32,19 @@ def neighbours_split(n_pairs: int, n_firms: int) -> int:
     return threads_for(n_firms) if n_pairs >= PARALLEL_MIN_PAIRS else 1
 
 
+def by_firm_slices(fn, firm, threads: int, *rows) -> None:
+    """``fn(firm, *rows)`` (a kernel that writes only the rows of the firms it is given), on
+    ``threads`` threads by slices of ``firm`` (sorted) cut at firm boundaries, each slice with the
+    same slice of every array in ``rows`` (aligned with ``firm``): a firm's pairs stay together
+    and in order, so the result is the same on any number of threads."""
+    if threads <= 1 or len(firm) < PARALLEL_MIN_PAIRS:
+        fn(firm, *rows)
+        return
+    cut = np.searchsorted(firm, firm[np.linspace(0, len(firm), threads + 1).astype(np.int64)[1:-1]], side="left")
+    cut = np.concatenate([[0], cut, [len(firm)]])
+    run_all(lambda t: fn(firm[cut[t]:cut[t + 1]], *[r[cut[t]:cut[t + 1]] for r in rows]), list(range(threads)), threads)
+
+
 def add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta: float, threads: int) -> None:
     """neighbour_adopters[j, k] += delta for every neighbour j of each (firm, measure), on
     ``threads`` threads, each owning a range of neighbours (disjoint writes; the counts are

@@ -277,8 +277,11 @@ class ClusterModel(mesa.Model):
         firms_u = f[_run_starts(f)]  # f is sorted
         old = self._state_before(firms_u)
         adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
-        adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
-                         adopted_year, self.state_change_by_year, cat.capture_share, ft.energy_mwh_per_yr, ft.capture_share)
+        adoption.by_firm_slices(  # (each firm's energy rebuilt from its own rows)
+            lambda fs, years: adoption.reapply(fs, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted,
+                                               ft.adoption_seq, years, self.state_change_by_year, cat.capture_share,
+                                               ft.energy_mwh_per_yr, ft.capture_share),
+            firms_u, threads_for(self.n_firms), adopted_year)
         self._book_state_change(firms_u, *old)
         self.expiry_log.append((self.month, f, k, since, reason))
         self.expiries_total += len(f)
@@ -538,8 +541,10 @@ class ClusterModel(mesa.Model):
         old = self._state_before(firms_u)
         saving_usd_per_yr = np.einsum("pc,pc->p", self.state_matrix(f), self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn
-        adoption.change_energy(f, k, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
-                               ft.process_t_co2_per_yr, ft.capture_share)
+        adoption.by_firm_slices(  # (a firm's adoptions act in turn on its own rows)
+            lambda fs, ks: adoption.change_energy(fs, ks, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
+                                                  ft.process_t_co2_per_yr, ft.capture_share),
+            f, threads_for(self.n_firms), k)
         self._book_state_change(firms_u, *old)
 
         for code, g in enumerate(self.gov.grant_instruments, start=1):
