@@ -4,7 +4,8 @@ The compiled kernels release the GIL (``nogil=True``), so the pieces of a phase 
 independent of each other run on a small pool of threads: the screening of a large review
 group by chunks of firms (``screening.candidates``), the month's expiries by slices of the
 review group (``adoption.departures_of``), the neighbours' adopter counts by ranges of
-neighbours (``adoption.add_to_neighbours``). Each split is chosen so that the result is the
+neighbours (``adoption.add_to_neighbours``), the energy changes and rebuilds of a month's firms
+by slices cut at firm boundaries (``adoption.by_firm_slices``). Each split is chosen so that the result is the
 same on any number of threads (disjoint writes; integer counts), and only work large enough
 to repay the hand-over (~10-50 us) is split: populations of ``PARALLEL_MIN_FIRMS`` firms and
 more (smaller ones run as before, on the calling thread, with nothing extra to load).
