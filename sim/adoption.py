@@ -205,8 +205,18 @@ def departures(idx, month, interval, lapse_col, u, survive, never, adopted_month
     measure = np.empty(cap, np.int64)
     reason = np.empty(cap, np.int8)
     n = 0
+    lapsing = np.flatnonzero(lapse_col >= 0)
     for r in range(R):
         f = idx[r]
+        # most firms lose nothing this month: a branch-free look at the row first
+        due = False
+        for k in range(K):
+            due |= expiry_month[f, k] == month
+        if not due:
+            for k in lapsing:
+                due |= expiry_month[f, k] != never
+            if not due:
+                continue
         for k in range(K):
             ends = expiry_month[f, k]  # (NEVER16 exactly when not installed: no need to read ``adopted``)
             if ends == month:
