@@ -11,8 +11,12 @@ to repay the hand-over (~10-50 us) is split: populations of ``PARALLEL_MIN_FIRMS
 more (smaller ones run as before, on the calling thread, with nothing extra to load).
 
 ``SIM_ENGINE_THREADS`` (environment) sets the number of threads: 1 runs everything on the
-calling thread, as when many runs share the cores as processes (a sweep); unset, the cores
-the process may use (at most 8).
+calling thread, as when many runs share the cores as processes (a sweep). Unset, the engine
+uses the cores that are free now: the cores this process may use (at most 8) less the other
+work the 1-minute load average shows (this process's own thread counts as one), at least one.
+A split whose threads wait for busy cores is slower than no split (measured on the 2-core AMD
+EPYC at load 2.5: 1,000,000 firms x 120 months 8.9 s on two threads, 6.5 s on one; 5.2 s on two
+at load 1.1). Results do not depend on the number of threads, so it may change from call to call.
 """
 from __future__ import annotations
 
@@ -41,7 +45,12 @@ def engine_threads() -> int:
             _CORES.append(len(os.sched_getaffinity(0)))
         except AttributeError:  # (not Linux)
             _CORES.append(os.cpu_count() or 1)
-    return max(1, min(_CORES[0], 8))
+    cores = min(_CORES[0], 8)
+    try:
+        free = cores - os.getloadavg()[0] + 1.0  # (the load counts this process's own thread)
+    except (AttributeError, OSError):  # (no load average: Windows)
+        free = cores
+    return max(1, min(cores, int(free + 0.5)))
 
 
 def threads_for(n_firms: int) -> int:

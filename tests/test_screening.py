@@ -270,6 +270,12 @@ def test_engine_threads_setting(monkeypatch):
     monkeypatch.setenv("SIM_ENGINE_THREADS", "3")
     assert parallel.engine_threads() == 3 and parallel.threads_for(parallel.PARALLEL_MIN_FIRMS) == 3
     assert parallel.threads_for(parallel.PARALLEL_MIN_FIRMS - 1) == 1  # small populations: one thread
+    monkeypatch.delenv("SIM_ENGINE_THREADS")  # unset: the cores free now, at least one
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.9, 0.0, 0.0))
+    monkeypatch.setattr(parallel, "_CORES", [2])
+    assert parallel.engine_threads() == 2
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (2.5, 0.0, 0.0))  # another job has the other core
+    assert parallel.engine_threads() == 1
     for bad in ("0", "two", "-1"):
         monkeypatch.setenv("SIM_ENGINE_THREADS", bad)
         with pytest.raises(BadInput, match="SIM_ENGINE_THREADS"):
