@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 #: populations from which the engine uses several threads
 PARALLEL_MIN_FIRMS = 100_000
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 _CORES: list[int] = []
 _BLAS: list = []
 
@@ -63,9 +63,10 @@ def run_all(fn, jobs: list, threads: int) -> list:
     the order of ``jobs``)."""
     if threads <= 1 or len(jobs) <= 1:
         return [fn(j) for j in jobs]
-    pool = _POOLS.get(threads)
+    key = (threads, os.getpid())  # (a forked child has none of its parent's threads: a pool of its own)
+    pool = _POOLS.get(key)
     if pool is None:
-        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sim-engine")
+        pool = _POOLS[key] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sim-engine")
     return list(pool.map(fn, jobs))
 
 

@@ -280,3 +280,17 @@ def test_engine_threads_setting(monkeypatch):
         monkeypatch.setenv("SIM_ENGINE_THREADS", bad)
         with pytest.raises(BadInput, match="SIM_ENGINE_THREADS"):
             parallel.engine_threads()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork: POSIX only")
+def test_engine_threads_work_in_a_forked_child():
+    """A process forked after the engine used its threads (a sweep's workers) gets a pool of its
+    own: the parent's pool has no threads in the child, and work handed to it would never run."""
+    import os
+
+    assert parallel.run_all(lambda x: 2 * x, [1, 2, 3], 2) == [2, 4, 6]
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if the threads answered
+        os._exit(0 if parallel.run_all(lambda x: 3 * x, [1, 2, 3], 2) == [3, 6, 9] else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
