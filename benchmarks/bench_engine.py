@@ -70,8 +70,8 @@ def _config(n_firms: int, seed: int):
     return to_config(compose([f"scenario={SCENARIO}", f"policy={POLICY}", f"n_firms={n_firms}", f"seed={seed}"]))
 
 
-PHASES = ("advance_month", "cluster_activities", "programme_activities", "firm_decisions", "account_emissions",
-          "collect_data")
+PHASES = ("advance_month", "expire_measures", "cluster_activities", "programme_activities", "firm_decisions",
+          "account_emissions", "collect_data")
 
 
 def _time_phases(model) -> dict:

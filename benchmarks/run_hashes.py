@@ -1,7 +1,7 @@
 """Fingerprints of the run tables of every scenario under its policies: refactors must keep
 them identical (adoption for adoption), so compare this script's output before and after.
 
-    python benchmarks/run_hashes.py > before.txt
+    python benchmarks/run_hashes.py > before.txt      # --n-firms 1500: every synthetic scenario smaller
     ... change the engine ...
     python benchmarks/run_hashes.py > after.txt && diff before.txt after.txt
 
@@ -38,6 +38,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*", default=None, help="scenario names")
     ap.add_argument("--template", action="store_true", help="build each scenario's policies on one population template")
+    ap.add_argument("--n-firms", type=int, default=None,
+                    help="firms of every synthetic scenario (default: each scenario's own; cheaper comparisons)")
     args = ap.parse_args()
     import logging
 
@@ -52,7 +54,7 @@ def main() -> int:
             continue
         populations = PopulationCache() if args.template else None
         for policy in POLICIES:
-            ov = [f"scenario={info.name}", f"policy={policy}"]
+            ov = [f"scenario={info.name}", f"policy={policy}"] + ([f"n_firms={args.n_firms}"] if args.n_firms else [])
             try:
                 cfg = compose(ov)
             finally:

@@ -17,6 +17,52 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .firms import NEVER16
+from .parallel import run_all, threads_for
+
+#: a month's installations (or removals) from which the neighbours' counts of a large
+#: population are updated on several threads (the neighbours' rows are scattered over the
+#: table: each update is a cache miss; ~4,000 a month at 1,000,000 firms)
+PARALLEL_MIN_PAIRS = 2048
+
+
+def neighbours_split(n_pairs: int, n_firms: int) -> int:
+    """Threads for the neighbours' counts of ``n_pairs`` installations among ``n_firms`` firms
+    (1: :func:`record` and :func:`unrecord` count them themselves)."""
+    return threads_for(n_firms) if n_pairs >= PARALLEL_MIN_PAIRS else 1
+
+
+def by_firm_slices(fn, firm, threads: int, *rows) -> None:
+    """``fn(firm, *rows)`` (a kernel that writes only the rows of the firms it is given), on
+    ``threads`` threads by slices of ``firm`` (sorted) cut at firm boundaries, each slice with the
+    same slice of every array in ``rows`` (aligned with ``firm``): a firm's pairs stay together
+    and in order, so the result is the same on any number of threads."""
+    if threads <= 1 or len(firm) < PARALLEL_MIN_PAIRS:
+        fn(firm, *rows)
+        return
+    cut = np.searchsorted(firm, firm[np.linspace(0, len(firm), threads + 1).astype(np.int64)[1:-1]], side="left")
+    cut = np.concatenate([[0], cut, [len(firm)]])
+    run_all(lambda t: fn(firm[cut[t]:cut[t + 1]], *[r[cut[t]:cut[t + 1]] for r in rows]), list(range(threads)), threads)
+
+
+def add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta: float, threads: int) -> None:
+    """neighbour_adopters[j, k] += delta for every neighbour j of each (firm, measure), on
+    ``threads`` threads, each owning a range of neighbours (disjoint writes; the counts are
+    whole numbers, exact in float32, so the result does not depend on the split)."""
+    bounds = np.linspace(0, neighbour_adopters.shape[0], threads + 1).astype(np.int64)
+    run_all(lambda t: _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, np.float32(delta),
+                                         bounds[t], bounds[t + 1]), list(range(threads)), threads)
+
+
+@njit(cache=True, nogil=True)
+def _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta, lo, hi):
+    for i in range(len(firm)):
+        f, k = firm[i], measure[i]
+        for p in range(indptr[f], indptr[f + 1]):
+            j = indices[p]
+            if lo <= j < hi:
+                neighbour_adopters[j, k] += delta
+
 
 @njit(cache=True, nogil=True)
 def _apply_one(energy, f, x, D):
@@ -58,16 +104,20 @@ def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, st
     for i in range(len(firms)):
         f = firms[i]
         n = 0
-        for k in range(K):
+        for k in range(K):  # installed measures by adoption order (a stable insertion sort of <= K)
             if adopted[f, k]:
-                ks[n] = k
+                seq = adoption_seq[f, k]
+                j = n
+                while j > 0 and adoption_seq[f, ks[j - 1]] > seq:
+                    ks[j] = ks[j - 1]
+                    j -= 1
+                ks[j] = k
                 n += 1
-        order = np.argsort(adoption_seq[f, ks[:n]], kind="mergesort")
         for c in range(C):
             energy[f, c] = base_energy[f, c]
         cap = 0.0
         for j in range(n):
-            k = ks[order[j]]
+            k = ks[j]
             for c in range(C):
                 x[c] = energy[f, c]
             x[C] = process[f]
@@ -78,10 +128,12 @@ def reapply(firms, base_energy, process, adopted, adoption_seq, adopted_year, st
 
 @njit(cache=True, nogil=True)
 def record(firm, measure, month, expiry, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
-           adoption_seq, adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters):
+           adoption_seq, adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters, neighbours=True):
     """Mark each (firm, measure) installed in ``month`` (expiring in ``expiry[i]``; its place in
     the firm's adoption order: one more than the firm's latest) and count it: by measure, by
-    the firm's sector, by its association (cluster >= 0), and for every neighbour of the firm."""
+    the firm's sector, by its association (cluster >= 0), and for every neighbour of the firm
+    (``neighbours=False``: not the neighbours; the caller counts them with
+    :func:`add_to_neighbours`)."""
     K = adopted.shape[1]
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
@@ -96,15 +148,17 @@ def record(firm, measure, month, expiry, sector, cluster, indptr, indices, adopt
         adopters_by_sector[sector[f], k] += 1
         if cluster[f] >= 0:
             cluster_adopters[cluster[f], k] += 1
-        for p in range(indptr[f], indptr[f + 1]):
-            neighbour_adopters[indices[p], k] += 1
+        if neighbours:
+            for p in range(indptr[f], indptr[f + 1]):
+                neighbour_adopters[indices[p], k] += 1
 
 
 @njit(cache=True, nogil=True)
 def unrecord(firm, measure, never, sector, cluster, indptr, indices, adopted, adopted_month, expiry_month,
-             adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters):
+             adopter_count, adopters_by_sector, cluster_adopters, neighbour_adopters, neighbours=True):
     """Remove each installed (firm, measure) from the stock (it expired or lapsed): the
-    counters :func:`record` raised fall again; the month columns go back to ``never``."""
+    counters :func:`record` raised fall again (``neighbours=False``: not the neighbours'); the
+    month columns go back to ``never``."""
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
         adopted[f, k] = False
@@ -114,5 +168,103 @@ def unrecord(firm, measure, never, sector, cluster, indptr, indices, adopted, ad
         adopters_by_sector[sector[f], k] -= 1
         if cluster[f] >= 0:
             cluster_adopters[cluster[f], k] -= 1
-        for p in range(indptr[f], indptr[f + 1]):
-            neighbour_adopters[indices[p], k] -= 1
+        if neighbours:
+            for p in range(indptr[f], indptr[f + 1]):
+                neighbour_adopters[indices[p], k] -= 1
+
+
+def departures_of(idx, month, interval, lapse_col, u, survive, ft, threads: int):
+    """:func:`departures` of the review group ``idx`` from the firm table ``ft``, on ``threads``
+    threads by slices of the group (joined in order: the same pairs in the same order)."""
+    if threads <= 1:
+        return departures(idx, month, interval, lapse_col, u, survive, NEVER16, ft.adopted_month, ft.expiry_month)
+    cut = np.linspace(0, len(idx), threads + 1).astype(np.int64)
+    parts = run_all(lambda t: departures(idx[cut[t]:cut[t + 1]], month, interval, lapse_col, u[cut[t]:cut[t + 1]],
+                                         survive, NEVER16, ft.adopted_month, ft.expiry_month),
+                    list(range(threads)), threads)
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+
+@njit(cache=True, nogil=True)
+def departures(idx, month, interval, lapse_col, u, survive, never, adopted_month, expiry_month):
+    """The installations of the firms ``idx`` (this month's review group, sorted) that leave
+    the stock at the start of ``month``, in (firm, measure) order, with their reason (0: end of
+    life, 1: lapsed):
+
+    * end of life: ``expiry_month`` is this month (set at installation, review-aligned: an
+      installation's expiry month is one of its firm's review months, so the review group
+      holds every pair due);
+    * lapsed: a measure whose savings may lapse (``lapse_col[k]`` >= 0: its column in ``u`` and
+      ``survive``), installed for at least one review period (or since before the run), not at
+      its end of life this month, whose draw ``u[r, lapse_col[k]]`` is at or above its
+      survival probability. ``u`` holds a number for every (firm, lapsing measure) whatever
+      the stock (``LifetimeDraws.persistence_uniforms``); only installed pairs read theirs."""
+    R, K = len(idx), expiry_month.shape[1]
+    cap = 64
+    firm = np.empty(cap, np.int64)
+    measure = np.empty(cap, np.int64)
+    reason = np.empty(cap, np.int8)
+    n = 0
+    lapsing = np.flatnonzero(lapse_col >= 0)
+    for r in range(R):
+        f = idx[r]
+        # most firms lose nothing this month: a branch-free look at the row first
+        due = False
+        for k in range(K):
+            due |= expiry_month[f, k] == month
+        if not due:
+            for k in lapsing:
+                due |= expiry_month[f, k] != never
+            if not due:
+                continue
+        for k in range(K):
+            ends = expiry_month[f, k]  # (NEVER16 exactly when not installed: no need to read ``adopted``)
+            if ends == month:
+                why = 0
+            elif lapse_col[k] >= 0 and ends != never:
+                since = adopted_month[f, k]
+                if not ((since <= month - interval or since < 0) and u[r, lapse_col[k]] >= survive[lapse_col[k]]):
+                    continue
+                why = 1
+            else:
+                continue
+            if n == cap:  # (grow: a month's departures are a small share of the group's pairs)
+                cap *= 2
+                firm, measure, reason = _grown(firm, cap), _grown(measure, cap), _grown(reason, cap)
+            firm[n], measure[n], reason[n] = f, k, why
+            n += 1
+    return firm[:n], measure[:n], reason[:n]
+
+
+@njit(cache=True, nogil=True)
+def _grown(a, cap):
+    out = np.empty(cap, a.dtype)
+    out[:len(a)] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electricity, electricity, frac, old_s1, old_s2,
+               scope1_rate, scope2_rate, annual_scope1, annual_scope2, state32):
+    """The firms ``firms`` (unique) changed energy or capture this month: each one's emission
+    rates from its energy (``energy_rows[i]``; ``scope1_energy[i]``: its scope-1 t CO2/yr from
+    energy, the energy times the year's scope-1 factors), scope1 = (energy part + process) x
+    (1 - captured share), scope2 = electricity x its factor; its float32 state; this year's
+    running sums by ``frac`` (the rest of the year) of the changes. Returns the changes of the
+    scope-1 and scope-2 rates ([len(firms)] each; the caller adds them to the totals)."""
+    C = energy_rows.shape[1]
+    d1 = np.empty(len(firms))
+    d2 = np.empty(len(firms))
+    for i in range(len(firms)):
+        f = firms[i]
+        s1 = (scope1_energy[i] + process[f]) * (1.0 - capture[f])
+        s2 = energy_rows[i, electricity] * ef_electricity
+        scope1_rate[f], scope2_rate[f] = s1, s2
+        d1[i] = s1 - old_s1[i]
+        d2[i] = s2 - old_s2[i]
+        annual_scope1[f] += d1[i] * frac
+        annual_scope2[f] += d2[i] * frac
+        for c in range(C):
+            state32[f, c] = np.float32(energy_rows[i, c])
+        state32[f, C] = np.float32(process[f])
+    return d1, d2

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from .energy import EnergyPaths
 from .measures import Catalogue
@@ -238,3 +239,32 @@ def generate(
         reporting_from_month=reporting,
         sets_supplier_target=target,
     )
+
+
+def scale_output(ft: FirmTable, ratio_by_sector: np.ndarray, state32: np.ndarray) -> np.ndarray:
+    """A new year's output (``ClusterModel._grow_output``): each firm's energy use, its base,
+    process CO2 and investment budget times its sector's output ratio, and the float32 state
+    the decision reads refreshed, in one pass over the table (no [N] or [N, C] temporaries).
+    Returns the new energy use by carrier summed over firms (in firm order, as numpy's
+    ``sum(axis=0)``)."""
+    total = _scale_output(np.ascontiguousarray(ratio_by_sector, dtype=np.float64), ft.sector, ft.energy_mwh_per_yr,
+                          ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.cash_usd_per_yr, state32)
+    # (numpy sums a row-major table row after row, as the pass does; any other layout in its own order)
+    return total if ft.energy_mwh_per_yr.flags.c_contiguous else ft.energy_mwh_per_yr.sum(axis=0)
+
+
+@njit(cache=True, nogil=True)
+def _scale_output(ratio, sector, energy, base, process, cash, state32):
+    N, C = energy.shape
+    total = np.zeros(C)
+    for i in range(N):
+        r = ratio[sector[i]]
+        for c in range(C):
+            energy[i, c] *= r
+            base[i, c] *= r
+            total[c] += energy[i, c]
+            state32[i, c] = np.float32(energy[i, c])
+        process[i] *= r
+        cash[i] *= r
+        state32[i, C] = np.float32(process[i])
+    return total

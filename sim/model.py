@@ -20,6 +20,7 @@ from .barriers.skills import ConsultantPool
 from .engine import Engine
 from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanisms
 from .firms import NEVER16
+from .parallel import threads_for
 from .params import CARRIERS, Config, validate
 from .registry import Registry
 from .mechanism_keys import population_key, without_mechanisms
@@ -30,6 +31,14 @@ from .reporters import scalar_row, vector_rows
 #: ``expiry`` event's ``reasons``)
 EXPIRED, LAPSED = 0, 1
 EXPIRY_REASONS = ("end_of_life", "lapsed")
+_NO_DRAWS = np.zeros((0, 0), np.float32)
+
+
+def _run_starts(firm: np.ndarray) -> np.ndarray:
+    """[n] bool: True where a run of equal ``firm`` values (sorted pairs) starts."""
+    first = np.ones(len(firm), bool)
+    np.not_equal(firm[1:], firm[:-1], out=first[1:])
+    return first
 
 
 class ClusterModel(mesa.Model):
@@ -195,8 +204,6 @@ class ClusterModel(mesa.Model):
         self.expiries_total = 0
         #: installations that ended: (month, firm, measure, installed-since month, reason code), arrays per month
         self.expiry_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        #: expiry_schedule[m]: (firm, measure) blocks due to expire at the start of month m
-        self.expiry_schedule: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(self.n_months)]
         #: [year, K, C+1, C+1] each year's state change of each measure (an installation keeps
         #: its adoption year's, so a firm's energy can be rebuilt from its base)
         self.state_change_by_year = np.zeros((len(self.energy.years), K, len(CARRIERS) + 1, len(CARRIERS) + 1))
@@ -283,53 +290,39 @@ class ClusterModel(mesa.Model):
 
     def expire_measures(self) -> None:
         """Installations leave the stock at the start of a month: those whose lifetime ended
-        (scheduled when installed, at the firm's first investment review at or after the end of
-        the lifetime, so the firm decides on a replacement that same month) and, for measures
+        (their expiry month, set when installed: the firm's first investment review at or after
+        the end of the lifetime, so the firm decides on a replacement that same month) and, for measures
         whose savings do not persist (``persistence_share_per_yr`` < 1), those of the firms
         under review this month whose draw says they lapsed. The firm keeps its awareness and
         decides again at then-current costs and prices with the same rule."""
-        ft, K, m = self.firms, self.catalogue.k, self.month
-        keys, reasons = [], []
-        due = self.expiry_schedule[m]
-        if due:
-            self.expiry_schedule[m] = []
-            f = np.concatenate([b[0] for b in due]).astype(np.int64)
-            k = np.concatenate([b[1] for b in due]).astype(np.int64)
-            key = np.unique(f * K + k)  # a re-installed pair may be listed twice
-            key = key[ft.expiry_month[key // K, key % K] == m]  # lapsed (and re-installed) pairs moved on
-            keys.append(key)
-            reasons.append(np.full(len(key), EXPIRED, np.int8))
+        ft, m = self.firms, self.month
+        idx = self.engine.review_group()
+        interval = self.behaviour.review_interval_months
+        lapse_col = np.full(self.catalogue.k, -1, np.int64)
+        lapse_col[self.lapsing] = np.arange(len(self.lapsing))
         if len(self.lapsing):
-            idx = self.engine.review_group()
             u = self.lifetime_draws.persistence_uniforms((len(idx), len(self.lapsing)))  # drawn whatever the stock
-            interval = self.behaviour.review_interval_months
-            survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
-            rows = idx[:, None]
-            since = ft.adopted_month[rows, self.lapsing]
-            # installed for at least one review period (or before the run), not at its end of life
-            # this month, and the draw says it lapsed
-            lapse = (ft.adopted[rows, self.lapsing] & ((since <= m - interval) | (since < 0))
-                     & (u >= survive[None, :]) & (ft.expiry_month[rows, self.lapsing] != m))
-            if lapse.any():
-                r, j = np.nonzero(lapse)
-                keys.append(idx[r].astype(np.int64) * K + self.lapsing[j])
-                reasons.append(np.full(len(r), LAPSED, np.int8))
-        if keys and sum(len(x) for x in keys):
-            key = np.concatenate(keys)
-            order = np.argsort(key, kind="stable")  # by firm
-            self._remove(key[order] // K, key[order] % K, np.concatenate(reasons)[order])
+        else:
+            u = _NO_DRAWS
+        survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
+        f, k, reason = adoption.departures_of(idx, m, interval, lapse_col, u, survive, ft, threads_for(self.n_firms))
+        if len(f):
+            self._remove(f, k, reason)
 
     def _remove(self, f: np.ndarray, k: np.ndarray, reason: np.ndarray) -> None:
         """Take installed (firm, measure) pairs (sorted by firm; ``reason``: [n] EXPIRED or
         LAPSED) out of the stock: counters, peers, the firms' energy rebuilt from their base
         with the measures that remain."""
         ft = self.firms
-        since = ft.adopted_month[f, k].copy()
+        since = ft.adopted_month[f, k]  # (a copy: fancy indexing)
         peers = self.network.peers
+        split = adoption.neighbours_split(len(f), self.n_firms)
         adoption.unrecord(f, k, NEVER16, ft.sector, ft.cluster, peers.indptr, peers.indices, ft.adopted,
                           ft.adopted_month, ft.expiry_month, self.adopter_count, self.adopters_by_sector,
-                          self.cluster_adopters, self.neighbour_adopters)
-        firms_u = np.unique(f)
+                          self.cluster_adopters, self.neighbour_adopters, split == 1)
+        if split > 1:
+            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, -1.0, split)
+        firms_u = f[_run_starts(f)]  # f is sorted
         old = self._state_before(firms_u)
         self._reapply(firms_u)
         self._book_state_change(firms_u, *old)
@@ -339,11 +332,13 @@ class ClusterModel(mesa.Model):
 
     def _reapply(self, firms_u) -> None:
         """Rebuild the energy of ``firms_u`` from their base with the measures they have."""
-        ft = self.firms
+        ft, cat = self.firms, self.catalogue
         adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
-        adoption.reapply(firms_u, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted, ft.adoption_seq,
-                         adopted_year, self.state_change_by_year, self.catalogue.capture_share, ft.energy_mwh_per_yr,
-                         ft.capture_share)
+        adoption.by_firm_slices(  # (each firm's energy rebuilt from its own rows)
+            lambda fs, years: adoption.reapply(fs, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted,
+                                               ft.adoption_seq, years, self.state_change_by_year, cat.capture_share,
+                                               ft.energy_mwh_per_yr, ft.capture_share),
+            firms_u, threads_for(self.n_firms), adopted_year)
 
     def replace_base_energy(self, firm: int, mwh_by_carrier) -> None:
         """Firm ``firm``'s energy use before measures becomes ``mwh_by_carrier`` ([C] MWh/yr this
@@ -371,16 +366,9 @@ class ClusterModel(mesa.Model):
         ratio = self.output_index[y] / self.output_index[y - 1]
         if np.all(ratio == 1.0):
             return
-        ft = self.firms
-        r = ratio[ft.sector]
-        ft.energy_mwh_per_yr *= r[:, None]
-        ft.base_energy_mwh_per_yr *= r[:, None]
-        ft.process_t_co2_per_yr *= r
-        ft.cash_usd_per_yr *= r
+        self.energy_total = firm_table.scale_output(self.firms, ratio, self.state32)  # (and the float32 state)
         self.start_energy_by_sector *= ratio[:, None]
         self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
-        self.energy_total = ft.energy_mwh_per_yr.sum(axis=0)
-        self._refresh_state32(slice(None))
 
     def _open_year(self, hook) -> None:
         """A new year: this year's prices, emission factors and valuation, then each
@@ -403,7 +391,7 @@ class ClusterModel(mesa.Model):
         self.total_scope2 = float(self.scope2_rate.sum())
         self.annual_scope1[:] = self.scope1_rate
         self.annual_scope2[:] = self.scope2_rate
-        self.annual_energy[:] = self.firms.energy_mwh_per_yr @ np.ones(len(CARRIERS))  # (a row sum; BLAS is faster)
+        np.matmul(self.firms.energy_mwh_per_yr, np.ones(len(CARRIERS)), out=self.annual_energy)  # (a row sum; BLAS is faster)
 
     def _update_availability(self) -> None:
         """Measures that can be bought now: the catalogue's years and every mechanism's limits
@@ -495,8 +483,11 @@ class ClusterModel(mesa.Model):
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
 
     def _refresh_state32(self, firms) -> None:
-        """Keep the float32 copy of the state the decision reads in step with the firm table."""
-        self.state32[firms] = self.state_matrix(firms)
+        """Keep the float32 copy of the state the decision reads in step with the firm table
+        (column by column: no [len(firms), C+1] float64 temporary)."""
+        ft, C = self.firms, self.firms.energy_mwh_per_yr.shape[1]
+        self.state32[firms, :C] = ft.energy_mwh_per_yr[firms]
+        self.state32[firms, C] = ft.process_t_co2_per_yr[firms]
 
     def _float32_terms(self):
         """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
@@ -593,9 +584,17 @@ class ClusterModel(mesa.Model):
             self.scope1_rate[firms] = s1 * (1.0 - ft.capture_share[firms])
             self.scope2_rate[firms] = e[..., ELECTRICITY] * ef[..., ELECTRICITY]
             return
-        s1 = (e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0) + ft.process_t_co2_per_yr[firms]) * (1.0 - ft.capture_share[firms])
-        self.scope1_rate[firms] = s1
-        self.scope2_rate[firms] = e[..., ELECTRICITY] * self.ef[ELECTRICITY]
+        # (scope1 + process) * (1 - capture), in place: all firms write into the rates themselves
+        every = isinstance(firms, slice) and firms == slice(None)
+        w1 = np.where(SCOPE1_CARRIERS, self.ef, 0.0)
+        s1 = np.matmul(e, w1, out=self.scope1_rate) if every else e @ w1
+        s1 += ft.process_t_co2_per_yr[firms]
+        s1 *= 1.0 - ft.capture_share[firms]
+        if every:
+            np.multiply(e[:, ELECTRICITY], self.ef[ELECTRICITY], out=self.scope2_rate)
+        else:
+            self.scope1_rate[firms] = s1
+            self.scope2_rate[firms] = e[..., ELECTRICITY] * self.ef[ELECTRICITY]
 
     def apply(self, b: decision.Batch) -> None:
         """Put a month's adoptions into effect: energy, capture, peers, instruments, log."""
@@ -603,21 +602,23 @@ class ClusterModel(mesa.Model):
         f, k = b.firm, b.measure
         peers = self.network.peers
         expiry = self._review_aligned(f, self.month + np.ceil(12.0 * cat.lifetime_yr[k] - 1e-9).astype(np.int64))
+        split = adoption.neighbours_split(len(f), self.n_firms)
         adoption.record(f, k, self.month, expiry, ft.sector, ft.cluster, peers.indptr,
                         peers.indices, ft.adopted, ft.adopted_month, ft.expiry_month, ft.adoption_seq,
-                        self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters)
+                        self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters,
+                        split == 1)
+        if split > 1:
+            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, 1.0, split)
         self.adoptions_total += len(f)
-        if not self.setting_up:  # (the start-year stock is scheduled by its vintage)
-            self._schedule(f, k, expiry)
 
-        first = np.ones(len(f), bool)
-        np.not_equal(f[1:], f[:-1], out=first[1:])
-        firms_u = f[first]  # batch is sorted by firm
+        firms_u = f[_run_starts(f)]  # batch is sorted by firm
         old = self._state_before(firms_u)
         saving_usd_per_yr = np.einsum("pc,pc->p", self.state_matrix(f), self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn
-        adoption.change_energy(f, k, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
-                               ft.process_t_co2_per_yr, ft.capture_share)
+        adoption.by_firm_slices(  # (a firm's adoptions act in turn on its own rows)
+            lambda fs, ks: adoption.change_energy(fs, ks, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,
+                                                  ft.process_t_co2_per_yr, ft.capture_share),
+            f, threads_for(self.n_firms), k)
         self._book_state_change(firms_u, *old)
 
         for code, g in enumerate(self.gov.grant_instruments, start=1):
@@ -637,14 +638,21 @@ class ClusterModel(mesa.Model):
         """The firms ``firms_u`` (unique) changed energy or capture this month: their rates,
         the float32 state, this year's running sums (for the rest of the year) and the totals."""
         ft = self.firms
-        self._recompute_rates(firms_u)
-        self._refresh_state32(firms_u)
         frac = (12 - self.month % 12) / 12.0
-        d1 = self.scope1_rate[firms_u] - old_s1
-        d2 = self.scope2_rate[firms_u] - old_s2
-        de = ft.energy_mwh_per_yr[firms_u] - old_e
-        self.annual_scope1[firms_u] += d1 * frac
-        self.annual_scope2[firms_u] += d2 * frac
+        e = ft.energy_mwh_per_yr[firms_u]
+        if self.has_zones:  # (each firm's zone's factors)
+            self._recompute_rates(firms_u)
+            self._refresh_state32(firms_u)
+            d1 = self.scope1_rate[firms_u] - old_s1
+            d2 = self.scope2_rate[firms_u] - old_s2
+            self.annual_scope1[firms_u] += d1 * frac
+            self.annual_scope2[firms_u] += d2 * frac
+        else:  # the rates, float32 state and running sums in one pass (the same arithmetic)
+            d1, d2 = adoption.book_rates(
+                firms_u, e, e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0), ft.process_t_co2_per_yr, ft.capture_share,
+                self.ef[ELECTRICITY], ELECTRICITY, frac, old_s1, old_s2, self.scope1_rate, self.scope2_rate,
+                self.annual_scope1, self.annual_scope2, self.state32)
+        de = e - old_e
         self.annual_energy[firms_u] += de.sum(axis=1) * frac
         self.total_scope1 += float(d1.sum())
         self.total_scope2 += float(d2.sum())
@@ -658,22 +666,9 @@ class ClusterModel(mesa.Model):
         m = m + (f - m) % interval
         return np.minimum(m, NEVER16 - 1).astype(np.int16)
 
-    def _schedule(self, f: np.ndarray, k: np.ndarray, expiry: np.ndarray) -> None:
-        """Put (firm, measure) pairs on the expiry schedule of their months within the run."""
-        inside = expiry < self.n_months
-        if not inside.any():
-            return
-        f, k, e = f[inside], k[inside], expiry[inside]
-        f, k = f.astype(np.int32), k.astype(np.int16)  # (compact: the schedule holds the whole stock)
-        for m in np.unique(e):
-            sel = e == m
-            self.expiry_schedule[int(m)].append((f[sel], k[sel]))
-
     def _schedule_expiries(self, f: np.ndarray, k: np.ndarray, due: np.ndarray) -> None:
-        """Set and schedule the expiry of installations due in month ``due`` (review-aligned)."""
-        expiry = self._review_aligned(f, due)
-        self.firms.expiry_month[f, k] = expiry
-        self._schedule(f, k, expiry)
+        """Set the expiry month of installations due in month ``due`` (review-aligned)."""
+        self.firms.expiry_month[f, k] = self._review_aligned(f, due)
 
     def set_network(self, network) -> None:
         """Replace the firm network and rebuild the peer state the decision reads."""

@@ -83,8 +83,9 @@ class RecommendationLog:
         open_ = np.flatnonzero(self.adopted_month < 0)
         if len(open_) == 0:
             return
-        hit = np.isin(self._key[open_], np.asarray(batch.firm, np.int64) * self.k + np.asarray(batch.measure, np.int64))
-        hit = open_[hit]
+        adopted = np.sort(np.asarray(batch.firm, np.int64) * self.k + np.asarray(batch.measure, np.int64))
+        keys = self._key[open_]  # (np.isin by binary search in the month's few adoptions: no sort of the log)
+        hit = open_[adopted[np.minimum(np.searchsorted(adopted, keys), len(adopted) - 1)] == keys]
         hit = hit[self._month[hit] <= month]
         self.adopted_month[hit] = month
 

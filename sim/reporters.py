@@ -64,7 +64,9 @@ def carbon_revenue_usd_per_month(model) -> float:
 
 def registry_coverage_share(model) -> float:
     """Share of firms reporting to the emissions registry."""
-    return float(np.searchsorted(model.reporting_sorted, model.month, side="right") / model.n_firms)
+    # (the month as a 0-d array of the column's dtype: a Python int makes numpy copy the column)
+    month = np.array(model.month, dtype=model.reporting_sorted.dtype)
+    return float(np.searchsorted(model.reporting_sorted, month, side="right") / model.n_firms)
 
 
 def scalar_row(model) -> dict:

@@ -25,11 +25,14 @@ fall either way). Numba caches this kernel by this file's timestamp: after editi
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 from numba import njit
 
 from .barriers import capital, economics, hidden_costs, information, risk, skills
 from .draws import pair_uniform
+from .parallel import run_all, serial_blas, threads_for
 
 F32 = np.float32
 
@@ -55,11 +58,13 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
             capability, cash, credit, carbon_cover,
             glob_share, nbr_adopters, inv_degree, cluster, cluster_table,
             dots, per_measure, g_share, g_cap, capex_factor, extra_value,
-            aware_count, cand_pair, cand_val, dense_out):
+            aware_count, cand_pair, cand_val, dense_out, st, nb):
     """Returns the number of candidates written to ``cand_pair`` ([P, 2] int64: row in idx,
     measure) and ``cand_val`` ([P, 7] float64); with ``dense`` writes every term of every pair
     to ``dense_out`` instead and returns 0. ``dots`` ([R, 3K]) are the firms' state times the
-    year's per-measure weights: energy cost saving | size basis | scope-1 abatement."""
+    year's per-measure weights: energy cost saving | size basis | scope-1 abatement. ``st``
+    ([R, K] uint8) and ``nb`` ([R, K] float32) are scratch space (the caller's: a kernel on a
+    worker thread allocates nothing, so no memory piles up in the threads' own heaps)."""
     R, K = idx.shape[0], per_measure.shape[1]
     G = g_share.shape[0]
     info_on, peer_aw, peer_risk = switches[INFORMATION], switches[PEER_AWARENESS], switches[PEER_RISK]
@@ -78,8 +83,6 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
     one, zero = F32(1.0), F32(0.0)
     n_out = 0
     # gather the firms' rows first (a pass of independent loads: the review group is strided)
-    st = np.empty((R, K), np.uint8)
-    nb = np.empty((R, K), F32)
     for r in range(R):
         f = idx[r]
         for k in range(K):
@@ -197,8 +200,10 @@ def _screen(idx, aw_key, update_awareness, dense, switches, scalars,
     return n_out
 
 
-def _inputs(model, idx: np.ndarray):
-    """The model's state as the kernel's arguments (no copies of firm columns)."""
+def _inputs(model, idx: np.ndarray, dots: bool = True):
+    """The model's state as the kernel's arguments (no copies of firm columns); ``dots=False``:
+    the firms' state x weights product (argument ``DOTS``) left for the caller (a worker thread:
+    ``_Chunk.screen``) as the ``(state32 rows, weights)`` to multiply."""
     ft, b, c, gov = model.firms, model.behaviour, model.c32, model.gov
     t = b.terms
     switches = np.array([getattr(t, s) for s in _SWITCH_NAMES], dtype=np.bool_)
@@ -220,7 +225,12 @@ def _inputs(model, idx: np.ndarray):
             model.customer_pressure, ft.hurdle_rate_per_yr, ft.risk_aversion, ft.risk_relief, ft.hidden_cost_relief,
             ft.capability, ft.cash_usd_per_yr, ft.credit_usd, gov.carbon_price_covers,
             glob, model.neighbour_adopters, model.inv_degree, ft.cluster, cluster_table,
-            _rows(model.state32, idx) @ c.weights, per_measure, g_share, g_cap, factor, extra)
+            _rows(model.state32, idx) @ c.weights if dots else (_rows(model.state32, idx), c.weights), per_measure,
+            g_share, g_cap, factor, extra)
+
+
+#: position of the state x weights product among ``_inputs``' arguments
+DOTS = 20
 
 
 _EMPTY2 = np.zeros((0, 0), F32)
@@ -266,23 +276,63 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     """Screen the firms ``idx`` (sorted int64): with ``update_awareness``, first their awareness
     (each unaware applicable pair meets its number of the month, ``sim/draws.py``, under the
     model's ``awareness_key``); return the candidate pairs as (firm [P], measure [P],
-    values [P, 7] float64: columns C_*)."""
+    values [P, 7] float64: columns C_*).
+
+    A large review group is screened in chunks of at most ``CHUNK_FIRMS`` firms (bounded
+    temporaries); in a large population (``parallel.PARALLEL_MIN_FIRMS``) in at least one chunk
+    per thread, on the engine's threads, with BLAS kept on the calling thread. Chunks are
+    independent (a pair's awareness update and terms read only its own firm's row and the
+    month's shared state), each counts the awareness it adds on its own, and the chunks'
+    candidates are joined in firm order: the result is the same on any number of threads."""
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     R, K = len(idx), model.catalogue.k
-    if R > CHUNK_FIRMS:  # bounded temporaries for large populations (same result)
-        parts = [candidates(model, idx[lo:lo + CHUNK_FIRMS], update_awareness) for lo in range(0, R, CHUNK_FIRMS)]
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
-    pair = np.empty((R * K, 2), np.int64)
-    val = np.empty((R * K, 7))
-    n = _screen(idx, model.awareness_key, bool(update_awareness), False, *_inputs(model, idx), model.aware_count, pair, val,
-                np.zeros((0, 0, 0), F32))
-    return idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n]
+    threads = threads_for(model.n_firms)
+    n_chunks = max(-(-R // CHUNK_FIRMS), min(threads, R))
+    if n_chunks <= 1:
+        return _screen_chunk(idx, K, update_awareness, model.awareness_key, _inputs(model, idx), model.aware_count)
+    bounds = np.linspace(0, R, n_chunks + 1).astype(np.int64)
+    chunks = [idx[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
+    with serial_blas() if threads > 1 else nullcontext():
+        jobs = [_Chunk(c, K, _inputs(model, c, dots=False)) for c in chunks]  # (mechanisms' hooks: this thread)
+        run = lambda job: job.screen(update_awareness, model.awareness_key)
+        n_out = run_all(run, jobs, threads)
+    for job in jobs:
+        model.aware_count += job.aware_count
+    return tuple(np.concatenate(p) for p in zip(*[job.result(n) for job, n in zip(jobs, n_out)]))
 
 
-#: firms screened per kernel call (a month of the Bajio region is 2,681)
+def _screen_chunk(idx, K, update_awareness, key, inputs, aware_count):
+    """One kernel call: the candidates of the firms ``idx`` (awareness added to ``aware_count``)."""
+    job = _Chunk(idx, K, inputs, aware_count)
+    return job.result(job.screen(update_awareness, key))
+
+
+class _Chunk:
+    """A kernel call's arguments and every array it writes, allocated by the calling thread."""
+
+    def __init__(self, idx, K, inputs, aware_count=None):
+        R = len(idx)
+        self.idx, self.inputs = idx, inputs
+        self.aware_count = np.zeros(K, np.int64) if aware_count is None else aware_count
+        self.pair = np.empty((R * K, 2), np.int64)  # (pages are touched only up to the candidates written)
+        self.val = np.empty((R * K, 7))
+        self.st, self.nb = np.empty((R, K), np.uint8), np.empty((R, K), F32)
+
+    def screen(self, update_awareness, key) -> int:
+        args = self.inputs
+        if isinstance(args[DOTS], tuple):  # the state x weights product, on this thread
+            rows, weights = args[DOTS]
+            args = args[:DOTS] + (rows @ weights,) + args[DOTS + 1:]
+        return _screen(self.idx, key, bool(update_awareness), False, *args, self.aware_count, self.pair,
+                       self.val, _EMPTY3, self.st, self.nb)
+
+    def result(self, n: int):
+        return self.idx[self.pair[:n, 0]], self.pair[:n, 1].copy(), self.val[:n]
+
+
+_EMPTY3 = np.zeros((0, 0, 0), F32)
+#: firms screened per kernel call at most (a month of the Bajio region is 2,681)
 CHUNK_FIRMS = 16384
-
-
 def dense_terms(model, idx: np.ndarray) -> np.ndarray:
     """Every decision term of every pair of the firms ``idx`` as a [9, R, K] float32 array
     (planes D_*), without changing the model."""
@@ -290,5 +340,5 @@ def dense_terms(model, idx: np.ndarray) -> np.ndarray:
     R, K = len(idx), model.catalogue.k
     out = np.zeros((9, R, K), F32)
     _screen(idx, model.awareness_key, False, True, *_inputs(model, idx), np.zeros(K, np.int64),
-            np.empty((0, 2), np.int64), np.empty((0, 7)), out)
+            np.empty((0, 2), np.int64), np.empty((0, 7)), out, np.empty((R, K), np.uint8), np.empty((R, K), F32))
     return out

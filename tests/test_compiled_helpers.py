@@ -115,9 +115,21 @@ def test_energy_change_and_adoption_counters_match_numpy():
         x = np.r_[e_ref[f], process[f]]
         e_ref[f] = np.maximum(x[:C] + (D[k] @ x)[:C], 0.0)
         c_ref[f] = max(c_ref[f], cap_k[k])
+    e0, c0 = energy.copy(), capture.copy()
     adoption.change_energy(firm, measure, D, cap_k, energy, process, capture)
     np.testing.assert_allclose(energy, e_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(capture, c_ref)
+    # on several threads by slices cut at firm boundaries (large months): the same numbers
+    monkey_min, adoption.PARALLEL_MIN_PAIRS = adoption.PARALLEL_MIN_PAIRS, 1
+    try:
+        for threads in (2, 3, 7):
+            e_t, c_t = e0.copy(), c0.copy()
+            adoption.by_firm_slices(lambda fs, ks: adoption.change_energy(fs, ks, D, cap_k, e_t, process, c_t),
+                                    firm, threads, measure)
+            np.testing.assert_array_equal(e_t, energy)
+            np.testing.assert_array_equal(c_t, capture)
+    finally:
+        adoption.PARALLEL_MIN_PAIRS = monkey_min
 
     a = sp.random(n, n, density=0.1, random_state=4, format="csr")
     peers = ((a + a.T) > 0).astype(np.float32).tocsr()
@@ -160,6 +172,14 @@ def test_energy_change_and_adoption_counters_match_numpy():
         drop[peers.indices[peers.indptr[f]:peers.indptr[f + 1]], k] += 1
     np.testing.assert_array_equal(counts, before - drop)
     np.testing.assert_array_equal(count, np.bincount(measure, minlength=K) - np.bincount(k_all[gone], minlength=K))
+
+    # the neighbours' counts on several threads, each owning a range of neighbours (large months)
+    for threads in (1, 3, 7):
+        split = before.copy()
+        adoption.add_to_neighbours(f_all[gone], k_all[gone], peers.indptr, peers.indices, split, -1.0, threads)
+        np.testing.assert_array_equal(split, before - drop)
+        adoption.add_to_neighbours(f_all[gone], k_all[gone], peers.indptr, peers.indices, split, 1.0, threads)
+        np.testing.assert_array_equal(split, before)
 
 
 def test_reapply_rebuilds_energy_from_the_base_in_adoption_order():

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import make_config
-from sim import screening
+from sim import parallel, screening
 from sim.model import ClusterModel
 
 SMALL = ("scenario=mx_cluster", "n_firms=300", "end_year=2028", "seed=5")
@@ -226,3 +226,71 @@ def test_awareness_update_follows_the_hazard(overrides):
         model.aware_count[:] = count
     assert learned_total > 20, learned_total
     assert exact_path > 0  # pairs that needed the exponential itself were among them
+
+
+def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
+    """A review group screened in chunks on several threads (large populations) gives the
+    same awareness, counters and adoptions as one pass (chunks and threads made small here);
+    the month's expiries found by slices of the review group on the threads, too."""
+    cfg = make_config(*SMALL, "policy=incentive_package")
+
+    def run():
+        model = ClusterModel(cfg, lazy_firm_agents=True)
+        for _ in range(30):
+            model.step()
+        log = [(m, b.firm.copy(), b.measure.copy(), b.grant_usd.copy()) for m, b in model.adoption_log]
+        return model, log
+
+    one, log_one = run()
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FIRMS", 2)
+    monkeypatch.setattr(screening, "CHUNK_FIRMS", 7)  # 25 firms under review a month: 4 chunks
+    monkeypatch.setenv("SIM_ENGINE_THREADS", "3")
+    calls = []
+    kernel = screening._Chunk.screen
+    monkeypatch.setattr(screening._Chunk, "screen", lambda job, *a: calls.append(len(job.idx)) or kernel(job, *a))
+    many, log_many = run()
+    assert max(calls) <= 7 and len(calls) >= 4 * 30  # the chunked, threaded path ran
+    np.testing.assert_array_equal(one.firms.aware, many.firms.aware)
+    np.testing.assert_array_equal(one.aware_count, many.aware_count)
+    np.testing.assert_array_equal(one.aware_count, one.firms.aware.sum(axis=0))
+    assert len(log_one) == len(log_many) and sum(len(f) for _, f, _, _ in log_one) > 20
+    assert len(one.expiry_log) == len(many.expiry_log) and one.expiries_total > 0
+    for a, b in zip(one.expiry_log, many.expiry_log):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    for a, b in zip(log_one, log_many):
+        assert a[0] == b[0]
+        for x, y in zip(a[1:], b[1:]):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_engine_threads_setting(monkeypatch):
+    from sim.errors import BadInput
+
+    monkeypatch.setenv("SIM_ENGINE_THREADS", "3")
+    assert parallel.engine_threads() == 3 and parallel.threads_for(parallel.PARALLEL_MIN_FIRMS) == 3
+    assert parallel.threads_for(parallel.PARALLEL_MIN_FIRMS - 1) == 1  # small populations: one thread
+    monkeypatch.delenv("SIM_ENGINE_THREADS")  # unset: the cores free now, at least one
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.9, 0.0, 0.0))
+    monkeypatch.setattr(parallel, "_CORES", [2])
+    assert parallel.engine_threads() == 2
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (2.5, 0.0, 0.0))  # another job has the other core
+    assert parallel.engine_threads() == 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("SIM_ENGINE_THREADS", bad)
+        with pytest.raises(BadInput, match="SIM_ENGINE_THREADS"):
+            parallel.engine_threads()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork: POSIX only")
+def test_engine_threads_work_in_a_forked_child():
+    """A process forked after the engine used its threads (a sweep's workers) gets a pool of its
+    own: the parent's pool has no threads in the child, and work handed to it would never run."""
+    import os
+
+    assert parallel.run_all(lambda x: 2 * x, [1, 2, 3], 2) == [2, 4, 6]
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if the threads answered
+        os._exit(0 if parallel.run_all(lambda x: 3 * x, [1, 2, 3], 2) == [3, 6, 9] else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
