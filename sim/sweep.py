@@ -525,10 +525,15 @@ def resolved_yaml_by_seed(cfg: DictConfig):
 
 def worker_init() -> None:
     """A local worker process (sweeps, design searches): one BLAS thread -- the worker
-    processes are the parallelism; 2 workers x 2 OpenBLAS threads on 2 cores ran ~3x slower."""
+    processes are the parallelism; 2 workers x 2 OpenBLAS threads on 2 cores ran ~3x slower.
+    The engine's own threads (``sim/parallel.py``, populations of 100,000 firms and more) are
+    off too, unless ``SIM_ENGINE_THREADS`` is set."""
+    import os
+
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    os.environ.setdefault("SIM_ENGINE_THREADS", "1")
 
 
 def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int = 2, chunk: int = 5,
