@@ -272,6 +272,13 @@ class Engine:
         interval = self._m.behaviour.review_interval_months
         return np.arange(self._m.month % interval, self._m.n_firms, interval)
 
+    @property
+    def batch_state_before(self) -> np.ndarray | None:
+        """In ``after_adoptions``: [P, C+1] energy by carrier (MWh/yr) and process CO2 (t/yr)
+        of each adoption's firm just before the month's adoptions took effect (rows aligned
+        with the batch); None in a month without adoptions."""
+        return self._m.batch_state_before
+
     def deciders(self) -> np.ndarray:
         """The firms that may adopt this month (sorted): the review group and the firms whose
         player chose measures for this month (:meth:`adopt`, queued in ``cluster_activities``)."""

@@ -181,6 +181,7 @@ class ClusterModel(mesa.Model):
     def _build_bookkeeping(self) -> None:
         """Running totals the reporters read (so reporting never loops over firms)."""
         ft, K, n = self.firms, self.catalogue.k, self.firms.n
+        self.batch_state_before = None  # the month's adopting firms before their adoptions (``apply``)
         self.applicable_count = ft.applicable.sum(axis=0)
         self.aware_count = ft.aware.sum(axis=0).astype(np.int64)
         self.adopter_count = np.zeros(K, dtype=np.int64)
@@ -425,6 +426,7 @@ class ClusterModel(mesa.Model):
         batch = decision.decide(self, idx, update_awareness=True)  # information term first, then the others
         batch = self.engine.with_choices(batch)  # workshop players' choices for the firms they play
         self.firms.last_review_month[idx] = self.month
+        self.batch_state_before = None
         if len(batch):
             self.apply(batch)
         for m in self.mechanisms:
@@ -613,7 +615,8 @@ class ClusterModel(mesa.Model):
 
         firms_u = f[_run_starts(f)]  # batch is sorted by firm
         old = self._state_before(firms_u)
-        saving_usd_per_yr = np.einsum("pc,pc->p", self.state_matrix(f), self.val.saving_usd[k])
+        self.batch_state_before = x = self.state_matrix(f)  # [P, C+1] (read by mechanisms: engine.batch_state_before)
+        saving_usd_per_yr = np.einsum("pc,pc->p", x, self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn
         adoption.by_firm_slices(  # (a firm's adoptions act in turn on its own rows)
             lambda fs, ks: adoption.change_energy(fs, ks, self.val.state_change, cat.capture_share, ft.energy_mwh_per_yr,

@@ -439,7 +439,6 @@ class CleanerProductionCentre(Mechanism):
         self.spill_abatement_t_per_yr = 0.0
         self.spill_energy_saving_mwh_per_yr = 0.0
         self.copiers = 0
-        self._pre_state = None
         self.projects = CleanerProductionProjects(engine, self)
         if p.enabled:
             engine.add_grants(self.projects)
@@ -463,9 +462,6 @@ class CleanerProductionCentre(Mechanism):
     # ---------------------------------------------------------------------------------
     def programme_activities(self, engine) -> None:
         p = self.params
-        # state of the month's review group before decisions (for energy savings)
-        self._group = engine.deciders()
-        self._pre_state = engine.state_matrix(self._group)
         pm = self.programme_month(engine)
         self.in_programme = p.enabled and 0 <= pm <= p.duration_months - 1 and not self.closed
         self.projects.month_capacity = 0
@@ -686,9 +682,9 @@ class CleanerProductionCentre(Mechanism):
         self.projects_by_sector_py[:, pm // 12] += np.bincount(engine.firms.sector[firms], minlength=self.projects_by_sector_py.shape[0])
 
     def after_adoptions(self, engine, batch) -> None:
-        if len(batch) == 0 or self._pre_state is None:
+        if len(batch) == 0:
             return
-        x = self._pre_state[np.searchsorted(self._group, batch.firm)]  # the month's deciders (``engine.deciders``)
+        x = engine.batch_state_before  # each adoption's firm before the month's adoptions
         C = x.shape[1] - 1
         dx = np.einsum("pij,pj->pi", engine.valuation.state_change[batch.measure], x)[:, :C]
         saving_mwh = -dx.sum(axis=1)
