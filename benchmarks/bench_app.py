@@ -266,11 +266,17 @@ async def _workshop_page(i, browser, url, role, shared, n_steps, out):
     await ctx.close()
 
 
-async def _workshop(url: str, participants: int, solo: int, n_steps: int) -> list:
+#: ``--no-images``: the pages do not decode or paint images (the server still draws and sends
+#: every chart): 41 headless pages on the server's own two cores otherwise measure the pages'
+#: rendering, which in a workshop happens on each participant's phone
+NO_IMAGES = ["--blink-settings=imagesEnabled=false"]
+
+
+async def _workshop(url: str, participants: int, solo: int, n_steps: int, no_images: bool = False) -> list:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + (NO_IMAGES if no_images else []))
         shared = dict(ready=asyncio.Event(), joined=asyncio.Event(), count=0, n_participants=participants,
                       clicked={}, code=None)
         roles = ["facilitator"] + ["participant"] * participants + ["solo"] * solo
@@ -280,13 +286,15 @@ async def _workshop(url: str, participants: int, solo: int, n_steps: int) -> lis
     return sorted(out, key=lambda r: r["session"])
 
 
-def bench_workshop(url: str, participants: int, solo: int, n_steps: int = 3, server_pid: int | None = None) -> None:
+def bench_workshop(url: str, participants: int, solo: int, n_steps: int = 3, server_pid: int | None = None,
+                   no_images: bool = False) -> None:
     print(f"== workshop: 1 facilitator + {participants} participants in one room (phones, joined by link) "
-          f"+ {solo} solo sessions, one app process; {n_steps} steps ==")
+          f"+ {solo} solo sessions, one app process; {n_steps} steps"
+          + ("; pages do not render images (the server still draws and sends them)" if no_images else "") + " ==")
     t0 = time.perf_counter()
     cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
     load0 = os.getloadavg()[0]
-    rows = asyncio.run(_workshop(url, participants, solo, n_steps))
+    rows = asyncio.run(_workshop(url, participants, solo, n_steps, no_images))
     wall = time.perf_counter() - t0
     cpu = cpu_seconds(server_pid) - cpu0 if server_pid else float("nan")
     print(f"{'session':>7} {'role':>11} {'load s':>7} {'final':>5} {'ok':>3} {'mean ms':>8} {'max ms':>7}")
@@ -341,6 +349,8 @@ def main() -> None:
     ap.add_argument("--participants", type=int, default=30, help="workshop: participants in the room")
     ap.add_argument("--solo", type=int, default=10, help="workshop: solo sessions alongside the room")
     ap.add_argument("--steps", type=int, default=3, help="workshop: the facilitator's steps")
+    ap.add_argument("--no-images", action="store_true",
+                    help="workshop: pages do not render images (the browsers share the server's cores; phones would not)")
     ap.add_argument("--server-log", default=None, help="write the app server's output to this file")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start "
@@ -358,7 +368,8 @@ def main() -> None:
         if args.only in (None, "load"):
             bench_load(url, args.sessions, server_pid=server.proc.pid)
         if args.only in (None, "workshop"):
-            bench_workshop(url, args.participants, args.solo, args.steps, server_pid=server.proc.pid)
+            bench_workshop(url, args.participants, args.solo, args.steps, server_pid=server.proc.pid,
+                           no_images=args.no_images)
 
 
 if __name__ == "__main__":
