@@ -86,7 +86,10 @@ def _counter(page) -> int:
 def _restart(page, scenario: str | None, n_firms: int | None) -> None:
     if scenario is not None:
         page.get_by_role("button", name=re.compile("^Scenario")).click()
-        page.get_by_role("option", name=scenario, exact=True).click()
+        from sim.viz.i18n import choice
+
+        label = choice("en", "scenario", scenario)[0]  # the picker shows scenarios by name
+        page.get_by_role("option", name=re.compile(re.escape(label))).first.click()
     if n_firms is not None:
         box = page.get_by_label("Number of firms")
         box.fill(str(n_firms))
