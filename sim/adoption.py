@@ -45,12 +45,18 @@ def by_firm_slices(fn, firm, threads: int, *rows) -> None:
     run_all(lambda t: fn(firm[cut[t]:cut[t + 1]], *[r[cut[t]:cut[t + 1]] for r in rows]), list(range(threads)), threads)
 
 
-def add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta: float, threads: int) -> None:
-    """neighbour_adopters[j, k] += delta for every neighbour j of each (firm, measure), on
-    ``threads`` threads, each owning a range of neighbours (disjoint writes; the counts are
-    whole numbers, exact in float32, so the result does not depend on the split)."""
+def count_dtype(degree: np.ndarray):
+    """The dtype of the neighbours' adopter counts ([N, K]): uint16 while no firm has more than
+    65,535 ties (a count never exceeds its firm's degree), else uint32."""
+    return np.uint16 if len(degree) == 0 or degree.max() <= np.iinfo(np.uint16).max else np.uint32
+
+
+def add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta: int, threads: int) -> None:
+    """neighbour_adopters[j, k] += delta (+1 or -1) for every neighbour j of each (firm,
+    measure), on ``threads`` threads, each owning a range of neighbours (disjoint writes of
+    whole counts, so the result does not depend on the split)."""
     bounds = np.linspace(0, neighbour_adopters.shape[0], threads + 1).astype(np.int64)
-    run_all(lambda t: _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, np.float32(delta),
+    run_all(lambda t: _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, np.int64(delta),
                                          bounds[t], bounds[t + 1]), list(range(threads)), threads)
 
 
@@ -245,7 +251,7 @@ def _grown(a, cap):
 
 @njit(cache=True, nogil=True)
 def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electricity, electricity, frac, old_s1, old_s2,
-               scope1_rate, scope2_rate, annual_scope1, annual_scope2, state32):
+               scope1_rate, scope2_rate, annual_scope1, annual_scope2):
     """The firms ``firms`` (unique) changed energy or capture this month: each one's emission
     rates from its energy (``energy_rows[i]``; ``scope1_energy[i]``: its scope-1 t CO2/yr from
     energy, the energy times the year's scope-1 factors), scope1 = (energy part + process) x
@@ -264,7 +270,4 @@ def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electrici
         d2[i] = s2 - old_s2[i]
         annual_scope1[f] += d1[i] * frac
         annual_scope2[f] += d2[i] * frac
-        for c in range(C):
-            state32[f, c] = np.float32(energy_rows[i, c])
-        state32[f, C] = np.float32(process[f])
     return d1, d2

@@ -575,7 +575,7 @@ def min_carbon_price_usd_per_t(model, firm: int, k: int, tm: Terms | None = None
         return None
     tm = terms(model, [firm]) if tm is None else tm
     K = model.catalogue.k
-    s1 = float((model.state32[[firm]] @ model.c32.weights)[0, 2 * K + k])
+    s1 = float((model.state32([firm]) @ model.c32.weights)[0, 2 * K + k])
     ann = float(tm.annuity[0, k])
     p0 = float(model.gov.carbon_price_usd_per_t)
     if not s1 > 0 or not ann > 0:
@@ -661,7 +661,7 @@ def explain(model, firm: int) -> list[dict]:
     tm = terms(model, idx)
     npvs = tm.npv()
     K = cat.k
-    basis = (model.state32[idx] @ model.c32.weights)[0, K:2 * K]
+    basis = (model.state32(idx) @ model.c32.weights)[0, K:2 * K]
     ab = model.abatement_t_per_yr(np.repeat(idx, K), np.arange(K))
     funds = float(tm.funds[0])
     adopted, applicable = ft.adopted[firm], ft.applicable[firm] & (basis > 0)

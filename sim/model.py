@@ -13,6 +13,7 @@ import numpy as np
 
 from . import adoption, decision, firms as firm_table, network as firm_network
 from .agents import Cluster, Firm, Government
+from .allocator import map_large_blocks
 from .draws import LifetimeDraws, awareness_key, check_counter_range
 from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths, output_index
 from .measures import Catalogue
@@ -20,7 +21,7 @@ from .barriers.skills import ConsultantPool
 from .engine import Engine
 from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanisms
 from .firms import NEVER16
-from .parallel import threads_for
+from .parallel import PARALLEL_MIN_FIRMS, threads_for
 from .params import CARRIERS, Config, validate
 from .registry import Registry
 from .mechanism_keys import population_key, without_mechanisms
@@ -88,6 +89,8 @@ class ClusterModel(mesa.Model):
         lifetime streams, network and peer state. It reads the config without its mechanism
         keys (reading one raises: ``sim/template.py``)."""
         cfg = without_mechanisms(config)
+        if cfg.n_firms >= PARALLEL_MIN_FIRMS:  # (before its large blocks: see sim/allocator.py)
+            map_large_blocks()
         super().__init__(rng=cfg.seed)
         self.config = cfg
         self.behaviour = cfg.behaviour
@@ -148,7 +151,9 @@ class ClusterModel(mesa.Model):
         self.network = network
         self.degree = network.degree.astype(np.float32)
         self.inv_degree = (1.0 / np.maximum(self.degree, 1.0)).astype(np.float32)
-        self.neighbour_adopters = np.zeros((ft.n, K), dtype=np.float32)
+        #: [N, K] adopters among each firm's neighbours (counts: 2 bytes each while no firm has
+        #: more than 65,535 ties)
+        self.neighbour_adopters = np.zeros((ft.n, K), dtype=adoption.count_dtype(self.degree))
         n_customers = np.diff(network.customers.indptr)
         self.customer_pressure = np.where(
             n_customers > 0, network.customers @ ft.sets_supplier_target.astype(np.float32) / np.maximum(n_customers, 1), 0.0)
@@ -214,8 +219,6 @@ class ClusterModel(mesa.Model):
         self.running = True
         #: [N] bool: firms a workshop player decides for (``Engine.set_played``); None: none
         self.played = None
-        self.state32 = np.zeros((n, len(CARRIERS) + 1), dtype=np.float32)
-        self._refresh_state32(slice(None))
 
     def _initial_stock(self) -> None:
         """Measures firms already have in the start year: every firm that knows a measure and
@@ -322,7 +325,7 @@ class ClusterModel(mesa.Model):
                           ft.adopted_month, ft.expiry_month, self.adopter_count, self.adopters_by_sector,
                           self.cluster_adopters, self.neighbour_adopters, split == 1)
         if split > 1:
-            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, -1.0, split)
+            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, -1, split)
         firms_u = f[_run_starts(f)]  # f is sorted
         old = self._state_before(firms_u)
         self._reapply(firms_u)
@@ -367,7 +370,7 @@ class ClusterModel(mesa.Model):
         ratio = self.output_index[y] / self.output_index[y - 1]
         if np.all(ratio == 1.0):
             return
-        self.energy_total = firm_table.scale_output(self.firms, ratio, self.state32)  # (and the float32 state)
+        self.energy_total = firm_table.scale_output(self.firms, ratio)
         self.start_energy_by_sector *= ratio[:, None]
         self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
 
@@ -484,12 +487,11 @@ class ClusterModel(mesa.Model):
         ft = self.firms
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
 
-    def _refresh_state32(self, firms) -> None:
-        """Keep the float32 copy of the state the decision reads in step with the firm table
-        (column by column: no [len(firms), C+1] float64 temporary)."""
-        ft, C = self.firms, self.firms.energy_mwh_per_yr.shape[1]
-        self.state32[firms, :C] = ft.energy_mwh_per_yr[firms]
-        self.state32[firms, C] = ft.process_t_co2_per_yr[firms]
+    def state32(self, firms) -> np.ndarray:
+        """[len(firms), C+1] float32 energy by carrier and process CO2 of ``firms`` (indices),
+        as the decision's float32 terms read them: cast from the firm table when read, so no
+        [N, C+1] copy is kept in step with it."""
+        return firm_table.state_rows32(self.firms, firms)
 
     def _float32_terms(self):
         """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
@@ -502,7 +504,7 @@ class ClusterModel(mesa.Model):
             cat.capex_fixed_usd * self.capex_mult, cat.capex_usd_per_unit * self.capex_mult,
             cat.non_energy_benefit_share, cat.om_share_of_capex_per_yr, cat.risk_premium_per_yr, -cat.lifetime_yr,
             cat.hidden_cost_share, cat.complexity_share, cat.info_rate_per_month, np.ones(cat.k)]).astype(f)
-        # [C+1, 3K]: saving | size basis | scope-1 abatement; state32[firms] @ weights in one matmul
+        # [C+1, 3K]: saving | size basis | scope-1 abatement; state32(firms) @ weights in one matmul
         weights = np.ascontiguousarray(
             np.concatenate([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T], axis=1).astype(f))
         return SimpleNamespace(
@@ -529,7 +531,6 @@ class ClusterModel(mesa.Model):
         ft.cash_usd_per_yr *= factor
         ft.credit_usd *= factor
         self.calibration_factor = factor
-        self._refresh_state32(slice(None))
         self._recompute_rates(slice(None))
 
     def _build_network(self, sc, ft, rng):
@@ -610,7 +611,7 @@ class ClusterModel(mesa.Model):
                         self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters,
                         split == 1)
         if split > 1:
-            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, 1.0, split)
+            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, 1, split)
         self.adoptions_total += len(f)
 
         firms_u = f[_run_starts(f)]  # batch is sorted by firm
@@ -639,22 +640,21 @@ class ClusterModel(mesa.Model):
 
     def _book_state_change(self, firms_u, old_s1, old_s2, old_e) -> None:
         """The firms ``firms_u`` (unique) changed energy or capture this month: their rates,
-        the float32 state, this year's running sums (for the rest of the year) and the totals."""
+        this year's running sums (for the rest of the year) and the totals."""
         ft = self.firms
         frac = (12 - self.month % 12) / 12.0
         e = ft.energy_mwh_per_yr[firms_u]
         if self.has_zones:  # (each firm's zone's factors)
             self._recompute_rates(firms_u)
-            self._refresh_state32(firms_u)
             d1 = self.scope1_rate[firms_u] - old_s1
             d2 = self.scope2_rate[firms_u] - old_s2
             self.annual_scope1[firms_u] += d1 * frac
             self.annual_scope2[firms_u] += d2 * frac
-        else:  # the rates, float32 state and running sums in one pass (the same arithmetic)
+        else:  # the rates and running sums in one pass (the same arithmetic)
             d1, d2 = adoption.book_rates(
                 firms_u, e, e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0), ft.process_t_co2_per_yr, ft.capture_share,
                 self.ef[ELECTRICITY], ELECTRICITY, frac, old_s1, old_s2, self.scope1_rate, self.scope2_rate,
-                self.annual_scope1, self.annual_scope2, self.state32)
+                self.annual_scope1, self.annual_scope2)
         de = e - old_e
         self.annual_energy[firms_u] += de.sum(axis=1) * frac
         self.total_scope1 += float(d1.sum())
@@ -678,7 +678,8 @@ class ClusterModel(mesa.Model):
         self.network = network
         self.degree = network.degree.astype(np.float32)
         self.inv_degree = (1.0 / np.maximum(self.degree, 1.0)).astype(np.float32)
-        self.neighbour_adopters = (network.peers @ self.firms.adopted.astype(np.float32)).astype(np.float32)
+        self.neighbour_adopters = (network.peers @ self.firms.adopted.astype(np.float32)).astype(
+            adoption.count_dtype(self.degree))
         self._graph = None
         self._space = None
 

@@ -25,6 +25,7 @@ fall either way). Numba caches this kernel by this file's timestamp: after editi
 """
 from __future__ import annotations
 
+import threading
 from contextlib import nullcontext
 
 import numpy as np
@@ -225,7 +226,7 @@ def _inputs(model, idx: np.ndarray, dots: bool = True):
             model.customer_pressure, ft.hurdle_rate_per_yr, ft.risk_aversion, ft.risk_relief, ft.hidden_cost_relief,
             ft.capability, ft.cash_usd_per_yr, ft.credit_usd, gov.carbon_price_covers,
             glob, model.neighbour_adopters, model.inv_degree, ft.cluster, cluster_table,
-            _rows(model.state32, idx) @ c.weights if dots else (_rows(model.state32, idx), c.weights), per_measure,
+            model.state32(idx) @ c.weights if dots else (model.state32(idx), c.weights), per_measure,
             g_share, g_cap, factor, extra)
 
 
@@ -234,26 +235,6 @@ DOTS = 20
 
 
 _EMPTY2 = np.zeros((0, 0), F32)
-
-
-def _rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``a[idx]``; a strided view when ``idx`` is an arithmetic progression (a month's review
-    group is), which BLAS reads in place: same values, no gather."""
-    step = _progression_step(idx)
-    return a[idx[0]:idx[-1] + 1:step] if step > 0 else a[idx]
-
-
-@njit(cache=True, nogil=True)
-def _progression_step(idx):
-    """The step of ``idx`` if it is an increasing arithmetic progression of >= 2 terms, else 0."""
-    n = len(idx)
-    if n < 2 or idx[1] <= idx[0]:
-        return 0
-    step = idx[1] - idx[0]
-    for i in range(2, n):
-        if idx[i] - idx[i - 1] != step:
-            return 0
-    return step
 
 
 def _programme_terms(model, idx):
@@ -308,26 +289,47 @@ def _screen_chunk(idx, K, update_awareness, key, inputs, aware_count):
 
 
 class _Chunk:
-    """A kernel call's arguments and every array it writes, allocated by the calling thread."""
+    """A kernel call's arguments and its candidates (copied out of the running thread's
+    scratch buffers, :func:`_scratch`, as soon as the kernel returns)."""
 
     def __init__(self, idx, K, inputs, aware_count=None):
-        R = len(idx)
-        self.idx, self.inputs = idx, inputs
+        self.idx, self.K, self.inputs = idx, K, inputs
         self.aware_count = np.zeros(K, np.int64) if aware_count is None else aware_count
-        self.pair = np.empty((R * K, 2), np.int64)  # (pages are touched only up to the candidates written)
-        self.val = np.empty((R * K, 7))
-        self.st, self.nb = np.empty((R, K), np.uint8), np.empty((R, K), F32)
+        self.out = None
 
     def screen(self, update_awareness, key) -> int:
+        R, K = len(self.idx), self.K
+        pair, val, st, nb, dots = _scratch(R, K)
         args = self.inputs
         if isinstance(args[DOTS], tuple):  # the state x weights product, on this thread
             rows, weights = args[DOTS]
-            args = args[:DOTS] + (rows @ weights,) + args[DOTS + 1:]
-        return _screen(self.idx, key, bool(update_awareness), False, *args, self.aware_count, self.pair,
-                       self.val, _EMPTY3, self.st, self.nb)
+            args = args[:DOTS] + (np.matmul(rows, weights, out=dots[:R * weights.shape[1]].reshape(R, -1)),) \
+                + args[DOTS + 1:]
+        n = _screen(self.idx, key, bool(update_awareness), False, *args, self.aware_count, pair, val, _EMPTY3, st, nb)
+        self.out = (self.idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n].copy())
+        return n
 
     def result(self, n: int):
-        return self.idx[self.pair[:n, 0]], self.pair[:n, 1].copy(), self.val[:n]
+        return self.out
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(R: int, K: int):
+    """This thread's buffers for a kernel call of ``R`` firms x ``K`` measures: candidates
+    (pairs [R*K, 2], values [R*K, 7]), the kernel's state and neighbour scratch ([R, K]) and
+    the state x weights product ([R, 3K]). Kept between calls and grown when a call needs
+    more, so a month's screening allocates only its candidates: at 1,000,000 firms the
+    chunks' buffers (~20 MB each) no longer churn through the heap every month."""
+    cap = getattr(_SCRATCH, "pairs", 0)
+    if cap < R * K:
+        cap = R * K
+        _SCRATCH.pairs = cap
+        _SCRATCH.bufs = (np.empty((cap, 2), np.int64), np.empty((cap, 7)), np.empty(cap, np.uint8),
+                         np.empty(cap, F32), np.empty(3 * cap, F32))
+    pair, val, st, nb, dots = _SCRATCH.bufs
+    return pair, val, st[:R * K].reshape(R, K), nb[:R * K].reshape(R, K), dots
 
 
 _EMPTY3 = np.zeros((0, 0, 0), F32)
