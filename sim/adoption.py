@@ -251,7 +251,7 @@ def _grown(a, cap):
 
 @njit(cache=True, nogil=True)
 def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electricity, electricity, frac, old_s1, old_s2,
-               scope1_rate, scope2_rate, annual_scope1, annual_scope2):
+               scope1_rate, scope2_rate, annual_scope1, annual_scope2, state32):
     """The firms ``firms`` (unique) changed energy or capture this month: each one's emission
     rates from its energy (``energy_rows[i]``; ``scope1_energy[i]``: its scope-1 t CO2/yr from
     energy, the energy times the year's scope-1 factors), scope1 = (energy part + process) x
@@ -270,4 +270,7 @@ def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electrici
         d2[i] = s2 - old_s2[i]
         annual_scope1[f] += d1[i] * frac
         annual_scope2[f] += d2[i] * frac
+        for c in range(C):
+            state32[f, c] = np.float32(energy_rows[i, c])
+        state32[f, C] = np.float32(process[f])
     return d1, d2

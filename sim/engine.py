@@ -305,7 +305,7 @@ class Engine:
         """[R, len(measures)] float32 catalogue capex of ``measures`` for ``firms`` at this
         year's prices, before any mechanism's capex factor."""
         c = self._m.c32
-        x = self._m.state32(firms)
+        x = self._m.state32[firms]
         return x @ c.w_basis[:, measures] * c.capex_unit_usd[measures] + c.capex_fixed_usd[measures]
 
     def terms(self, firms):

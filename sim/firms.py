@@ -241,19 +241,20 @@ def generate(
     )
 
 
-def scale_output(ft: FirmTable, ratio_by_sector: np.ndarray) -> np.ndarray:
+def scale_output(ft: FirmTable, ratio_by_sector: np.ndarray, state32: np.ndarray) -> np.ndarray:
     """A new year's output (``ClusterModel._grow_output``): each firm's energy use, its base,
-    process CO2 and investment budget times its sector's output ratio, in one pass over the
-    table (no [N] or [N, C] temporaries). Returns the new energy use by carrier summed over
-    firms (in firm order, as numpy's ``sum(axis=0)``)."""
+    process CO2 and investment budget times its sector's output ratio, and the float32 state
+    the decision reads refreshed, in one pass over the table (no [N] or [N, C] temporaries).
+    Returns the new energy use by carrier summed over firms (in firm order, as numpy's
+    ``sum(axis=0)``)."""
     total = _scale_output(np.ascontiguousarray(ratio_by_sector, dtype=np.float64), ft.sector, ft.energy_mwh_per_yr,
-                          ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.cash_usd_per_yr)
+                          ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.cash_usd_per_yr, state32)
     # (numpy sums a row-major table row after row, as the pass does; any other layout in its own order)
     return total if ft.energy_mwh_per_yr.flags.c_contiguous else ft.energy_mwh_per_yr.sum(axis=0)
 
 
 @njit(cache=True, nogil=True)
-def _scale_output(ratio, sector, energy, base, process, cash):
+def _scale_output(ratio, sector, energy, base, process, cash, state32):
     N, C = energy.shape
     total = np.zeros(C)
     for i in range(N):
@@ -262,27 +263,8 @@ def _scale_output(ratio, sector, energy, base, process, cash):
             energy[i, c] *= r
             base[i, c] *= r
             total[c] += energy[i, c]
+            state32[i, c] = np.float32(energy[i, c])
         process[i] *= r
         cash[i] *= r
+        state32[i, C] = np.float32(process[i])
     return total
-
-
-def state_rows32(ft: FirmTable, firms) -> np.ndarray:
-    """[len(firms), C+1] float32: each firm's energy by carrier (MWh/yr) and process CO2
-    (t/yr), cast from the table (``firms``: indices; a list or an int array)."""
-    idx = np.asarray(firms)
-    if idx.dtype == np.bool_:
-        idx = np.flatnonzero(idx)
-    return _rows32(idx.astype(np.int64, copy=False).reshape(-1), ft.energy_mwh_per_yr, ft.process_t_co2_per_yr)
-
-
-@njit(cache=True, nogil=True)
-def _rows32(idx, energy, process):
-    C = energy.shape[1]
-    out = np.empty((len(idx), C + 1), np.float32)
-    for r in range(len(idx)):
-        f = idx[r]
-        for c in range(C):
-            out[r, c] = np.float32(energy[f, c])
-        out[r, C] = np.float32(process[f])
-    return out

@@ -219,6 +219,8 @@ class ClusterModel(mesa.Model):
         self.running = True
         #: [N] bool: firms a workshop player decides for (``Engine.set_played``); None: none
         self.played = None
+        self.state32 = np.zeros((n, len(CARRIERS) + 1), dtype=np.float32)
+        self._refresh_state32(slice(None))
 
     def _initial_stock(self) -> None:
         """Measures firms already have in the start year: every firm that knows a measure and
@@ -330,7 +332,7 @@ class ClusterModel(mesa.Model):
         old = self._state_before(firms_u)
         self._reapply(firms_u)
         self._book_state_change(firms_u, *old)
-        self.expiry_log.append((self.month, f, k, since, reason))
+        self.expiry_log.append((self.month, f.astype(np.int32), k.astype(np.int16), since, reason))  # (compact: Batch.for_log)
         self.expiries_total += len(f)
         self.engine.publish("expiry", month=self.month, firms=f, measures=k, reasons=reason)
 
@@ -370,7 +372,7 @@ class ClusterModel(mesa.Model):
         ratio = self.output_index[y] / self.output_index[y - 1]
         if np.all(ratio == 1.0):
             return
-        self.energy_total = firm_table.scale_output(self.firms, ratio)
+        self.energy_total = firm_table.scale_output(self.firms, ratio, self.state32)  # (and the float32 state)
         self.start_energy_by_sector *= ratio[:, None]
         self.base_energy_total = self.start_energy_by_sector.sum(axis=0)
 
@@ -487,11 +489,12 @@ class ClusterModel(mesa.Model):
         ft = self.firms
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
 
-    def state32(self, firms) -> np.ndarray:
-        """[len(firms), C+1] float32 energy by carrier and process CO2 of ``firms`` (indices),
-        as the decision's float32 terms read them: cast from the firm table when read, so no
-        [N, C+1] copy is kept in step with it."""
-        return firm_table.state_rows32(self.firms, firms)
+    def _refresh_state32(self, firms) -> None:
+        """Keep the float32 copy of the state the decision reads in step with the firm table
+        (column by column: no [len(firms), C+1] float64 temporary)."""
+        ft, C = self.firms, self.firms.energy_mwh_per_yr.shape[1]
+        self.state32[firms, :C] = ft.energy_mwh_per_yr[firms]
+        self.state32[firms, C] = ft.process_t_co2_per_yr[firms]
 
     def _float32_terms(self):
         """This year's per-measure constants of the decision, as float32 rows for [R, K] math."""
@@ -504,7 +507,7 @@ class ClusterModel(mesa.Model):
             cat.capex_fixed_usd * self.capex_mult, cat.capex_usd_per_unit * self.capex_mult,
             cat.non_energy_benefit_share, cat.om_share_of_capex_per_yr, cat.risk_premium_per_yr, -cat.lifetime_yr,
             cat.hidden_cost_share, cat.complexity_share, cat.info_rate_per_month, np.ones(cat.k)]).astype(f)
-        # [C+1, 3K]: saving | size basis | scope-1 abatement; state32(firms) @ weights in one matmul
+        # [C+1, 3K]: saving | size basis | scope-1 abatement; state32[firms] @ weights in one matmul
         weights = np.ascontiguousarray(
             np.concatenate([val.saving_usd.T, val.size_basis.T, val.abated_scope1_t.T], axis=1).astype(f))
         return SimpleNamespace(
@@ -531,6 +534,7 @@ class ClusterModel(mesa.Model):
         ft.cash_usd_per_yr *= factor
         ft.credit_usd *= factor
         self.calibration_factor = factor
+        self._refresh_state32(slice(None))
         self._recompute_rates(slice(None))
 
     def _build_network(self, sc, ft, rng):
@@ -565,7 +569,8 @@ class ClusterModel(mesa.Model):
     def set_energy_zones(self, of_firm: np.ndarray, price, ef) -> None:
         """Regional energy (``Engine.set_energy_zones``): zone 0 is the scenario's paths,
         zone z + 1 the z-th declared zone; ``price``/``ef`` [Z, years, C] (None: no zones)."""
-        self.energy_zone = np.asarray(of_firm, np.int64) + 1
+        n_zones = 1 + (0 if price is None else len(price))
+        self.energy_zone = (np.asarray(of_firm) + 1).astype(np.int16 if n_zones <= np.iinfo(np.int16).max else np.int64)
         self.has_zones = price is not None
         base_p, base_e = self.energy.price_usd_per_mwh[None], self.energy.ef_t_co2_per_mwh[None]
         self.zone_price_paths = base_p if price is None else np.concatenate([base_p, price])
@@ -629,7 +634,7 @@ class ClusterModel(mesa.Model):
             sel = b.instrument == code
             if sel.any():
                 g.record(self.engine, f[sel])
-        self.adoption_log.append((self.month, b))
+        self.adoption_log.append((self.month, b.for_log()))
         self.adoption_saving_log.append(saving_usd_per_yr)
         if not self.setting_up:
             self.engine.publish("adoption", month=self.month, batch=b)
@@ -640,21 +645,22 @@ class ClusterModel(mesa.Model):
 
     def _book_state_change(self, firms_u, old_s1, old_s2, old_e) -> None:
         """The firms ``firms_u`` (unique) changed energy or capture this month: their rates,
-        this year's running sums (for the rest of the year) and the totals."""
+        the float32 state, this year's running sums (for the rest of the year) and the totals."""
         ft = self.firms
         frac = (12 - self.month % 12) / 12.0
         e = ft.energy_mwh_per_yr[firms_u]
         if self.has_zones:  # (each firm's zone's factors)
             self._recompute_rates(firms_u)
+            self._refresh_state32(firms_u)
             d1 = self.scope1_rate[firms_u] - old_s1
             d2 = self.scope2_rate[firms_u] - old_s2
             self.annual_scope1[firms_u] += d1 * frac
             self.annual_scope2[firms_u] += d2 * frac
-        else:  # the rates and running sums in one pass (the same arithmetic)
+        else:  # the rates, float32 state and running sums in one pass (the same arithmetic)
             d1, d2 = adoption.book_rates(
                 firms_u, e, e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0), ft.process_t_co2_per_yr, ft.capture_share,
                 self.ef[ELECTRICITY], ELECTRICITY, frac, old_s1, old_s2, self.scope1_rate, self.scope2_rate,
-                self.annual_scope1, self.annual_scope2)
+                self.annual_scope1, self.annual_scope2, self.state32)
         de = e - old_e
         self.annual_energy[firms_u] += de.sum(axis=1) * frac
         self.total_scope1 += float(d1.sum())

@@ -226,7 +226,7 @@ def _inputs(model, idx: np.ndarray, dots: bool = True):
             model.customer_pressure, ft.hurdle_rate_per_yr, ft.risk_aversion, ft.risk_relief, ft.hidden_cost_relief,
             ft.capability, ft.cash_usd_per_yr, ft.credit_usd, gov.carbon_price_covers,
             glob, model.neighbour_adopters, model.inv_degree, ft.cluster, cluster_table,
-            model.state32(idx) @ c.weights if dots else (model.state32(idx), c.weights), per_measure,
+            _rows(model.state32, idx) @ c.weights if dots else (_rows(model.state32, idx), c.weights), per_measure,
             g_share, g_cap, factor, extra)
 
 
@@ -235,6 +235,26 @@ DOTS = 20
 
 
 _EMPTY2 = np.zeros((0, 0), F32)
+
+
+def _rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[idx]``; a strided view when ``idx`` is an arithmetic progression (a month's review
+    group is), which BLAS reads in place: same values, no gather."""
+    step = _progression_step(idx)
+    return a[idx[0]:idx[-1] + 1:step] if step > 0 else a[idx]
+
+
+@njit(cache=True, nogil=True)
+def _progression_step(idx):
+    """The step of ``idx`` if it is an increasing arithmetic progression of >= 2 terms, else 0."""
+    n = len(idx)
+    if n < 2 or idx[1] <= idx[0]:
+        return 0
+    step = idx[1] - idx[0]
+    for i in range(2, n):
+        if idx[i] - idx[i - 1] != step:
+            return 0
+    return step
 
 
 def _programme_terms(model, idx):

@@ -204,19 +204,13 @@ def test_reapply_rebuilds_energy_from_the_base_in_adoption_order():
         assert capture[f] == (cap_k[ks].max() if ks else 0.0)
 
 
-def test_float32_state_rows_are_the_table_cast_when_read():
-    """The decision's float32 state is cast from the firm table when read (no copy kept in
-    step): any change of the table shows at once, for any index form."""
-    from types import SimpleNamespace
+def test_rows_of_a_review_group_equal_fancy_indexing():
+    from sim.screening import _progression_step, _rows
 
-    from sim.firms import state_rows32
-
-    rng = np.random.default_rng(0)
-    ft = SimpleNamespace(energy_mwh_per_yr=rng.random((50, 8)) * 1e4, process_t_co2_per_yr=rng.random(50) * 1e3)
-    want = np.concatenate([ft.energy_mwh_per_yr, ft.process_t_co2_per_yr[:, None]], axis=1).astype(np.float32)
-    for idx in (np.arange(3, 50, 12), [7], np.array([9, 5, 5, 1]), np.zeros(0, np.int64), np.arange(50) % 3 == 0):
-        got = state_rows32(ft, idx)
-        assert got.dtype == np.float32 and got.flags.c_contiguous
-        np.testing.assert_array_equal(got, want[np.asarray(idx)])
-    ft.energy_mwh_per_yr[7, 2] = 123.5  # a change of the table, with no refresh call
-    assert state_rows32(ft, [7])[0, 2] == np.float32(123.5)
+    a = np.random.default_rng(0).random((100, 9)).astype(np.float32)
+    w = np.random.default_rng(1).random((9, 42)).astype(np.float32)
+    for idx, step in [(np.arange(3, 100, 12), 12), (np.arange(0, 100), 1), (np.array([0, 2, 3, 6]), 0),
+                      (np.array([5]), 0), (np.array([4, 4, 4]), 0), (np.array([9, 5, 1]), 0)]:
+        assert _progression_step(idx) == step
+        np.testing.assert_array_equal(_rows(a, idx), a[idx])
+        np.testing.assert_array_equal(_rows(a, idx) @ w, a[idx] @ w)  # BLAS reads the strided view alike

@@ -142,6 +142,7 @@ def test_hand_computed_firm_with_explicit_energy_and_factors():
     ft.energy_mwh_per_yr[5] = e
     ft.process_t_co2_per_yr[5] = 50.0
     ft.capture_share[5] = 0.0
+    model._refresh_state32(slice(None))
     model.run()
     # factors of 2025 by linear interpolation between the scenario's sourced points
     pts = {c: sorted(cfg.scenario.emission_factors_t_co2_per_mwh[c].points.items()) for c in CARRIERS}

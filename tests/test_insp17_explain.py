@@ -105,7 +105,7 @@ def test_the_carbon_price_that_would_make_it_worth_it_by_recomputed_terms(sim, e
 def test_no_carbon_price_is_offered_where_it_cannot_help(sim, explained):
     m = sim.model
     for f, rows in explained.items():
-        s1 = (m.state32([f]) @ m.c32.weights)[0, 2 * m.catalogue.k:]
+        s1 = (m.state32[[f]] @ m.c32.weights)[0, 2 * m.catalogue.k:]
         for k, r in enumerate(rows):
             if r["status"] == "not_worth_it" and (s1[k] <= 0 or not decision.carbon_price_covers(m, f)):
                 assert r["change"]["carbon_price_usd_per_t"] is None
