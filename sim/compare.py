@@ -52,7 +52,7 @@ import pandas as pd
 log = logging.getLogger("sim.compare")
 
 OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs", "discount_rate", "free_rider_window_yr", "horizons",
-            "attribution", "instruments", "drivers", "driver_seeds", "posterior")
+            "attribution", "instruments", "drivers", "driver_seeds", "posterior", "share_history")
 ATTRIBUTIONS = ("remove_one", "none")
 
 
@@ -82,6 +82,8 @@ class Request:
     driver_seeds: int = 2
     #: posterior=<calibration's posterior.parquet>: seed s of every policy runs at draw s (sim.posterior)
     draws: dict = field(default_factory=dict)
+    #: runs whose history up to their policy's start is another run's continue it (identical tables)
+    share_history: bool = True
 
 
 def parse_args(argv: list[str]) -> Request:
@@ -151,8 +153,11 @@ def parse_args(argv: list[str]) -> Request:
 
         draws = draws_by_seed(str(own["posterior"]), seeds)
         check_draws(rest + [f"policy={baseline}"], list(draws.values()))
+    share = own.get("share_history", True)
+    if not isinstance(share, bool):
+        raise BadInput(f"share_history = {share!r}: true or false")
     return Request(policies, seeds, baseline, out, jobs, rest, rate, window, tuple(hz), attribution, inst, drivers,
-                   min(dseeds, len(seeds)), draws)
+                   min(dseeds, len(seeds)), draws, share)
 
 
 def _number(own: dict, key: str, default: float, lo: float, hi: float) -> float:
@@ -290,33 +295,72 @@ def check_reused(dirs) -> None:
                 raise BadInput(str(exc)) from None
 
 
-def _run_chunk(yaml_by_seed: dict[int, str], folder: str) -> list[str]:
-    """Run the seeds of one variant in this process from its resolved configs (composed once
-    in the parent: no Hydra composition here); complete runs with the same config are kept."""
+def _typed(resolved: str, seed: int, cache: dict):
+    """The typed config of a resolved YAML with its seed set (converted once per text)."""
     import copy
-    import logging
 
     from omegaconf import OmegaConf
 
-    from .job import run_model
     from .params import to_config
-    from .results import is_complete, write_run
+
+    same = _resolved(resolved, 0)  # seeds of a variant share a config unless a posterior draw differs
+    if same not in cache:
+        cache[same] = to_config(OmegaConf.create(same))
+    c = copy.deepcopy(cache[same])
+    c.seed = seed
+    return c
+
+
+def _needed(d: Path, resolved: str) -> bool:
+    """A run folder that must be (re-)run: not complete, or complete under another config."""
+    from .results import is_complete
+
+    return not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved)
+
+
+def _run_chunk(yaml_by_seed: dict[int, str], folder: str, forks: tuple = ()) -> tuple[list[str], int]:
+    """Run the seeds of one variant in this process from its resolved configs (composed once
+    in the parent: no Hydra composition here); complete runs with the same config are kept.
+    ``forks``: ((yaml_by_seed, folder, year), ...) of the variants whose history up to the
+    start of ``year`` is this variant's (:func:`share_histories`): this run stops at the start
+    of each such year to keep its state in memory, and each of them continues from it under its
+    own policy (``sim.snapshot.fork``; the full run's tables exactly). Returns the run folders
+    and how many of the runs made were forked."""
+    import logging
+    import pickle
+
+    from .job import finish
+    from .results import write_run
+    from .snapshot import fork, snapshot_month
     from .sweep import release_finished_models
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    done, typed = [], {}
+    done, typed, n_forked = [], {}, 0
     for s, resolved in yaml_by_seed.items():
         d = Path(folder) / f"seed={s}"
-        if not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved):
-            same = _resolved(resolved, 0)  # seeds of a variant share a config unless a posterior draw differs
-            if same not in typed:
-                typed[same] = to_config(OmegaConf.create(resolved))
-            c = copy.deepcopy(typed[same])
-            c.seed = s
-            write_run(d, run_model(c), resolved)
+        fork_dirs = [(texts[s], Path(f) / f"seed={s}", y) for texts, f, y in forks]
+        todo = [(text, fd, y) for text, fd, y in fork_dirs if _needed(fd, text)]
+        if _needed(d, resolved) or todo:
+            from .model import ClusterModel
+
+            cfg = _typed(resolved, s, typed)
+            model = ClusterModel(cfg, lazy_firm_agents=True)  # as run_model builds it
+            states = {}
+            for y in sorted({y for _, _, y in todo}):  # the shared history, once
+                while model.running and model.month < snapshot_month(cfg.start_year, y):
+                    model.step()
+                states[y] = pickle.dumps(model, protocol=5)
+            if _needed(d, resolved):
+                write_run(d, finish(model), resolved)
+            del model
             release_finished_models()
-        done.append(str(d))
-    return done
+            for text, fd, y in todo:
+                header = {"snapshot_year": y, "policy": cfg.policy.name}
+                write_run(fd, finish(fork(pickle.loads(states[y]), header, _typed(text, s, typed))), text)
+                n_forked += 1
+                release_finished_models()
+        done += [str(d)] + [str(fd) for _, fd, _ in fork_dirs]
+    return done, n_forked
 
 
 def _resolved(text: str, seed: int) -> str:
@@ -329,9 +373,71 @@ def _resolved(text: str, seed: int) -> str:
     return out
 
 
+def share_histories(cfgs: list) -> dict[int, tuple[int, int]]:
+    """Which runs of one seed continue another's history instead of simulating it again:
+    {index of a forked config: (index of the config whose run it forks, year)}. Config ``v``
+    can fork the run of ``r`` at the start of any year up to ``sim.snapshot.latest_fork_year``
+    (the snapshot fork's rule: only instruments disabled under ``r`` and starting then or later
+    under ``v`` differ), and does at the latest such year after the start year. Roots are chosen
+    greedily by the simulated years they save (ties: the earlier config, i.e. the baseline);
+    a root is a full run, a forked run is no root."""
+    from .snapshot import latest_fork_year
+
+    n = len(cfgs)
+    latest = {}
+    for r in range(n):
+        for v in range(n):
+            y = latest_fork_year(cfgs[r], cfgs[v]) if r != v else None
+            if y is not None and y > cfgs[r].start_year:
+                latest[r, v] = y
+    plan, left = {}, set(range(n))
+    while left:
+        gain = {r: sum(latest[r, v] - cfgs[r].start_year for v in left if (r, v) in latest) for r in left}
+        root = max(sorted(left), key=gain.__getitem__)
+        if gain[root] == 0:
+            break
+        forked = [v for v in sorted(left) if (root, v) in latest]
+        plan.update({v: (root, latest[root, v]) for v in forked})
+        left -= set(forked) | {root}
+    return plan
+
+
+def _fork_tasks(req: Request, out: Path, vs: list[Variant], texts: dict) -> tuple[list[tuple], list[str]]:
+    """The tasks of :func:`run_all` (a root variant's chunk of seeds and the variants forked
+    from its history) and a line per fork group for the log."""
+    from omegaconf import OmegaConf
+
+    from .params import to_config
+
+    folder = {v.label: str((out / "runs" / v.folder).resolve()) for v in vs}
+    plans: dict[tuple, dict] = {}  # one plan per distinct set of configs (all seeds unless a posterior draw differs)
+    groups: dict[tuple, list[int]] = {}
+    for s in dict.fromkeys(s for v in vs for s in v.seeds):
+        here = [v for v in vs if s in v.seeds]
+        key = tuple(_resolved(texts[v.label][s], 0) for v in here)
+        if key not in plans:
+            plans[key] = (share_histories([to_config(OmegaConf.create(t)) for t in key])
+                          if req.share_history else {})
+        plan = plans[key]
+        for i, v in enumerate(here):
+            if i not in plan:
+                forks = tuple((here[j].label, y) for j, (r, y) in sorted(plan.items()) if r == i)
+                groups.setdefault((v.label, forks), []).append(s)
+    tasks, lines = [], []
+    for (root, forks), seeds in groups.items():
+        chunk = max(1, -(-len(seeds) // req.jobs))  # every worker busy
+        for i in range(0, len(seeds), chunk):
+            ss = seeds[i:i + chunk]
+            tasks.append(({s: texts[root][s] for s in ss}, folder[root],
+                          tuple(({s: texts[f][s] for s in ss}, folder[f], y) for f, y in forks)))
+        lines += [f"{f} from {root}'s run at the start of {y} ({len(seeds)} seed{'s' * (len(seeds) > 1)})" for f, y in forks]
+    return tasks, lines
+
+
 def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int], Path]:
     """Run (or reuse) every variant x seed on ``jobs`` processes; a task runs a chunk of one
-    variant's seeds from its resolved configs."""
+    variant's seeds from its resolved configs, and the runs forked from its history
+    (:func:`share_histories`; ``share_history=false``: none)."""
     from concurrent.futures import as_completed
 
     from tqdm import tqdm
@@ -339,27 +445,36 @@ def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int],
     dirs = {(v.label, s): (out / "runs" / v.folder / f"seed={s}").resolve() for v in vs for s in v.seeds}
     from omegaconf import OmegaConf
 
-    tasks = []
+    texts = {}
     for v in vs:
         if req.draws:  # seed s of every variant runs at posterior draw s (shared: still paired)
-            texts = {s: _resolved(OmegaConf.to_yaml(_changed(v.cfg, req.draws[s]), resolve=True), s) for s in v.seeds}
+            texts[v.label] = {s: _resolved(OmegaConf.to_yaml(_changed(v.cfg, req.draws[s]), resolve=True), s) for s in v.seeds}
         else:
             text = OmegaConf.to_yaml(v.cfg, resolve=True)
-            texts = {s: _resolved(text, s) for s in v.seeds}
-        chunk = max(1, -(-len(v.seeds) // req.jobs))  # every worker busy
-        for i in range(0, len(v.seeds), chunk):
-            tasks.append(({s: texts[s] for s in v.seeds[i:i + chunk]}, str((out / "runs" / v.folder).resolve())))
-    t0 = time.perf_counter()
+            texts[v.label] = {s: _resolved(text, s) for s in v.seeds}
+    tasks, lines = _fork_tasks(req, out, vs, texts)
+    if lines:
+        n = sum(len(t[0]) * len(t[2]) for t in tasks)
+        log.info("Shared histories: %d of %d runs continue another run's history from the year their policy starts "
+                 "(identical tables, sim/snapshot.py's fork rule):\n  %s", n, len(dirs), "\n  ".join(lines))
+    t0, c0 = time.perf_counter(), time.process_time()
     bar = tqdm(total=len(dirs), desc="runs", unit="run", file=sys.stderr)
+    forked = 0
     if req.jobs == 1:
         for t in tasks:
-            bar.update(len(_run_chunk(*t)))
+            done, k = _run_chunk(*t)
+            bar.update(len(done))
+            forked += k
     else:
         with ProcessPoolExecutor(max_workers=req.jobs) as ex:
             for f in as_completed([ex.submit(_run_chunk, *t) for t in tasks]):
-                bar.update(len(f.result()))
+                done, k = f.result()
+                bar.update(len(done))
+                forked += k
     bar.close()
-    log.info("%d runs in %.1f s", len(dirs), time.perf_counter() - t0)
+    cpu = "" if req.jobs > 1 else f", {time.process_time() - c0:.1f} s CPU"
+    log.info("%d runs in %.1f s%s%s", len(dirs), time.perf_counter() - t0, cpu,
+             f" ({forked} forked from a shared history)" if forked else "")
     return dirs
 
 
