@@ -1,13 +1,21 @@
-"""Time of the app's *Apply levers* with and without the kept year-start states (sim/viz/state.py).
+"""Time saved by forking shared histories: the app's *Apply levers* with and without the kept
+year-start states (sim/viz/state.py), and the runs of a paired comparison (sim/compare.py) with
+and without shared histories.
 
-    .venv/bin/python benchmarks/bench_fork.py                 # 1,000 and 10,000 firms
+    .venv/bin/python benchmarks/bench_fork.py                 # the app, 1,000 and 10,000 firms
     .venv/bin/python benchmarks/bench_fork.py --firms 1000 --reps 5
+    .venv/bin/python benchmarks/bench_fork.py --compare scenario=mx_cluster policies=[carbon_price_2030] \
+        hydra.searchpath=[file://$PWD/tests/configs] seeds=2 --reps 3
 
 A live run of ``mx_cluster`` under the incentive package (no carbon price) is stepped to June
 2035; then the carbon price is switched on from 2035 (US$ 50/t) and applied: once re-simulated
 from the start year (the app before: no kept states) and once continued from the state kept at
 the start of 2035. Prints wall and CPU time of each apply, the memory of the kept states, and
 checks that both applies give the same run (every table of the run continued to its end).
+
+``--compare ARGS``: the runs of ``python -m sim.compare ARGS`` (no evaluation), in this process,
+with ``share_history`` false and true in turn, ``--reps`` times; prints the fastest wall and CPU
+time of each and checks that both wrote the same run folders, byte for byte.
 """
 from __future__ import annotations
 
@@ -41,9 +49,8 @@ def machine() -> str:
 
 def one(n: int, keep: bool):
     settings = Settings(scenario="mx_cluster", policy="incentive_package", n_firms=n)
-    sim = Simulation(settings)
-    if not keep:
-        sim.years.budget = 0  # the app without kept states: every apply re-simulates
+    # without kept states (the app before): every apply re-simulates
+    sim = Simulation(settings, year_states_budget_bytes=state.YEAR_STATES_BUDGET_BYTES if keep else 0)
     build_config(settings.with_levers(LEVERS))  # composed once, as a second apply of a session would find it
     t0 = time.perf_counter()
     sim.step(MONTHS)
@@ -57,12 +64,55 @@ def one(n: int, keep: bool):
     return wall, cpu, step_s, kept, years, collect(sim.model)
 
 
+def compare_runs(argv: list[str], reps: int) -> None:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from sim.compare import _fork_tasks, _run_chunk, parse_args, preflight, run_texts, variants
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_fork_"))
+    req = parse_args(argv + [f"out={tmp / 'x'}"])
+    vs = variants(req, preflight(req))[0]
+    texts = run_texts(req, vs)
+    best, files = {}, {}
+    for rep in range(reps):
+        for share in (False, True):
+            out = tmp / str(share)
+            shutil.rmtree(out, ignore_errors=True)
+            req.share_history = share
+            tasks, lines = _fork_tasks(req, out, vs, texts)
+            w, c = time.perf_counter(), time.process_time()
+            forked = sum(_run_chunk(*t)[1] for t in tasks)
+            wall, cpu = time.perf_counter() - w, time.process_time() - c
+            b = best.setdefault(share, [wall, cpu, forked, lines])
+            b[0], b[1] = min(b[0], wall), min(b[1], cpu)
+            files[share] = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    n = sum(len(v.seeds) for v in vs)
+    print(f"sim.compare {' '.join(argv)}: {n} runs")
+    for share, (wall, cpu, forked, lines) in best.items():
+        print(f"  share_history={str(share).lower()}: fastest of {reps}: wall {wall:.2f} s, CPU {cpu:.2f} s; {forked} forked"
+              + "".join(f"\n    {l}" for l in lines))
+    f, t = best[False], best[True]
+    print(f"  saved: wall {f[0] - t[0]:.2f} s ({(f[0] - t[0]) / f[0]:.0%}), CPU {f[1] - t[1]:.2f} s ({(f[1] - t[1]) / f[1]:.0%})")
+    assert files[False] == files[True], "shared histories changed a run folder"
+    print(f"  the {len(files[True])} files of the run folders are identical")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--firms", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--compare", nargs=argparse.REMAINDER, help="sim.compare arguments (the rest of the line)")
     a = ap.parse_args()
     print(f"machine: {machine()}")
+    if a.compare:
+        import logging
+
+        logging.getLogger("MESA").setLevel(logging.WARNING)
+        compare_runs(a.compare, a.reps)
+        return
     Simulation(Settings(scenario="mx_cluster", policy="none", n_firms=300)).step(2)  # compile and load once
     for n in a.firms:
         res = {}

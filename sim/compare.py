@@ -26,6 +26,14 @@ effect, not sampling noise. Per policy, across seeds (means, 95 % intervals: sim
 * drivers (``drivers=<space.yaml>``): each uncertain free parameter of a sensitivity space at
   its low and high end, one at a time, on ``driver_seeds`` seeds.
 
+Shared histories: for each seed, a run whose configuration differs from another run's only by
+policy instruments that are off there and start in a later year (a carbon price or a cost-share
+programme with ``start_year``: ``sim.snapshot``'s fork rule) is not simulated from the start
+year: the other run keeps its state at the start of that year in memory and the run continues
+it under its own policy (:func:`share_histories`; the tables are the full run's, byte for byte).
+The log names the runs forked and from which year; ``share_history=false`` simulates every run
+from the start.
+
 Runs are written as run folders under ``<out>/runs/<policy>/seed=<s>`` (the package without an
 instrument: ``<out>/attribution/...``; driver settings: ``<out>/drivers/...``; complete runs whose
 config matches are reused: a comparison can be extended with more seeds or re-run after a
@@ -434,15 +442,8 @@ def _fork_tasks(req: Request, out: Path, vs: list[Variant], texts: dict) -> tupl
     return tasks, lines
 
 
-def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int], Path]:
-    """Run (or reuse) every variant x seed on ``jobs`` processes; a task runs a chunk of one
-    variant's seeds from its resolved configs, and the runs forked from its history
-    (:func:`share_histories`; ``share_history=false``: none)."""
-    from concurrent.futures import as_completed
-
-    from tqdm import tqdm
-
-    dirs = {(v.label, s): (out / "runs" / v.folder / f"seed={s}").resolve() for v in vs for s in v.seeds}
+def run_texts(req: Request, vs: list[Variant]) -> dict[str, dict[int, str]]:
+    """The resolved config (YAML) of every variant and seed: {label: {seed: text}}."""
     from omegaconf import OmegaConf
 
     texts = {}
@@ -452,7 +453,19 @@ def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int],
         else:
             text = OmegaConf.to_yaml(v.cfg, resolve=True)
             texts[v.label] = {s: _resolved(text, s) for s in v.seeds}
-    tasks, lines = _fork_tasks(req, out, vs, texts)
+    return texts
+
+
+def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int], Path]:
+    """Run (or reuse) every variant x seed on ``jobs`` processes; a task runs a chunk of one
+    variant's seeds from its resolved configs, and the runs forked from its history
+    (:func:`share_histories`; ``share_history=false``: none)."""
+    from concurrent.futures import as_completed
+
+    from tqdm import tqdm
+
+    dirs = {(v.label, s): (out / "runs" / v.folder / f"seed={s}").resolve() for v in vs for s in v.seeds}
+    tasks, lines = _fork_tasks(req, out, vs, run_texts(req, vs))
     if lines:
         n = sum(len(t[0]) * len(t[2]) for t in tasks)
         log.info("Shared histories: %d of %d runs continue another run's history from the year their policy starts "

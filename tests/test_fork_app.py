@@ -25,8 +25,7 @@ def _pair(actions=()):
     keeps its year-start states, the other keeps none (every lever change re-simulates)."""
     sims = []
     for budget in (state.YEAR_STATES_BUDGET_BYTES, 0):
-        sim = Simulation(Settings(**BASE))
-        sim.years.budget = budget
+        sim = Simulation(Settings(**BASE), year_states_budget_bytes=budget)
         for month, kind, target, payload in actions:
             sim.step(month - sim.steps_done)
             sim.add_role_action(kind, target, payload)
@@ -66,8 +65,10 @@ def test_a_later_carbon_price_continues_the_kept_year_and_equals_the_re_simulati
 
 
 def test_changes_no_kept_year_describes_re_simulate():
-    a, b = _pair()
-    b.years.budget = state.YEAR_STATES_BUDGET_BYTES
+    a, b = Simulation(Settings(**BASE)), Simulation(Settings(**BASE))
+    for s in (a, b):
+        s.step(MID_2028)
+    assert list(b.years.states) == [2026, 2027, 2028]
     b.apply_levers({**CARBON_2028, "policy.carbon_price.start_year": 2025})  # the start year: no kept year before it
     assert b.last_apply["forked_from"] is None
     a.apply_levers({**CARBON_2028, "policy.carbon_price.start_year": 2040})  # later than now: this year's state

@@ -177,7 +177,7 @@ class YearStates:
 
     def keep(self, model, cfg, schedule) -> None:
         """Keep ``model``'s state (just after a December: the start of the next year)."""
-        if self.too_big or not model.running or model.month % 12 != 11:
+        if self.too_big or self.budget <= 0 or not model.running or model.month % 12 != 11:
             return
         buf = io.BytesIO()
         _Pickler(buf, schedule).dump(model)
@@ -232,7 +232,7 @@ class Simulation:
     ``steps_done`` is the number of months simulated (0 before the first step).
     """
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, year_states_budget_bytes: int = YEAR_STATES_BUDGET_BYTES):
         self.lock = threading.RLock()
         #: held by a change that replaces the model (apply levers, reset, restart), outside ``lock``
         self.changing = threading.RLock()
@@ -251,7 +251,7 @@ class Simulation:
         #: rebuilt from this one (a lever change), so role decisions survive it
         self.schedule = Schedule()
         #: the live run's states at the start of its years ("what if from here" lever changes)
-        self.years = YearStates(YEAR_STATES_BUDGET_BYTES)
+        self.years = YearStates(year_states_budget_bytes)
         #: how the last lever change was made: {"forked_from": year or None, "seconds": wall time}
         self.last_apply: dict = {}
         self.cfg, self.model = self._build(self.settings)
