@@ -31,6 +31,11 @@ training) act from a run's first month, so a fork cannot change them (it would b
 full run describes). Technically, each changed instrument is built afresh in the loaded model
 with P's parameters (its child stream: the one the dormant instrument held, unused) and takes
 the dormant one's place in the mechanism order and the grant channels.
+
+**The rule, once** (:func:`fork_plan`; :func:`latest_fork_year` is the latest year it allows)
+is also what shares histories in memory, without a file: ``sim.compare`` forks a seed's runs
+from another run of the seed (``share_histories``), and the app continues its live run's kept
+year-start states after a lever change (``sim/viz/state.py``).
 """
 from __future__ import annotations
 
