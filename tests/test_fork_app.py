@@ -142,3 +142,31 @@ def test_start_year_levers_show_the_run_start_for_zero():
     assert v["policy.cost_share.start_year"] == sim.model.start_year  # 0 in the config: "the run's start year"
     assert v["policy.carbon_price.start_year"] == sim.cfg.policy.carbon_price.start_year
     assert "policy.carbon_price.start_year=2031" in sim.settings.with_levers({"policy.carbon_price.start_year": 2031}).command()
+
+
+def _widgets(w, out):
+    out.append(w)
+    for c in getattr(w, "children", None) or []:
+        if not isinstance(c, str):
+            _widgets(c, out)
+    return out
+
+
+def test_the_levers_panel_says_how_the_change_was_simulated_and_bounds_start_years_by_the_run():
+    import solara
+
+    from sim.viz.app import LeversPanel
+
+    sim = Simulation(Settings(**BASE))
+    sim.step(MID_2028)
+    sim.apply_levers(CARBON_2028)
+    box, _ = solara.render(LeversPanel(sim, None, "", "en"), handle_error=False)
+    ws = _widgets(box, [])
+    texts = [c for w in ws for c in (getattr(w, "children", None) or []) if isinstance(c, str)]
+    assert any(x.startswith("Continued from January 2028") for x in texts), texts
+    years = [w for w in ws if str(getattr(w, "label", "")).startswith("Start year")]
+    assert len(years) == 2 and all((w.min, w.max) == (2025, sim.model.end_year) for w in years)
+    sim.apply_levers({"policy.capex_subsidy.subsidy_share": 0.5})
+    box, _ = solara.render(LeversPanel(sim, None, "", "es"), handle_error=False)
+    texts = [c for w in _widgets(box, []) for c in (getattr(w, "children", None) or []) if isinstance(c, str)]
+    assert any(x.startswith("Simulada de nuevo desde el año inicial") for x in texts), texts

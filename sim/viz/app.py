@@ -370,6 +370,11 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
             solara.Button(f"{label} ({len(pending.value)})", on_click=apply, disabled=not pending.value, color="primary",
                           block=True)
             ErrorBox(L, error.value)
+        done = sim.last_apply  # how the last lever change was simulated (state.Simulation.apply_levers)
+        if done:
+            how = (t(L, "levers_continued", year=done["forked_from"], seconds=f"{done['seconds']:.2f}")
+                   if done["forked_from"] is not None else t(L, "levers_resimulated", seconds=f"{done['seconds']:.2f}"))
+            solara.Text(how, style={"display": "block", "font-size": "12px", "color": "#555"}, classes=["sim-apply-how"])
         solara.Text(t(L, "overrides"), style={"display": "block", "font-size": "12px", "color": "#555"})
         solara.HTML(tag="code", unsafe_innerHTML=html.escape(sim.settings.command()), classes=["sim-command", "sim-code"])
 

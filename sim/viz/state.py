@@ -285,6 +285,7 @@ class Simulation:
             self.previous = self.emissions_series()
         elif not keep_previous:
             self.previous = None
+            self.last_apply = {}
         self.settings, self.cfg, self.model = settings, cfg, model
         self.years = years if years is not None else YearStates(self.years.budget)
         self.extras = {}
@@ -396,10 +397,10 @@ class Simulation:
                 gap_before = gap
             with self.lock:
                 _advance_to(model, self.steps_done, keep)
+                self.last_apply = {"forked_from": None if point is None else point[0], "seconds": time.perf_counter() - t0}
                 self._install(new, cfg, model, keep_previous=True, years=years)
                 if not self.model.running:
                     self.playing = False
-            self.last_apply = {"forked_from": None if point is None else point[0], "seconds": time.perf_counter() - t0}
             log.info("levers applied in %.2f s (%s)", self.last_apply["seconds"],
                      "re-simulated from the start year" if point is None else f"continued from the start of {point[0]}")
 
