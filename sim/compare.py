@@ -48,6 +48,7 @@ folder that is damaged is named with how to re-run it, before any run starts.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -383,24 +384,38 @@ def _resolved(text: str, seed: int) -> str:
 
 def share_histories(cfgs: list) -> dict[int, tuple[int, int]]:
     """Which runs of one seed continue another's history instead of simulating it again:
-    {index of a forked config: (index of the config whose run it forks, year)}. Config ``v``
-    can fork the run of ``r`` at the start of any year up to ``sim.snapshot.latest_fork_year``
-    (the snapshot fork's rule: only instruments disabled under ``r`` and starting then or later
-    under ``v`` differ), and does at the latest such year after the start year. Roots are chosen
-    greedily by the simulated years they save (ties: the earlier config, i.e. the baseline);
-    a root is a full run, a forked run is no root."""
-    from .snapshot import latest_fork_year
+    {index of a forked config: (index of the config whose run it forks, year)}, for typed
+    configs ``cfgs`` (:func:`_share_plan`)."""
+    from .snapshot import same_but_policy
 
-    n = len(cfgs)
+    family = []
+    for j, c in enumerate(cfgs):
+        family.append(next((i for i in range(j) if family[i] == i and same_but_policy(cfgs[i], c)), j))
+    return _share_plan(family, [c.policy for c in cfgs], [c.start_year for c in cfgs], [c.end_year for c in cfgs])
+
+
+def _share_plan(family: list, policies: list, start: list[int], end: list[int]) -> dict[int, tuple[int, int]]:
+    """The plan of :func:`share_histories` for configs given as their family (configs of one
+    family are equal but for their policies), typed policy, start and end year. Config ``v``
+    can fork the run of ``r`` of its family at the start of any year up to
+    ``sim.snapshot.latest_policy_fork_year`` (the snapshot fork's rule: only instruments off
+    under ``r`` and starting then or later under ``v`` differ), and does at the latest such year
+    after the start year. Roots are chosen greedily by the simulated years they save (ties: the
+    earlier config, i.e. the baseline); a root is a full run, a forked run is no root."""
+    from .snapshot import latest_policy_fork_year
+
+    n = len(family)
     latest = {}
     for r in range(n):
         for v in range(n):
-            y = latest_fork_year(cfgs[r], cfgs[v]) if r != v else None
-            if y is not None and y > cfgs[r].start_year:
+            if r == v or family[r] != family[v]:
+                continue
+            y = latest_policy_fork_year(policies[r], policies[v], start[r], end[r])
+            if y is not None and y > start[r]:
                 latest[r, v] = y
     plan, left = {}, set(range(n))
     while left:
-        gain = {r: sum(latest[r, v] - cfgs[r].start_year for v in left if (r, v) in latest) for r in left}
+        gain = {r: sum(latest[r, v] - start[r] for v in left if (r, v) in latest) for r in left}
         root = max(sorted(left), key=gain.__getitem__)
         if gain[root] == 0:
             break
@@ -410,13 +425,32 @@ def share_histories(cfgs: list) -> dict[int, tuple[int, int]]:
     return plan
 
 
+_POLICY_BLOCK = re.compile(r"^policy:\n(?:[ \t].*\n|\n)*", re.M)
+
+
+def _plan_from_texts(texts: tuple[str, ...]) -> dict[int, tuple[int, int]]:
+    """:func:`_share_plan` of resolved configs (YAML, one seed): a family is the text outside
+    the top-level ``policy`` block; only the policies of families of two or more are typed."""
+    from omegaconf import OmegaConf
+
+    from .params import PolicyConfig
+
+    outside = [_POLICY_BLOCK.sub("", t, count=1) for t in texts]
+    family = [outside.index(o) for o in outside]
+    policies, start, end, typed = [], [], [], {}
+    for t, f in zip(texts, family):
+        block = _POLICY_BLOCK.search(t).group(0)
+        if family.count(f) > 1 and block not in typed:
+            typed[block] = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PolicyConfig), OmegaConf.create(block).policy))
+        policies.append(typed.get(block))
+        start.append(int(re.search(r"^start_year: (\d+)$", t, re.M).group(1)))
+        end.append(int(re.search(r"^end_year: (\d+)$", t, re.M).group(1)))
+    return _share_plan(family, policies, start, end)
+
+
 def _fork_tasks(req: Request, out: Path, vs: list[Variant], texts: dict) -> tuple[list[tuple], list[str]]:
     """The tasks of :func:`run_all` (a root variant's chunk of seeds and the variants forked
     from its history) and a line per fork group for the log."""
-    from omegaconf import OmegaConf
-
-    from .params import to_config
-
     folder = {v.label: str((out / "runs" / v.folder).resolve()) for v in vs}
     plans: dict[tuple, dict] = {}  # one plan per distinct set of configs (all seeds unless a posterior draw differs)
     groups: dict[tuple, list[int]] = {}
@@ -424,8 +458,7 @@ def _fork_tasks(req: Request, out: Path, vs: list[Variant], texts: dict) -> tupl
         here = [v for v in vs if s in v.seeds]
         key = tuple(_resolved(texts[v.label][s], 0) for v in here)
         if key not in plans:
-            plans[key] = (share_histories([to_config(OmegaConf.create(t)) for t in key])
-                          if req.share_history else {})
+            plans[key] = _plan_from_texts(key) if req.share_history else {}
         plan = plans[key]
         for i, v in enumerate(here):
             if i not in plan:

@@ -207,38 +207,53 @@ def latest_fork_year(old_cfg, policy_cfg) -> int | None:
     """The latest year at whose start a run of ``old_cfg`` can be forked under ``policy_cfg``
     with the full run's result (the rule of :func:`forked_instruments`; valid at every year from
     the start year up to it), ``old_cfg.end_year`` when the configs have the same policy
-    instruments, None when no fork is valid. Used by ``sim.compare`` and the app to share a
-    history between runs."""
-    changed, latest, refusal = fork_plan(old_cfg, policy_cfg)
+    instruments, None when no fork is valid. Used by the app to share a history between runs."""
+    if not same_but_policy(old_cfg, policy_cfg):
+        return None
+    return latest_policy_fork_year(old_cfg.policy, policy_cfg.policy, old_cfg.start_year, old_cfg.end_year)
+
+
+def latest_policy_fork_year(old_policy, new_policy, start_year: int, end_year: int) -> int | None:
+    """:func:`latest_fork_year` of two configs already known equal but for their policies
+    (typed ``PolicyConfig``s; ``sim.compare`` knows that from their resolved texts)."""
+    _, latest, refusal = policy_fork_plan(old_policy, new_policy, start_year)
     if refusal is not None:
         return None
-    return old_cfg.end_year if latest is None else min(latest, old_cfg.end_year)
+    return end_year if latest is None else min(latest, end_year)
 
 
-def _start_year(old_cfg, policy_cfg, name: str) -> int:
-    """The first year instrument ``name`` of ``policy_cfg`` acts (``cost_share.start_year = 0``: the run's start)."""
-    return getattr(policy_cfg.policy, name).start_year or old_cfg.start_year
+def same_but_policy(old_cfg, policy_cfg) -> bool:
+    """Whether two typed configs are equal but for their policies (the scenario's programmes
+    included): the rule of population templates (sim/mechanism_keys.py), the programmes kept."""
+    from .mechanism_keys import without_mechanisms
+
+    return without_mechanisms(policy_cfg, programmes=False) == without_mechanisms(old_cfg, programmes=False)
 
 
 def fork_plan(old_cfg, policy_cfg, year: int | None = None) -> tuple[list[str], int | None, tuple | None]:
     """The fork rule, once: (the instruments that differ between the two configs, the first
     year any of them acts under ``policy_cfg`` (None: none differs), the refusal (instrument
     name or None for a non-policy key, why) when a fork at the start of ``year`` (None: any
-    year) is not valid), the instruments checked in the order the model builds them."""
+    year) is not valid). A fork replaces policy instruments only: every other key is equal."""
     import dataclasses
 
-    from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST
-    from .mechanism_keys import without_mechanisms
-
-    # the rule of population templates (sim/mechanism_keys.py), the scenario's programmes kept: a fork
-    # replaces policy instruments only
-    if without_mechanisms(policy_cfg, programmes=False) != without_mechanisms(old_cfg, programmes=False):
+    if not same_but_policy(old_cfg, policy_cfg):
         diff = [f.name for f in dataclasses.fields(old_cfg)
                 if f.name != "policy" and getattr(old_cfg, f.name) != getattr(policy_cfg, f.name)]
         return [], None, (None, ", ".join(diff) or "the config")
+    return policy_fork_plan(old_cfg.policy, policy_cfg.policy, old_cfg.start_year, year)
+
+
+def policy_fork_plan(old_policy, new_policy, start_year: int, year: int | None = None):
+    """:func:`fork_plan`'s instruments part: every instrument whose parameters differ is off
+    under ``old_policy`` and, under ``new_policy``, on and starting at or after ``year`` (the
+    instruments with a ``start_year``; ``cost_share.start_year = 0`` is the run's
+    ``start_year``), checked in the order the model builds them."""
+    from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST
+
     changed, latest = [], None
     for name in POLICY_INSTRUMENTS + POLICY_LAST:
-        before, after = getattr(old_cfg.policy, name), getattr(policy_cfg.policy, name)
+        before, after = getattr(old_policy, name), getattr(new_policy, name)
         if before == after:
             continue
         start = getattr(after, "start_year", None)
@@ -247,7 +262,7 @@ def fork_plan(old_cfg, policy_cfg, year: int | None = None) -> tuple[list[str], 
                    "has no start year (it acts from a run's first month)" if start is None else
                    "is switched off by the fork")
             return changed + [name], None, (name, why)
-        first = _start_year(old_cfg, policy_cfg, name)
+        first = start or start_year
         if year is not None and first < year:
             return changed + [name], None, (name, f"starts in {first}, before the snapshot's {year}")
         changed.append(name)
