@@ -361,6 +361,7 @@ def _run_chunk(yaml_by_seed: dict[int, str], folder: str, forks: tuple = ()) -> 
                 states[y] = pickle.dumps(model, protocol=5)
             if _needed(d, resolved):
                 write_run(d, finish(model), resolved)
+            model.running = False  # (only its history was needed) discarded: mesa's id counters let it go
             del model
             release_finished_models()
             for text, fd, y in todo:

@@ -51,8 +51,9 @@ MAX_SPEED_STEPS_PER_S = 60.0
 #: the last steps under the lock
 _CATCH_UP_UNDER_LOCK = 4
 _CATCH_UP_ROUNDS = 8
-#: memory the kept year-start states of one simulation may take; the oldest go first. A state
-#: (the model pickled) is ~0.4 MB at 1,000 firms and ~1 MB per 1,000 firms (docs/fork.md)
+#: memory the kept year-start states of one simulation may take (a room: one simulation); the
+#: oldest go first. A state (the model pickled) is ~1.5 MB at 1,000 firms, ~10 MB at 10,000 and
+#: ~22 MB at 32,174 (docs/fork.md). A choice of this app (free parameter), not data
 YEAR_STATES_BUDGET_BYTES = 64 * 2**20
 
 log = logging.getLogger("sim.viz")
