@@ -8,9 +8,9 @@ and without shared histories.
         hydra.searchpath=[file://$PWD/tests/configs] seeds=2 --reps 3
 
 A live run of ``mx_cluster`` under the incentive package (no carbon price) is stepped to June
-2035; then the carbon price is switched on from 2035 (US$ 50/t) and applied: once re-simulated
-from the start year (the app before: no kept states) and once continued from the state kept at
-the start of 2035. Prints wall and CPU time of each apply, the memory of the kept states, and
+2035; then the carbon price is switched on from 2035 (US$ 50/t) and applied, and then its start
+year is moved to 2037 and applied: re-simulated from the start year (the app before: no kept
+states) and continued from the state kept at the start of 2035. Prints wall and CPU time of each apply, the memory of the kept states, and
 checks that both applies give the same run (every table of the run continued to its end).
 
 ``--compare ARGS``: the runs of ``python -m sim.compare ARGS`` (no evaluation), in this process,
@@ -35,6 +35,8 @@ from sim.viz.state import Simulation, build_config
 MONTHS = 12 * (2035 - 2025) + 6  # June 2035
 LEVERS = {"policy.carbon_price.enabled": True, "policy.carbon_price.start_year": 2035,
           "policy.carbon_price.price_usd_per_t_co2": 50}
+#: then the start year moved (the kept years were taken with the price off: still a fork)
+MOVE = {"policy.carbon_price.start_year": 2037}
 
 
 def machine() -> str:
@@ -55,13 +57,15 @@ def one(n: int, keep: bool):
     t0 = time.perf_counter()
     sim.step(MONTHS)
     step_s = time.perf_counter() - t0
-    w, c = time.perf_counter(), time.process_time()
-    sim.apply_levers(LEVERS)
-    wall, cpu = time.perf_counter() - w, time.process_time() - c
-    assert sim.steps_done == MONTHS and (sim.last_apply["forked_from"] == 2035) == keep, sim.last_apply
+    times = []
+    for change in (LEVERS, MOVE):
+        w, c = time.perf_counter(), time.process_time()
+        sim.apply_levers(change)
+        times.append((time.perf_counter() - w, time.process_time() - c))
+        assert sim.steps_done == MONTHS and (sim.last_apply["forked_from"] == 2035) == keep, sim.last_apply
     kept, years = sim.years.nbytes, len(sim.years.states)
     sim.step(sim.total_steps)
-    return wall, cpu, step_s, kept, years, collect(sim.model)
+    return times, step_s, kept, years, collect(sim.model)
 
 
 def compare_runs(argv: list[str], reps: int) -> None:
@@ -119,13 +123,14 @@ def main() -> None:
         for keep in (False, True):
             runs = [one(n, keep) for _ in range(a.reps)]
             res[keep] = runs
-            walls, cpus = [r[0] for r in runs], [r[1] for r in runs]
             what = "continued from the start of 2035" if keep else "re-simulated from 2025"
-            print(f"{n:>7,} firms, Apply levers at June 2035, {what}: wall {statistics.median(walls):.3f} s "
-                  f"(min {min(walls):.3f}), CPU {statistics.median(cpus):.3f} s; stepping to June 2035 took "
-                  f"{statistics.median(r[2] for r in runs):.2f} s" + (f"; kept states: {runs[0][4]} years, "
-                                                                       f"{runs[0][3] / 2**20:.1f} MB" if keep else ""))
-        a_, b_ = res[False][0][5], res[True][0][5]
+            for i, change in enumerate(("carbon price on from 2035", "its start year moved to 2037")):
+                walls, cpus = [r[0][i][0] for r in runs], [r[0][i][1] for r in runs]
+                print(f"{n:>7,} firms, June 2035, Apply levers ({change}), {what}: wall {statistics.median(walls):.3f} s "
+                      f"(min {min(walls):.3f}), CPU {statistics.median(cpus):.3f} s")
+            print(f"{n:>7,} firms: stepping to June 2035 took {statistics.median(r[1] for r in runs):.2f} s"
+                  + (f" keeping year states: {runs[0][3]} years, {runs[0][2] / 2**20:.1f} MB" if keep else " (no states kept)"))
+        a_, b_ = res[False][0][4], res[True][0][4]
         for t in ("adoptions", "timeseries", "firms"):
             pd.testing.assert_frame_equal(getattr(a_, t), getattr(b_, t), check_exact=True)
         assert a_.summary == b_.summary
