@@ -26,6 +26,14 @@ effect, not sampling noise. Per policy, across seeds (means, 95 % intervals: sim
 * drivers (``drivers=<space.yaml>``): each uncertain free parameter of a sensitivity space at
   its low and high end, one at a time, on ``driver_seeds`` seeds.
 
+Shared histories: for each seed, a run whose configuration differs from another run's only by
+policy instruments that are off there and start in a later year (a carbon price or a cost-share
+programme with ``start_year``: ``sim.snapshot``'s fork rule) is not simulated from the start
+year: the other run keeps its state at the start of that year in memory and the run continues
+it under its own policy (:func:`share_histories`; the tables are the full run's, byte for byte).
+The log names the runs forked and from which year; ``share_history=false`` simulates every run
+from the start.
+
 Runs are written as run folders under ``<out>/runs/<policy>/seed=<s>`` (the package without an
 instrument: ``<out>/attribution/...``; driver settings: ``<out>/drivers/...``; complete runs whose
 config matches are reused: a comparison can be extended with more seeds or re-run after a
@@ -40,6 +48,7 @@ folder that is damaged is named with how to re-run it, before any run starts.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -52,7 +61,7 @@ import pandas as pd
 log = logging.getLogger("sim.compare")
 
 OWN_KEYS = ("policies", "seeds", "baseline", "out", "jobs", "discount_rate", "free_rider_window_yr", "horizons",
-            "attribution", "instruments", "drivers", "driver_seeds", "posterior")
+            "attribution", "instruments", "drivers", "driver_seeds", "posterior", "share_history")
 ATTRIBUTIONS = ("remove_one", "none")
 
 
@@ -82,6 +91,8 @@ class Request:
     driver_seeds: int = 2
     #: posterior=<calibration's posterior.parquet>: seed s of every policy runs at draw s (sim.posterior)
     draws: dict = field(default_factory=dict)
+    #: runs whose history up to their policy's start is another run's continue it (identical tables)
+    share_history: bool = True
 
 
 def parse_args(argv: list[str]) -> Request:
@@ -151,8 +162,11 @@ def parse_args(argv: list[str]) -> Request:
 
         draws = draws_by_seed(str(own["posterior"]), seeds)
         check_draws(rest + [f"policy={baseline}"], list(draws.values()))
+    share = own.get("share_history", True)
+    if not isinstance(share, bool):
+        raise BadInput(f"share_history = {share!r}: true or false")
     return Request(policies, seeds, baseline, out, jobs, rest, rate, window, tuple(hz), attribution, inst, drivers,
-                   min(dseeds, len(seeds)), draws)
+                   min(dseeds, len(seeds)), draws, share)
 
 
 def _number(own: dict, key: str, default: float, lo: float, hi: float) -> float:
@@ -290,33 +304,75 @@ def check_reused(dirs) -> None:
                 raise BadInput(str(exc)) from None
 
 
-def _run_chunk(yaml_by_seed: dict[int, str], folder: str) -> list[str]:
-    """Run the seeds of one variant in this process from its resolved configs (composed once
-    in the parent: no Hydra composition here); complete runs with the same config are kept."""
+def _typed(resolved: str, seed: int, cache: dict):
+    """The typed config of a resolved YAML with its seed set (converted once per text)."""
     import copy
-    import logging
 
     from omegaconf import OmegaConf
 
-    from .job import run_model
     from .params import to_config
-    from .results import is_complete, write_run
+
+    same = _resolved(resolved, 0)  # seeds of a variant share a config unless a posterior draw differs
+    if same not in cache:
+        cache[same] = to_config(OmegaConf.create(same))
+    c = copy.deepcopy(cache[same])
+    c.seed = seed
+    return c
+
+
+def _needed(d: Path, resolved: str) -> bool:
+    """A run folder that must be (re-)run: not complete, or complete under another config."""
+    from .results import is_complete
+
+    return not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved)
+
+
+def _run_chunk(yaml_by_seed: dict[int, str], folder: str, forks: tuple = ()) -> tuple[list[str], int]:
+    """Run the seeds of one variant in this process from its resolved configs (composed once
+    in the parent: no Hydra composition here); complete runs with the same config are kept.
+    ``forks``: ((yaml_by_seed, folder, year), ...) of the variants whose history up to the
+    start of ``year`` is this variant's (:func:`share_histories`): this run stops at the start
+    of each such year to keep its state in memory, and each of them continues from it under its
+    own policy (``sim.snapshot.fork``; the full run's tables exactly). Returns the run folders
+    and how many of the runs made were forked."""
+    import copy
+    import logging
+
+    from .job import finish
+    from .results import write_run
+    from .snapshot import fork, snapshot_month
     from .sweep import release_finished_models
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    done, typed = [], {}
+    done, typed, n_forked = [], {}, 0
     for s, resolved in yaml_by_seed.items():
         d = Path(folder) / f"seed={s}"
-        if not (is_complete(d) and (d / "config.yaml").exists() and (d / "config.yaml").read_text() == resolved):
-            same = _resolved(resolved, 0)  # seeds of a variant share a config unless a posterior draw differs
-            if same not in typed:
-                typed[same] = to_config(OmegaConf.create(resolved))
-            c = copy.deepcopy(typed[same])
-            c.seed = s
-            write_run(d, run_model(c), resolved)
+        fork_dirs = [(texts[s], Path(f) / f"seed={s}", y) for texts, f, y in forks]
+        todo = [(text, fd, y) for text, fd, y in fork_dirs if _needed(fd, text)]
+        if _needed(d, resolved) or todo:
+            from .model import ClusterModel
+
+            cfg = _typed(resolved, s, typed)
+            model = ClusterModel(cfg, lazy_firm_agents=True)  # as run_model builds it
+            states = {}
+            for y in sorted({y for _, _, y in todo}):  # the shared history, once
+                while model.running and model.month < snapshot_month(cfg.start_year, y):
+                    model.step()
+                states[y] = copy.deepcopy(model)  # ~3x cheaper than pickling it (and loading it back)
+            if _needed(d, resolved):
+                write_run(d, finish(model), resolved)
+            model.running = False  # (only its history was needed) discarded: mesa's id counters let it go
+            del model
             release_finished_models()
-        done.append(str(d))
-    return done
+            for i, (text, fd, y) in enumerate(todo):
+                header = {"snapshot_year": y, "policy": cfg.policy.name}
+                last = all(yy != y for _, _, yy in todo[i + 1:])  # the last fork of the year takes the state itself
+                state = states.pop(y) if last else copy.deepcopy(states[y])
+                write_run(fd, finish(fork(state, header, _typed(text, s, typed))), text)
+                n_forked += 1
+                release_finished_models()
+        done += [str(d)] + [str(fd) for _, fd, _ in fork_dirs]
+    return done, n_forked
 
 
 def _resolved(text: str, seed: int) -> str:
@@ -329,37 +385,145 @@ def _resolved(text: str, seed: int) -> str:
     return out
 
 
+def share_histories(cfgs: list) -> dict[int, tuple[int, int]]:
+    """Which runs of one seed continue another's history instead of simulating it again:
+    {index of a forked config: (index of the config whose run it forks, year)}, for typed
+    configs ``cfgs`` (:func:`_share_plan`)."""
+    from .snapshot import same_but_policy
+
+    family = []
+    for j, c in enumerate(cfgs):
+        family.append(next((i for i in range(j) if family[i] == i and same_but_policy(cfgs[i], c)), j))
+    return _share_plan(family, [c.policy for c in cfgs], [c.start_year for c in cfgs], [c.end_year for c in cfgs])
+
+
+def _share_plan(family: list, policies: list, start: list[int], end: list[int]) -> dict[int, tuple[int, int]]:
+    """The plan of :func:`share_histories` for configs given as their family (configs of one
+    family are equal but for their policies), typed policy, start and end year. Config ``v``
+    can fork the run of ``r`` of its family at the start of any year up to
+    ``sim.snapshot.latest_policy_fork_year`` (the snapshot fork's rule: only instruments off
+    under ``r`` and starting then or later under ``v`` differ), and does at the latest such year
+    after the start year. Roots are chosen greedily by the simulated years they save (ties: the
+    earlier config, i.e. the baseline); a root is a full run, a forked run is no root."""
+    from .snapshot import latest_policy_fork_year
+
+    n = len(family)
+    latest = {}
+    for r in range(n):
+        for v in range(n):
+            if r == v or family[r] != family[v]:
+                continue
+            y = latest_policy_fork_year(policies[r], policies[v], start[r], end[r])
+            if y is not None and y > start[r]:
+                latest[r, v] = y
+    plan, left = {}, set(range(n))
+    while left:
+        gain = {r: sum(latest[r, v] - start[r] for v in left if (r, v) in latest) for r in left}
+        root = max(sorted(left), key=gain.__getitem__)
+        if gain[root] == 0:
+            break
+        forked = [v for v in sorted(left) if (root, v) in latest]
+        plan.update({v: (root, latest[root, v]) for v in forked})
+        left -= set(forked) | {root}
+    return plan
+
+
+_POLICY_BLOCK = re.compile(r"^policy:\n(?:[ \t].*\n|\n)*", re.M)
+
+
+def _plan_from_texts(texts: tuple[str, ...]) -> dict[int, tuple[int, int]]:
+    """:func:`_share_plan` of resolved configs (YAML, one seed): a family is the text outside
+    the top-level ``policy`` block; only the policies of families of two or more are typed."""
+    from omegaconf import OmegaConf
+
+    from .params import PolicyConfig
+
+    outside = [_POLICY_BLOCK.sub("", t, count=1) for t in texts]
+    family = [outside.index(o) for o in outside]
+    policies, start, end, typed = [], [], [], {}
+    for t, f in zip(texts, family):
+        block = _POLICY_BLOCK.search(t).group(0)
+        if family.count(f) > 1 and block not in typed:
+            typed[block] = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PolicyConfig), OmegaConf.create(block).policy))
+        policies.append(typed.get(block))
+        start.append(int(re.search(r"^start_year: (\d+)$", t, re.M).group(1)))
+        end.append(int(re.search(r"^end_year: (\d+)$", t, re.M).group(1)))
+    return _share_plan(family, policies, start, end)
+
+
+def _fork_tasks(req: Request, out: Path, vs: list[Variant], texts: dict) -> tuple[list[tuple], list[str]]:
+    """The tasks of :func:`run_all` (a root variant's chunk of seeds and the variants forked
+    from its history) and a line per fork group for the log."""
+    folder = {v.label: str((out / "runs" / v.folder).resolve()) for v in vs}
+    plans: dict[tuple, dict] = {}  # one plan per distinct set of configs (all seeds unless a posterior draw differs)
+    groups: dict[tuple, list[int]] = {}
+    for s in dict.fromkeys(s for v in vs for s in v.seeds):
+        here = [v for v in vs if s in v.seeds]
+        key = tuple(_resolved(texts[v.label][s], 0) for v in here)
+        if key not in plans:
+            plans[key] = _plan_from_texts(key) if req.share_history else {}
+        plan = plans[key]
+        for i, v in enumerate(here):
+            if i not in plan:
+                forks = tuple((here[j].label, y) for j, (r, y) in sorted(plan.items()) if r == i)
+                groups.setdefault((v.label, forks), []).append(s)
+    tasks, lines = [], []
+    for (root, forks), seeds in groups.items():
+        chunk = max(1, -(-len(seeds) // req.jobs))  # every worker busy
+        for i in range(0, len(seeds), chunk):
+            ss = seeds[i:i + chunk]
+            tasks.append(({s: texts[root][s] for s in ss}, folder[root],
+                          tuple(({s: texts[f][s] for s in ss}, folder[f], y) for f, y in forks)))
+        lines += [f"{f} from {root}'s run at the start of {y} ({len(seeds)} seed{'s' * (len(seeds) > 1)})" for f, y in forks]
+    return tasks, lines
+
+
+def run_texts(req: Request, vs: list[Variant]) -> dict[str, dict[int, str]]:
+    """The resolved config (YAML) of every variant and seed: {label: {seed: text}}."""
+    from omegaconf import OmegaConf
+
+    texts = {}
+    for v in vs:
+        if req.draws:  # seed s of every variant runs at posterior draw s (shared: still paired)
+            texts[v.label] = {s: _resolved(OmegaConf.to_yaml(_changed(v.cfg, req.draws[s]), resolve=True), s) for s in v.seeds}
+        else:
+            text = OmegaConf.to_yaml(v.cfg, resolve=True)
+            texts[v.label] = {s: _resolved(text, s) for s in v.seeds}
+    return texts
+
+
 def run_all(req: Request, out: Path, vs: list[Variant]) -> dict[tuple[str, int], Path]:
     """Run (or reuse) every variant x seed on ``jobs`` processes; a task runs a chunk of one
-    variant's seeds from its resolved configs."""
+    variant's seeds from its resolved configs, and the runs forked from its history
+    (:func:`share_histories`; ``share_history=false``: none)."""
     from concurrent.futures import as_completed
 
     from tqdm import tqdm
 
     dirs = {(v.label, s): (out / "runs" / v.folder / f"seed={s}").resolve() for v in vs for s in v.seeds}
-    from omegaconf import OmegaConf
-
-    tasks = []
-    for v in vs:
-        if req.draws:  # seed s of every variant runs at posterior draw s (shared: still paired)
-            texts = {s: _resolved(OmegaConf.to_yaml(_changed(v.cfg, req.draws[s]), resolve=True), s) for s in v.seeds}
-        else:
-            text = OmegaConf.to_yaml(v.cfg, resolve=True)
-            texts = {s: _resolved(text, s) for s in v.seeds}
-        chunk = max(1, -(-len(v.seeds) // req.jobs))  # every worker busy
-        for i in range(0, len(v.seeds), chunk):
-            tasks.append(({s: texts[s] for s in v.seeds[i:i + chunk]}, str((out / "runs" / v.folder).resolve())))
-    t0 = time.perf_counter()
+    tasks, lines = _fork_tasks(req, out, vs, run_texts(req, vs))
+    if lines:
+        n = sum(len(t[0]) * len(t[2]) for t in tasks)
+        log.info("Shared histories: %d of %d runs continue another run's history from the year their policy starts "
+                 "(identical tables, sim/snapshot.py's fork rule):\n  %s", n, len(dirs), "\n  ".join(lines))
+    t0, c0 = time.perf_counter(), time.process_time()
     bar = tqdm(total=len(dirs), desc="runs", unit="run", file=sys.stderr)
+    forked = 0
     if req.jobs == 1:
         for t in tasks:
-            bar.update(len(_run_chunk(*t)))
+            done, k = _run_chunk(*t)
+            bar.update(len(done))
+            forked += k
     else:
         with ProcessPoolExecutor(max_workers=req.jobs) as ex:
             for f in as_completed([ex.submit(_run_chunk, *t) for t in tasks]):
-                bar.update(len(f.result()))
+                done, k = f.result()
+                bar.update(len(done))
+                forked += k
     bar.close()
-    log.info("%d runs in %.1f s", len(dirs), time.perf_counter() - t0)
+    cpu = "" if req.jobs > 1 else f", {time.process_time() - c0:.1f} s CPU"
+    log.info("%d runs in %.1f s%s%s", len(dirs), time.perf_counter() - t0, cpu,
+             f" ({forked} forked from a shared history)" if forked else "")
     return dirs
 
 

@@ -31,6 +31,11 @@ training) act from a run's first month, so a fork cannot change them (it would b
 full run describes). Technically, each changed instrument is built afresh in the loaded model
 with P's parameters (its child stream: the one the dormant instrument held, unused) and takes
 the dormant one's place in the mechanism order and the grant channels.
+
+**The rule, once** (:func:`fork_plan`; :func:`latest_fork_year` is the latest year it allows)
+is also what shares histories in memory, without a file: ``sim.compare`` forks a seed's runs
+from another run of the seed (``share_histories``), and the app continues its live run's kept
+year-start states after a lever change (``sim/viz/state.py``).
 """
 from __future__ import annotations
 
@@ -186,35 +191,83 @@ def forked_instruments(old_cfg, header: dict, policy_cfg) -> list[str]:
     """The policy instruments a fork of the snapshot (config ``old_cfg``, ``header``) under
     ``policy_cfg`` builds afresh; :class:`SnapshotError` (one line) when the fork would not
     equal the full run of that policy (module docstring)."""
-    import dataclasses
+    year = int(header["snapshot_year"])
+    changed, _, refusal = fork_plan(old_cfg, policy_cfg, year)
+    if refusal is not None:
+        name, why = refusal
+        if name is None:
+            raise SnapshotError(f"policy {policy_cfg.policy.name!r}: a fork changes only the policy; {why} differ from the snapshot's")
+        raise SnapshotError(
+            f"policy {policy_cfg.policy.name!r}: policy.{name} differs from the snapshot's ({header['policy']}) and {why}; "
+            f"a fork can only add instruments that start in {year} or later (carbon_price, cost_share with start_year >= {year})")
+    return changed
 
-    from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST
+
+def latest_fork_year(old_cfg, policy_cfg) -> int | None:
+    """The latest year at whose start a run of ``old_cfg`` can be forked under ``policy_cfg``
+    with the full run's result (the rule of :func:`forked_instruments`; valid at every year from
+    the start year up to it), ``old_cfg.end_year`` when the configs have the same policy
+    instruments, None when no fork is valid. Used by the app to share a history between runs."""
+    if not same_but_policy(old_cfg, policy_cfg):
+        return None
+    return latest_policy_fork_year(old_cfg.policy, policy_cfg.policy, old_cfg.start_year, old_cfg.end_year)
+
+
+def latest_policy_fork_year(old_policy, new_policy, start_year: int, end_year: int) -> int | None:
+    """:func:`latest_fork_year` of two configs already known equal but for their policies
+    (typed ``PolicyConfig``s; ``sim.compare`` knows that from their resolved texts)."""
+    _, latest, refusal = policy_fork_plan(old_policy, new_policy, start_year)
+    if refusal is not None:
+        return None
+    return end_year if latest is None else min(latest, end_year)
+
+
+def same_but_policy(old_cfg, policy_cfg) -> bool:
+    """Whether two typed configs are equal but for their policies (the scenario's programmes
+    included): the rule of population templates (sim/mechanism_keys.py), the programmes kept."""
     from .mechanism_keys import without_mechanisms
 
-    year = int(header["snapshot_year"])
-    # the rule of population templates (sim/mechanism_keys.py), the scenario's programmes kept: a fork
-    # replaces policy instruments only
-    if without_mechanisms(policy_cfg, programmes=False) != without_mechanisms(old_cfg, programmes=False):
+    return without_mechanisms(policy_cfg, programmes=False) == without_mechanisms(old_cfg, programmes=False)
+
+
+def fork_plan(old_cfg, policy_cfg, year: int | None = None) -> tuple[list[str], int | None, tuple | None]:
+    """The fork rule, once: (the instruments that differ between the two configs, the first
+    year any of them acts under ``policy_cfg`` (None: none differs), the refusal (instrument
+    name or None for a non-policy key, why) when a fork at the start of ``year`` (None: any
+    year) is not valid). A fork replaces policy instruments only: every other key is equal."""
+    import dataclasses
+
+    if not same_but_policy(old_cfg, policy_cfg):
         diff = [f.name for f in dataclasses.fields(old_cfg)
                 if f.name != "policy" and getattr(old_cfg, f.name) != getattr(policy_cfg, f.name)]
-        raise SnapshotError(f"policy {policy_cfg.policy.name!r}: a fork changes only the policy; "
-                            f"{', '.join(diff) or 'the config'} differ from the snapshot's")
-    changed = []
+        return [], None, (None, ", ".join(diff) or "the config")
+    return policy_fork_plan(old_cfg.policy, policy_cfg.policy, old_cfg.start_year, year)
+
+
+def policy_fork_plan(old_policy, new_policy, start_year: int, year: int | None = None):
+    """:func:`fork_plan`'s instruments part: every instrument whose parameters differ is off
+    under ``old_policy`` and, under ``new_policy``, on and starting at or after ``year`` (the
+    instruments with a ``start_year``; ``cost_share.start_year = 0`` is the run's
+    ``start_year``), checked in the order the model builds them."""
+    from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST
+
+    changed, latest = [], None
     for name in POLICY_INSTRUMENTS + POLICY_LAST:
-        before, after = getattr(old_cfg.policy, name), getattr(policy_cfg.policy, name)
+        before, after = getattr(old_policy, name), getattr(new_policy, name)
         if before == after:
             continue
         start = getattr(after, "start_year", None)
-        if before.enabled or start is None or not after.enabled or start < year:
+        if before.enabled or start is None or not after.enabled:
             why = ("is enabled in the snapshot's policy" if before.enabled else
                    "has no start year (it acts from a run's first month)" if start is None else
-                   f"starts in {start or old_cfg.start_year}, before the snapshot's {year}" if after.enabled else
                    "is switched off by the fork")
-            raise SnapshotError(
-                f"policy {policy_cfg.policy.name!r}: policy.{name} differs from the snapshot's ({header['policy']}) and {why}; "
-                f"a fork can only add instruments that start in {year} or later (carbon_price, cost_share with start_year >= {year})")
+            return changed + [name], None, (name, why)
+        first = start or start_year
+        if year is not None and first < year:
+            return changed + [name], None, (name, f"starts in {first}, before the snapshot's {year}")
         changed.append(name)
-    return changed
+        latest = first if latest is None else min(latest, first)
+    return changed, latest, None
 
 
 def run_fork(path: Path, policy: str, progress=None):

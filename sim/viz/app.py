@@ -358,9 +358,10 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
                         solara.Text(t(L, "lever_off_help"), style={"display": "block", "font-size": "12px", "color": "#777"})
                     continue
                 label = f"{label}: {_fmt_value(value)}" + (" •" if lv.key in pending.value else "")
-                if lv.kind == "int":
-                    solara.SliderInt(label, value=int(value), min=int(lv.lo), max=int(lv.hi), step=int(lv.step),
-                                     on_value=setter(lv.key), thumb_label=False, disabled=not is_on)
+                if lv.kind in ("int", "year"):  # a year: within the run's years (the config's rule allows earlier)
+                    lo, hi = (sim.model.start_year, sim.model.end_year) if lv.kind == "year" else (lv.lo, lv.hi)
+                    solara.SliderInt(label, value=int(value), min=int(min(lo, value)), max=int(max(hi, value)),
+                                     step=int(lv.step), on_value=setter(lv.key), thumb_label=False, disabled=not is_on)
                 else:
                     solara.SliderFloat(label, value=float(value), min=lv.lo, max=lv.hi, step=lv.step,
                                        on_value=setter(lv.key), thumb_label=False, disabled=not is_on)
@@ -369,6 +370,11 @@ def LeversPanel(sim: Simulation, room, member: str, L: str, settings=None, room_
             solara.Button(f"{label} ({len(pending.value)})", on_click=apply, disabled=not pending.value, color="primary",
                           block=True)
             ErrorBox(L, error.value)
+        done = sim.last_apply  # how the last lever change was simulated (state.Simulation.apply_levers)
+        if done:
+            how = (t(L, "levers_continued", year=done["forked_from"], seconds=f"{done['seconds']:.2f}")
+                   if done["forked_from"] is not None else t(L, "levers_resimulated", seconds=f"{done['seconds']:.2f}"))
+            solara.Text(how, style={"display": "block", "font-size": "12px", "color": "#555"}, classes=["sim-apply-how"])
         solara.Text(t(L, "overrides"), style={"display": "block", "font-size": "12px", "color": "#555"})
         solara.HTML(tag="code", unsafe_innerHTML=html.escape(sim.settings.command()), classes=["sim-command", "sim-code"])
 

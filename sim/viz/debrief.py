@@ -63,7 +63,7 @@ def baseline(sim: Simulation) -> Simulation:
     the room's month."""
     with sim.lock:
         settings, steps = sim.settings, sim.steps_done
-    base = Simulation(replace(settings, levers=()))
+    base = Simulation(replace(settings, levers=()), year_states_budget_bytes=0)  # stepped once, never forked
     base.step(steps)
     return base
 

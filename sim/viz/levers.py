@@ -15,7 +15,7 @@ from ..compose import CONFIG_DIR
 @dataclass(frozen=True)
 class Lever:
     key: str  # full config key, e.g. policy.capex_subsidy.subsidy_share
-    kind: str  # "bool", "float", "int"
+    kind: str  # "bool", "float", "int", "year" (an int the panel bounds by the run's years)
     lo: float = 0.0
     hi: float = 1.0
     step: float = 0.05
@@ -45,7 +45,7 @@ class Lever:
         if x != x:
             raise ValueError(f"{self.key}: NaN is not allowed")
         x = min(max(x, self.lo), self.hi)
-        return int(round(x)) if self.kind == "int" else round(x, 6)
+        return int(round(x)) if self.kind in ("int", "year") else round(x, 6)
 
 
 #: The levers, grouped by instrument (same names as configs/policy/*.yaml and sim/params.py).
@@ -58,6 +58,8 @@ LEVERS: tuple[Lever, ...] = (
     Lever("policy.cost_share.copay_share", "float", 0.0, 1.0, 0.05, "unit_share"),
     Lever("policy.cost_share.assessments_per_yr", "int", 0, 1000, 10, "unit_count_per_yr"),
     Lever("policy.cost_share.budget_usd", "float", 0, 20_000_000, 100_000, "unit_usd"),
+    # a start year later than the run's month: "what if from here" continues the run (sim/viz/state.py)
+    Lever("policy.cost_share.start_year", "year", 1900, 2200, 1),
     Lever("policy.green_loan.enabled", "bool"),
     Lever("policy.green_loan.interest_rate_per_yr", "float", 0.0, 0.2, 0.005, "unit_per_yr"),
     Lever("policy.green_loan.credit_line_usd", "float", 0, 200_000_000, 1_000_000, "unit_usd"),
@@ -70,6 +72,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever("policy.carbon_price.enabled", "bool"),
     Lever("policy.carbon_price.price_usd_per_t_co2", "float", 0, 300, 5, "unit_usd_per_t"),
     Lever("policy.carbon_price.growth_usd_per_t_co2_per_yr", "float", 0, 30, 1, "unit_usd_per_t_per_yr"),
+    Lever("policy.carbon_price.start_year", "year", 1900, 2200, 1),
 )
 LEVER_BY_KEY = {lv.key: lv for lv in LEVERS}
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(lv.group for lv in LEVERS))
@@ -104,8 +107,13 @@ def get_key(cfg, key: str):
 
 
 def lever_values(cfg) -> dict[str, object]:
-    """Current value of every lever in a typed config."""
-    return {lv.key: lv.coerce(get_key(cfg, lv.key)) for lv in LEVERS}
+    """Current value of every lever in a typed config (a start year of 0, "the run's start
+    year", as that year)."""
+    out = {}
+    for lv in LEVERS:
+        v = get_key(cfg, lv.key)
+        out[lv.key] = lv.coerce(cfg.start_year if lv.kind == "year" and v == 0 else v)
+    return out
 
 
 def _fmt(value) -> str:

@@ -11,10 +11,21 @@ Changes that replace the model (apply levers, reset, restart) also hold ``Simula
 one at a time, and build the new model outside ``lock`` so steps and viewers are not held up;
 a lever change catches up with every step taken meanwhile before it is installed, so no step is
 lost and the step counter never goes back (only a reset or a restart returns to month 0).
+
+"What if from here": the live run keeps its state at the start of each year (``YearStates``:
+pickled, within ``YEAR_STATES_BUDGET_BYTES``). A lever change that only adds
+instruments starting in a later year (a carbon price or a cost-share programme with a start
+year, switched on under the levers of the run) continues the kept state of the latest year
+allowed (``sim/snapshot.py``'s fork rule, and no role action before it that the new
+instrument would have changed) instead of simulating again from the start year: the result is
+the re-simulation's, table for table (``tests/test_fork_app.py``). Any other change re-simulates.
 """
 from __future__ import annotations
 
 import copy
+import io
+import logging
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +51,12 @@ MAX_SPEED_STEPS_PER_S = 60.0
 #: the last steps under the lock
 _CATCH_UP_UNDER_LOCK = 4
 _CATCH_UP_ROUNDS = 8
+#: memory the kept year-start states of one simulation may take (a room: one simulation); the
+#: oldest go first. A state (the model pickled) is ~1.5 MB at 1,000 firms, ~10 MB at 10,000 and
+#: ~22 MB at 32,174 (docs/fork.md). A choice of this app (free parameter), not data
+YEAR_STATES_BUDGET_BYTES = 64 * 2**20
+
+log = logging.getLogger("sim.viz")
 
 
 def default_settings() -> Settings:
@@ -116,10 +133,98 @@ def _first_frame(sim: "Simulation", key: tuple) -> bytes:
         return png
 
 
-def _advance_to(model, steps_done: int) -> None:
-    """Step ``model`` until ``steps_done`` months are simulated (or its run ends)."""
+def _advance_to(model, steps_done: int, on_year=None) -> None:
+    """Step ``model`` until ``steps_done`` months are simulated (or its run ends);
+    ``on_year(model)`` after each December."""
     while model.running and model.month + 1 < steps_done:
         model.step()
+        if on_year is not None and model.month % 12 == 11:
+            on_year(model)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a live model without its players' schedule (a reference to the simulation's)."""
+
+    def __init__(self, file, schedule):
+        super().__init__(file, protocol=5)
+        self.schedule = schedule
+
+    def persistent_id(self, obj):
+        return "schedule" if obj is self.schedule else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, schedule):
+        super().__init__(file)
+        self.schedule = schedule
+
+    def persistent_load(self, pid):
+        return self.schedule
+
+
+class YearStates:
+    """States of one run at the start of its years: year -> (its config, the model pickled;
+    the role schedule left out, it is the simulation's). Within ``budget``
+    bytes, the oldest dropped first; a run whose one state exceeds the budget keeps none."""
+
+    def __init__(self, budget_bytes: int, kept=()):
+        self.budget = budget_bytes
+        self.states: "OrderedDict[int, tuple]" = OrderedDict(kept)
+        self.too_big = False
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(b) for _, b in self.states.values())
+
+    def keep(self, model, cfg, schedule) -> None:
+        """Keep ``model``'s state (just after a December: the start of the next year)."""
+        if self.too_big or self.budget <= 0 or not model.running or model.month % 12 != 11:
+            return
+        buf = io.BytesIO()
+        _Pickler(buf, schedule).dump(model)
+        blob = buf.getvalue()  # not compressed: zlib would triple the time of the year's last step
+        if len(blob) > self.budget:
+            self.too_big = True
+            return
+        self.states[model.start_year + (model.month + 1) // 12] = (cfg, blob)
+        while self.nbytes > self.budget:
+            self.states.popitem(last=False)
+
+    @staticmethod
+    def restore(blob: bytes, schedule):
+        """The model of a kept state, with ``schedule`` as its players' schedule."""
+        return _Unpickler(io.BytesIO(blob), schedule).load()
+
+    def fork_point(self, cfg, schedule, months_done: int):
+        """(year, config, state) of the latest kept year from which a run of ``cfg`` continues
+        the kept history exactly, or None: ``sim.snapshot``'s fork rule against the state's
+        config, and no role action in that history that the instruments added could have
+        changed (:func:`roles_allow_fork`)."""
+        from ..snapshot import fork_plan, latest_fork_year, snapshot_month
+
+        for year, (old, blob) in reversed(self.states.items()):
+            latest = latest_fork_year(old, cfg)
+            month = snapshot_month(old.start_year, year)
+            if latest is None or year > latest or month >= months_done:
+                continue
+            if roles_allow_fork(schedule, fork_plan(old, cfg)[0], month):
+                return year, old, blob
+        return None
+
+
+def roles_allow_fork(schedule: Schedule, changed: list[str], last_month: int) -> bool:
+    """Whether the role actions of months up to ``last_month`` act the same with the
+    instruments ``changed`` added later: the government's allocation (``budget``) shares the
+    unspent money among the enabled instruments with a budget, so an allocation before the
+    fork year would have given an added cost-share programme money (and taken it from the
+    others); the other actions do not read the instruments a fork may add (a firm player's
+    choice goes through the grant channels, which a programme offers nothing from before it
+    starts, and a carbon price before its start year is 0)."""
+    from ..mechanisms.players import ALLOCATABLE
+
+    if not set(changed) & set(ALLOCATABLE):
+        return True
+    return not any(a.kind == "budget" and a.month <= last_month for a in schedule.actions)
 
 
 class Simulation:
@@ -128,7 +233,7 @@ class Simulation:
     ``steps_done`` is the number of months simulated (0 before the first step).
     """
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, year_states_budget_bytes: int = YEAR_STATES_BUDGET_BYTES):
         self.lock = threading.RLock()
         #: held by a change that replaces the model (apply levers, reset, restart), outside ``lock``
         self.changing = threading.RLock()
@@ -146,6 +251,10 @@ class Simulation:
         #: a workshop's role actions (``sim/mechanisms/players.py``): replayed by every model
         #: rebuilt from this one (a lever change), so role decisions survive it
         self.schedule = Schedule()
+        #: the live run's states at the start of its years ("what if from here" lever changes)
+        self.years = YearStates(year_states_budget_bytes)
+        #: how the last lever change was made: {"forked_from": year or None, "seconds": wall time}
+        self.last_apply: dict = {}
         self.cfg, self.model = self._build(self.settings)
         self._with_players(self.model, self.schedule)
 
@@ -172,12 +281,14 @@ class Simulation:
             self.version += 1
             return action
 
-    def _install(self, settings: Settings, cfg, model, keep_previous: bool) -> None:
+    def _install(self, settings: Settings, cfg, model, keep_previous: bool, years: YearStates | None = None) -> None:
         if keep_previous and self.steps_done > 0:
             self.previous = self.emissions_series()
         elif not keep_previous:
             self.previous = None
+            self.last_apply = {}
         self.settings, self.cfg, self.model = settings, cfg, model
+        self.years = years if years is not None else YearStates(self.years.budget)
         self.extras = {}
         self.version += 1
 
@@ -207,6 +318,7 @@ class Simulation:
                 t0 = time.perf_counter()
                 self.model.step()
                 self.step_seconds = time.perf_counter() - t0
+                self.years.keep(self.model, self.cfg, self.schedule)
                 done += 1
             if done:
                 self.version += 1
@@ -247,19 +359,34 @@ class Simulation:
     def apply_levers(self, changes: dict[str, object]) -> None:
         """Apply lever changes: the run is simulated again from the start year up to the
         current month with the new levers (the policy holds over the whole run); the previous
-        run's emissions are kept for comparison.
+        run's emissions are kept for comparison. When the new levers only add instruments
+        that start in a later year, the run continues from its kept state at the start of the
+        latest year allowed instead (:meth:`YearStates.fork_point`; the same result).
 
         The run may go on meanwhile (the player, a facilitator's steps): the new model is
         stepped outside the lock towards the current month until it is close, then the last
         months are taken under the lock and it is installed at exactly the month the run had
         reached. No step is lost and the step counter never goes back. Lever changes, resets
         and restarts happen one at a time (none is lost or undone by another)."""
+        from ..snapshot import fork
+
         with self.changing:
+            t0 = time.perf_counter()
             with self.lock:
                 new = self.settings.with_levers(changes)
-            cfg, model = self._build(new)
-            with self.lock:  # the same schedule: actions taken while it catches up are replayed too
-                self._with_players(model, self.schedule)
+                kept, schedule, months_done = YearStates(self.years.budget, self.years.states), self.schedule, self.steps_done
+            cfg = build_config(new)
+            point = kept.fork_point(cfg, schedule, months_done)
+            if point is not None:  # continue the shared history (the schedule: the simulation's, replayed on)
+                year, old, blob = point
+                model = fork(YearStates.restore(blob, schedule), {"snapshot_year": year, "policy": old.policy.name}, cfg)
+                years = YearStates(kept.budget, [(y, v) for y, v in kept.states.items() if y <= year])
+            else:
+                model = fresh_model(new, cfg)
+                with self.lock:  # the same schedule: actions taken while it catches up are replayed too
+                    self._with_players(model, self.schedule)
+                years = YearStates(kept.budget)
+            keep = lambda m: years.keep(m, cfg, schedule)  # noqa: E731
             gap_before = None
             for _ in range(_CATCH_UP_ROUNDS):
                 with self.lock:
@@ -267,13 +394,16 @@ class Simulation:
                 gap = target - (model.month + 1)
                 if gap <= _CATCH_UP_UNDER_LOCK or (gap_before is not None and gap >= gap_before):
                     break  # close enough, or the run steps as fast as we catch up
-                _advance_to(model, target)
+                _advance_to(model, target, keep)
                 gap_before = gap
             with self.lock:
-                _advance_to(model, self.steps_done)
-                self._install(new, cfg, model, keep_previous=True)
+                _advance_to(model, self.steps_done, keep)
+                self.last_apply = {"forked_from": None if point is None else point[0], "seconds": time.perf_counter() - t0}
+                self._install(new, cfg, model, keep_previous=True, years=years)
                 if not self.model.running:
                     self.playing = False
+            log.info("levers applied in %.2f s (%s)", self.last_apply["seconds"],
+                     "re-simulated from the start year" if point is None else f"continued from the start of {point[0]}")
 
     # play ------------------------------------------------------------------------------
     def play(self, speed_steps_per_s: float | None = None) -> None:
