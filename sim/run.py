@@ -44,7 +44,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from .compose import (CONFIG_DIR, EXPERIMENTS_DIR, REPO_DIR, SEARCHPATH_OVERRIDE, BadInput,  # noqa: F401
-                      compose, expand_overrides, load, report_bad_input, with_searchpath)
+                      compose, expand_overrides, load, report_bad_input, resolved_yaml, with_searchpath)
 from .job import run_model  # noqa: F401 - the entry point, also importable from here
 from .outputs import check_run_dir, run_dir  # noqa: F401 - run_dir: also importable from here
 from .params import register_configs
@@ -108,7 +108,7 @@ def prepare_job(overrides: list[str]) -> Job:
     from .results import check_free_space
 
     check_free_space(out.path, typed)  # OutputFault: exit 1, nothing created
-    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    resolved = resolved_yaml(cfg)
     _checked[resolved] = typed
     _resolved_yaml[id(cfg)] = resolved  # the Job keeps cfg alive: the id is not reused meanwhile
     return Job(list(overrides), hcfg, cfg, typed, out.path)
@@ -178,7 +178,7 @@ def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
-        resolved = _resolved_yaml.pop(id(cfg), None) or OmegaConf.to_yaml(cfg, resolve=True)
+        resolved = _resolved_yaml.pop(id(cfg), None) or resolved_yaml(cfg)
         if is_complete(out) and (out / "config.yaml").exists() and (out / "config.yaml").read_text() == resolved:
             log.info("%s: complete, skipped", out)
             return
