@@ -265,9 +265,9 @@ def schema_type(key: str) -> Any:
             if part not in hints:
                 return None
             if t.__name__ == "ScenarioConfig" and part == "programmes" and i + 1 < len(parts):
-                from .mechanisms import REGISTRY, _load_all  # a programme's parameters: its Params
+                from .mechanisms import REGISTRY  # a programme's parameters: its Params
 
-                _load_all()
+                _load_programmes()
                 cls = REGISTRY.get(parts[i + 1])
                 if cls is None:
                     return None
@@ -282,6 +282,15 @@ def schema_type(key: str) -> Any:
                 return None
         i += 1
     return t
+
+
+@functools.lru_cache(maxsize=None)
+def _load_programmes() -> None:
+    """Every programme actor's module imported (their ``Params``), once per process: the file
+    check asks for a few hundred keys, and listing the package each time cost ~7 ms a run."""
+    from .mechanisms import _load_all
+
+    _load_all()
 
 
 @functools.lru_cache(maxsize=None)
@@ -414,9 +423,9 @@ def check(cfg: Config) -> Config:
         from .loaders import check_files  # one line per problem: file, row, what is wrong
 
         check_files(cfg)
-    from .mechanisms import REGISTRY, _load_all, parse_params  # programme actors validate their own parameters
+    from .mechanisms import REGISTRY, parse_params  # programme actors validate their own parameters
 
-    _load_all()
+    _load_programmes()
     for name, raw in cfg.scenario.programmes.items():
         if name in REGISTRY and isinstance(raw, dict):  # unknown keys named in full (as the schema's)
             from omegaconf import OmegaConf
