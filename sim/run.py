@@ -28,8 +28,8 @@ if __name__ == "__main__":
     gc.disable()
     # Mesa 3.3's ``mesa/model.py`` names its logger with ``inspect.stack()`` at import, whose
     # cost grows with the stack's depth times the number of loaded modules (CPython issue
-    # 92041): ~0.02 s here, first thing, ~0.1 s when the model's module pulls it in under
-    # the run's deep stack with ~1,500 modules loaded. Every run needs it.
+    # 92041): ~0.025 s here, first thing, ~0.05 s when the model's module pulls it in under
+    # the run's deep stack with ~1,500 modules loaded (-X importtime). Every run needs it.
     import sim  # noqa: F401 - sim's lazy ``mesa`` package: mesa.model without Mesa's __init__
     import mesa.model  # noqa: F401
 
