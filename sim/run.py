@@ -51,9 +51,13 @@ from .params import register_configs
 
 log = logging.getLogger("sim.run")
 
-#: Hydra's flags (not overrides); those in _FLAGS_WITH_VALUE take the next argument
-_FLAGS = {"-m", "--multirun", "--info", "--help", "-h", "--hydra-help", "--version", "--resolve", "--shell-completion", "-sc"}
-_FLAGS_WITH_VALUE = ("--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--cfg", "-c", "--package", "-p")
+#: Hydra's flags (not overrides); those in _FLAGS_WITH_VALUE take the next argument, ``--info``
+#: takes it if it is one of _INFO_CHOICES (hydra/_internal/utils.py, get_args_parser)
+_FLAGS = {"-m", "--multirun", "--info", "-i", "--help", "-h", "--hydra-help", "--version", "--resolve", "--shell-completion",
+          "-sc", "--run", "-r"}
+_FLAGS_WITH_VALUE = ("--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--cfg", "-c", "--package", "-p",
+                     "--experimental-rerun")
+_INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
 
 
 # -- pre-flight: compose and validate every run before Hydra starts ----------------------------
@@ -74,19 +78,35 @@ _checked: dict[str, object] = {}
 _resolved_yaml: dict[int, str] = {}
 
 
-def _overrides_of(argv: list[str]) -> list[str]:
-    overrides, skip_next = [], False
-    for a in argv:
+def _override_positions(argv: list[str]) -> list[int]:
+    """Indices of the overrides in ``argv`` (not flags, not a flag's value)."""
+    out, skip_next = [], False
+    for i, a in enumerate(argv):
         if skip_next:
             skip_next = False
             continue
         if a in _FLAGS_WITH_VALUE:
             skip_next = True
             continue
+        if a in ("--info", "-i") and i + 1 < len(argv) and argv[i + 1] in _INFO_CHOICES:
+            skip_next = True
+            continue
         if a in _FLAGS or a.startswith("-"):
             continue
-        overrides.append(a)
-    return overrides
+        out.append(i)
+    return out
+
+
+def _overrides_of(argv: list[str]) -> list[str]:
+    return [argv[i] for i in _override_positions(argv)]
+
+
+def _add_override(override: str) -> None:
+    """Add ``override`` to ``sys.argv`` next to the user's overrides (Hydra's parser takes one
+    run of them: appended after a trailing flag -- ``a=1 --cfg job``, ``a=1,2 -m``, ``--info`` --
+    it would be refused or taken as the flag's value)."""
+    positions = _override_positions(sys.argv[1:])
+    sys.argv.insert(positions[-1] + 2 if positions else 1, override)
 
 
 def prepare_job(overrides: list[str]) -> Job:
@@ -375,6 +395,18 @@ def resume_gc() -> None:
         gc.enable()
 
 
+#: Hydra's modes: at most one per command (hydra/_internal/utils.py, _run_hydra)
+_MODES = (("--run", "-r"), ("--multirun", "-m"), ("--cfg", "-c"), ("--info", "-i"), ("--shell-completion", "-sc"))
+
+
+def _check_modes(argv: list[str]) -> None:
+    """BadInput for two of Hydra's modes in one command (Hydra raises a ValueError with a traceback)."""
+    given = [m[0] for m in _MODES if any(a in m for a in argv)]
+    if len(given) > 1:
+        raise BadInput(f"{' and '.join(given)}: only one of --run, --multirun, --cfg, --info and --shell-completion "
+                       "can be given")
+
+
 def main(gc_paused: bool = False) -> None:
     """The command. ``gc_paused``: the caller turned the cyclic garbage collector off for the
     start-up (``python -m sim.run`` does); it is turned back on (:func:`resume_gc`) before the
@@ -388,17 +420,17 @@ def main(gc_paused: bool = False) -> None:
         logging.getLogger("MESA").setLevel(logging.WARNING)
         sys.exit(report_bad_input(posterior_main, list(argv)))
     snapshot_at: list[int | None] = []
-    if report_bad_input(lambda: snapshot_at.append(_take_snapshot_arg(argv))):
+    if report_bad_input(lambda: snapshot_at.append(_take_snapshot_arg(argv))) or report_bad_input(lambda: _check_modes(argv)):
         sys.exit(2)
     if "scenario=list" in argv:
         from .scenarios import main as list_main
 
         sys.exit(list_main())
     if not any(a.startswith("hydra.searchpath=") for a in argv) and EXPERIMENTS_DIR.is_dir():
-        sys.argv.append(SEARCHPATH_OVERRIDE)
+        _add_override(SEARCHPATH_OVERRIDE)
     if ("-m" in argv or "--multirun" in argv) and not any(a.startswith("hydra/launcher=") for a in argv):
         argv.append("hydra/launcher=local")  # sweeps: parallel local processes + progress bar
-        sys.argv.append("hydra/launcher=local")
+        _add_override("hydra/launcher=local")
     from .results import OutputFault
 
     n_runs: list[int] = []
