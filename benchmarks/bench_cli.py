@@ -25,7 +25,16 @@ Each phase's time (wall, and the process's CPU time: steadier on a shared machin
 exclusive (an import inside the validation counts as import, a composition inside the
 preflight as composition); the phases add up to the driver's wall time. Target (issue 16): one run <= 1.5 s wall end to end (best of N), PASS/FAIL printed.
 
-    .venv/bin/python benchmarks/bench_cli.py                 # 5 timed runs + 2 instrumented
+Bytecode: Python writes ``sim``'s compiled modules (``__pycache__/*.pyc``) at a first run, as
+for any installed package, and later runs load them. An environment with
+``PYTHONDONTWRITEBYTECODE`` set never writes them and compiles every ``sim`` module at every
+run (~0.1 s here); the warm-up run therefore writes them (that variable removed for it alone),
+and the benchmark prints how many of ``sim``'s modules have up-to-date bytecode.
+``--no-bytecode`` keeps the environment as it is for the warm-up too (to time compiling at
+every run, delete ``sim``'s ``.pyc`` files first: ``find sim -name '*.pyc' -delete``). It prints which checkout's
+code it times (its folder and git commit): the timed processes import ``sim`` from there.
+
+    .venv/bin/python benchmarks/bench_cli.py                 # 7 timed runs + 2 instrumented
     .venv/bin/python benchmarks/bench_cli.py --repeat 9 --json out.json
 """
 from __future__ import annotations
@@ -184,15 +193,52 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
+def bytecode_state() -> tuple[int, int]:
+    """(modules of ``sim`` whose bytecode is up to date, modules): a ``.pyc`` in
+    ``__pycache__`` whose header records the source's mtime and size (Python's own check)."""
+    import importlib.util
+
+    fresh = total = 0
+    for src in sorted((ROOT / "sim").rglob("*.py")):
+        total += 1
+        pyc = Path(importlib.util.cache_from_source(str(src)))
+        try:
+            head = pyc.read_bytes()[:16]
+        except OSError:
+            continue
+        st = src.stat()
+        flags = int.from_bytes(head[4:8], "little")
+        if head[:4] == importlib.util.MAGIC_NUMBER and flags == 0 and \
+                int.from_bytes(head[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF and \
+                int.from_bytes(head[12:16], "little") == st.st_size & 0xFFFFFFFF:
+            fresh += 1
+    return fresh, total
+
+
+def checkout() -> str:
+    """The folder and git commit of the code timed (``+ changes`` if the tree differs from it)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                               text=True).stdout.strip()
+    except OSError:
+        return str(ROOT)
+    return f"{ROOT} at {head or '?'}{' + uncommitted changes' if dirty else ''}"
+
+
 def _children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
 
-def timed_run(out: Path) -> tuple[float, float]:
-    """Wall and CPU time (user + system) of one fresh ``python -m sim.run`` process."""
+def timed_run(out: Path, write_bytecode: bool = False) -> tuple[float, float]:
+    """Wall and CPU time (user + system) of one fresh ``python -m sim.run`` process
+    (``write_bytecode``: with ``PYTHONDONTWRITEBYTECODE`` removed, as in a usual environment)."""
+    env = _env()
+    if write_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     t0, c0 = time.perf_counter(), _children_cpu()
-    p = subprocess.run([sys.executable, "-m", "sim.run", *ARGS, f"hydra.run.dir={out}"], cwd=ROOT, env=_env(),
+    p = subprocess.run([sys.executable, "-m", "sim.run", *ARGS, f"hydra.run.dir={out}"], cwd=ROOT, env=env,
                        capture_output=True, text=True)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if p.returncode != 0:
@@ -244,15 +290,22 @@ def machine() -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Wall time of one CLI run (32,174 firms x 10 years) and where it goes.")
-    ap.add_argument("--repeat", type=int, default=5, help="timed fresh processes (default 5); best and median shown")
+    ap.add_argument("--repeat", type=int, default=7, help="timed fresh processes (default 7); best and median shown")
+    ap.add_argument("--no-bytecode", action="store_true",
+                    help="the warm-up run keeps PYTHONDONTWRITEBYTECODE if set (sim's bytecode is not written)")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args(argv)
     m = machine()
     print(f"machine: {m['cpu']}, {m['cores']} cores, SIMD {m['simd']}, Python {m['python']}, "
           f"load average {m['load_average_1min']:.2f}")
+    print(f"code: {checkout()}")
     print(f"command: python -m sim.run {' '.join(ARGS)} hydra.run.dir=<tmp>")
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
-        timed_run(Path(tmp) / "warm")  # numba caches, file-system caches
+        timed_run(Path(tmp) / "warm", write_bytecode=not args.no_bytecode)  # numba caches, bytecode, file-system caches
+        fresh, total = bytecode_state()
+        m["bytecode"] = f"{fresh} of {total}"
+        print(f"bytecode: {fresh} of {total} sim modules have an up-to-date .pyc"
+              + (" (compiled at every run)" if fresh < total and os.environ.get("PYTHONDONTWRITEBYTECODE") else ""))
         runs = [timed_run(Path(tmp) / f"run{i}") for i in range(args.repeat)]
         res, _ = instrumented_run(Path(tmp) / "instrumented")
         _, tops = instrumented_run(Path(tmp) / "importtime", importtime=True)

@@ -891,7 +891,7 @@ def check_keys(node: Any, cls: type = None, prefix: str = "", where: str = "sim/
     import typing
 
     cls = cls or Config
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     for k in node.keys() if isinstance(node, DictConfig) else ():
         key = f"{prefix}{k}"
         child = node._get_node(k)
@@ -911,11 +911,67 @@ def check_keys(node: Any, cls: type = None, prefix: str = "", where: str = "sim/
 
 
 def to_config(cfg: DictConfig | Config) -> Config:
-    """A typed :class:`Config` object from a composed DictConfig (unknown keys rejected)."""
+    """A typed :class:`Config` object from a composed DictConfig (unknown keys rejected).
+
+    A config Hydra composed is already typed by the schema (``configs/config.yaml`` starts
+    from ``base_config``, :func:`register_configs`): when :func:`schema_typed` says every node
+    has its declared type and every declared key, merging it into ``OmegaConf.structured(Config)``
+    again changes nothing, and :func:`OmegaConf.to_object` of it gives the same object
+    (~0.1 s less for a scenario's config; tests/test_cli16_typed_config.py). Any other
+    DictConfig (e.g. loaded from a run folder's config.yaml) is merged into the schema."""
     if isinstance(cfg, Config):
         return cfg
     check_keys(cfg)
+    if schema_typed(cfg):
+        return OmegaConf.to_object(cfg)
     return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
+
+
+def schema_typed(node: Any, cls: type = None) -> bool:
+    """Whether DictConfig ``node`` is typed as the schema's ``cls`` (default :class:`Config`)
+    throughout: its object type is ``cls``, it has exactly ``cls``'s fields (none missing, none
+    added), and every dataclass-typed child (a field, an element of a list or a value of a dict
+    of dataclasses) is such a node of its declared class, given as a value (not ``???``, not
+    an interpolation: nothing is resolved)."""
+    import typing
+
+    cls = cls or Config
+    if not isinstance(node, DictConfig) or OmegaConf.get_type(node) is not cls:
+        return False
+    hints = _hints(cls)
+    if set(node.keys()) != set(hints):
+        return False
+    for k, t in hints.items():
+        args = typing.get_args(t)
+        if not (dataclasses.is_dataclass(t) or (args and dataclasses.is_dataclass(args[-1]))):
+            continue  # a plain value: typed by its node
+        if OmegaConf.is_missing(node, k) or OmegaConf.is_interpolation(node, k):
+            return False
+        child = node[k]
+        if dataclasses.is_dataclass(t):
+            if not schema_typed(child, t):
+                return False
+            continue
+        keys = list(child.keys()) if isinstance(child, DictConfig) else \
+            range(len(child)) if isinstance(child, ListConfig) else None
+        if keys is None:
+            return False
+        for i in keys:
+            if OmegaConf.is_missing(child, i) or OmegaConf.is_interpolation(child, i) or not schema_typed(child[i], args[-1]):
+                return False
+    return True
+
+
+_HINTS: dict = {}
+
+
+def _hints(cls: type) -> dict:
+    """``typing.get_type_hints`` of a schema dataclass, evaluated once per class."""
+    import typing
+
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def validate(cfg: Config) -> Config:

@@ -26,6 +26,12 @@ if __name__ == "__main__":
     # garbage; the collector's passes over the growing heap cost ~0.1-0.2 s of CPU of a run on
     # a 2-core AMD EPYC). :func:`resume_gc` turns it back on before any run starts.
     gc.disable()
+    # Mesa 3.3's ``mesa/model.py`` names its logger with ``inspect.stack()`` at import, whose
+    # cost grows with the stack's depth times the number of loaded modules (CPython issue
+    # 92041): ~0.025 s here, first thing, ~0.05 s when the model's module pulls it in under
+    # the run's deep stack with ~1,500 modules loaded (-X importtime). Every run needs it.
+    import sim  # noqa: F401 - sim's lazy ``mesa`` package: mesa.model without Mesa's __init__
+    import mesa.model  # noqa: F401
 
 import copy
 import logging
@@ -38,16 +44,20 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from .compose import (CONFIG_DIR, EXPERIMENTS_DIR, REPO_DIR, SEARCHPATH_OVERRIDE, BadInput,  # noqa: F401
-                      compose, expand_overrides, load, report_bad_input, with_searchpath)
+                      compose, expand_overrides, load, report_bad_input, resolved_yaml, with_searchpath)
 from .job import run_model  # noqa: F401 - the entry point, also importable from here
 from .outputs import check_run_dir, run_dir  # noqa: F401 - run_dir: also importable from here
 from .params import register_configs
 
 log = logging.getLogger("sim.run")
 
-#: Hydra's flags (not overrides); those in _FLAGS_WITH_VALUE take the next argument
-_FLAGS = {"-m", "--multirun", "--info", "--help", "-h", "--hydra-help", "--version", "--resolve", "--shell-completion", "-sc"}
-_FLAGS_WITH_VALUE = ("--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--cfg", "-c", "--package", "-p")
+#: Hydra's flags (not overrides); those in _FLAGS_WITH_VALUE take the next argument, ``--info``
+#: takes it if it is one of _INFO_CHOICES (hydra/_internal/utils.py, get_args_parser)
+_FLAGS = {"-m", "--multirun", "--info", "-i", "--help", "-h", "--hydra-help", "--version", "--resolve", "--shell-completion",
+          "-sc", "--run", "-r"}
+_FLAGS_WITH_VALUE = ("--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--cfg", "-c", "--package", "-p",
+                     "--experimental-rerun")
+_INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
 
 
 # -- pre-flight: compose and validate every run before Hydra starts ----------------------------
@@ -68,19 +78,35 @@ _checked: dict[str, object] = {}
 _resolved_yaml: dict[int, str] = {}
 
 
-def _overrides_of(argv: list[str]) -> list[str]:
-    overrides, skip_next = [], False
-    for a in argv:
+def _override_positions(argv: list[str]) -> list[int]:
+    """Indices of the overrides in ``argv`` (not flags, not a flag's value)."""
+    out, skip_next = [], False
+    for i, a in enumerate(argv):
         if skip_next:
             skip_next = False
             continue
         if a in _FLAGS_WITH_VALUE:
             skip_next = True
             continue
+        if a in ("--info", "-i") and i + 1 < len(argv) and argv[i + 1] in _INFO_CHOICES:
+            skip_next = True
+            continue
         if a in _FLAGS or a.startswith("-"):
             continue
-        overrides.append(a)
-    return overrides
+        out.append(i)
+    return out
+
+
+def _overrides_of(argv: list[str]) -> list[str]:
+    return [argv[i] for i in _override_positions(argv)]
+
+
+def _add_override(override: str) -> None:
+    """Add ``override`` to ``sys.argv`` next to the user's overrides (Hydra's parser takes one
+    run of them: appended after a trailing flag -- ``a=1 --cfg job``, ``a=1,2 -m``, ``--info`` --
+    it would be refused or taken as the flag's value)."""
+    positions = _override_positions(sys.argv[1:])
+    sys.argv.insert(positions[-1] + 2 if positions else 1, override)
 
 
 def prepare_job(overrides: list[str]) -> Job:
@@ -102,7 +128,7 @@ def prepare_job(overrides: list[str]) -> Job:
     from .results import check_free_space
 
     check_free_space(out.path, typed)  # OutputFault: exit 1, nothing created
-    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    resolved = resolved_yaml(cfg)
     _checked[resolved] = typed
     _resolved_yaml[id(cfg)] = resolved  # the Job keeps cfg alive: the id is not reused meanwhile
     return Job(list(overrides), hcfg, cfg, typed, out.path)
@@ -172,7 +198,7 @@ def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
-        resolved = _resolved_yaml.pop(id(cfg), None) or OmegaConf.to_yaml(cfg, resolve=True)
+        resolved = _resolved_yaml.pop(id(cfg), None) or resolved_yaml(cfg)
         if is_complete(out) and (out / "config.yaml").exists() and (out / "config.yaml").read_text() == resolved:
             log.info("%s: complete, skipped", out)
             return
@@ -369,6 +395,18 @@ def resume_gc() -> None:
         gc.enable()
 
 
+#: Hydra's modes: at most one per command (hydra/_internal/utils.py, _run_hydra)
+_MODES = (("--run", "-r"), ("--multirun", "-m"), ("--cfg", "-c"), ("--info", "-i"), ("--shell-completion", "-sc"))
+
+
+def _check_modes(argv: list[str]) -> None:
+    """BadInput for two of Hydra's modes in one command (Hydra raises a ValueError with a traceback)."""
+    given = [m[0] for m in _MODES if any(a in m for a in argv)]
+    if len(given) > 1:
+        raise BadInput(f"{' and '.join(given)}: only one of --run, --multirun, --cfg, --info and --shell-completion "
+                       "can be given")
+
+
 def main(gc_paused: bool = False) -> None:
     """The command. ``gc_paused``: the caller turned the cyclic garbage collector off for the
     start-up (``python -m sim.run`` does); it is turned back on (:func:`resume_gc`) before the
@@ -382,17 +420,17 @@ def main(gc_paused: bool = False) -> None:
         logging.getLogger("MESA").setLevel(logging.WARNING)
         sys.exit(report_bad_input(posterior_main, list(argv)))
     snapshot_at: list[int | None] = []
-    if report_bad_input(lambda: snapshot_at.append(_take_snapshot_arg(argv))):
+    if report_bad_input(lambda: snapshot_at.append(_take_snapshot_arg(argv))) or report_bad_input(lambda: _check_modes(argv)):
         sys.exit(2)
     if "scenario=list" in argv:
         from .scenarios import main as list_main
 
         sys.exit(list_main())
     if not any(a.startswith("hydra.searchpath=") for a in argv) and EXPERIMENTS_DIR.is_dir():
-        sys.argv.append(SEARCHPATH_OVERRIDE)
+        _add_override(SEARCHPATH_OVERRIDE)
     if ("-m" in argv or "--multirun" in argv) and not any(a.startswith("hydra/launcher=") for a in argv):
         argv.append("hydra/launcher=local")  # sweeps: parallel local processes + progress bar
-        sys.argv.append("hydra/launcher=local")
+        _add_override("hydra/launcher=local")
     from .results import OutputFault
 
     n_runs: list[int] = []
