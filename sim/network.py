@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 if TYPE_CHECKING:  # NetworkX is imported where it is used (about 0.3 s a command-line run need not pay)
     import networkx as nx
@@ -58,12 +59,57 @@ class FirmNetwork:
 
 
 def _dedupe(src, dst, kind, n):
+    """The ties without self-ties and repeats: the first of each (src, dst) pair, in the
+    order given."""
     keep = src != dst
     src, dst, kind = src[keep], dst[keep], kind[keep]
-    key = src.astype(np.int64) * n + dst
-    _, first = np.unique(key, return_index=True)
-    first.sort()
+    first = np.flatnonzero(_first_ties(src, dst, n))
     return src[first], dst[first], kind[first]
+
+
+#: a firm's ties are compared pairwise up to this many (more: sorted)
+_SMALL_BUCKET = 64
+
+
+@njit(cache=True, nogil=True)
+def _first_ties(src, dst, n):
+    """[E] bool: True at the first occurrence of each (src, dst) pair. The ties are bucketed by
+    ``src`` (a stable counting sort: each bucket keeps the given order), then each bucket's
+    ``dst`` values are compared with the earlier ones (sorted, stably, in a bucket of more
+    than ``_SMALL_BUCKET``). The same pairs as the first indices of ``np.unique(src * n +
+    dst, return_index=True)``, without sorting every tie (~0.1 s instead of ~0.8 s for the
+    3.4 million ties of 1,000,000 firms)."""
+    E = len(src)
+    start = np.zeros(n + 1, np.int64)
+    for i in range(E):
+        start[src[i] + 1] += 1
+    for v in range(n):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    order = np.empty(E, np.int64)
+    for i in range(E):
+        order[fill[src[i]]] = i
+        fill[src[i]] += 1
+    first = np.zeros(E, np.bool_)
+    for v in range(n):
+        lo, hi = start[v], start[v + 1]
+        if hi - lo <= _SMALL_BUCKET:
+            for p in range(lo, hi):
+                d = dst[order[p]]
+                seen = False
+                for q in range(lo, p):
+                    if dst[order[q]] == d:
+                        seen = True
+                        break
+                first[order[p]] = not seen
+        else:
+            idx = order[lo:hi]
+            ds = dst[idx]
+            o = np.argsort(ds, kind="mergesort")  # (stable: equal values keep the given order)
+            for j in range(hi - lo):
+                if j == 0 or ds[o[j]] != ds[o[j - 1]]:
+                    first[idx[o[j]]] = True
+    return first
 
 
 def from_edges(n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> FirmNetwork:

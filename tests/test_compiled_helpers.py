@@ -214,3 +214,25 @@ def test_rows_of_a_review_group_equal_fancy_indexing():
         assert _progression_step(idx) == step
         np.testing.assert_array_equal(_rows(a, idx), a[idx])
         np.testing.assert_array_equal(_rows(a, idx) @ w, a[idx] @ w)  # BLAS reads the strided view alike
+
+
+def test_network_dedupe_keeps_the_first_of_each_tie_in_order():
+    """The bucketed dedupe of the network's ties equals np.unique's first occurrences (sorted),
+    with small buckets, a hub's large one (sorted path) and self-ties dropped."""
+    from sim.network import _dedupe, _first_ties
+
+    rng = np.random.default_rng(3)
+    for n, E in [(40, 2000), (1000, 5000), (300, 30000)]:
+        src, dst = rng.integers(0, n, E), rng.integers(0, n, E)
+        src[: E // 4] = 7  # a hub: one bucket far above the pairwise-compared size
+        kind = rng.integers(0, 3, E).astype(np.int8)
+        key = src * n + dst
+        _, first = np.unique(key, return_index=True)
+        np.testing.assert_array_equal(np.flatnonzero(_first_ties(src, dst, n)), np.sort(first))
+        s, d, k = _dedupe(src, dst, kind, n)
+        keep = src != dst
+        _, first = np.unique(key[keep], return_index=True)
+        first.sort()
+        np.testing.assert_array_equal(s, src[keep][first])
+        np.testing.assert_array_equal(d, dst[keep][first])
+        np.testing.assert_array_equal(k, kind[keep][first])
