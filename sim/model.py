@@ -214,6 +214,12 @@ class ClusterModel(mesa.Model):
         #: its adoption year's, so a firm's energy can be rebuilt from its base)
         self.state_change_by_year = np.zeros((len(self.energy.years), K, len(CARRIERS) + 1, len(CARRIERS) + 1))
         self.lapsing = np.flatnonzero(self.catalogue.persistence_share_per_yr < 1.0)
+        #: [K] each lapsing measure's column in the month's persistence draws (-1: never lapses), and
+        #: [lapsing] the share of installations that survive one review period
+        self.lapse_col = np.full(K, -1, np.int64)
+        self.lapse_col[self.lapsing] = np.arange(len(self.lapsing))
+        self.survive_per_review = self.catalogue.persistence_share_per_yr[self.lapsing] ** (
+            self.behaviour.review_interval_months / 12.0)
         self.series = {}
         self._series_blocks: list = []
         self.running = True
@@ -304,14 +310,12 @@ class ClusterModel(mesa.Model):
         ft, m = self.firms, self.month
         idx = self.engine.review_group()
         interval = self.behaviour.review_interval_months
-        lapse_col = np.full(self.catalogue.k, -1, np.int64)
-        lapse_col[self.lapsing] = np.arange(len(self.lapsing))
         if len(self.lapsing):
             u = self.lifetime_draws.persistence_uniforms((len(idx), len(self.lapsing)))  # drawn whatever the stock
         else:
             u = _NO_DRAWS
-        survive = self.catalogue.persistence_share_per_yr[self.lapsing] ** (interval / 12.0)
-        f, k, reason = adoption.departures_of(idx, m, interval, lapse_col, u, survive, ft, threads_for(self.n_firms))
+        f, k, reason = adoption.departures_of(idx, m, interval, self.lapse_col, u, self.survive_per_review, ft,
+                                              threads_for(self.n_firms))
         if len(f):
             self._remove(f, k, reason)
 

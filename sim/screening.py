@@ -296,16 +296,17 @@ def candidates(model, idx: np.ndarray, update_awareness: bool):
     with serial_blas() if threads > 1 else nullcontext():
         jobs = [_Chunk(c, K, _inputs(model, c, dots=False)) for c in chunks]  # (mechanisms' hooks: this thread)
         run = lambda job: job.screen(update_awareness, model.awareness_key)
-        n_out = run_all(run, jobs, threads)
+        run_all(run, jobs, threads)
     for job in jobs:
         model.aware_count += job.aware_count
-    return tuple(np.concatenate(p) for p in zip(*[job.result(n) for job, n in zip(jobs, n_out)]))
+    return tuple(np.concatenate(p) for p in zip(*[job.out for job in jobs]))
 
 
 def _screen_chunk(idx, K, update_awareness, key, inputs, aware_count):
     """One kernel call: the candidates of the firms ``idx`` (awareness added to ``aware_count``)."""
     job = _Chunk(idx, K, inputs, aware_count)
-    return job.result(job.screen(update_awareness, key))
+    job.screen(update_awareness, key)
+    return job.out
 
 
 class _Chunk:
@@ -317,7 +318,7 @@ class _Chunk:
         self.aware_count = np.zeros(K, np.int64) if aware_count is None else aware_count
         self.out = None
 
-    def screen(self, update_awareness, key) -> int:
+    def screen(self, update_awareness, key) -> None:
         R, K = len(self.idx), self.K
         pair, val, st, nb, dots = _scratch(R, K)
         args = self.inputs
@@ -327,10 +328,6 @@ class _Chunk:
                 + args[DOTS + 1:]
         n = _screen(self.idx, key, bool(update_awareness), False, *args, self.aware_count, pair, val, _EMPTY3, st, nb)
         self.out = (self.idx[pair[:n, 0]], pair[:n, 1].copy(), val[:n].copy())
-        return n
-
-    def result(self, n: int):
-        return self.out
 
 
 _SCRATCH = threading.local()
