@@ -51,13 +51,11 @@ def count_dtype(degree: np.ndarray):
     return np.uint16 if len(degree) == 0 or degree.max() <= np.iinfo(np.uint16).max else np.uint32
 
 
-def add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, delta: int, threads: int) -> None:
-    """neighbour_adopters[j, k] += delta (+1 or -1) for every neighbour j of each (firm,
-    measure), on ``threads`` threads, each owning a range of neighbours (disjoint writes of
-    whole counts, so the result does not depend on the split)."""
-    bounds = np.linspace(0, neighbour_adopters.shape[0], threads + 1).astype(np.int64)
-    run_all(lambda t: _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, np.int64(delta),
-                                         bounds[t], bounds[t + 1]), list(range(threads)), threads)
+def add_to_neighbour_counts(firm, measure, indptr, indices, neighbour_adopters, delta: int) -> None:
+    """neighbour_adopters[j, k] += delta for every neighbour j of each (firm, measure), on the
+    calling thread (``ClusterModel._count_neighbours_later`` calls it on the background thread)."""
+    _add_to_neighbours(firm, measure, indptr, indices, neighbour_adopters, np.int64(delta), 0,
+                       neighbour_adopters.shape[0])
 
 
 @njit(cache=True, nogil=True)
@@ -139,7 +137,7 @@ def record(firm, measure, month, expiry, sector, cluster, indptr, indices, adopt
     the firm's adoption order: one more than the firm's latest) and count it: by measure, by
     the firm's sector, by its association (cluster >= 0), and for every neighbour of the firm
     (``neighbours=False``: not the neighbours; the caller counts them with
-    :func:`add_to_neighbours`)."""
+    :func:`add_to_neighbour_counts`)."""
     K = adopted.shape[1]
     for i in range(len(firm)):
         f, k = firm[i], measure[i]
@@ -250,17 +248,75 @@ def _grown(a, cap):
 
 
 @njit(cache=True, nogil=True)
+def rows_before(firms_u, firm, scope1_rate, scope2_rate, energy, process):
+    """What the books of a month's changes compare against, gathered in one pass (the firms'
+    rows are scattered over the table: one pass loads each once): the rates and energy of the
+    firms ``firms_u`` (unique, sorted) and the state [energy by carrier, process CO2] of each
+    firm of ``firm`` (sorted; a firm with several changes repeats: ``firms_u`` are its runs).
+    Returns old scope-1 [U], old scope-2 [U], old energy [U, C] and the state [P, C+1]."""
+    U, P, C = len(firms_u), len(firm), energy.shape[1]
+    s1 = np.empty(U)
+    s2 = np.empty(U)
+    e = np.empty((U, C))
+    x = np.empty((P, C + 1))
+    u = -1
+    for i in range(P):
+        f = firm[i]
+        if u < 0 or firms_u[u] != f:
+            u += 1
+            s1[u], s2[u] = scope1_rate[f], scope2_rate[f]
+            for c in range(C):
+                e[u, c] = energy[f, c]
+        for c in range(C):
+            x[i, c] = e[u, c]
+        x[i, C] = process[f]
+    return s1, s2, e, x
+
+
+@njit(cache=True, nogil=True)
+def state_rows(energy, process, firms):
+    """[len(firms), C+1]: each firm's [energy by carrier, process CO2] (any index array; one
+    pass over the rows)."""
+    C = energy.shape[1]
+    out = np.empty((len(firms), C + 1))
+    for i in range(len(firms)):
+        f = firms[i]
+        for c in range(C):
+            out[i, c] = energy[f, c]
+        out[i, C] = process[f]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def energy_rows(energy, firms):
+    """``energy[firms]`` ([U, C], a copy) for an index array ``firms`` (one pass; numpy's fancy
+    indexing of a 2-D table is ~3x slower on scattered rows)."""
+    C = energy.shape[1]
+    out = np.empty((len(firms), C))
+    for i in range(len(firms)):
+        f = firms[i]
+        for c in range(C):
+            out[i, c] = energy[f, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electricity, electricity, frac, old_s1, old_s2,
-               scope1_rate, scope2_rate, annual_scope1, annual_scope2, state32):
+               scope1_rate, scope2_rate, annual_scope1, annual_scope2, state32, old_energy, annual_energy, energy_total):
     """The firms ``firms`` (unique) changed energy or capture this month: each one's emission
     rates from its energy (``energy_rows[i]``; ``scope1_energy[i]``: its scope-1 t CO2/yr from
     energy, the energy times the year's scope-1 factors), scope1 = (energy part + process) x
     (1 - captured share), scope2 = electricity x its factor; its float32 state; this year's
-    running sums by ``frac`` (the rest of the year) of the changes. Returns the changes of the
-    scope-1 and scope-2 rates ([len(firms)] each; the caller adds them to the totals)."""
+    running sums by ``frac`` (the rest of the year) of the changes of its rates and of its
+    energy use (from ``old_energy[i]``: the row's sum, carrier after carrier, as numpy sums a
+    row shorter than 8), and the energy changes summed by carrier, firm after firm (as numpy
+    sums a table's columns), added to ``energy_total``.
+    Returns the changes of the scope-1 and scope-2 rates ([len(firms)] each; the caller adds
+    them to the totals)."""
     C = energy_rows.shape[1]
     d1 = np.empty(len(firms))
     d2 = np.empty(len(firms))
+    dsum = np.zeros(C)
     for i in range(len(firms)):
         f = firms[i]
         s1 = (scope1_energy[i] + process[f]) * (1.0 - capture[f])
@@ -270,7 +326,16 @@ def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electrici
         d2[i] = s2 - old_s2[i]
         annual_scope1[f] += d1[i] * frac
         annual_scope2[f] += d2[i] * frac
+        de = energy_rows[i, 0] - old_energy[i, 0]
+        dsum[0] += de
+        for c in range(1, C):
+            dc = energy_rows[i, c] - old_energy[i, c]
+            de += dc
+            dsum[c] += dc
+        annual_energy[f] += de * frac
         for c in range(C):
             state32[f, c] = np.float32(energy_rows[i, c])
         state32[f, C] = np.float32(process[f])
+    for c in range(C):
+        energy_total[c] += dsum[c]
     return d1, d2

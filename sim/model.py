@@ -21,7 +21,7 @@ from .barriers.skills import ConsultantPool
 from .engine import Engine
 from .mechanisms import POLICY_INSTRUMENTS, POLICY_LAST, build as build_mechanisms
 from .firms import NEVER16
-from .parallel import PARALLEL_MIN_FIRMS, threads_for
+from .parallel import PARALLEL_MIN_FIRMS, in_background, threads_for
 from .params import CARRIERS, Config, validate
 from .registry import Registry
 from .mechanism_keys import population_key, without_mechanisms
@@ -331,9 +331,9 @@ class ClusterModel(mesa.Model):
                           ft.adopted_month, ft.expiry_month, self.adopter_count, self.adopters_by_sector,
                           self.cluster_adopters, self.neighbour_adopters, split == 1)
         if split > 1:
-            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, -1, split)
+            self._count_neighbours_later(f, k, -1)
         firms_u = f[_run_starts(f)]  # f is sorted
-        old = self._state_before(firms_u)
+        old = self._state_before(firms_u)[:3]
         self._reapply(firms_u)
         self._book_state_change(firms_u, *old)
         self.expiry_log.append((self.month, f.astype(np.int32), k.astype(np.int16), since, reason))  # (compact: Batch.for_log)
@@ -360,7 +360,7 @@ class ClusterModel(mesa.Model):
         f = np.array([int(firm)])
         new = np.asarray(mwh_by_carrier, float)
         old_total = float(ft.base_energy_mwh_per_yr[f].sum())
-        old = self._state_before(f)
+        old = self._state_before(f)[:3]
         e_before = ft.energy_mwh_per_yr[f].copy()
         ft.process_t_co2_per_yr[f] *= new.sum() / old_total if old_total > 0 else 0.0
         ft.base_energy_mwh_per_yr[f] = new
@@ -482,15 +482,59 @@ class ClusterModel(mesa.Model):
         """Unpickling (``sim/snapshot.py``): the vector reporters' series are columns (views)
         of their month blocks, which pickle stores as separate arrays: link them again. (A
         population template, ``sim/template.py``, has no series yet.)"""
+        if "neighbour_adopters" in state:  # (snapshots written before the counts became a property)
+            state["_neighbour_adopters"] = state.pop("neighbour_adopters")
         self.__dict__.update(state)
         for cols, block in state.get("_series_blocks", ()):
             for j, c in enumerate(cols):
                 self.series[c] = block[:, j]
 
+    # the neighbours' adopter counts ----------------------------------------------------
+    @property
+    def neighbour_adopters(self) -> np.ndarray:
+        """[N, K] adopters of each measure among each firm's neighbours (the peer term). A
+        large month's update may still be running on the background thread
+        (:meth:`_count_neighbours_later`): reading the counts waits for it."""
+        self._finish_neighbour_counts()
+        return self._neighbour_adopters
+
+    @neighbour_adopters.setter
+    def neighbour_adopters(self, counts: np.ndarray) -> None:
+        self._finish_neighbour_counts()
+        self._neighbour_adopters = counts
+
+    def _finish_neighbour_counts(self) -> None:
+        pending = self.__dict__.get("_neighbours_pending")
+        if pending is not None:
+            self._neighbours_pending = None
+            pending.result()
+
+    def _count_neighbours_later(self, f: np.ndarray, k: np.ndarray, delta: int) -> None:
+        """Add ``delta`` (+1 installed, -1 removed) to the neighbours' counts of each (firm,
+        measure), on the background thread: at 1,000,000 firms a month's ~10,000 changes are
+        ~70,000 scattered writes (~2-4 ms), which then overlap with the calling thread's
+        books, activities and the next month's start. Nothing reads or writes the counts but
+        through :attr:`neighbour_adopters`, which waits for the update: the counts every
+        reader sees are those of the serial order."""
+        counts = self.neighbour_adopters  # (the previous update finishes first: one writer at a time)
+        peers = self.network.peers
+        f, k = f.copy(), k.copy()  # (the batch's arrays go on to the mechanisms)
+        self._neighbours_pending = in_background(lambda: adoption.add_to_neighbour_counts(
+            f, k, peers.indptr, peers.indices, counts, delta))
+
+    def __getstate__(self):
+        self._finish_neighbour_counts()  # (pickles and copies hold finished counts, no pending update)
+        state = self.__dict__.copy()
+        state.pop("_neighbours_pending", None)
+        return state
+
     # state helpers --------------------------------------------------------------------
     def state_matrix(self, firms: np.ndarray) -> np.ndarray:
         """[len(firms), C+1] energy by carrier (MWh/yr) and process CO2 (t/yr)."""
         ft = self.firms
+        f = np.asarray(firms)
+        if f.ndim == 1 and f.dtype.kind in "iu" and len(f) and f.min() >= 0 and f.max() < self.n_firms:  # (an index array: one pass)
+            return adoption.state_rows(ft.energy_mwh_per_yr, ft.process_t_co2_per_yr, f.astype(np.int64, copy=False))
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
 
     def _refresh_state32(self, firms) -> None:
@@ -620,12 +664,12 @@ class ClusterModel(mesa.Model):
                         self.adopter_count, self.adopters_by_sector, self.cluster_adopters, self.neighbour_adopters,
                         split == 1)
         if split > 1:
-            adoption.add_to_neighbours(f, k, peers.indptr, peers.indices, self.neighbour_adopters, 1, split)
+            self._count_neighbours_later(f, k, 1)
         self.adoptions_total += len(f)
 
         firms_u = f[_run_starts(f)]  # batch is sorted by firm
-        old = self._state_before(firms_u)
-        self.batch_state_before = x = self.state_matrix(f)  # [P, C+1] (read by mechanisms: engine.batch_state_before)
+        *old, x = self._state_before(firms_u, f)
+        self.batch_state_before = x  # [P, C+1] (read by mechanisms: engine.batch_state_before)
         saving_usd_per_yr = np.einsum("pc,pc->p", x, self.val.saving_usd[k])
         # measures act on current energy, so a firm's several adoptions apply in turn
         adoption.by_firm_slices(  # (a firm's adoptions act in turn on its own rows)
@@ -643,16 +687,19 @@ class ClusterModel(mesa.Model):
         if not self.setting_up:
             self.engine.publish("adoption", month=self.month, batch=b)
 
-    def _state_before(self, firms_u):
-        """Copies of what :meth:`_book_state_change` compares against."""
-        return self.scope1_rate[firms_u], self.scope2_rate[firms_u], self.firms.energy_mwh_per_yr[firms_u]
+    def _state_before(self, firms_u, firm=None):
+        """Copies of what :meth:`_book_state_change` compares against (scope-1 and scope-2
+        rates, energy of ``firms_u``), and the state matrix of the firms ``firm`` (sorted, whose
+        runs are ``firms_u``; default ``firms_u``), in one pass over their rows."""
+        ft = self.firms
+        return adoption.rows_before(firms_u, firms_u if firm is None else firm, self.scope1_rate, self.scope2_rate,
+                                    ft.energy_mwh_per_yr, ft.process_t_co2_per_yr)
 
     def _book_state_change(self, firms_u, old_s1, old_s2, old_e) -> None:
         """The firms ``firms_u`` (unique) changed energy or capture this month: their rates,
         the float32 state, this year's running sums (for the rest of the year) and the totals."""
         ft = self.firms
         frac = (12 - self.month % 12) / 12.0
-        e = ft.energy_mwh_per_yr[firms_u]
         if self.has_zones:  # (each firm's zone's factors)
             self._recompute_rates(firms_u)
             self._refresh_state32(firms_u)
@@ -660,16 +707,17 @@ class ClusterModel(mesa.Model):
             d2 = self.scope2_rate[firms_u] - old_s2
             self.annual_scope1[firms_u] += d1 * frac
             self.annual_scope2[firms_u] += d2 * frac
-        else:  # the rates, float32 state and running sums in one pass (the same arithmetic)
+            de = ft.energy_mwh_per_yr[firms_u] - old_e
+            self.annual_energy[firms_u] += de.sum(axis=1) * frac
+            self.energy_total += de.sum(axis=0)
+        else:  # the rates, float32 state, running sums and energy total in one pass (the same arithmetic)
+            e = adoption.energy_rows(ft.energy_mwh_per_yr, firms_u)
             d1, d2 = adoption.book_rates(
                 firms_u, e, e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0), ft.process_t_co2_per_yr, ft.capture_share,
                 self.ef[ELECTRICITY], ELECTRICITY, frac, old_s1, old_s2, self.scope1_rate, self.scope2_rate,
-                self.annual_scope1, self.annual_scope2, self.state32)
-        de = e - old_e
-        self.annual_energy[firms_u] += de.sum(axis=1) * frac
+                self.annual_scope1, self.annual_scope2, self.state32, old_e, self.annual_energy, self.energy_total)
         self.total_scope1 += float(d1.sum())
         self.total_scope2 += float(d2.sum())
-        self.energy_total += de.sum(axis=0)
 
     def _review_aligned(self, f: np.ndarray, due: np.ndarray) -> np.ndarray:
         """[len(f)] int16 expiry months: each firm's first investment review at or after ``due``

@@ -3,10 +3,12 @@
 The compiled kernels release the GIL (``nogil=True``), so the pieces of a phase that are
 independent of each other run on a small pool of threads: the screening of a large review
 group by chunks of firms (``screening.candidates``), the month's expiries by slices of the
-review group (``adoption.departures_of``), the neighbours' adopter counts by ranges of
-neighbours (``adoption.add_to_neighbours``), the energy changes and rebuilds of a month's firms
-by slices cut at firm boundaries (``adoption.by_firm_slices``). Each split is chosen so that the result is the
-same on any number of threads (disjoint writes; integer counts), and only work large enough
+review group (``adoption.departures_of``), the energy changes and rebuilds of a month's firms
+by slices cut at firm boundaries (``adoption.by_firm_slices``). Each split is chosen so that
+the result is the same on any number of threads (disjoint writes; integer counts). The
+neighbours' adopter counts of a large month are not split but overlapped: one update runs on
+a background thread (:func:`in_background`) while the month goes on, and their readers wait
+for it (``ClusterModel.neighbour_adopters``). Only work large enough
 to repay the hand-over (~10-50 us) is split: populations of ``PARALLEL_MIN_FIRMS`` firms and
 more (smaller ones run as before, on the calling thread, with nothing extra to load).
 
@@ -68,6 +70,17 @@ def run_all(fn, jobs: list, threads: int) -> list:
     if pool is None:
         pool = _POOLS[key] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sim-engine")
     return list(pool.map(fn, jobs))
+
+
+def in_background(fn):
+    """Start ``fn()`` on the engine's background thread (one per process, work in order of
+    submission) and return its future: work whose result the calling thread needs only later
+    (``ClusterModel``'s neighbours' counts of a large month, read by the next screening)."""
+    key = ("background", os.getpid())
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-background")
+    return pool.submit(fn)
 
 
 def serial_blas():

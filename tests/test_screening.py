@@ -264,6 +264,50 @@ def test_chunked_and_threaded_screening_equals_the_single_pass(monkeypatch):
             np.testing.assert_array_equal(x, y)
 
 
+def test_neighbour_counts_on_the_background_thread_equal_the_serial_ones(monkeypatch):
+    """A large month's neighbours' counts are updated on the background thread while the
+    month goes on (made small here): every reader waits for them, so the run is the serial
+    one adoption for adoption; a copy or pickle taken with an update pending holds finished
+    counts."""
+    import pickle
+
+    from sim import adoption
+
+    cfg = make_config(*SMALL, "policy=incentive_package")
+
+    def run(check_pickles=False):
+        model = ClusterModel(cfg, lazy_firm_agents=True)
+        for _ in range(30):
+            model.step()
+            if check_pickles:
+                pending = model.__dict__.get("_neighbours_pending") is not None
+                copy = pickle.loads(pickle.dumps(model))
+                assert copy.__dict__.get("_neighbours_pending") is None
+                np.testing.assert_array_equal(copy.neighbour_adopters, model.neighbour_adopters)
+                seen.append(pending)
+        return model
+
+    one = run()
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FIRMS", 2)
+    monkeypatch.setattr(adoption, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setenv("SIM_ENGINE_THREADS", "2")
+    calls, seen = [], []
+    count = adoption.add_to_neighbour_counts
+    monkeypatch.setattr(adoption, "add_to_neighbour_counts", lambda *a: calls.append(a[-1]) or count(*a))
+    many = run(check_pickles=True)
+    assert calls.count(1) >= 20 and calls.count(-1) >= 1  # adoptions' and expiries' updates went to the background
+    assert any(seen)  # a pickle was taken while an update was pending
+    peers = many.network.peers
+    np.testing.assert_array_equal(many.neighbour_adopters, peers @ many.firms.adopted.astype(np.float32))
+    np.testing.assert_array_equal(one.neighbour_adopters, many.neighbour_adopters)
+    assert len(one.adoption_log) == len(many.adoption_log)
+    for (ma, a), (mb, b) in zip(one.adoption_log, many.adoption_log):
+        assert ma == mb
+        np.testing.assert_array_equal(a.firm, b.firm)
+        np.testing.assert_array_equal(a.measure, b.measure)
+        np.testing.assert_array_equal(a.grant_usd, b.grant_usd)
+
+
 def test_engine_threads_setting(monkeypatch):
     from sim.errors import BadInput
 
