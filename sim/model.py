@@ -13,7 +13,7 @@ import numpy as np
 
 from . import adoption, decision, firms as firm_table, network as firm_network
 from .agents import Cluster, Firm, Government
-from .allocator import map_large_blocks
+from .allocator import map_large_blocks, reuse_month_blocks
 from .draws import LifetimeDraws, awareness_key, check_counter_range
 from .energy import ELECTRICITY, SCOPE1_CARRIERS, EnergyPaths, output_index
 from .measures import Catalogue
@@ -79,6 +79,8 @@ class ClusterModel(mesa.Model):
         validate(config)
         if population_key(config) != template.population_key:
             raise ValueError("the config differs from the population template's in a key that is not a mechanism's")
+        if template.n_firms >= PARALLEL_MIN_FIRMS:  # (a build again: see sim/allocator.py)
+            map_large_blocks()
         model = copy.deepcopy(template)
         model._build_run(config, lazy_firm_agents)
         return model
@@ -125,6 +127,8 @@ class ClusterModel(mesa.Model):
         self._build_agents(policy_rng, lazy_firm_agents)
         self._build_bookkeeping()
         self._initial_stock()
+        if self.n_firms >= PARALLEL_MIN_FIRMS:  # (built: the months reuse their blocks, sim/allocator.py)
+            reuse_month_blocks()
 
     def _build_firms(self, rng):
         """The firm table: a user's own firms (CSV) or a synthetic population. Returns the
