@@ -104,10 +104,15 @@ class CostShareProgramme(Mechanism, GrantInstrument):
     def offer(self, engine, firm, measure, capex):
         if not self.active or self.quota_left <= 0:
             return np.zeros(len(firm))
-        ok = (self.offer_until_month[firm] >= engine.month) & (self.projects_done[firm] == 0) & self.eligible(engine, firm)
-        ok &= ~engine.firms.adopted[firm, measure]  # never a grant for a measure the firm has
-        grant = capped_grant_usd(1.0 - self.params.copay_share, capex, self.params.max_grant_per_project_usd)
-        return np.where(ok, grant, 0.0)
+        grant = np.zeros(len(firm))
+        # pre-assessed firms within their offer first: the few candidates the rest is asked of
+        sel = np.flatnonzero(self.offer_until_month[firm] >= engine.month)
+        f, k = firm[sel], measure[sel]
+        sel = sel[(self.projects_done[f] == 0) & self.eligible(engine, f)
+                  & ~engine.firms.adopted[f, k]]  # never a grant for a measure the firm has
+        grant[sel] = capped_grant_usd(1.0 - self.params.copay_share, np.asarray(capex)[sel],
+                                      self.params.max_grant_per_project_usd)
+        return grant
 
     def grant_bound(self):
         if not self.active or self.quota_left <= 0:
