@@ -75,12 +75,26 @@ def run_all(fn, jobs: list, threads: int) -> list:
 def in_background(fn):
     """Start ``fn()`` on the engine's background thread (one per process, work in order of
     submission) and return its future: work whose result the calling thread needs only later
-    (``ClusterModel``'s neighbours' counts of a large month, read by the next screening)."""
+    (``ClusterModel``'s neighbours' counts of a large month, read by the next screening). A
+    fork of the process waits for it first (a child has no such thread, and must not copy
+    arrays it is writing)."""
     key = ("background", os.getpid())
     pool = _POOLS.get(key)
     if pool is None:
         pool = _POOLS[key] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-background")
-    return pool.submit(fn)
+        if not _LAST:
+            os.register_at_fork(before=_finish_background)
+    future = pool.submit(fn)
+    _LAST[:] = [future]
+    return future
+
+
+_LAST: list = []  # the background thread's latest work (it runs in order: the others are done before it)
+
+
+def _finish_background() -> None:
+    if _LAST:
+        _LAST[0].result()
 
 
 def serial_blas():

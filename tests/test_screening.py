@@ -308,6 +308,28 @@ def test_neighbour_counts_on_the_background_thread_equal_the_serial_ones(monkeyp
         np.testing.assert_array_equal(a.grant_usd, b.grant_usd)
 
 
+def test_a_fork_waits_for_the_background_thread():
+    """A process forked while background work runs gets finished arrays (and does not wait
+    for a thread it does not have)."""
+    import os
+    import threading
+
+    gate = threading.Event()
+    data = np.zeros(4)
+
+    def work():
+        gate.wait(5)
+        data[:] = 1.0
+
+    future = parallel.in_background(work)
+    threading.Timer(0.2, gate.set).start()  # finishes while the fork waits for it
+    pid = os.fork()
+    if pid == 0:  # the child: the work is done in its copy
+        os._exit(0 if data.sum() == 4.0 and future.done() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0 and future.done()
+
+
 def test_engine_threads_setting(monkeypatch):
     from sim.errors import BadInput
 
