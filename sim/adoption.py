@@ -301,6 +301,36 @@ def energy_rows(energy, firms):
 
 
 @njit(cache=True, nogil=True)
+def row_sum(a):
+    """``a.sum()`` of a short contiguous float64 row (<= 128 values) in numpy's own order
+    (its pairwise summation: one running sum below 8 values, else eight interleaved partial
+    sums joined pairwise, then the rest), so compiled books equal numpy's to the last bit."""
+    n = len(a)
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@njit(cache=True, nogil=True)
 def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electricity, electricity, frac, old_s1, old_s2,
                scope1_rate, scope2_rate, annual_scope1, annual_scope2, state32, old_energy, annual_energy, energy_total):
     """The firms ``firms`` (unique) changed energy or capture this month: each one's emission
@@ -308,15 +338,16 @@ def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electrici
     energy, the energy times the year's scope-1 factors), scope1 = (energy part + process) x
     (1 - captured share), scope2 = electricity x its factor; its float32 state; this year's
     running sums by ``frac`` (the rest of the year) of the changes of its rates and of its
-    energy use (from ``old_energy[i]``: the row's sum, carrier after carrier, as numpy sums a
-    row shorter than 8), and the energy changes summed by carrier, firm after firm (as numpy
-    sums a table's columns), added to ``energy_total``.
+    energy use (from ``old_energy[i]``: the row's sum in numpy's order, :func:`row_sum`), and the
+    energy changes summed by carrier, firm after firm (numpy's order for a table's columns),
+    added to ``energy_total``.
     Returns the changes of the scope-1 and scope-2 rates ([len(firms)] each; the caller adds
     them to the totals)."""
     C = energy_rows.shape[1]
     d1 = np.empty(len(firms))
     d2 = np.empty(len(firms))
     dsum = np.zeros(C)
+    row = np.empty(C)
     for i in range(len(firms)):
         f = firms[i]
         s1 = (scope1_energy[i] + process[f]) * (1.0 - capture[f])
@@ -326,13 +357,10 @@ def book_rates(firms, energy_rows, scope1_energy, process, capture, ef_electrici
         d2[i] = s2 - old_s2[i]
         annual_scope1[f] += d1[i] * frac
         annual_scope2[f] += d2[i] * frac
-        de = energy_rows[i, 0] - old_energy[i, 0]
-        dsum[0] += de
-        for c in range(1, C):
-            dc = energy_rows[i, c] - old_energy[i, c]
-            de += dc
-            dsum[c] += dc
-        annual_energy[f] += de * frac
+        for c in range(C):
+            row[c] = energy_rows[i, c] - old_energy[i, c]
+            dsum[c] += row[c]
+        annual_energy[f] += row_sum(row) * frac
         for c in range(C):
             state32[f, c] = np.float32(energy_rows[i, c])
         state32[f, C] = np.float32(process[f])

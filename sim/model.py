@@ -347,7 +347,7 @@ class ClusterModel(mesa.Model):
     def _reapply(self, firms_u) -> None:
         """Rebuild the energy of ``firms_u`` from their base with the measures they have."""
         ft, cat = self.firms, self.catalogue
-        adopted_year = np.maximum(ft.adopted_month[firms_u], 0) // 12  # [U, K] (stock before the run: start year)
+        adopted_year = np.maximum(ft.adopted_month.take(firms_u, axis=0), 0) // 12  # [U, K] (stock before the run: start year)
         adoption.by_firm_slices(  # (each firm's energy rebuilt from its own rows)
             lambda fs, years: adoption.reapply(fs, ft.base_energy_mwh_per_yr, ft.process_t_co2_per_yr, ft.adopted,
                                                ft.adoption_seq, years, self.state_change_by_year, cat.capture_share,
