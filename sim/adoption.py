@@ -249,24 +249,26 @@ def _grown(a, cap):
 
 @njit(cache=True, nogil=True)
 def rows_before(firms_u, firm, scope1_rate, scope2_rate, energy, process):
-    """What the books of a month's changes compare against, gathered in one pass (the firms'
-    rows are scattered over the table: one pass loads each once): the rates and energy of the
-    firms ``firms_u`` (unique, sorted) and the state [energy by carrier, process CO2] of each
-    firm of ``firm`` (sorted; a firm with several changes repeats: ``firms_u`` are its runs).
-    Returns old scope-1 [U], old scope-2 [U], old energy [U, C] and the state [P, C+1]."""
+    """What the books of a month's changes compare against, gathered once (the firms' rows are
+    scattered over the table): the rates and energy of the firms ``firms_u`` (unique, sorted)
+    and the state [energy by carrier, process CO2] of each firm of ``firm`` (sorted, its runs
+    are ``firms_u``; empty: none wanted). Returns old scope-1 [U], old scope-2 [U], old energy
+    [U, C] and the state [P, C+1]."""
     U, P, C = len(firms_u), len(firm), energy.shape[1]
     s1 = np.empty(U)
     s2 = np.empty(U)
     e = np.empty((U, C))
     x = np.empty((P, C + 1))
+    for u in range(U):
+        f = firms_u[u]
+        s1[u], s2[u] = scope1_rate[f], scope2_rate[f]
+        for c in range(C):
+            e[u, c] = energy[f, c]
     u = -1
     for i in range(P):
         f = firm[i]
         if u < 0 or firms_u[u] != f:
             u += 1
-            s1[u], s2[u] = scope1_rate[f], scope2_rate[f]
-            for c in range(C):
-                e[u, c] = energy[f, c]
         for c in range(C):
             x[i, c] = e[u, c]
         x[i, C] = process[f]

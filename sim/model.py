@@ -33,6 +33,7 @@ from .reporters import scalar_row, vector_rows
 EXPIRED, LAPSED = 0, 1
 EXPIRY_REASONS = ("end_of_life", "lapsed")
 _NO_DRAWS = np.zeros((0, 0), np.float32)
+_NO_FIRMS = np.zeros(0, np.int64)
 
 
 def _run_starts(firm: np.ndarray) -> np.ndarray:
@@ -693,10 +694,10 @@ class ClusterModel(mesa.Model):
 
     def _state_before(self, firms_u, firm=None):
         """Copies of what :meth:`_book_state_change` compares against (scope-1 and scope-2
-        rates, energy of ``firms_u``), and the state matrix of the firms ``firm`` (sorted, whose
-        runs are ``firms_u``; default ``firms_u``), in one pass over their rows."""
+        rates, energy of ``firms_u``) and, with ``firm`` (sorted, whose runs are ``firms_u``),
+        its firms' state matrix, gathered once."""
         ft = self.firms
-        return adoption.rows_before(firms_u, firms_u if firm is None else firm, self.scope1_rate, self.scope2_rate,
+        return adoption.rows_before(firms_u, _NO_FIRMS if firm is None else firm, self.scope1_rate, self.scope2_rate,
                                     ft.energy_mwh_per_yr, ft.process_t_co2_per_yr)
 
     def _book_state_change(self, firms_u, old_s1, old_s2, old_e) -> None:
