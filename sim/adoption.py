@@ -276,33 +276,6 @@ def rows_before(firms_u, firm, scope1_rate, scope2_rate, energy, process):
 
 
 @njit(cache=True, nogil=True)
-def state_rows(energy, process, firms):
-    """[len(firms), C+1]: each firm's [energy by carrier, process CO2] (any index array; one
-    pass over the rows)."""
-    C = energy.shape[1]
-    out = np.empty((len(firms), C + 1))
-    for i in range(len(firms)):
-        f = firms[i]
-        for c in range(C):
-            out[i, c] = energy[f, c]
-        out[i, C] = process[f]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def energy_rows(energy, firms):
-    """``energy[firms]`` ([U, C], a copy) for an index array ``firms`` (one pass; numpy's fancy
-    indexing of a 2-D table is ~3x slower on scattered rows)."""
-    C = energy.shape[1]
-    out = np.empty((len(firms), C))
-    for i in range(len(firms)):
-        f = firms[i]
-        for c in range(C):
-            out[i, c] = energy[f, c]
-    return out
-
-
-@njit(cache=True, nogil=True)
 def row_sum(a):
     """``a.sum()`` of a short contiguous float64 row (<= 128 values) in numpy's own order
     (its pairwise summation: one running sum below 8 values, else eight interleaved partial

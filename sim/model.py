@@ -538,8 +538,8 @@ class ClusterModel(mesa.Model):
         """[len(firms), C+1] energy by carrier (MWh/yr) and process CO2 (t/yr)."""
         ft = self.firms
         f = np.asarray(firms)
-        if f.ndim == 1 and f.dtype.kind in "iu" and len(f) and f.min() >= 0 and f.max() < self.n_firms:  # (an index array: one pass)
-            return adoption.state_rows(ft.energy_mwh_per_yr, ft.process_t_co2_per_yr, f.astype(np.int64, copy=False))
+        if f.ndim == 1 and f.dtype.kind in "iu":  # (an index array: ``take``, ~3x faster on scattered rows of a 2-D table)
+            return np.concatenate([ft.energy_mwh_per_yr.take(f, axis=0), ft.process_t_co2_per_yr.take(f)[:, None]], axis=1)
         return np.concatenate([ft.energy_mwh_per_yr[firms], ft.process_t_co2_per_yr[firms, None]], axis=1)
 
     def _refresh_state32(self, firms) -> None:
@@ -716,7 +716,7 @@ class ClusterModel(mesa.Model):
             self.annual_energy[firms_u] += de.sum(axis=1) * frac
             self.energy_total += de.sum(axis=0)
         else:  # the rates, float32 state, running sums and energy total in one pass (the same arithmetic)
-            e = adoption.energy_rows(ft.energy_mwh_per_yr, firms_u)
+            e = ft.energy_mwh_per_yr.take(firms_u, axis=0)
             d1, d2 = adoption.book_rates(
                 firms_u, e, e @ np.where(SCOPE1_CARRIERS, self.ef, 0.0), ft.process_t_co2_per_yr, ft.capture_share,
                 self.ef[ELECTRICITY], ELECTRICITY, frac, old_s1, old_s2, self.scope1_rate, self.scope2_rate,
