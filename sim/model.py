@@ -159,9 +159,7 @@ class ClusterModel(mesa.Model):
         #: [N, K] adopters among each firm's neighbours (counts: 2 bytes each while no firm has
         #: more than 65,535 ties)
         self.neighbour_adopters = np.zeros((ft.n, K), dtype=adoption.count_dtype(self.degree))
-        n_customers = np.diff(network.customers.indptr)
-        self.customer_pressure = np.where(
-            n_customers > 0, network.customers @ ft.sets_supplier_target.astype(np.float32) / np.maximum(n_customers, 1), 0.0)
+        self.customer_pressure = network.customers.share(ft.sets_supplier_target)
         L = len(sc.clusters)
         self.cluster_size = np.bincount(ft.cluster[ft.cluster >= 0], minlength=L).astype(float)
         self.cluster_adopters = np.zeros((L, K))
@@ -741,8 +739,7 @@ class ClusterModel(mesa.Model):
         self.network = network
         self.degree = network.degree.astype(np.float32)
         self.inv_degree = (1.0 / np.maximum(self.degree, 1.0)).astype(np.float32)
-        self.neighbour_adopters = (network.peers @ self.firms.adopted.astype(np.float32)).astype(
-            adoption.count_dtype(self.degree))
+        self.neighbour_adopters = network.peers.count(self.firms.adopted).astype(adoption.count_dtype(self.degree))
         self._graph = None
         self._space = None
 

@@ -2,8 +2,10 @@
 
 Edges are typed: ``supply`` (supplier -> customer), ``partnership`` (members of the same
 cluster association), ``knowledge`` (other regional ties). The engine keeps them as arrays
-and sparse CSR matrices (one sparse gather per step for peer effects); ``to_networkx``
-gives the NetworkX graph for analysis, Mesa's network space and the app.
+and as 0/1 adjacency in CSR form (:class:`Adjacency`: each firm's neighbours, or customers,
+as a sorted run of ``indices``), which the compiled kernels walk; ``to_networkx`` gives the
+NetworkX graph for analysis, Mesa's network space and the app. (Not ``scipy.sparse``: its
+import alone took ~0.11 s of every command-line run, for two arrays and a count.)
 """
 from __future__ import annotations
 
@@ -11,13 +13,53 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
 
-if TYPE_CHECKING:  # NetworkX is imported where it is used (about 0.3 s a command-line run need not pay)
+if TYPE_CHECKING:  # NetworkX and SciPy are imported where they are used (time a command-line run need not pay)
     import networkx as nx
+    import scipy.sparse as sp
 
 EDGE_KINDS = ("supply", "partnership", "knowledge")
+
+
+@dataclass
+class Adjacency:
+    """A square 0/1 matrix in CSR form: row ``i``'s ones are in the columns
+    ``indices[indptr[i]:indptr[i + 1]]`` (sorted, no repeats)."""
+
+    n: int
+    indptr: np.ndarray  # [n + 1] int32
+    indices: np.ndarray  # [nnz] int32
+
+    @property
+    def nnz(self) -> int:
+        return len(self.indices)
+
+    def row_lengths(self) -> np.ndarray:
+        """[n] the number of ones in each row (a firm's ties, or customers)."""
+        return np.diff(self.indptr)
+
+    def count(self, flags: np.ndarray) -> np.ndarray:
+        """[n] or [n, K] int64: in each row, how many of its columns are flagged (``flags``: [n]
+        or [n, K] bool), e.g. each firm's neighbours that have adopted each measure."""
+        flags = np.asarray(flags, dtype=bool)
+        row = np.repeat(np.arange(self.n), self.row_lengths())
+        if flags.ndim == 1:
+            return np.bincount(row[flags[self.indices]], minlength=self.n)
+        return np.stack([np.bincount(row[flags[self.indices, k]], minlength=self.n) for k in range(flags.shape[1])],
+                        axis=1).reshape(self.n, flags.shape[1])
+
+    def share(self, flags: np.ndarray) -> np.ndarray:
+        """[n] float64: the share of each row's columns that are flagged (0 for an empty row),
+        e.g. each supplier's customers that set targets."""
+        n_cols = self.row_lengths()
+        return np.where(n_cols > 0, self.count(flags) / np.maximum(n_cols, 1), 0.0)
+
+    def to_scipy(self) -> sp.csr_matrix:
+        """The same matrix as ``scipy.sparse.csr_matrix`` (bool), for analysis."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((np.ones(self.nnz, bool), self.indices, self.indptr), shape=(self.n, self.n))
 
 
 @dataclass
@@ -26,12 +68,12 @@ class FirmNetwork:
     src: np.ndarray  # [E] int32 (for supply: the supplier)
     dst: np.ndarray  # [E] int32 (for supply: the customer)
     kind: np.ndarray  # [E] int8 index into EDGE_KINDS
-    peers: sp.csr_matrix  # [N, N] symmetric, boolean: any tie (peer effects)
-    customers: sp.csr_matrix  # [N, N] supplier -> customer
+    peers: Adjacency  # [N, N] symmetric: any tie (peer effects)
+    customers: Adjacency  # [N, N] supplier -> customer
 
     @property
     def degree(self) -> np.ndarray:
-        return np.diff(self.peers.indptr)
+        return self.peers.row_lengths()
 
     def neighbours(self, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``firms``, neighbour index) for every tie of each firm in ``firms``."""
@@ -114,13 +156,52 @@ def _first_ties(src, dst, n):
 
 def from_edges(n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> FirmNetwork:
     src, dst, kind = _dedupe(np.asarray(src, np.int64), np.asarray(dst, np.int64), np.asarray(kind, np.int8), n)
-    ones = np.ones(len(src), dtype=np.float32)
-    a = sp.coo_matrix((ones, (src, dst)), shape=(n, n)).tocsr()
-    peers = ((a + a.T) > 0).tocsr()  # boolean: 1 byte per tie
-    peers.sort_indices()
+    peers = Adjacency(n, *_csr01(src, dst, n, True))  # a tie either way
     sup = kind == EDGE_KINDS.index("supply")
-    customers = sp.coo_matrix((ones[sup], (src[sup], dst[sup])), shape=(n, n)).tocsr()
+    customers = Adjacency(n, *_csr01(src[sup], dst[sup], n, False))
     return FirmNetwork(n, src.astype(np.int32), dst.astype(np.int32), kind, peers, customers)
+
+
+@njit(cache=True, nogil=True)
+def _csr01(rows, cols, n, symmetric):
+    """(indptr [n + 1], indices) int32 of the n x n 0/1 matrix with a one at each (rows[i],
+    cols[i]), and with ``symmetric`` also at each (cols[i], rows[i]); repeats count once, each
+    row's columns sorted. A counting sort by row, then each row sorted in place."""
+    E = len(rows)
+    start = np.zeros(n + 1, np.int64)
+    for i in range(E):
+        start[rows[i] + 1] += 1
+        if symmetric:
+            start[cols[i] + 1] += 1
+    for v in range(n):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    col = np.empty(start[n], np.int32)
+    for i in range(E):
+        col[fill[rows[i]]] = cols[i]
+        fill[rows[i]] += 1
+        if symmetric:
+            col[fill[cols[i]]] = rows[i]
+            fill[cols[i]] += 1
+    indptr = np.zeros(n + 1, np.int32)
+    out = 0
+    for v in range(n):
+        lo, hi = start[v], start[v + 1]
+        if hi - lo <= _SMALL_BUCKET:  # insertion sort
+            for p in range(lo + 1, hi):
+                c, q = col[p], p - 1
+                while q >= lo and col[q] > c:
+                    col[q + 1] = col[q]
+                    q -= 1
+                col[q + 1] = c
+        else:
+            col[lo:hi].sort()
+        for p in range(lo, hi):  # (out <= p: the kept columns move down in place)
+            if p == lo or col[p] != col[p - 1]:
+                col[out] = col[p]
+                out += 1
+        indptr[v + 1] = out
+    return indptr, col[:out].copy()
 
 
 def generate(

@@ -237,6 +237,41 @@ def test_network_dedupe_keeps_the_first_of_each_tie_in_order():
         np.testing.assert_array_equal(k, kind[keep][first])
 
 
+@pytest.mark.parametrize("n, E", [(1, 0), (2, 1), (40, 2000), (1000, 5000), (300, 30000)])
+def test_network_adjacency_equals_scipys_csr(n, E):
+    """The peers (a tie either way) and customers (supply ties) in CSR form are exactly the
+    arrays scipy.sparse built before (indptr, sorted indices, int32), with repeats, ties both
+    ways, empty rows and a hub above the insertion-sorted size; counts and shares equal
+    scipy's products."""
+    from sim.network import EDGE_KINDS, from_edges
+
+    rng = np.random.default_rng(n + E)
+    src, dst = rng.integers(0, n, E), rng.integers(0, n, E)
+    src[: E // 4] = 0  # a hub
+    src[E // 2: E // 2 + E // 8], dst[E // 2: E // 2 + E // 8] = dst[: E // 8], src[: E // 8]  # ties both ways
+    kind = rng.integers(0, 3, E).astype(np.int8)
+    net = from_edges(n, src, dst, kind)
+    ones = np.ones(len(net.src), np.float32)
+    a = sp.coo_matrix((ones, (net.src, net.dst)), shape=(n, n)).tocsr()
+    peers = ((a + a.T) > 0).tocsr()
+    peers.sort_indices()
+    sup = net.kind == EDGE_KINDS.index("supply")
+    cust = sp.coo_matrix((ones[sup], (net.src[sup], net.dst[sup])), shape=(n, n)).tocsr()
+    cust.sort_indices()
+    for mine, ref in ((net.peers, peers), (net.customers, cust)):
+        for name in ("indptr", "indices"):
+            got, want = getattr(mine, name), getattr(ref, name)
+            assert got.dtype == np.int32
+            np.testing.assert_array_equal(got, want)
+        assert (mine.to_scipy() != ref.astype(bool)).nnz == 0
+    flags = rng.random((n, 5)) < 0.3
+    np.testing.assert_array_equal(net.peers.count(flags), peers @ flags.astype(np.float32))
+    np.testing.assert_array_equal(net.peers.count(flags[:, 0]), peers @ flags[:, 0].astype(np.float32))
+    n_cust = np.diff(cust.indptr)
+    np.testing.assert_array_equal(net.customers.share(flags[:, 1]),
+                                  np.where(n_cust > 0, cust @ flags[:, 1].astype(np.float32) / np.maximum(n_cust, 1), 0.0))
+
+
 def test_row_sum_is_numpys_sum_to_the_last_bit():
     """The compiled books sum a firm's energy change by carrier in numpy's own order (its
     pairwise summation), so their yearly sums equal the numpy formulation's bit for bit."""

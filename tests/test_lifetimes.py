@@ -91,7 +91,7 @@ def test_installed_stock_counters_equal_the_firm_table_every_month():
     cfg = make_config(*SMALL, "policy=incentive_package")
     _measure(cfg, "energy_management_system").persistence_share_per_yr = 0.6  # lapses too
     model = ClusterModel(cfg)
-    peers = model.network.peers
+    peers = model.network.peers.to_scipy()
     seen = {"expiries": 0}
 
     def check(m, phase):

@@ -86,7 +86,8 @@ def test_example_round_trip():
     assert got == expected
     # supply ties point supplier -> customer: the customer matrix has them in that direction
     s, t = next((ids[s], ids[t]) for s, t, k in erows if k == "supply")
-    assert net.customers[s, t] == 1 and net.customers[t, s] == 0
+    cust = net.customers.to_scipy()
+    assert cust[s, t] == 1 and cust[t, s] == 0
 
 
 def test_model_runs_on_the_example_and_uses_its_firms():
@@ -110,7 +111,7 @@ def test_pair_listed_twice_keeps_the_supply_tie(tmp_path):
     e = _write(tmp_path / "e.csv", [["source", "target", "kind"], [ids[3], ids[0], "knowledge"], [ids[3], ids[0], "supply"]])
     cfg = check(_cfg(f"scenario.edges_csv={e}"))
     net = loaders.load_network(cfg, len(ids))
-    assert net.kind.tolist() == [EDGE_KINDS.index("supply")] and net.customers[3, 0] == 1
+    assert net.kind.tolist() == [EDGE_KINDS.index("supply")] and net.customers.to_scipy()[3, 0] == 1
 
 
 def test_missing_kind_column_means_knowledge_ties(tmp_path):

@@ -248,10 +248,10 @@ def test_oem_targets_flow_down_supply_edges():
     assert (ft.sets_supplier_target & ot.is_oem).sum() == ot.oem_sets.sum() > 0
     # direct suppliers of target-setting OEMs are under pressure, firms with no such customer are not
     oem_rows = np.flatnonzero(ot.oem_sets)
-    suppliers = np.unique(m.network.customers[:, oem_rows].nonzero()[0])
+    suppliers = np.unique(m.network.customers.to_scipy()[:, oem_rows].nonzero()[0])
     assert len(suppliers) and (m.customer_pressure[suppliers] > 0).all()
     setters = np.flatnonzero(ft.sets_supplier_target)
-    unpressed = np.setdiff1d(np.arange(ft.n), np.unique(m.network.customers[:, setters].nonzero()[0]))
+    unpressed = np.setdiff1d(np.arange(ft.n), np.unique(m.network.customers.to_scipy()[:, setters].nonzero()[0]))
     assert len(unpressed) and (m.customer_pressure[unpressed] == 0).all()
     for _ in range(24):
         m.step()

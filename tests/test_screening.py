@@ -44,7 +44,7 @@ def _peer_share(model, idx):
     if model.config.scenario.network.kind == "complete":
         share = np.broadcast_to(adopted.sum(0) / np.maximum(ft.applicable.sum(0), 1), (len(idx), adopted.shape[1])).copy()
     else:
-        peers = model.network.peers
+        peers = model.network.peers.to_scipy()
         degree = np.diff(peers.indptr)[idx]
         share = (peers[idx].astype(float) @ adopted) / np.maximum(degree, 1)[:, None]
     for c in range(len(model.config.scenario.clusters)):
@@ -56,7 +56,7 @@ def _peer_share(model, idx):
 
 
 def _customer_pressure(model):
-    cust = model.network.customers
+    cust = model.network.customers.to_scipy()
     n = np.diff(cust.indptr)
     return np.where(n > 0, cust @ model.firms.sets_supplier_target.astype(float) / np.maximum(n, 1), 0.0)
 
@@ -297,7 +297,7 @@ def test_neighbour_counts_on_the_background_thread_equal_the_serial_ones(monkeyp
     many = run(check_pickles=True)
     assert calls.count(1) >= 20 and calls.count(-1) >= 1  # adoptions' and expiries' updates went to the background
     assert any(seen)  # a pickle was taken while an update was pending
-    peers = many.network.peers
+    peers = many.network.peers.to_scipy()
     np.testing.assert_array_equal(many.neighbour_adopters, peers @ many.firms.adopted.astype(np.float32))
     np.testing.assert_array_equal(one.neighbour_adopters, many.neighbour_adopters)
     assert len(one.adoption_log) == len(many.adoption_log)

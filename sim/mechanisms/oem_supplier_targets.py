@@ -58,14 +58,11 @@ class OemSupplierTargets(Mechanism):
         # which OEM plants' makers set targets (drawn once), and the flow-down draws' stream
         self.oem_sets = self.is_oem & (self.target_rng.random(ft.n) < params.oem_target_share)
         self.initial_targets = ft.sets_supplier_target.copy()
-        self.n_customers = np.diff(engine.network.customers.indptr)
-        self.is_supplier = self.n_customers > 0
+        self.is_supplier = engine.network.customers.row_lengths() > 0
         self.history: dict[int, dict] = {}
 
     def _recompute_pressure(self, engine) -> None:
-        t = engine.firms.sets_supplier_target.astype(np.float32)
-        engine.set_customer_pressure(
-            np.where(self.n_customers > 0, engine.network.customers @ t / np.maximum(self.n_customers, 1), 0.0))
+        engine.set_customer_pressure(engine.network.customers.share(engine.firms.sets_supplier_target))
 
     def new_year(self, engine) -> None:
         """From ``start_year``: the OEMs' targets, then each year the flow-down (the targets
