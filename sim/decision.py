@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit
 
 from .energy import ELECTRICITY, NATURAL_GAS, SCOPE1_CARRIERS
-from . import screening
+from . import reviews, screening
 from .barriers.economics import annuity_factor
 from .screening import C_ANN, C_CAPEX, C_FUNDS, C_HIDDEN, C_NET, C_REFF, C_SKILLED
 
@@ -652,9 +652,7 @@ def _offers_for(model, firm: int, ks: np.ndarray, tm: Terms) -> dict:
 
 def next_review_month(model, firm: int) -> int:
     """The next month (after the current one) in which ``firm`` reviews its investments."""
-    n = model.behaviour.review_interval_months
-    m = model.month + 1
-    return m + (firm - m) % n
+    return int(reviews.first_review(firm, model.month + 1, model.behaviour.review_interval_months))
 
 
 def explain(model, firm: int) -> list[dict]:

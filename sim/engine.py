@@ -43,6 +43,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import reviews
 from .recommendations import RecommendationLog, recommended, simple_payback_yr
 
 #: the events the engine publishes, with their keyword arguments
@@ -269,8 +270,7 @@ class Engine:
 
     def review_group(self) -> np.ndarray:
         """The firms whose investment review falls in this month (sorted)."""
-        interval = self._m.behaviour.review_interval_months
-        return np.arange(self._m.month % interval, self._m.n_firms, interval)
+        return reviews.group(self._m.month, self._m.n_firms, self._m.behaviour.review_interval_months)
 
     @property
     def batch_state_before(self) -> np.ndarray | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from . import reviews
 from .energy import EnergyPaths
 from .measures import Catalogue
 from .params import CARRIERS, SIZE_CLASSES, ScenarioConfig
@@ -187,12 +188,6 @@ def _draw_supplier_targets(sc: ScenarioConfig, size: np.ndarray, n: int, rng: np
     return (size == large) & (rng.random(n) < sc.network.supplier_target_share_of_large)
 
 
-def _review_phase(n: int, review_interval_months: int) -> np.ndarray:
-    """Firm i reviews its investments in the months t with t % interval == i % interval; rows
-    are i.i.d. draws, so this staggers reviews evenly and keeps each month's group a slice."""
-    return (np.arange(n) % review_interval_months).astype(np.int16)
-
-
 def generate(
     sc: ScenarioConfig,
     cat: Catalogue,
@@ -215,7 +210,7 @@ def generate(
     applicable, aware = _draw_awareness(cat, sector, size, n, rng)
     cluster, reporting = _draw_cluster_membership(sc, sector, n, rng)
     target = _draw_supplier_targets(sc, size, n, rng)
-    phase = _review_phase(n, review_interval_months)
+    phase = reviews.phase(n, review_interval_months)
 
     return FirmTable(
         sector=sector,

@@ -68,6 +68,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import reviews
 from .params import CARRIERS, SIZE_CLASSES, ConfigError
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -459,7 +460,7 @@ def load_firm_table(cfg, catalogue, energy, rng: np.random.Generator):
         large = SIZE_CLASSES.index("large")
         target = (size == large) & (rng.random(n) < sc.network.supplier_target_share_of_large)
     interval = cfg.behaviour.review_interval_months
-    phase = (np.arange(n) % interval).astype(np.int16)
+    phase = reviews.phase(n, interval)
 
     ft = FirmTable(
         sector=sector, size_class=size, cluster=cluster, energy_mwh_per_yr=energy_mwh,

@@ -11,7 +11,7 @@ import copy
 import mesa
 import numpy as np
 
-from . import adoption, decision, firms as firm_table, network as firm_network
+from . import adoption, decision, firms as firm_table, network as firm_network, reviews
 from .agents import Cluster, Firm, Government
 from .allocator import map_large_blocks, reuse_month_blocks
 from .draws import LifetimeDraws, awareness_key, check_counter_range
@@ -432,7 +432,7 @@ class ClusterModel(mesa.Model):
 
     def firm_decisions(self) -> None:
         """Firms whose investment review falls in this month decide (firm i reviews in the
-        months t with t % interval == i % interval). A pre-assessed firm takes up its
+        months of its phase: sim/reviews.py). A pre-assessed firm takes up its
         programme offer at its next review, within the offer's 12 months."""
         idx = self.engine.review_group()
         batch = decision.decide(self, idx, update_awareness=True)  # information term first, then the others
@@ -726,8 +726,7 @@ class ClusterModel(mesa.Model):
         """[len(f)] int16 expiry months: each firm's first investment review at or after ``due``
         (capped below NEVER16: beyond the run is never)."""
         interval = self.behaviour.review_interval_months
-        m = np.maximum(due, 0)
-        m = m + (f - m) % interval
+        m = reviews.first_review(f, np.maximum(due, 0), interval)
         return np.minimum(m, NEVER16 - 1).astype(np.int16)
 
     def _schedule_expiries(self, f: np.ndarray, k: np.ndarray, due: np.ndarray) -> None:
