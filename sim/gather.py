@@ -238,6 +238,9 @@ def parameter_table(dirs: list[Path], extra_keys=(), configs: list[dict] | None 
     """One row per run: the swept parameters (see module docstring)."""
     flat = [_flatten(c) for c in (configs if configs is not None else [read_config(d) for d in dirs])]
     all_keys = sorted(set().union(*[f.keys() for f in flat])) if flat else []
+    if len(flat) == 1:  # one run (a fragment): nothing varies, only the keys asked for can be columns
+        asked = set(extra_keys) | {f"{g}.name" for g in GROUPS if g in extra_keys}
+        all_keys = [k for k in all_keys if k in asked]
     cfg = pd.DataFrame([{k: f.get(k) for k in all_keys} for f in flat])
     varying = [k for k in all_keys if cfg[k].astype(str).nunique(dropna=False) > 1]
     cols: dict[str, pd.Series] = {}
@@ -275,13 +278,14 @@ def yearly_outcomes(run_dir: Path) -> pd.DataFrame:
     return pd.concat([g[flows].sum(), g[stocks].last()], axis=1).reset_index()
 
 
-def read_run(d: Path) -> tuple[dict, dict, pd.DataFrame]:
-    """A run folder's summary, config and yearly outcomes; :class:`DamagedRun` if any is unreadable."""
+def read_run(d: Path, read_config_file: bool = True) -> tuple[dict, dict | None, pd.DataFrame]:
+    """A run folder's summary, config (None without ``read_config_file``) and yearly outcomes;
+    :class:`DamagedRun` if any is unreadable."""
     summary = read_summary(d)
     missing = [k for k in ("scenario", "policy", "seed", "n_firms") if k not in summary]
     if missing:
         raise DamagedRun(d, f"summary.json lacks {', '.join(missing)}")
-    return summary, read_config(d), yearly_outcomes(d)
+    return summary, read_config(d) if read_config_file else None, yearly_outcomes(d)
 
 
 def run_rows(run: str, summary: dict, yearly: pd.DataFrame, params: pd.Series) -> pd.DataFrame:
@@ -399,11 +403,14 @@ def read_dataset(dataset: Path, table: str, columns=None) -> pd.DataFrame:
     return t[cols]
 
 
-def write_run_fragment(run_dir: Path, sweep_dir: Path) -> Path:
+def write_run_fragment(run_dir: Path, sweep_dir: Path, config: dict | None = None) -> Path:
     """The run folder's rows of the gathered table (:func:`gather`), as one fragment of
-    ``<sweep_dir>/dataset/table=summary`` (partition ``run`` = the folder relative to the sweep)."""
+    ``<sweep_dir>/dataset/table=summary`` (partition ``run`` = the folder relative to the sweep).
+    ``config``: the folder's ``config.yaml`` as :func:`read_config` parses it, when the caller
+    has it already (a worker running many seeds of one configuration parses it once)."""
     run_dir, sweep_dir = Path(run_dir), Path(sweep_dir)
-    summary, config, yearly = read_run(run_dir)
+    summary, read, yearly = read_run(run_dir, read_config_file=config is None)
+    config = read if config is None else config
     params = parameter_table([run_dir], swept_override_keys(sweep_dir), configs=[config])
     run = str(run_dir.relative_to(sweep_dir))
     return write_fragment(sweep_dir / DATASET_DIR, "summary", run, run_rows(run, summary, yearly, params.iloc[0]))

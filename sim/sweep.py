@@ -488,6 +488,7 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     cfg, base = load_both([o for o in overrides if not o.startswith("seed=")] + ["seed=0"])
     resolved_of = resolved_yaml_by_seed(cfg)
+    config_of = parsed_by_seed(resolved_of)
     done = []
     for s in seeds:
         d = Path(out_root) / f"seed={s}"
@@ -498,7 +499,7 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: 
             write_run(d, run_model(c), resolved)
             release_finished_models()
             if dataset:
-                write_run_fragment(d, Path(out_root))
+                write_run_fragment(d, Path(out_root), config_of(s))
         elif dataset and not has_fragment(Path(out_root) / DATASET_DIR, "summary", f"seed={s}"):
             write_run_fragment(d, Path(out_root))  # a run completed before its fragment was written
         done.append(str(d))
@@ -521,6 +522,21 @@ def resolved_yaml_by_seed(cfg: DictConfig):
     if line.sub("seed: 1", probe[0], count=1) != probe[1]:
         return full
     return lambda s: line.sub(f"seed: {int(s)}", probe[0], count=1)
+
+
+def parsed_by_seed(resolved_of):
+    """``seed -> dict``: the resolved YAML of ``resolved_of(seed)`` parsed as
+    :func:`sim.gather.read_config` parses a run's ``config.yaml``; parsed once, with the seed
+    set, when seeds 0 and 1 parse to the same mapping but for ``seed`` (else each in full)."""
+    import yaml
+
+    from .gather import _SAFE_LOADER
+
+    parse = lambda s: yaml.load(resolved_of(s), Loader=_SAFE_LOADER)  # noqa: E731
+    first = parse(0)
+    if not (isinstance(first, dict) and parse(1) == {**first, "seed": 1}):
+        return parse
+    return lambda s: {**first, "seed": int(s)}
 
 
 def worker_init() -> None:

@@ -75,3 +75,34 @@ def test_a_fragment_exists_only_when_complete(tmp_path, monkeypatch):
     assert not fragment_path(tmp_path, "t", "c=3").parent.exists()  # no temp file, no empty partition
     t = read_dataset(tmp_path, "t")
     assert t["run"].tolist() == ["a=1,b=2"] and t["x"].tolist() == [1.0]
+
+
+def test_one_runs_parameter_table_equals_the_general_path():
+    """A fragment's parameter table (one config: only the asked keys are looked at) equals the
+    first row of the general path's table for the same config twice (nothing varies)."""
+    from sim.gather import parameter_table
+
+    cfg = {"seed": 3, "n_firms": 120, "scenario": {"name": "bajio_cpi", "n_firms": 900, "tags": ["a", "b"]},
+           "policy": {"name": "incentive_package", "cost_share": {"copay_share": 0.3}}, "measures": {"name": "default"},
+           "behaviour": {"hurdle": {"mean": 0.2}}}
+    for keys in ([], ["seed"], ["policy", "seed"], ["policy.cost_share.copay_share", "scenario"],
+                 ["behaviour.hurdle.mean", "scenario.tags", "missing.key", "policy.cost_share"]):
+        one = parameter_table([Path("a")], keys, configs=[cfg])
+        two = parameter_table([Path("a"), Path("b")], keys, configs=[cfg, cfg]).iloc[:1]
+        pd.testing.assert_frame_equal(one, two)
+
+
+def test_a_workers_parsed_configs_equal_each_runs_yaml():
+    """sim.sweep.parsed_by_seed: parsed once and the seed set, the same mapping as each seed's
+    own YAML; a YAML in which more than the seed line changes is parsed per seed."""
+    import yaml
+
+    from sim.sweep import parsed_by_seed
+
+    text = lambda s: f"seed: {s}\nn_firms: 5\nscenario:\n  name: x\n  seeds: [1, 2]\n"  # noqa: E731
+    of = parsed_by_seed(text)
+    for s in (0, 1, 7, 1234):
+        assert of(s) == yaml.safe_load(text(s))
+    other = lambda s: f"seed: {s}\nout: run_{s}\n"  # noqa: E731
+    of = parsed_by_seed(other)
+    assert of(5) == {"seed": 5, "out": "run_5"}
