@@ -488,7 +488,7 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     cfg, base = load_both([o for o in overrides if not o.startswith("seed=")] + ["seed=0"])
     resolved_of = resolved_yaml_by_seed(cfg)
-    config_of = parsed_by_seed(resolved_of)
+    config_of = parsed_by_seed(resolved_of) if dataset else None
     done = []
     for s in seeds:
         d = Path(out_root) / f"seed={s}"
