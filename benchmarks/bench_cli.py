@@ -29,7 +29,7 @@ Bytecode: Python writes ``sim``'s compiled modules (``__pycache__/*.pyc``) at a 
 for any installed package, and later runs load them. An environment with
 ``PYTHONDONTWRITEBYTECODE`` set never writes them and compiles every ``sim`` module at every
 run (~0.1 s here); the warm-up run therefore writes them (that variable removed for it alone),
-and the benchmark prints how many of ``sim``'s modules have up-to-date bytecode.
+and the benchmark prints how many of the ``sim`` modules a run imports have up-to-date bytecode.
 ``--no-bytecode`` keeps the environment as it is for the warm-up too (to time compiling at
 every run, delete ``sim``'s ``.pyc`` files first: ``find sim -name '*.pyc' -delete``). It prints which checkout's
 code it times (its folder and git commit): the timed processes import ``sim`` from there.
@@ -178,8 +178,11 @@ def child(argv: list[str]) -> None:
     except _FastExit as exc:
         code, fast = exc.args[0], True
     clock._tick()
+    sim_dir = str(ROOT / "sim") + os.sep
+    imported = sorted({m.__file__ for m in list(sys.modules.values())
+                       if (getattr(m, "__file__", None) or "").startswith(sim_dir) and m.__file__.endswith(".py")})
     out = {"t_start_monotonic": t_start, "t_end_monotonic": time.monotonic(), "code": code,
-           "phases": clock.t, "phases_cpu": clock.cpu, "counts": clock.n}
+           "phases": clock.t, "phases_cpu": clock.cpu, "counts": clock.n, "sim_modules": imported}
     Path(os.environ["BENCH_CLI_OUT"]).write_text(json.dumps(out) + "\n")
     os._exit = real_exit
     if fast:
@@ -193,13 +196,15 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
-def bytecode_state() -> tuple[int, int]:
-    """(modules of ``sim`` whose bytecode is up to date, modules): a ``.pyc`` in
-    ``__pycache__`` whose header records the source's mtime and size (Python's own check)."""
+def bytecode_state(sources=None) -> tuple[int, int]:
+    """(modules whose bytecode is up to date, modules) among ``sources`` (default: every module
+    of ``sim``): a ``.pyc`` in ``__pycache__`` whose header records the source's mtime and size
+    (Python's own check)."""
     import importlib.util
 
     fresh = total = 0
-    for src in sorted((ROOT / "sim").rglob("*.py")):
+    for src in sorted(sources) if sources is not None else sorted((ROOT / "sim").rglob("*.py")):
+        src = Path(src)
         total += 1
         pyc = Path(importlib.util.cache_from_source(str(src)))
         try:
@@ -302,12 +307,13 @@ def main(argv=None) -> int:
     print(f"command: python -m sim.run {' '.join(ARGS)} hydra.run.dir=<tmp>")
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         timed_run(Path(tmp) / "warm", write_bytecode=not args.no_bytecode)  # numba caches, bytecode, file-system caches
-        fresh, total = bytecode_state()
-        m["bytecode"] = f"{fresh} of {total}"
-        print(f"bytecode: {fresh} of {total} sim modules have an up-to-date .pyc"
-              + (" (compiled at every run)" if fresh < total and os.environ.get("PYTHONDONTWRITEBYTECODE") else ""))
         runs = [timed_run(Path(tmp) / f"run{i}") for i in range(args.repeat)]
         res, _ = instrumented_run(Path(tmp) / "instrumented")
+        fresh, used = bytecode_state(res["sim_modules"])
+        m["bytecode"] = f"{fresh} of {used}"
+        print(f"bytecode: {fresh} of the {used} sim modules a run imports have an up-to-date .pyc"
+              + (f" ({used - fresh} compiled at every run: PYTHONDONTWRITEBYTECODE is set)"
+                 if fresh < used and os.environ.get("PYTHONDONTWRITEBYTECODE") else ""))
         _, tops = instrumented_run(Path(tmp) / "importtime", importtime=True)
     walls, cpus = [w for w, _ in runs], [c for _, c in runs]
     best, med = min(walls), statistics.median(walls)
