@@ -196,15 +196,14 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
-def bytecode_state(sources=None) -> tuple[int, int]:
-    """(modules whose bytecode is up to date, modules) among ``sources`` (default: every module
-    of ``sim``): a ``.pyc`` in ``__pycache__`` whose header records the source's mtime and size
-    (Python's own check)."""
+def bytecode_state(sources) -> tuple[int, int]:
+    """(modules whose bytecode is up to date, modules) among the source files ``sources``: a
+    ``.pyc`` in ``__pycache__`` whose header records the source's mtime and size (Python's
+    own check)."""
     import importlib.util
 
     fresh = total = 0
-    for src in sorted(sources) if sources is not None else sorted((ROOT / "sim").rglob("*.py")):
-        src = Path(src)
+    for src in map(Path, sorted(sources)):
         total += 1
         pyc = Path(importlib.util.cache_from_source(str(src)))
         try:

@@ -24,7 +24,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from .compose import CONFIG_DIR, REPO_DIR, BadInput, bad_input, check, compose, load_both, one_line, override_axes
+from .compose import (CONFIG_DIR, REPO_DIR, BadInput, bad_input, check, compose, load_both, one_line, override_axes,
+                      safe_load_yaml)
 
 
 # -- job expansion ------------------------------------------------------------------------------
@@ -528,11 +529,7 @@ def parsed_by_seed(resolved_of):
     """``seed -> dict``: the resolved YAML of ``resolved_of(seed)`` parsed as
     :func:`sim.gather.read_config` parses a run's ``config.yaml``; parsed once, with the seed
     set, when seeds 0 and 1 parse to the same mapping but for ``seed`` (else each in full)."""
-    import yaml
-
-    from .gather import _SAFE_LOADER
-
-    parse = lambda s: yaml.load(resolved_of(s), Loader=_SAFE_LOADER)  # noqa: E731
+    parse = lambda s: safe_load_yaml(resolved_of(s))  # noqa: E731
     first = parse(0)
     if not (isinstance(first, dict) and parse(1) == {**first, "seed": 1}):
         return parse
