@@ -39,6 +39,7 @@ import resource
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,10 @@ PHASES = ("advance_month", "expire_measures", "cluster_activities", "programme_a
           "account_emissions", "collect_data")
 
 
+#: with --phases, the compiled kernels' share of a month is measured from this step on
+KERNEL_SPLIT_FROM = 12
+
+
 def _time_phases(model) -> dict:
     """Wrap the model's step phases (instance attributes) to add up their CPU time."""
     spent = {p: 0.0 for p in PHASES}
@@ -101,13 +106,24 @@ def child_engine(n_firms: int, steps: int, seed: int, phases: bool = False) -> d
     model = ClusterModel(cfg, lazy_firm_agents=True)  # as run_model and sweeps build it
     t1, c1 = time.perf_counter(), time.process_time()
     spent = _time_phases(model) if phases else None
+    kernels, c_split, split_steps = None, c1, 0
     done = 0
+    stack = ExitStack()
     for _ in range(steps):
         if not model.running:
             break
+        if phases and done == KERNEL_SPLIT_FROM:  # (every kernel compiled: see kernel_time.py)
+            from kernel_time import kernel_cpu
+
+            kernels, c_split = stack.enter_context(kernel_cpu()), time.process_time()
         model.step()
         done += 1
+        split_steps += kernels is not None
     t2, c2 = time.perf_counter(), time.process_time()
+    stack.close()
+    if kernels is not None:
+        spent = {**spent, "kernel_split": {"steps": split_steps, "step_cpu_s": c2 - c_split,
+                                           "kernel_cpu_s": sum(kernels.values()), "by_kernel": dict(kernels)}}
     return {"kind": "engine", "n_firms": n_firms, "steps": done, "build_s": t1 - t0, "steps_s": t2 - t1,
             "build_cpu_s": c1 - c0, "steps_cpu_s": c2 - c1,
             "peak_rss_bytes": _peak_rss_bytes(), "rss_before_build_bytes": rss_before,
@@ -350,11 +366,23 @@ def main(argv=None) -> int:
     if a.phases:  # a separate run: the wrappers cost a little time
         print("\nCPU seconds per step phase (separate run with timers):")
         print(f"{'firms':>11}  " + "".join(f"{p:>22}" for p in PHASES))
+        from kernel_time import split_line
+
+        splits = []
         for n in sizes:
             r = run_child("engine", n, a.steps, a.seed, phases=True)
+            split = r["phase_cpu_s"].pop("kernel_split", None)
             tot = sum(r["phase_cpu_s"].values()) or 1.0
             print(f"{n:>11,}  " + "".join(f"{v:>14.3f} ({100 * v / tot:3.0f}%)" for v in r["phase_cpu_s"].values()))
-            next(x for x in rows if x["kind"] == "engine" and x["n_firms"] == n)["phase_cpu_s"] = r["phase_cpu_s"]
+            row = next(x for x in rows if x["kind"] == "engine" and x["n_firms"] == n)
+            row["phase_cpu_s"] = r["phase_cpu_s"]
+            if split:
+                row["kernel_split"] = split
+                splits.append(split_line(split["kernel_cpu_s"], split["step_cpu_s"], split["steps"], n))
+        if splits:
+            print(f"\nCompiled kernels and the rest (same runs, steps {KERNEL_SPLIT_FROM + 1}-{a.steps}; "
+                  "benchmarks/kernel_time.py): the rest is the phases, mechanisms and numpy calls in Python")
+            print("\n".join(splits))
     load_end = os.getloadavg()[0]
     if max(machine["load_average_1min"], load_end) > (os.cpu_count() or 1) * 0.75:
         print(f"warning: the machine was busy (load average {machine['load_average_1min']:.1f} -> {load_end:.1f} on "

@@ -24,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+import sim  # noqa: E402,F401  (before numpy: its one BLAS thread, sim/__init__.py, holds in this process too)
 TARGET_S = 60.0
 
 
@@ -35,7 +36,7 @@ def overrides(years: int) -> list[str]:
     return base + ["start_year=2025", f"end_year={2025 + years - 1}", "write_firm_panel=false"]
 
 
-def breakdown(over: list[str], n: int = 3) -> float:
+def breakdown(over: list[str], jobs: int, n: int = 3) -> float:
     """Median seconds per run in this process, and the main phases of one run."""
     import cProfile
     import pstats
@@ -59,6 +60,17 @@ def breakdown(over: list[str], n: int = 3) -> float:
         t = time.perf_counter()
         write_run(tmp / str(s), run_model(c), "x: 1\n")
         times.append(time.perf_counter() - t)
+    from kernel_time import kernel_cpu  # (after the warm runs: every kernel compiled)
+
+    split = []
+    for seed in (97, 98):  # (the faster of two)
+        c = copy.deepcopy(base)
+        c.seed = seed
+        with kernel_cpu() as kernels:
+            t = time.process_time()
+            run_model(c)
+            split.append((time.process_time() - t, sum(kernels.values())))
+    run_cpu, kernels_cpu = min(split)
     c = copy.deepcopy(base)
     c.seed = 99
     prof = cProfile.Profile()
@@ -78,6 +90,9 @@ def breakdown(over: list[str], n: int = 3) -> float:
           f"[Firm agents {cum('<listcomp>', 'sim/model.py'):.3f} s, validate {cum('validate', 'sim/params.py'):.3f} s, "
           f"programme params {cum('parse_params', 'programmes'):.3f} s], 120 monthly steps {cum('step', 'sim/model.py'):.3f} s, "
           f"collect {cum('collect', 'sim/results.py'):.3f} s")
+    print(f"  compiled kernels of one run (build and steps; benchmarks/kernel_time.py): {kernels_cpu:.3f} s CPU of the "
+          f"run's {run_cpu:.3f} s; with no Python at all, 1,000 runs would take >= {1000 * kernels_cpu / jobs:.0f} s "
+          f"on {jobs} cores")
     return med
 
 
@@ -131,7 +146,7 @@ def main() -> int:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
     print(f"machine: {cpu}, SIMD {_simd_level()}, load average {os.getloadavg()[0]:.2f}")
     print(f"bench_sweep: {os.cpu_count()} CPUs visible, {a.jobs} worker processes; overrides: {' '.join(over)}\n")
-    per_run = breakdown(over)
+    per_run = breakdown(over, a.jobs)
     print(f"  -> ideal for 1,000 runs on {a.jobs} cores (no overhead): {1000 * per_run / a.jobs:.0f} s "
           f"(the target {TARGET_S:.0f} s needs <= {TARGET_S * a.jobs / 1000:.2f} s per run)\n")
     wall, cpu = batched(over, a.runs, a.jobs, a.chunk)

@@ -487,9 +487,7 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: 
     from .results import is_complete, write_run
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    cfg, base = load_both([o for o in overrides if not o.startswith("seed=")] + ["seed=0"])
-    resolved_of = resolved_yaml_by_seed(cfg)
-    config_of = parsed_by_seed(resolved_of) if dataset else None
+    base, resolved_of, config_of = _composed(overrides, dataset)
     done = []
     for s in seeds:
         d = Path(out_root) / f"seed={s}"
@@ -505,6 +503,26 @@ def _seed_chunk(overrides: list[str], seeds: list[int], out_root: str, dataset: 
             write_run_fragment(d, Path(out_root))  # a run completed before its fragment was written
         done.append(str(d))
     return done
+
+
+#: in a sweep worker (``worker_init``): the last configuration its tasks composed, kept for its
+#: next task (a worker lives for one sweep, whose config files do not change under it)
+_WORKER_COMPOSED: list = []
+
+
+def _composed(overrides: list[str], dataset: bool):
+    """(typed config of seed 0, ``seed -> resolved YAML``, ``seed -> parsed config`` or None)
+    of ``overrides``; a sweep worker composes them once for all its tasks (a 1,000-run sweep
+    in tasks of 10 seeds composed 100 times: ~0.5 s each, 0.05 s a run)."""
+    key = (tuple(o for o in overrides if not o.startswith("seed=")), dataset)
+    if _WORKER_COMPOSED and _WORKER_COMPOSED[-1][0] == key:
+        return _WORKER_COMPOSED[-1][1]
+    cfg, base = load_both(list(key[0]) + ["seed=0"])
+    resolved_of = resolved_yaml_by_seed(cfg)
+    made = (base, resolved_of, parsed_by_seed(resolved_of) if dataset else None)
+    if _WORKER_COMPOSED:
+        _WORKER_COMPOSED[-1] = (key, made)
+    return made
 
 
 def resolved_yaml_by_seed(cfg: DictConfig):
@@ -539,14 +557,16 @@ def parsed_by_seed(resolved_of):
 def worker_init() -> None:
     """A local worker process (sweeps, design searches): one BLAS thread -- the worker
     processes are the parallelism; 2 workers x 2 OpenBLAS threads on 2 cores ran ~3x slower.
-    The engine's own threads (``sim/parallel.py``, populations of 100,000 firms and more) are
-    off too, unless ``SIM_ENGINE_THREADS`` is set."""
+    Its tasks of one sweep compose their configuration once (``_composed``). The engine's own
+    threads (``sim/parallel.py``, populations of 100,000 firms and more) are off too, unless
+    ``SIM_ENGINE_THREADS`` is set."""
     import os
 
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
     os.environ.setdefault("SIM_ENGINE_THREADS", "1")
+    _WORKER_COMPOSED.append((None, None))  # (its tasks share one composition: ``_composed``)
 
 
 def run_seeds(overrides: list[str], seeds: list[int], out_root: Path, jobs: int = 2, chunk: int = 5,

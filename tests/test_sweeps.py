@@ -223,3 +223,34 @@ def test_each_seeds_resolved_config_equals_a_full_resolution():
             c.seed = s
             assert of(s) == OmegaConf.to_yaml(c, resolve=True)
     assert "run-7" in resolved_yaml_by_seed(interpolating)(7)
+
+
+def test_a_sweep_worker_composes_once_for_all_its_tasks(tmp_path, monkeypatch):
+    """A worker's tasks of one sweep share one composition (``sim.sweep._composed``) and
+    write the same run folders and fragments as tasks that each compose their own; a new
+    configuration is composed anew; outside a worker nothing is kept."""
+    import sim.sweep as sweep
+
+    calls = []
+    real = sweep.load_both
+    monkeypatch.setattr(sweep, "load_both", lambda over: calls.append(tuple(over)) or real(over))
+    over = ["n_firms=120", "end_year=2026", "write_firm_panel=false"]
+    sweep._seed_chunk(over + ["seed=9"], [0], str(tmp_path / "plain"), True)
+    sweep._seed_chunk(over, [3], str(tmp_path / "plain"), True)
+    assert len(calls) == 2 and not sweep._WORKER_COMPOSED  # (not a worker: composed each time)
+
+    monkeypatch.setattr(sweep, "_WORKER_COMPOSED", [])
+    sweep._WORKER_COMPOSED.append((None, None))  # as worker_init marks a worker
+    calls.clear()
+    sweep._seed_chunk(over, [0], str(tmp_path / "worker"), True)
+    sweep._seed_chunk(over + ["seed=5"], [3], str(tmp_path / "worker"), True)
+    assert len(calls) == 1
+    for name in ("seed=0", "seed=3"):
+        for f in ("config.yaml", "summary.json"):
+            assert (tmp_path / "worker" / name / f).read_bytes() == (tmp_path / "plain" / name / f).read_bytes()
+    frag = lambda root: sorted(p.relative_to(root).as_posix() for p in (root / "dataset").rglob("*.parquet"))
+    assert frag(tmp_path / "worker") == frag(tmp_path / "plain") and len(frag(tmp_path / "plain")) >= 2
+    for rel in frag(tmp_path / "plain"):
+        assert (tmp_path / "worker" / rel).read_bytes() == (tmp_path / "plain" / rel).read_bytes()
+    sweep._seed_chunk(over[:1] + ["end_year=2025"], [0], str(tmp_path / "other"), False)
+    assert len(calls) == 2  # another configuration: composed anew
