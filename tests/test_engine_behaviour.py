@@ -233,6 +233,37 @@ def test_same_config_and_seed_give_byte_identical_tables(tmp_path):
     assert a["adoptions.parquet"] != c["adoptions.parquet"]
 
 
+def test_another_cpus_arithmetic_gives_the_same_adoptions_and_values_to_rounding(tmp_path):
+    """Byte-identical tables hold on one machine. Another CPU's arithmetic (OpenBLAS's AVX2
+    kernels and numpy without its AVX-512 paths, as on an AVX2-only laptop) rounds some sums
+    differently in the last bits: the adoptions must be the same, firm for firm, and every
+    value the same to rounding -- of float32 for the decision's terms (capex, NPV: ~1e-7
+    relative), of float64 for the sums (the README's claim)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    from sim.results import write_run
+
+    over = ("n_firms=3000", "end_year=2029", "policy=incentive_package", "seed=3")
+    write_run(tmp_path / "here", run_model(make_config(*over)), "x\n")
+    code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']; from conftest import make_config; "
+            "from sim.job import run_model; from sim.results import write_run; from pathlib import Path; "
+            "write_run(Path(sys.argv[2]), run_model(make_config(*sys.argv[3:])), 'x\\n')")
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell", NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")
+    r = subprocess.run([sys.executable, "-c", code, str(REPO), str(tmp_path / "avx2"), *over], env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for table, keys in (("adoptions", ["month", "firm", "measure", "instrument"]), ("timeseries", ["month"])):
+        a, b = (pd.read_parquet(tmp_path / d / f"{table}.parquet") for d in ("here", "avx2"))
+        pd.testing.assert_frame_equal(a[keys], b[keys])
+        if table == "adoptions":  # (an NPV is a difference of float32 terms: its rounding is that of the capex)
+            assert ((a.npv_usd - b.npv_usd).abs() <= 1e-5 * (a.capex_usd + a.npv_usd.abs())).all()
+            a, b = a.drop(columns="npv_usd"), b.drop(columns="npv_usd")
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-6, atol=1e-6)
+
+
 def test_carbon_price_raises_adoption_of_emission_cutting_measures():
     def adopt(price):
         cfg = make_config(*SHORT, "policy=carbon_price")
