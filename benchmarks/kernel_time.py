@@ -61,4 +61,4 @@ def split_line(kernel_cpu_s: float, step_cpu_s: float, steps: int, n_firms: int)
     k_ms, all_ms = 1e3 * kernel_cpu_s / steps, 1e3 * step_cpu_s / steps
     ceiling = n_firms * steps / kernel_cpu_s if kernel_cpu_s > 0 else float("inf")
     return (f"{n_firms:>11,}  {all_ms:8.3f} ms CPU a month = compiled kernels {k_ms:.3f} ms ({100 * k_ms / all_ms:.0f}%) "
-            f"+ Python and numpy {all_ms - k_ms:.3f} ms; kernels alone: {ceiling:.2e} firm-steps/s at most")
+            f"+ Python and numpy {all_ms - k_ms:.3f} ms; the kernels alone on one core: {ceiling:.2e} firm-steps/s at most")
