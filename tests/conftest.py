@@ -32,6 +32,16 @@ def config():
     return make_config
 
 
+def benchmark_module(name: str):
+    """The module ``benchmarks/<name>.py`` (the benchmarks are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def run_cli(*args: str, cwd: Path | str = REPO, module: str = "sim.run", timeout: float = 300):
     """Run ``python -m <module> args...`` as a user would; returns CompletedProcess."""
     env = dict(os.environ, PYTHONPATH=str(REPO))

@@ -1,21 +1,11 @@
 """The engine benchmark's report (benchmarks/bench_engine.py): with several fresh processes it
 prints the spread of every figure and in how many processes each 1,000,000-firm target held,
 so a target met only at best reads as such."""
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "benchmarks" / "bench_engine.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import benchmark_module
 
 
 def test_spread_counts_the_processes_that_met_each_target():
-    bench = _bench()
+    bench = benchmark_module("bench_engine")
     row = {"kind": "engine", "n_firms": 1_000_000, "steps": 120, "repeats": 3,
            "steps_s_all": [3.6, 4.3, 3.9], "build_s_all": [3.0, 4.6, 3.7], "peak_rss_bytes_all": [949e6, 958e6, 1.02e9]}
     small = {"kind": "engine", "n_firms": 32_174, "steps": 120, "repeats": 1,

@@ -1,21 +1,12 @@
 """The benchmarks' split of a month into compiled kernels and the rest
 (benchmarks/kernel_time.py): it counts kernel time, leaves the results alone and puts every
 kernel back."""
-import importlib.util
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _kernel_time():
-    spec = importlib.util.spec_from_file_location("kernel_time", ROOT / "benchmarks" / "kernel_time.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import benchmark_module
 
 
 def test_kernel_cpu_counts_the_kernels_and_changes_nothing(config):
@@ -24,7 +15,7 @@ def test_kernel_cpu_counts_the_kernels_and_changes_nothing(config):
     from sim import adoption, screening
     from sim.model import ClusterModel
 
-    kt = _kernel_time()
+    kt = benchmark_module("kernel_time")
     cfg = config("scenario=mx_cluster", "policy=incentive_package", "n_firms=3000", "seed=4")
     wrapped, plain = ClusterModel(cfg, lazy_firm_agents=True), ClusterModel(cfg, lazy_firm_agents=True)
     for _ in range(12):  # (every kernel of a month compiled before the wrapping)
@@ -50,6 +41,6 @@ def test_kernel_cpu_counts_the_kernels_and_changes_nothing(config):
 
 
 def test_split_line_reads_the_ceiling():
-    line = _kernel_time().split_line(kernel_cpu_s=0.1, step_cpu_s=0.2, steps=100, n_firms=32_174)
+    line = benchmark_module("kernel_time").split_line(kernel_cpu_s=0.1, step_cpu_s=0.2, steps=100, n_firms=32_174)
     assert "2.000 ms CPU a month = compiled kernels 1.000 ms (50%) + Python and numpy 1.000 ms" in line
     assert "the kernels alone on one core: 3.22e+07 firm-steps/s at most" in line
