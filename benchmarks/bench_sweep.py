@@ -24,7 +24,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-import sim  # noqa: E402,F401  (before numpy: its one BLAS thread, sim/__init__.py, holds in this process too)
 TARGET_S = 60.0
 
 

@@ -5,8 +5,16 @@ import sys as _sys
 # The engine's matrix products are small ([firms under review x 9] @ [9 x measures]); a second
 # BLAS thread only adds synchronisation (measured: 1M firms x 120 steps, CPU time 12.1 s with
 # OpenBLAS's default 2 threads vs 6.3 s with 1; identical results; docs/benchmark.md).
-# Takes effect when ``sim`` is imported before numpy; an explicit setting is respected.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# An explicit setting is respected. The environment takes effect when ``sim`` is imported
+# before numpy; a process that loaded numpy first (``solara run`` does: the app's server)
+# has its BLAS limited now instead, else an idle BLAS thread spins beside every product
+# (measured: a 32,174-firm month's CPU time doubled, with the same wall time).
+_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+if "numpy" in _sys.modules and not any(_v in _os.environ for _v in _BLAS_VARS):
+    from threadpoolctl import threadpool_limits as _limits
+
+    _limits(1, user_api="blas")
+for _var in _BLAS_VARS:
     _os.environ.setdefault(_var, "1")
 
 

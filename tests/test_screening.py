@@ -348,6 +348,30 @@ def test_engine_threads_setting(monkeypatch):
             parallel.engine_threads()
 
 
+def test_one_blas_thread_also_when_numpy_was_imported_first():
+    """``sim`` keeps BLAS on one thread whether it is imported before numpy (the environment)
+    or after it (``solara run`` loads numpy first: limited at import); an explicit setting
+    is respected."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = ("import numpy, sim, threadpoolctl; "
+            "print(max(i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env["PYTHONPATH"] = str(REPO)
+    run = lambda extra: subprocess.run([sys.executable, "-c", code], env={**env, **extra}, capture_output=True,
+                                       text=True, timeout=120)
+    r = run({})
+    assert r.returncode == 0, r.stderr[-1000:]
+    assert r.stdout.split() == ["1"]
+    if (os.cpu_count() or 1) >= 2:  # (OpenBLAS never uses more threads than cores)
+        r = run({"OPENBLAS_NUM_THREADS": "2"})
+        assert r.stdout.split() == ["2"], r.stderr[-1000:]
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork: POSIX only")
 def test_engine_threads_work_in_a_forked_child():
     """A process forked after the engine used its threads (a sweep's workers) gets a pool of its
