@@ -237,10 +237,9 @@ def test_a_sweep_worker_composes_once_for_all_its_tasks(tmp_path, monkeypatch):
     over = ["n_firms=120", "end_year=2026", "write_firm_panel=false"]
     sweep._seed_chunk(over + ["seed=9"], [0], str(tmp_path / "plain"), True)
     sweep._seed_chunk(over, [3], str(tmp_path / "plain"), True)
-    assert len(calls) == 2 and not sweep._WORKER_COMPOSED  # (not a worker: composed each time)
+    assert len(calls) == 2 and sweep._worker_composed is None  # (not a worker: composed each time)
 
-    monkeypatch.setattr(sweep, "_WORKER_COMPOSED", [])
-    sweep._WORKER_COMPOSED.append((None, None))  # as worker_init marks a worker
+    monkeypatch.setattr(sweep, "_worker_composed", {})  # as worker_init makes a worker's
     calls.clear()
     sweep._seed_chunk(over, [0], str(tmp_path / "worker"), True)
     sweep._seed_chunk(over + ["seed=5"], [3], str(tmp_path / "worker"), True)
