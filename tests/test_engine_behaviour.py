@@ -233,6 +233,7 @@ def test_same_config_and_seed_give_byte_identical_tables(tmp_path):
     assert a["adoptions.parquet"] != c["adoptions.parquet"]
 
 
+@pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "AMD64"), reason="x86-64 kernels and SIMD paths")
 def test_another_cpus_arithmetic_gives_the_same_adoptions_and_values_to_rounding(tmp_path):
     """Byte-identical tables hold on one machine. Another CPU's arithmetic (OpenBLAS's AVX2
     kernels and numpy without its AVX-512 paths, as on an AVX2-only laptop) rounds some sums
